@@ -1,0 +1,136 @@
+// Package build makes Slipway's images for a commit: the sample app and the
+// local router, compiled statically and built FROM scratch through the Docker
+// Engine API, then pushed by digest when a registry is configured.
+package build
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/image"
+	"github.com/slipway/slipway/internal/naming"
+)
+
+// Source is the repository URL baked into the images' OCI labels.
+const Source = "https://github.com/slipway/slipway"
+
+// Builder builds the app and router images of the checkout in ModuleDir.
+type Builder struct {
+	Engine      image.Engine
+	ModuleDir   string
+	AppImage    string // repository of the app image, e.g. slipway/app
+	RouterImage string // repository of the router image
+	Registry    string // when set, the app image is pushed there and deployed by digest
+	Auth        image.Auth
+	Log         io.Writer
+}
+
+// Revision is the commit and version a build carries.
+type Revision struct{ Commit, Version string }
+
+// Detect returns the checkout's commit: SLIPWAY_COMMIT, else git HEAD.
+// The version is SLIPWAY_VERSION, else `git describe`, else the short SHA.
+func Detect(ctx context.Context, moduleDir string) (Revision, error) {
+	commit := os.Getenv("SLIPWAY_COMMIT")
+	if commit == "" {
+		out, err := Git(ctx, moduleDir, "rev-parse", "HEAD")
+		if err != nil {
+			return Revision{}, fmt.Errorf("find the commit to build (set SLIPWAY_COMMIT, or run inside a git checkout with a commit): %w", err)
+		}
+		commit = out
+	}
+	s7, err := naming.ShortSHA(commit)
+	if err != nil {
+		return Revision{}, fmt.Errorf("SLIPWAY_COMMIT: %w", err)
+	}
+	version := os.Getenv("SLIPWAY_VERSION")
+	if version == "" {
+		if v, err := Git(ctx, moduleDir, "describe", "--tags", "--always", "--dirty"); err == nil && v != "" {
+			version = v
+		} else {
+			version = s7
+		}
+	}
+	return Revision{Commit: strings.ToLower(commit), Version: version}, nil
+}
+
+// Git runs git in dir and returns its trimmed output, or an error with git's message.
+func Git(ctx context.Context, dir string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			return "", fmt.Errorf("git %s: %s", strings.Join(args, " "), strings.TrimSpace(string(ee.Stderr)))
+		}
+		return "", fmt.Errorf("git %s: %w", strings.Join(args, " "), err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// Build builds the app image, tags it :<sha7> and :<purpose>, pushes it when
+// a registry is configured, and returns its immutable reference.
+func (b *Builder) Build(ctx context.Context, purpose string) (deploy.Image, error) {
+	rev, err := Detect(ctx, b.ModuleDir)
+	if err != nil {
+		return deploy.Image{}, err
+	}
+	repo := b.AppImage
+	if b.Registry != "" {
+		repo = b.Registry + "/" + b.AppImage
+	}
+	tags, err := naming.ImageTags(repo, rev.Commit, purpose)
+	if err != nil {
+		return deploy.Image{}, err
+	}
+	fmt.Fprintf(b.logw(), "build: app image %s (commit %s)\n", tags[0], rev.Commit[:7])
+	id, err := image.BuildGo(ctx, b.Engine, image.GoImage{
+		ModuleDir: b.ModuleDir, Package: "./sample-app", Dockerfile: b.ModuleDir + "/sample-app/Dockerfile",
+		Version: rev.Version, Commit: rev.Commit, Source: Source, Tags: tags,
+	}, b.logw())
+	if err != nil {
+		return deploy.Image{}, err
+	}
+	img := deploy.Image{Ref: id, Digest: id, Commit: rev.Commit, Version: rev.Version}
+	if b.Registry == "" {
+		return img, nil
+	}
+	for _, tag := range tags {
+		dgst, err := image.Push(ctx, b.Engine, tag, b.Auth, b.logw())
+		if err != nil {
+			return deploy.Image{}, err
+		}
+		img.Digest = dgst
+	}
+	if img.Ref, err = image.ByDigest(repo, img.Digest); err != nil {
+		return deploy.Image{}, err
+	}
+	fmt.Fprintf(b.logw(), "build: pushed %s\n", img.Ref)
+	return img, nil
+}
+
+// BuildRouter builds the local router's image and returns its ID.
+func (b *Builder) BuildRouter(ctx context.Context) (string, error) {
+	rev, err := Detect(ctx, b.ModuleDir)
+	if err != nil {
+		return "", err
+	}
+	tag := b.RouterImage + ":" + rev.Commit[:7]
+	fmt.Fprintf(b.logw(), "build: router image %s\n", tag)
+	return image.BuildGo(ctx, b.Engine, image.GoImage{
+		ModuleDir: b.ModuleDir, Package: "./cmd/slipway-router", Dockerfile: b.ModuleDir + "/cmd/slipway-router/Dockerfile",
+		Version: rev.Version, Commit: rev.Commit, Source: Source, Tags: []string{tag, b.RouterImage + ":latest"},
+	}, b.logw())
+}
+
+func (b *Builder) logw() io.Writer {
+	if b.Log == nil {
+		return io.Discard
+	}
+	return b.Log
+}

@@ -1,0 +1,103 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/slipway/slipway/internal/config"
+	"github.com/slipway/slipway/internal/deploy"
+)
+
+// PrintConfig prints the effective settings with secrets redacted. Invalid
+// settings are printed too, followed by every problem.
+func PrintConfig() error {
+	cfg, err := config.Load(os.Getenv)
+	if perr := config.Print(os.Stdout, cfg); perr != nil {
+		return perr
+	}
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	return nil
+}
+
+// with opens a session, runs fn and closes the session.
+func with(ctx context.Context, fn func(*Session) error) error {
+	s, err := Open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return fn(s)
+}
+
+// Build builds the app and router images and prints their references.
+func Build(ctx context.Context) error {
+	return with(ctx, func(s *Session) error {
+		img, err := s.Builder.Build(ctx, "build")
+		if err != nil {
+			return err
+		}
+		rid, err := s.Builder.BuildRouter(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(s.Out, "app    %s (commit %s, version %s)\nrouter %s\n", img.Ref, img.Commit, img.Version, rid)
+		return nil
+	})
+}
+
+// Push builds the app image and pushes it to SLIPWAY_REGISTRY, printing the
+// digest reference that deploys use.
+func Push(ctx context.Context) error {
+	return with(ctx, func(s *Session) error {
+		if s.Cfg.Registry == "" {
+			return errors.New("push: set SLIPWAY_REGISTRY (e.g. 127.0.0.1:5000/team) and, if it needs them, SLIPWAY_REGISTRY_USER and SLIPWAY_REGISTRY_PASSWORD")
+		}
+		img, err := s.Builder.Build(ctx, "push")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(s.Out, img.Ref)
+		return nil
+	})
+}
+
+// Status prints every stack of the app with its health and traffic.
+func Status(ctx context.Context) error {
+	return with(ctx, func(s *Session) error {
+		rows, err := s.Flow.Status(ctx)
+		if err != nil {
+			return err
+		}
+		return deploy.PrintStatus(s.Out, rows)
+	})
+}
+
+// Release deploys a new production stack, tests it, then moves traffic.
+func Release(ctx context.Context) error {
+	return with(ctx, func(s *Session) error {
+		if err := s.PrepareRouter(ctx); err != nil {
+			return err
+		}
+		res, err := s.Flow.Release(ctx, appEnv("APP_MESSAGE", "APP_COLOR"))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(s.Out, "%s\t%s\n", res.Stack, s.Flow.Routing.URL(s.Flow.Routing.ProductionHost()))
+		return nil
+	})
+}
+
+// appEnv passes the named variables from this process to the app.
+func appEnv(keys ...string) map[string]string {
+	env := map[string]string{}
+	for _, k := range keys {
+		if v, ok := os.LookupEnv(k); ok {
+			env[k] = v
+		}
+	}
+	return env
+}

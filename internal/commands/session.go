@@ -1,0 +1,121 @@
+// Package commands is what the mage targets run: each target is one call
+// into this package, which wires configuration, the Docker engine, the
+// target's provider and the orchestration together.
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/docker/docker/client"
+
+	"github.com/slipway/slipway/internal/build"
+	"github.com/slipway/slipway/internal/config"
+	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/image"
+	"github.com/slipway/slipway/internal/local"
+)
+
+// Session is one command's wiring.
+type Session struct {
+	Cfg       config.Config
+	ModuleDir string
+	Docker    *client.Client
+	Builder   *build.Builder
+	Provider  *local.Provider
+	Flow      *deploy.Flow
+	Out, Err  io.Writer // results on Out, progress on Err
+}
+
+// Open loads the configuration and connects to the target.
+func Open(ctx context.Context) (*Session, error) {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("configuration:\n%w", err)
+	}
+	if cfg.Target != config.TargetLocal {
+		return nil, fmt.Errorf("target %s (%s): the aws target's stack engine is not in this build yet; set SLIPWAY_TARGET=local to use the local Docker target", cfg.Target, cfg.TargetDetected)
+	}
+	dir, err := ModuleDir()
+	if err != nil {
+		return nil, err
+	}
+	cli, err := Docker(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{Cfg: cfg, ModuleDir: dir, Docker: cli, Out: os.Stdout, Err: os.Stderr}
+	s.Builder = &build.Builder{
+		Engine: cli, ModuleDir: dir, AppImage: cfg.AppImage, RouterImage: cfg.RouterImage,
+		Registry: cfg.Registry, Auth: image.Auth{Username: cfg.RegistryUser, Password: cfg.RegistryPass, ServerAddress: registryHost(cfg.Registry)},
+		Log: s.Err,
+	}
+	s.Provider = local.New(cli, local.Options{
+		App: cfg.App, RouterPort: cfg.RouterPort, AdminPort: cfg.AdminPort,
+		HealthTimeout: cfg.HealthTimeout, DrainTimeout: cfg.DrainTimeout, Log: s.Err,
+	})
+	s.Flow = &deploy.Flow{
+		App: cfg.App, Provider: s.Provider, Builder: s.Builder, Log: s.Err,
+		Tester: &Tester{ModuleDir: dir, Log: s.Err}, Routing: Routing{cfg},
+	}
+	return s, nil
+}
+
+// Close releases the Docker client.
+func (s *Session) Close() error { return s.Docker.Close() }
+
+// PrepareRouter builds the router image so the shared stack can start it.
+func (s *Session) PrepareRouter(ctx context.Context) error {
+	id, err := s.Builder.BuildRouter(ctx)
+	if err != nil {
+		return fmt.Errorf("build router image: %w", err)
+	}
+	s.Provider.SetRouterImage(id)
+	return nil
+}
+
+// Docker connects to the local engine, negotiating the API version.
+func Docker(ctx context.Context) (*client.Client, error) {
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("connect to Docker: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := cli.Ping(ctx); err != nil {
+		_ = cli.Close()
+		return nil, fmt.Errorf("connect to Docker: %w (the local target needs a running Docker engine: start Docker, or set DOCKER_HOST)", err)
+	}
+	return cli, nil
+}
+
+// ModuleDir finds the directory of Slipway's go.mod from the working
+// directory upwards.
+func ModuleDir() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find working directory: %w", err)
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", errors.New("find go.mod: run the targets from inside the Slipway checkout")
+		}
+	}
+}
+
+func registryHost(reg string) string {
+	for i, c := range reg {
+		if c == '/' {
+			return reg[:i]
+		}
+	}
+	return reg
+}

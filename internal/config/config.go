@@ -1,0 +1,239 @@
+// Package config reads every Slipway setting from environment variables,
+// with documented defaults, and validates them all at once so a user sees
+// every problem, each with the variable to set.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slipway/slipway/internal/naming"
+)
+
+// Targets Slipway can deploy to.
+const (
+	TargetLocal = "local"
+	TargetAWS   = "aws"
+)
+
+// Config is the effective configuration.
+type Config struct {
+	App            string        // SLIPWAY_APP
+	Target         string        // SLIPWAY_TARGET: local or aws
+	Domain         string        // SLIPWAY_DOMAIN: previews are pr-N.<app>.<domain>
+	RouterPort     int           // SLIPWAY_ROUTER_PORT: local router, on 127.0.0.1
+	AdminPort      int           // SLIPWAY_ROUTER_ADMIN_PORT: router admin API, on 127.0.0.1
+	AppImage       string        // SLIPWAY_APP_IMAGE: image repository of the app
+	RouterImage    string        // SLIPWAY_ROUTER_IMAGE: image repository of the local router
+	Registry       string        // SLIPWAY_REGISTRY: where push sends images (host[:port]/path)
+	RegistryUser   string        // SLIPWAY_REGISTRY_USER
+	RegistryPass   string        // SLIPWAY_REGISTRY_PASSWORD (secret)
+	Retention      time.Duration // SLIPWAY_RETENTION: how long old production stacks are kept
+	KeepReleases   int           // SLIPWAY_KEEP_RELEASES: previous releases always kept for rollback
+	HealthTimeout  time.Duration // SLIPWAY_HEALTH_TIMEOUT: bound on waiting for a stack to be healthy
+	DrainTimeout   time.Duration // SLIPWAY_DRAIN_TIMEOUT: in-flight requests get this long on removal
+	AWSRegion      string        // AWS_REGION
+	AWSEndpoint    string        // SLIPWAY_AWS_ENDPOINT: e.g. a moto server for tests
+	GitHubToken    string        // GH_TOKEN or GITHUB_TOKEN (secret)
+	TargetDetected string        // why Target has its value
+}
+
+// Setting describes one variable, for `config` output and the README.
+type Setting struct {
+	Env, Default, Help string
+	Secret             bool
+}
+
+// Settings lists every variable Slipway reads.
+var Settings = []Setting{
+	{"SLIPWAY_APP", "slipway", "application name; prefixes every stack, container and image", false},
+	{"SLIPWAY_TARGET", "local, or aws when AWS credentials are configured", "where environments run: local (Docker) or aws", false},
+	{"SLIPWAY_DOMAIN", "localhost", "previews answer at pr-<N>.<app>.<domain>", false},
+	{"SLIPWAY_ROUTER_PORT", "8080", "local router's traffic port on 127.0.0.1", false},
+	{"SLIPWAY_ROUTER_ADMIN_PORT", "8081", "local router's admin API port on 127.0.0.1", false},
+	{"SLIPWAY_APP_IMAGE", "<app>/app", "image repository of the app", false},
+	{"SLIPWAY_ROUTER_IMAGE", "slipway/router", "image repository of the local router", false},
+	{"SLIPWAY_REGISTRY", "(none)", "registry and path that push sends images to, e.g. 127.0.0.1:5000/team", false},
+	{"SLIPWAY_REGISTRY_USER", "(none)", "registry user name for push", false},
+	{"SLIPWAY_REGISTRY_PASSWORD", "(none)", "registry password for push", true},
+	{"SLIPWAY_RETENTION", "336h", "old production stacks are deleted after this long", false},
+	{"SLIPWAY_KEEP_RELEASES", "2", "previous production stacks always kept for rollback", false},
+	{"SLIPWAY_HEALTH_TIMEOUT", "60s", "how long a new stack may take to become healthy", false},
+	{"SLIPWAY_DRAIN_TIMEOUT", "10s", "how long in-flight requests may finish on a removed stack", false},
+	{"AWS_REGION", "(SDK default chain)", "AWS region; credentials come from the SDK chain (profile, SSO, env, OIDC web identity)", false},
+	{"SLIPWAY_AWS_ENDPOINT", "(none)", "AWS API endpoint override, e.g. http://127.0.0.1:5000 for moto", false},
+	{"GH_TOKEN / GITHUB_TOKEN", "(gh auth login)", "GitHub token for PR comments and deployments", true},
+}
+
+// Load reads the configuration from env (os.Getenv in production) and
+// returns every problem found, joined.
+func Load(env func(string) string) (Config, error) {
+	p := &parser{env: env}
+	c := Config{
+		App:           p.str("SLIPWAY_APP", "slipway"),
+		Domain:        strings.ToLower(p.str("SLIPWAY_DOMAIN", "localhost")),
+		RouterPort:    p.port("SLIPWAY_ROUTER_PORT", 8080),
+		AdminPort:     p.port("SLIPWAY_ROUTER_ADMIN_PORT", 8081),
+		RouterImage:   p.str("SLIPWAY_ROUTER_IMAGE", "slipway/router"),
+		Registry:      strings.TrimSuffix(p.str("SLIPWAY_REGISTRY", ""), "/"),
+		RegistryUser:  p.str("SLIPWAY_REGISTRY_USER", ""),
+		RegistryPass:  p.str("SLIPWAY_REGISTRY_PASSWORD", ""),
+		Retention:     p.duration("SLIPWAY_RETENTION", 336*time.Hour),
+		KeepReleases:  p.count("SLIPWAY_KEEP_RELEASES", 2),
+		HealthTimeout: p.duration("SLIPWAY_HEALTH_TIMEOUT", 60*time.Second),
+		DrainTimeout:  p.duration("SLIPWAY_DRAIN_TIMEOUT", 10*time.Second),
+		AWSRegion:     firstOf(env("AWS_REGION"), env("AWS_DEFAULT_REGION")),
+		AWSEndpoint:   p.str("SLIPWAY_AWS_ENDPOINT", ""),
+		GitHubToken:   firstOf(env("GH_TOKEN"), env("GITHUB_TOKEN")),
+	}
+	c.AppImage = p.str("SLIPWAY_APP_IMAGE", c.App+"/app")
+	if err := naming.ValidateApp(c.App); err != nil {
+		p.problem(err)
+	}
+	c.Target, c.TargetDetected = p.target()
+	if c.RouterPort == c.AdminPort && c.RouterPort != 0 {
+		p.problem(fmt.Errorf("SLIPWAY_ROUTER_PORT and SLIPWAY_ROUTER_ADMIN_PORT are both %d: set them to different ports", c.RouterPort))
+	}
+	if !validDomain(c.Domain) {
+		p.problem(fmt.Errorf("SLIPWAY_DOMAIN=%q is not a DNS name: set it to e.g. localhost or preview.example.com", c.Domain))
+	}
+	if (c.RegistryUser == "") != (c.RegistryPass == "") {
+		p.problem(errors.New("set both SLIPWAY_REGISTRY_USER and SLIPWAY_REGISTRY_PASSWORD, or neither"))
+	}
+	return c, errors.Join(p.errs...)
+}
+
+// PreviewHost is the host name of a preview with the given host label.
+func (c Config) PreviewHost(label string) string {
+	return label + "." + c.App + "." + c.Domain
+}
+
+// ProductionHost is the host name production answers on.
+func (c Config) ProductionHost() string { return c.App + "." + c.Domain }
+
+// URL returns the URL a browser uses for host on this configuration.
+func (c Config) URL(host string) string {
+	if c.Target == TargetLocal {
+		return fmt.Sprintf("http://%s:%d", host, c.RouterPort)
+	}
+	return "https://" + host
+}
+
+func (p *parser) target() (string, string) {
+	v := strings.ToLower(strings.TrimSpace(p.env("SLIPWAY_TARGET")))
+	switch v {
+	case TargetLocal, TargetAWS:
+		return v, "set by SLIPWAY_TARGET"
+	case "":
+		if why := awsConfigured(p.env); why != "" {
+			return TargetAWS, "AWS credentials found (" + why + ")"
+		}
+		return TargetLocal, "no AWS credentials configured"
+	}
+	p.problem(fmt.Errorf("SLIPWAY_TARGET=%q is not a target: set it to local or aws", v))
+	return TargetLocal, "invalid SLIPWAY_TARGET"
+}
+
+// awsConfigured says where AWS credentials would come from, or "" when no
+// AWS account is configured. It looks only at the environment and the
+// shared files; it makes no network call.
+func awsConfigured(env func(string) string) string {
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
+		if env(k) != "" {
+			return k
+		}
+	}
+	home := env("HOME")
+	files := []string{env("AWS_SHARED_CREDENTIALS_FILE"), env("AWS_CONFIG_FILE")}
+	if home != "" {
+		files = append(files, filepath.Join(home, ".aws", "credentials"), filepath.Join(home, ".aws", "config"))
+	}
+	for _, f := range files {
+		if f == "" {
+			continue
+		}
+		if st, err := os.Stat(f); err == nil && st.Size() > 0 {
+			return f
+		}
+	}
+	return ""
+}
+
+func validDomain(d string) bool {
+	if d == "" || len(d) > 200 {
+		return false
+	}
+	for _, l := range strings.Split(d, ".") {
+		if !naming.ValidHostLabel(l) {
+			return false
+		}
+	}
+	return true
+}
+
+func firstOf(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+type parser struct {
+	env  func(string) string
+	errs []error
+}
+
+func (p *parser) problem(err error) { p.errs = append(p.errs, err) }
+
+func (p *parser) str(k, def string) string {
+	if v := strings.TrimSpace(p.env(k)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (p *parser) port(k string, def int) int {
+	v := p.env(k)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 65535 {
+		p.problem(fmt.Errorf("%s=%q is not a port: set it to a number from 1 to 65535", k, v))
+		return def
+	}
+	return n
+}
+
+func (p *parser) count(k string, def int) int {
+	v := p.env(k)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 100 {
+		p.problem(fmt.Errorf("%s=%q is not a count: set it to a number from 0 to 100", k, v))
+		return def
+	}
+	return n
+}
+
+func (p *parser) duration(k string, def time.Duration) time.Duration {
+	v := p.env(k)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		p.problem(fmt.Errorf("%s=%q is not a duration: set it like 90s, 15m or 336h", k, v))
+		return def
+	}
+	return d
+}

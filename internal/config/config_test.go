@@ -1,0 +1,113 @@
+package config
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestDefaultsWithNoAWSAccountAreLocal(t *testing.T) {
+	c, err := Load(envOf(map[string]string{"HOME": t.TempDir()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Target != TargetLocal || c.App != "slipway" || c.RouterPort != 8080 || c.Retention != 336*time.Hour {
+		t.Fatalf("defaults: %+v", c)
+	}
+	if got := c.URL(c.PreviewHost("pr-42")); got != "http://pr-42.slipway.localhost:8080" {
+		t.Fatalf("preview URL %q", got)
+	}
+}
+
+func TestTargetDetection(t *testing.T) {
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, ".aws"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".aws", "config"), []byte("[default]\nregion=eu-west-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"profile variable means aws", map[string]string{"AWS_PROFILE": "dev"}, TargetAWS},
+		{"OIDC web identity means aws", map[string]string{"AWS_WEB_IDENTITY_TOKEN_FILE": "/tmp/t"}, TargetAWS},
+		{"shared config file means aws", map[string]string{"HOME": home}, TargetAWS},
+		{"explicit local wins over credentials", map[string]string{"AWS_PROFILE": "dev", "SLIPWAY_TARGET": "local"}, TargetLocal},
+		{"nothing configured means local", map[string]string{"HOME": t.TempDir()}, TargetLocal},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(envOf(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Target != tt.want {
+				t.Fatalf("target %q (%s), want %q", c.Target, c.TargetDetected, tt.want)
+			}
+		})
+	}
+}
+
+func TestEveryProblemIsReportedAtOnce(t *testing.T) {
+	_, err := Load(envOf(map[string]string{
+		"SLIPWAY_APP":               "Bad;App",
+		"SLIPWAY_TARGET":            "gcp",
+		"SLIPWAY_ROUTER_PORT":       "99999",
+		"SLIPWAY_RETENTION":         "two weeks",
+		"SLIPWAY_KEEP_RELEASES":     "-1",
+		"SLIPWAY_DOMAIN":            "exa mple",
+		"SLIPWAY_REGISTRY_PASSWORD": "x",
+	}))
+	if err == nil {
+		t.Fatal("bad settings were accepted")
+	}
+	for _, want := range []string{"SLIPWAY_APP", "SLIPWAY_TARGET", "SLIPWAY_ROUTER_PORT", "SLIPWAY_RETENTION", "SLIPWAY_KEEP_RELEASES", "SLIPWAY_DOMAIN", "SLIPWAY_REGISTRY_USER"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s:\n%v", want, err)
+		}
+	}
+}
+
+func TestPrintRedactsSecrets(t *testing.T) {
+	c, err := Load(envOf(map[string]string{
+		"HOME": t.TempDir(), "SLIPWAY_APP": "shop", "GH_TOKEN": "ghp_supersecret",
+		"SLIPWAY_REGISTRY_USER": "ci", "SLIPWAY_REGISTRY_PASSWORD": "hunter2",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := Print(&b, c); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if strings.Contains(out, "ghp_supersecret") || strings.Contains(out, "hunter2") {
+		t.Fatalf("secret printed:\n%s", out)
+	}
+	golden := filepath.Join("testdata", "print.golden")
+	if *update {
+		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("read golden (run go test -update): %v", err)
+	}
+	if out != string(want) {
+		t.Fatalf("config output changed (go test ./internal/config -update to accept):\n%s", out)
+	}
+}

@@ -1,0 +1,104 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Image is a built (and maybe pushed) image, referenced immutably.
+type Image struct {
+	Ref     string // what a stack runs: repo@sha256:... or a local image ID
+	Digest  string // registry digest, or the image ID when not pushed
+	Commit  string
+	Version string
+}
+
+// Builder builds the app image for a commit.
+type Builder interface {
+	Build(ctx context.Context, purpose string) (Image, error)
+}
+
+// TestResult is the outcome of the integration tests against a stack.
+type TestResult struct {
+	Passed, Failed int
+	OK             bool
+	Summary        string
+}
+
+// Tester runs the integration tests against a URL. host, when set, is sent
+// as the Host header; stack, when set, is sent as X-Slipway-Stack.
+type Tester interface {
+	Test(ctx context.Context, t TestTarget) (TestResult, error)
+}
+
+// TestTarget says where the integration tests send requests and what they
+// expect to find there.
+type TestTarget struct {
+	BaseURL, Host, Commit, Stack, StackHeader string
+}
+
+// Event is what a Reporter is told about a preview.
+type Event struct {
+	PR                 int
+	Stack, URL, Status string // Status: deploying, deployed, failed, destroyed
+	Image              Image
+	Tests              *TestResult
+	Err                error
+	At                 time.Time
+}
+
+// Reporter tells people what happened (the PR comment, GitHub Deployments,
+// a commit status). A reporter's failure never fails a deploy.
+type Reporter interface {
+	Report(ctx context.Context, e Event) error
+}
+
+// Flow is the orchestration, written once for every target.
+type Flow struct {
+	App      string
+	Provider Provider
+	Builder  Builder
+	Tester   Tester
+	Reporter Reporter         // nil: nobody to tell
+	Routing  Routing          // where URLs point
+	Log      io.Writer        // progress, one line per event
+	Now      func() time.Time // for tests; time.Now when nil
+}
+
+// Routing turns host names into URLs the tests and people use.
+type Routing interface {
+	// PreviewHost is the host name of a preview host label (pr-42).
+	PreviewHost(label string) string
+	// ProductionHost is the host name production answers on.
+	ProductionHost() string
+	// URL is what a person opens for a host name.
+	URL(host string) string
+	// Dial is what the tests connect to for a host name, with the Host
+	// header to send ("" when URL is enough).
+	Dial(host string) (baseURL, hostHeader string)
+}
+
+func (f *Flow) logf(format string, a ...any) {
+	if f.Log != nil {
+		fmt.Fprintf(f.Log, format+"\n", a...)
+	}
+}
+
+func (f *Flow) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
+
+func (f *Flow) report(ctx context.Context, e Event) {
+	if f.Reporter == nil {
+		return
+	}
+	e.At = f.now()
+	if err := f.Reporter.Report(ctx, e); err != nil {
+		f.logf("warning: report %s of %s: %v", e.Status, e.Stack, err)
+	}
+}

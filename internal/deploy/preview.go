@@ -1,0 +1,137 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/slipway/slipway/internal/naming"
+)
+
+// PreviewRequest names a preview: by pull request, or by branch when the
+// branch has no pull request yet.
+type PreviewRequest struct {
+	PR     int
+	Branch string            // used only when PR is 0
+	Env    map[string]string // APP_MESSAGE, APP_COLOR, ...
+}
+
+// PreviewResult is what a deployed preview looks like.
+type PreviewResult struct {
+	Stack, Host, URL string
+	Image            Image
+	Tests            TestResult
+}
+
+// ErrTestsFailed is returned when a preview deployed but its integration
+// tests failed: the preview stays up so it can be looked at.
+var ErrTestsFailed = errors.New("integration tests failed")
+
+func (f *Flow) previewNames(req PreviewRequest) (stack, host string, err error) {
+	if req.PR > 0 {
+		if stack, err = naming.Preview(f.App, req.PR); err != nil {
+			return "", "", err
+		}
+		label, err := naming.PreviewHost(req.PR)
+		return stack, f.Routing.PreviewHost(label), err
+	}
+	stack, label, err := naming.BranchPreview(f.App, req.Branch)
+	if err != nil {
+		return "", "", fmt.Errorf("name preview: %w", err)
+	}
+	return stack, f.Routing.PreviewHost(label), nil
+}
+
+// DeployPreview builds the image, deploys the preview stack, waits until it
+// is healthy, routes its host to it, runs the integration tests against its
+// URL and reports. Re-running it with the same commit changes nothing; a new
+// commit replaces the stack with no moment where the URL fails.
+func (f *Flow) DeployPreview(ctx context.Context, req PreviewRequest) (PreviewResult, error) {
+	stack, host, err := f.previewNames(req)
+	if err != nil {
+		return PreviewResult{}, err
+	}
+	res := PreviewResult{Stack: stack, Host: host, URL: f.Routing.URL(host)}
+	f.report(ctx, Event{PR: req.PR, Stack: stack, URL: res.URL, Status: "deploying"})
+	res, err = f.deployPreview(ctx, req, res)
+	ev := Event{PR: req.PR, Stack: stack, URL: res.URL, Image: res.Image, Status: "deployed"}
+	if res.Tests.Summary != "" {
+		tests := res.Tests
+		ev.Tests = &tests
+	}
+	if err != nil {
+		ev.Status, ev.Err = "failed", err
+	}
+	f.report(ctx, ev)
+	return res, err
+}
+
+func (f *Flow) deployPreview(ctx context.Context, req PreviewRequest, res PreviewResult) (PreviewResult, error) {
+	img, err := f.Builder.Build(ctx, purposeOf(req))
+	if err != nil {
+		return res, fmt.Errorf("build image: %w", err)
+	}
+	res.Image = img
+	if err := f.Provider.EnsureShared(ctx); err != nil {
+		return res, fmt.Errorf("ensure shared stack: %w", err)
+	}
+	spec := Spec{Stack: res.Stack, Role: RolePreview, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version, PR: req.PR, Env: req.Env}
+	if _, err := f.Provider.Deploy(ctx, spec); err != nil {
+		return res, err
+	}
+	routes, err := f.Provider.Routes(ctx)
+	if err != nil {
+		return res, err
+	}
+	if routes.Hosts[res.Host] != res.Stack {
+		next := routes.Clone()
+		next.Hosts[res.Host] = res.Stack
+		if err := f.Provider.SetRoutes(ctx, next); err != nil {
+			return res, err
+		}
+		f.logf("%s: %s now routes to it", res.Stack, res.Host)
+	}
+	base, hostHeader := f.Routing.Dial(res.Host)
+	res.Tests, err = f.Tester.Test(ctx, TestTarget{BaseURL: base, Host: hostHeader, Commit: img.Commit, Stack: res.Stack})
+	if err != nil {
+		return res, fmt.Errorf("run integration tests against %s: %w", res.URL, err)
+	}
+	f.logf("%s", res.Tests.Summary)
+	if !res.Tests.OK {
+		return res, fmt.Errorf("preview %s at %s: %w (%s)", res.Stack, res.URL, ErrTestsFailed, res.Tests.Summary)
+	}
+	return res, nil
+}
+
+func purposeOf(req PreviewRequest) string {
+	if req.PR > 0 {
+		return fmt.Sprintf("pr-%d", req.PR)
+	}
+	return "branch-" + naming.Hash(req.Branch)
+}
+
+// DestroyPreview removes the preview's host rule, drains and deletes its
+// stack, and reports. Destroying a preview that is gone changes nothing.
+func (f *Flow) DestroyPreview(ctx context.Context, req PreviewRequest) error {
+	stack, host, err := f.previewNames(req)
+	if err != nil {
+		return err
+	}
+	routes, err := f.Provider.Routes(ctx)
+	if err != nil {
+		return err
+	}
+	if _, ok := routes.Hosts[host]; ok {
+		next := routes.Clone()
+		delete(next.Hosts, host)
+		if err := f.Provider.SetRoutes(ctx, next); err != nil {
+			return err
+		}
+		f.logf("%s: %s no longer routes anywhere", stack, host)
+	}
+	if err := f.Provider.Delete(ctx, stack); err != nil {
+		return err
+	}
+	f.report(ctx, Event{PR: req.PR, Stack: stack, URL: f.Routing.URL(host), Status: "destroyed"})
+	return nil
+}

@@ -1,0 +1,113 @@
+package image
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/docker/docker/api/types/build"
+)
+
+// BuildOptions says what to build and how to name it.
+type BuildOptions struct {
+	Context   io.Reader         // a tar build context, see TarContext
+	Tags      []string          // references the daemon gives the image
+	BuildArgs map[string]string // values for the Dockerfile's ARGs
+	Labels    map[string]string // labels added on top of the Dockerfile's
+}
+
+// Build sends o.Context to the daemon's classic builder (never BuildKit,
+// never pulling a base image), writes the builder's output to progress one
+// line per event, and returns the new image's ID. An error reported inside
+// the build stream is returned as a *StreamError "build image: <reason>".
+func Build(ctx context.Context, e Engine, o BuildOptions, progress io.Writer) (id string, err error) {
+	if o.Context == nil {
+		return "", errors.New("build image: no build context")
+	}
+	args := make(map[string]*string, len(o.BuildArgs))
+	for k, v := range o.BuildArgs {
+		args[k] = &v
+	}
+	resp, err := e.ImageBuild(ctx, o.Context, build.ImageBuildOptions{
+		Version:     build.BuilderV1,
+		Tags:        o.Tags,
+		BuildArgs:   args,
+		Labels:      o.Labels,
+		Remove:      true,
+		ForceRemove: true,
+		PullParent:  false,
+	})
+	if err != nil {
+		return "", fmt.Errorf("build image: %w", err)
+	}
+	defer closeInto(&err, resp.Body, "build stream")
+	p := &buildProgress{lines: lineWriter{w: orDiscard(progress)}}
+	err = decodeStream(resp.Body, "build image", func(m message) error {
+		if len(m.Aux) > 0 {
+			var aux struct{ ID string }
+			if err := json.Unmarshal(m.Aux, &aux); err != nil {
+				return fmt.Errorf("build image: decode result %s: %w", m.Aux, err)
+			}
+			id = aux.ID
+		}
+		return p.show(m)
+	})
+	if err != nil {
+		return "", err
+	}
+	if err := p.lines.flush(); err != nil {
+		return "", err
+	}
+	if id == "" {
+		return "", errors.New("build image: the daemon reported no image ID")
+	}
+	return id, nil
+}
+
+// GoImage describes an image holding one Go program.
+type GoImage struct {
+	ModuleDir  string   // directory of the program's go.mod
+	Package    string   // main package, relative to ModuleDir ("./cmd/app")
+	Dockerfile string   // path of the Dockerfile; it copies the binary "app"
+	Version    string   // linked into main.version; build arg VERSION
+	Commit     string   // linked into main.commit; build arg REVISION
+	Source     string   // repository URL; build arg SOURCE
+	Tags       []string // references the daemon gives the image
+}
+
+// BuildGo compiles g's program statically, builds its image from a context
+// holding only "Dockerfile" and the binary "app", with the build arguments
+// VERSION, REVISION and SOURCE the Dockerfile turns into OCI labels, and
+// returns the image ID.
+func BuildGo(ctx context.Context, e Engine, g GoImage, progress io.Writer) (id string, err error) {
+	dir, err := os.MkdirTemp("", "slipway-image-")
+	if err != nil {
+		return "", fmt.Errorf("create build directory: %w", err)
+	}
+	defer func() {
+		if rmErr := os.RemoveAll(dir); rmErr != nil && err == nil {
+			err = fmt.Errorf("remove build directory: %w", rmErr)
+		}
+	}()
+	bin := filepath.Join(dir, "app")
+	if err := CompileStatic(ctx, g.ModuleDir, g.Package, bin, g.Version, g.Commit); err != nil {
+		return "", err
+	}
+	tarball, err := TarContext(map[string]string{"Dockerfile": g.Dockerfile, "app": bin})
+	if err != nil {
+		return "", err
+	}
+	return Build(ctx, e, BuildOptions{
+		Context: tarball,
+		Tags:    g.Tags,
+		BuildArgs: map[string]string{
+			"VERSION":  g.Version,
+			"REVISION": g.Commit,
+			"SOURCE":   g.Source,
+		},
+	}, progress)
+}

@@ -1,0 +1,72 @@
+// Package image builds container images through the Docker Engine API and
+// pushes them by digest.
+//
+// A Go program becomes an image in three steps: CompileStatic links it into a
+// static linux binary, TarContext packs that binary and a Dockerfile into a
+// build context, and Build hands the context to the daemon's classic builder
+// (no BuildKit, nothing pulled: images start FROM scratch). Push sends one
+// tag to a registry with explicit credentials and returns the manifest
+// digest, which ByDigest turns into the reference deployments should use.
+//
+// Progress from the daemon is written one line per event, never redrawn, so
+// CI logs stay readable.
+package image
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
+)
+
+// Engine is the part of the Docker client this package uses.
+// *client.Client satisfies it; it must negotiate the API version
+// (client.WithAPIVersionNegotiation) to talk to older daemons.
+type Engine interface {
+	ImageBuild(ctx context.Context, buildContext io.Reader, options build.ImageBuildOptions) (build.ImageBuildResponse, error)
+	ImagePush(ctx context.Context, ref string, options image.PushOptions) (io.ReadCloser, error)
+	ImageTag(ctx context.Context, source, target string) error
+	ImageInspect(ctx context.Context, imageID string, opts ...client.ImageInspectOption) (image.InspectResponse, error)
+}
+
+var _ Engine = (*client.Client)(nil)
+
+// Tag gives the local image source (an ID or reference) each of targets.
+func Tag(ctx context.Context, e Engine, source string, targets ...string) error {
+	for _, t := range targets {
+		if err := e.ImageTag(ctx, source, t); err != nil {
+			return fmt.Errorf("tag image %s as %s: %w", source, t, err)
+		}
+	}
+	return nil
+}
+
+// Labels returns the labels of the local image ref (an ID or reference).
+func Labels(ctx context.Context, e Engine, ref string) (map[string]string, error) {
+	info, err := e.ImageInspect(ctx, ref)
+	if err != nil {
+		return nil, fmt.Errorf("inspect image %s: %w", ref, err)
+	}
+	if info.Config == nil {
+		return map[string]string{}, nil
+	}
+	return info.Config.Labels, nil
+}
+
+// closeInto closes c and, if that fails and *err is nil, reports it there.
+func closeInto(err *error, c io.Closer, what string) {
+	if cerr := c.Close(); cerr != nil && *err == nil {
+		*err = fmt.Errorf("close %s: %w", what, cerr)
+	}
+}
+
+// orDiscard returns w, or io.Discard when w is nil.
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}

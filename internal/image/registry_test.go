@@ -1,0 +1,113 @@
+package image_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/distribution/distribution/v3/configuration"
+	"github.com/distribution/distribution/v3/registry/handlers"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/crypto/bcrypt"
+
+	_ "github.com/distribution/distribution/v3/registry/auth/htpasswd"
+	_ "github.com/distribution/distribution/v3/registry/storage/driver/inmemory"
+)
+
+func TestMain(m *testing.M) {
+	// The registry logs every request through logrus; keep test output to
+	// what matters.
+	logrus.SetLevel(logrus.WarnLevel)
+	os.Exit(m.Run())
+}
+
+// testRegistry is a real distribution registry with in-memory storage and
+// htpasswd authentication, served over plain HTTP on 127.0.0.1, which the
+// Docker daemon treats as an insecure registry it may use without TLS.
+type testRegistry struct {
+	Host     string // 127.0.0.1:PORT
+	User     string
+	Password string
+	url      string
+}
+
+func startRegistry(t *testing.T) *testRegistry {
+	t.Helper()
+	r := &testRegistry{User: "slipway", Password: "correct-horse-battery"}
+	hash, err := bcrypt.GenerateFromPassword([]byte(r.Password), bcrypt.MinCost)
+	if err != nil {
+		t.Fatalf("hash password: %v", err)
+	}
+	htpasswd := filepath.Join(t.TempDir(), "htpasswd")
+	if err := os.WriteFile(htpasswd, []byte(r.User+":"+string(hash)+"\n"), 0o600); err != nil {
+		t.Fatalf("write htpasswd: %v", err)
+	}
+	config := &configuration.Configuration{
+		Storage: configuration.Storage{
+			"inmemory":    configuration.Parameters{},
+			"maintenance": configuration.Parameters{"uploadpurging": map[any]any{"enabled": false}},
+		},
+		Auth: configuration.Auth{
+			"htpasswd": configuration.Parameters{"realm": "slipway-test", "path": htpasswd},
+		},
+	}
+	config.HTTP.Secret = "slipway-test-secret"
+	app := handlers.NewApp(context.Background(), config)
+	srv := httptest.NewServer(app)
+	t.Cleanup(func() {
+		srv.Close()
+		if err := app.Shutdown(); err != nil {
+			t.Errorf("shut down registry: %v", err)
+		}
+	})
+	r.url = srv.URL
+	r.Host = strings.TrimPrefix(srv.URL, "http://")
+	return r
+}
+
+// manifestAccept lists the manifest types a pushed image may have.
+var manifestAccept = []string{
+	"application/vnd.docker.distribution.manifest.v2+json",
+	"application/vnd.oci.image.manifest.v1+json",
+	"application/vnd.docker.distribution.manifest.list.v2+json",
+	"application/vnd.oci.image.index.v1+json",
+}
+
+// manifest fetches name:ref's manifest with method (HEAD or GET) and returns
+// its Docker-Content-Digest header and, for GET, the sha256 of its body.
+func (r *testRegistry) manifest(t *testing.T, method, name, ref string) (header, computed, mediaType string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, fmt.Sprintf("%s/v2/%s/manifests/%s", r.url, name, ref), nil)
+	if err != nil {
+		t.Fatalf("create manifest request: %v", err)
+	}
+	req.SetBasicAuth(r.User, r.Password)
+	req.Header.Set("Accept", strings.Join(manifestAccept, ", "))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s manifest %s:%s: %v", method, name, ref, err)
+	}
+	defer func() {
+		if err := resp.Body.Close(); err != nil {
+			t.Errorf("close manifest body: %v", err)
+		}
+	}()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read manifest %s:%s: %v", name, ref, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s manifest %s:%s: %s: %s", method, name, ref, resp.Status, body)
+	}
+	if method == http.MethodGet {
+		computed = fmt.Sprintf("sha256:%x", sha256.Sum256(body))
+	}
+	return resp.Header.Get("Docker-Content-Digest"), computed, resp.Header.Get("Content-Type")
+}

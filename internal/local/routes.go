@@ -1,0 +1,277 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/router"
+)
+
+func (p *Provider) baseTable(t router.Table) router.Table {
+	t.Health = router.HealthCheck{Path: "/healthz", Interval: "500ms", Timeout: "1s", HealthyThreshold: 1, UnhealthyThreshold: 3}
+	t.DrainTimeout = p.o.DrainTimeout.String()
+	return t
+}
+
+// addTarget registers an instance with the router, with no route to it.
+func (p *Provider) addTarget(ctx context.Context, name string) error {
+	t, err := p.router.Table(ctx)
+	if err != nil {
+		return fmt.Errorf("read router table: %w", err)
+	}
+	for _, tg := range t.Targets {
+		if tg.Name == name {
+			return nil
+		}
+	}
+	t.Targets = append(t.Targets, router.Target{Name: name, URL: "http://" + name + ":" + appPort})
+	if err := p.router.Replace(ctx, p.baseTable(t)); err != nil {
+		return fmt.Errorf("register %s with the router: %w", name, err)
+	}
+	return nil
+}
+
+// removeTargets unregisters instances and every route to them; the router
+// drains their in-flight requests.
+func (p *Provider) removeTargets(ctx context.Context, names map[string]bool) error {
+	t, err := p.router.Table(ctx)
+	if err != nil {
+		return fmt.Errorf("read router table: %w", err)
+	}
+	return p.router.Replace(ctx, p.baseTable(withoutTargets(t, names)))
+}
+
+func withoutTargets(t router.Table, names map[string]bool) router.Table {
+	var out router.Table
+	out.Health, out.DrainTimeout = t.Health, t.DrainTimeout
+	for _, tg := range t.Targets {
+		if !names[tg.Name] {
+			out.Targets = append(out.Targets, tg)
+		}
+	}
+	for _, h := range t.Hosts {
+		if !names[h.Target] {
+			out.Hosts = append(out.Hosts, h)
+		}
+	}
+	for _, w := range t.Production {
+		if !names[w.Target] {
+			out.Production = append(out.Production, w)
+		}
+	}
+	return out
+}
+
+// promote moves every route of the stack's old instances to the new one in
+// one table swap, then drains and removes the old instances.
+func (p *Provider) promote(ctx context.Context, stack, name string, old []instance) error {
+	if len(old) == 0 {
+		return nil
+	}
+	oldNames := map[string]bool{}
+	for _, in := range old {
+		oldNames[in.Name] = true
+	}
+	t, err := p.router.Table(ctx)
+	if err != nil {
+		return fmt.Errorf("read router table: %w", err)
+	}
+	for i, h := range t.Hosts {
+		if oldNames[h.Target] {
+			t.Hosts[i].Target = name
+		}
+	}
+	for i, w := range t.Production {
+		if oldNames[w.Target] {
+			t.Production[i].Target = name
+		}
+	}
+	t = withoutTargets(t, oldNames)
+	if err := p.router.Replace(ctx, p.baseTable(t)); err != nil {
+		return fmt.Errorf("move %s routes to %s: %w", stack, name, err)
+	}
+	p.logf("%s: routes moved to %s", stack, name)
+	return p.retire(ctx, stack, old)
+}
+
+// retire waits for the router to drain instances, then stops (SIGTERM, so
+// the app finishes what it still has) and removes their containers.
+func (p *Provider) retire(ctx context.Context, stack string, old []instance) error {
+	p.waitDrained(ctx, old)
+	stop := int(p.o.DrainTimeout / time.Second)
+	for _, in := range old {
+		p.logf("%s: removing old container %s", stack, in.Name)
+		if err := p.d.ContainerStop(ctx, in.ID, container.StopOptions{Timeout: &stop}); err != nil {
+			p.logf("%s: stop %s: %v (removing anyway)", stack, in.Name, err)
+		}
+		if err := p.d.ContainerRemove(ctx, in.ID, container.RemoveOptions{Force: true}); err != nil {
+			return fmt.Errorf("remove container %s: %w", in.Name, err)
+		}
+	}
+	return nil
+}
+
+func (p *Provider) waitDrained(ctx context.Context, old []instance) {
+	ctx, cancel := context.WithTimeout(ctx, p.o.DrainTimeout)
+	defer cancel()
+	names := map[string]bool{}
+	for _, in := range old {
+		names[in.Name] = true
+	}
+	for {
+		st, err := p.router.Status(ctx)
+		busy := false
+		for _, t := range st.Targets {
+			if names[t.Name] && t.InFlight > 0 {
+				busy = true
+			}
+		}
+		if err != nil || !busy {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// stackOfTarget maps router target names (instances) to stack names.
+func (p *Provider) stackOfTarget(ctx context.Context) (map[string]instance, error) {
+	ins, err := p.instances(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]instance{}
+	for _, in := range ins {
+		m[in.Name] = in
+	}
+	return m, nil
+}
+
+// Routes reads the router table and says it in stacks.
+func (p *Provider) Routes(ctx context.Context) (deploy.Routes, error) {
+	t, err := p.router.Table(ctx)
+	if err != nil {
+		return deploy.Routes{}, fmt.Errorf("read router table: %w", err)
+	}
+	m, err := p.stackOfTarget(ctx)
+	if err != nil {
+		return deploy.Routes{}, err
+	}
+	r := deploy.Routes{Hosts: map[string]string{}}
+	for _, h := range t.Hosts {
+		if in, ok := m[h.Target]; ok {
+			r.Hosts[h.Host] = in.Stack
+		}
+	}
+	for _, w := range t.Production {
+		if in, ok := m[w.Target]; ok {
+			r.Production = append(r.Production, deploy.Weight{Stack: in.Stack, Weight: w.Weight})
+		}
+	}
+	return r, nil
+}
+
+// SetRoutes points hosts and production weights at the stacks' current
+// instances, in one table swap.
+func (p *Provider) SetRoutes(ctx context.Context, r deploy.Routes) error {
+	t, err := p.router.Table(ctx)
+	if err != nil {
+		return fmt.Errorf("read router table: %w", err)
+	}
+	current, err := p.currentInstances(ctx, t)
+	if err != nil {
+		return err
+	}
+	pick := func(stack string) (string, error) {
+		if in, ok := current[stack]; ok {
+			return in, nil
+		}
+		return "", fmt.Errorf("route to %s: no running instance of that stack is registered with the router (deploy it first)", stack)
+	}
+	t.Hosts, t.Production = nil, nil
+	hosts := make([]string, 0, len(r.Hosts))
+	for h := range r.Hosts {
+		hosts = append(hosts, h)
+	}
+	sort.Strings(hosts)
+	for _, h := range hosts {
+		name, err := pick(r.Hosts[h])
+		if err != nil {
+			return err
+		}
+		t.Hosts = append(t.Hosts, router.HostRule{Host: h, Target: name})
+	}
+	for _, w := range r.Production {
+		name, err := pick(w.Stack)
+		if err != nil {
+			return err
+		}
+		t.Production = append(t.Production, router.Weighted{Target: name, Weight: w.Weight})
+	}
+	if err := p.router.Replace(ctx, p.baseTable(t)); err != nil {
+		return fmt.Errorf("set routes: %w", err)
+	}
+	return nil
+}
+
+// currentInstances maps each stack to its newest running instance that is
+// registered with the router.
+func (p *Provider) currentInstances(ctx context.Context, t router.Table) (map[string]string, error) {
+	ins, err := p.instances(ctx) // newest first
+	if err != nil {
+		return nil, err
+	}
+	registered := map[string]bool{}
+	for _, tg := range t.Targets {
+		registered[tg.Name] = true
+	}
+	out := map[string]string{}
+	for _, in := range ins {
+		if _, done := out[in.Stack]; !done && in.State == "running" && registered[in.Name] {
+			out[in.Stack] = in.Name
+		}
+	}
+	return out, nil
+}
+
+// Delete removes a stack: its routes, its router targets (drained) and its
+// containers. It refuses a stack that carries production traffic.
+func (p *Provider) Delete(ctx context.Context, stack string) error {
+	r, err := p.Routes(ctx)
+	if err != nil {
+		return err
+	}
+	for _, live := range r.Live() {
+		if live == stack {
+			return fmt.Errorf("delete %s: %w: move traffic to another stack first", stack, deploy.ErrLive)
+		}
+	}
+	ins, err := p.instances(ctx)
+	if err != nil {
+		return err
+	}
+	var mine []instance
+	names := map[string]bool{}
+	for _, in := range ins {
+		if in.Stack == stack {
+			mine = append(mine, in)
+			names[in.Name] = true
+		}
+	}
+	if len(mine) == 0 {
+		p.logf("%s: nothing to delete", stack)
+		return nil
+	}
+	if err := p.removeTargets(ctx, names); err != nil {
+		return fmt.Errorf("delete %s: %w", stack, err)
+	}
+	return p.retire(ctx, stack, mine)
+}

@@ -1,0 +1,232 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/naming"
+)
+
+// instances lists this app's stack containers (not the router), newest first.
+func (p *Provider) instances(ctx context.Context) ([]instance, error) {
+	cs, err := p.d.ContainerList(ctx, container.ListOptions{All: true, Filters: appFilter(p.o.App)})
+	if err != nil {
+		return nil, fmt.Errorf("list containers of %s: %w", p.o.App, err)
+	}
+	var out []instance
+	for _, c := range cs {
+		in := fromSummary(c)
+		if in.Role == roleRouter || in.Stack == "" {
+			continue
+		}
+		out = append(out, in)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
+	return out, nil
+}
+
+// Stacks lists this app's stacks from container labels.
+func (p *Provider) Stacks(ctx context.Context) ([]deploy.Stack, error) {
+	ins, err := p.instances(ctx)
+	if err != nil {
+		return nil, err
+	}
+	health := p.health(ctx)
+	seen := map[string]bool{}
+	var out []deploy.Stack
+	for _, in := range ins { // newest first: the newest instance speaks for its stack
+		if seen[in.Stack] {
+			continue
+		}
+		seen[in.Stack] = true
+		out = append(out, deploy.Stack{
+			Name: in.Stack, Role: in.Role, PR: in.PR, Commit: in.Commit, Digest: in.Digest,
+			Created: in.Created, Healthy: in.State == "running" && health[in.Name], Status: in.Status,
+		})
+	}
+	return out, nil
+}
+
+// health maps router target names to their health; empty if the router
+// cannot be reached.
+func (p *Provider) health(ctx context.Context) map[string]bool {
+	m := map[string]bool{}
+	st, err := p.router.Status(ctx)
+	if err != nil {
+		return m
+	}
+	for _, t := range st.Targets {
+		m[t.Name] = t.Healthy && !t.Draining
+	}
+	return m
+}
+
+// specHash identifies what an instance runs, so an identical re-deploy is a
+// no-op and a changed one gets a new container.
+func specHash(s deploy.Spec) string {
+	keys := make([]string, 0, len(s.Env))
+	for k := range s.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s|%s|%s|%s|%d", s.Image, s.Role, s.Commit, s.Version, s.PR)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "|%s=%s", k, s.Env[k])
+	}
+	return naming.Hash(b.String())
+}
+
+// Deploy starts a new instance of the stack, waits until the router sees it
+// healthy, moves the stack's routes to it and retires older instances.
+// Deploying what already runs changes nothing.
+func (p *Provider) Deploy(ctx context.Context, s deploy.Spec) (deploy.Stack, error) {
+	if !naming.ValidStack(s.Stack) || !strings.HasPrefix(s.Stack, p.o.App+"-") {
+		return deploy.Stack{}, fmt.Errorf("deploy %q: not a stack name of app %s", s.Stack, p.o.App)
+	}
+	hash := specHash(s)
+	name := s.Stack + "-" + hash
+	ins, err := p.instances(ctx)
+	if err != nil {
+		return deploy.Stack{}, err
+	}
+	var old []instance
+	for _, in := range ins {
+		if in.Stack == s.Stack && in.Name != name {
+			old = append(old, in)
+		}
+		if in.Name == name && in.State == "running" && p.health(ctx)[name] {
+			p.logf("%s: unchanged (%s already runs commit %s)", s.Stack, name, short7(s.Commit))
+			return p.stackOf(ctx, s.Stack)
+		}
+		if in.Name == name {
+			if err := p.d.ContainerRemove(ctx, in.ID, container.RemoveOptions{Force: true}); err != nil {
+				return deploy.Stack{}, fmt.Errorf("remove stale container %s: %w", name, err)
+			}
+		}
+	}
+	if err := p.start(ctx, s, name, hash); err != nil {
+		return deploy.Stack{}, err
+	}
+	if err := p.promote(ctx, s.Stack, name, old); err != nil {
+		return deploy.Stack{}, err
+	}
+	return p.stackOf(ctx, s.Stack)
+}
+
+func (p *Provider) stackOf(ctx context.Context, stack string) (deploy.Stack, error) {
+	all, err := p.Stacks(ctx)
+	if err != nil {
+		return deploy.Stack{}, err
+	}
+	for _, st := range all {
+		if st.Name == stack {
+			return st, nil
+		}
+	}
+	return deploy.Stack{}, fmt.Errorf("read stack %s: it is gone", stack)
+}
+
+// start creates and starts the container, registers it with the router
+// (without traffic) and waits for it to become healthy. On failure the new
+// container is removed and nothing else changes.
+func (p *Provider) start(ctx context.Context, s deploy.Spec, name, hash string) error {
+	env := []string{"PORT=" + appPort, "SLIPWAY_STACK=" + s.Stack}
+	keys := make([]string, 0, len(s.Env))
+	for k := range s.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		env = append(env, k+"="+s.Env[k])
+	}
+	p.logf("%s: starting container %s (commit %s, image %s)", s.Stack, name, short7(s.Commit), short(s.Image))
+	cfg := &container.Config{Image: s.Image, Env: env, Labels: specLabels(p.o.App, s, hash, time.Now())}
+	host := &container.HostConfig{NetworkMode: container.NetworkMode(p.network())}
+	resp, err := p.d.ContainerCreate(ctx, cfg, host, nil, nil, name)
+	if err != nil {
+		return fmt.Errorf("create container %s: %w", name, err)
+	}
+	if err := p.d.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
+		p.discard(resp.ID)
+		return fmt.Errorf("start container %s: %w", name, err)
+	}
+	if err := p.addTarget(ctx, name); err != nil {
+		p.discard(resp.ID)
+		return err
+	}
+	if err := p.waitHealthy(ctx, s.Stack, name, resp.ID); err != nil {
+		if rerr := p.removeTargets(context.WithoutCancel(ctx), map[string]bool{name: true}); rerr != nil {
+			p.logf("%s: could not unregister %s from the router: %v", s.Stack, name, rerr)
+		}
+		p.discard(resp.ID)
+		return err
+	}
+	return nil
+}
+
+// discard removes a container that never served, ignoring a failure but
+// saying so.
+func (p *Provider) discard(id string) {
+	if err := p.d.ContainerRemove(context.Background(), id, container.RemoveOptions{Force: true}); err != nil {
+		p.logf("could not remove container %s: %v", short(id), err)
+	}
+}
+
+func (p *Provider) waitHealthy(ctx context.Context, stack, name, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, p.o.HealthTimeout)
+	defer cancel()
+	lastErr := "no health check yet"
+	for {
+		c, err := p.d.ContainerInspect(ctx, id)
+		if err == nil && c.State != nil && !c.State.Running {
+			return fmt.Errorf("deploy %s: container %s exited with code %d before it became healthy; its last output:\n%s", stack, name, c.State.ExitCode, p.tail(id))
+		}
+		st, err := p.router.Status(ctx)
+		if err == nil {
+			for _, t := range st.Targets {
+				if t.Name == name && t.Healthy {
+					p.logf("%s: %s is healthy", stack, name)
+					return nil
+				} else if t.Name == name && t.LastError != "" {
+					lastErr = t.LastError
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("deploy %s: %s not healthy within %s (SLIPWAY_HEALTH_TIMEOUT): last health check: %s; its last output:\n%s", stack, name, p.o.HealthTimeout, lastErr, p.tail(id))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// tail returns the last lines a container wrote.
+func (p *Provider) tail(id string) string {
+	rc, err := p.d.ContainerLogs(context.Background(), id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: "20"})
+	if err != nil {
+		return "(logs unavailable: " + err.Error() + ")"
+	}
+	defer rc.Close()
+	var out bytes.Buffer
+	if _, err := stdcopy.StdCopy(&out, &out, rc); err != nil && !errors.Is(err, context.Canceled) {
+		return out.String() + "(reading logs: " + err.Error() + ")"
+	}
+	return strings.TrimRight(out.String(), "\n")
+}
+
+func short7(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}

@@ -1,0 +1,155 @@
+package naming
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+var hostile = []string{
+	`zzz";echo${IFS}pwned;#`,
+	`$(touch /tmp/x)`,
+	strings.Repeat("a", 300),
+	strings.Repeat("é", 150),
+	"feature/ünïcødé-🚀",
+	"",
+	"---",
+	"internal-thing",
+	"UPPER/Case_Branch",
+	"a\nb\x00c",
+	"../../etc/passwd",
+}
+
+func TestStackNames(t *testing.T) {
+	at := time.Date(2026, 11, 25, 21, 4, 5, 0, time.FixedZone("CET", 3600))
+	tests := []struct {
+		name string
+		got  func() (string, error)
+		want string
+	}{
+		{"shared stack is app-shared", func() (string, error) { return Shared("shop") }, "shop-shared"},
+		{"preview stack carries the PR number", func() (string, error) { return Preview("shop", 42) }, "shop-pr-42"},
+		{"release stack is UTC time plus sha7", func() (string, error) { return Release("shop", at, "ABCDEF0123456789") }, "shop-prod-20261125200405-abcdef0"},
+		{"preview host label", func() (string, error) { return PreviewHost(7) }, "pr-7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.got()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestBadInputIsRefusedWithWhatToDo(t *testing.T) {
+	tests := []struct {
+		name string
+		err  func() error
+		want string
+	}{
+		{"app with a shell metacharacter", func() error { _, err := Shared("a;b"); return err }, "SLIPWAY_APP"},
+		{"app too long", func() error { _, err := Shared(strings.Repeat("a", 21)); return err }, "SLIPWAY_APP"},
+		{"PR zero", func() error { _, err := Preview("shop", 0); return err }, "positive"},
+		{"sha not hex", func() error { _, err := Release("shop", time.Now(), "$(id)"); return err }, "git SHA"},
+		{"empty branch", func() error { _, _, err := BranchPreview("shop", " "); return err }, "check out a branch"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.err()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v should mention %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestELBNamesFitAndStayDistinct(t *testing.T) {
+	long1 := "shop-prod-20261125200405-abcdef0"
+	long2 := "shop-prod-20261125200406-abcdef0"
+	for _, n := range []string{"shop-pr-42", long1, long2, "internal-x", "-a-", strings.Repeat("z", 60)} {
+		got := ELB(n)
+		if !ValidELB(got) {
+			t.Errorf("ELB(%q) = %q is not a valid ALB name", n, got)
+		}
+	}
+	if ELB("shop-pr-42") != "shop-pr-42" {
+		t.Errorf("a short valid name should be kept: %q", ELB("shop-pr-42"))
+	}
+	if ELB(long1+"-tg") == ELB(long2+"-tg") {
+		t.Errorf("truncated names collide: %q", ELB(long1+"-tg"))
+	}
+	if ELB(long1+"-tg") != ELB(long1+"-tg") {
+		t.Error("ELB is not stable")
+	}
+}
+
+func TestHostileBranchesGiveValidDistinctNames(t *testing.T) {
+	seen := map[string]string{}
+	for _, b := range hostile {
+		stack, host, err := BranchPreview("shop", b)
+		if strings.TrimSpace(b) == "" {
+			if err == nil {
+				t.Errorf("empty branch %q should be refused", b)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("BranchPreview(%q): %v", b, err)
+		}
+		if !ValidStack(stack) || !ValidHostLabel(host) {
+			t.Errorf("branch %q gave invalid stack %q or host %q", b, stack, host)
+		}
+		if prev, ok := seen[stack]; ok {
+			t.Errorf("branches %q and %q share stack %q", prev, b, stack)
+		}
+		seen[stack] = b
+	}
+}
+
+func TestImageTags(t *testing.T) {
+	got, err := ImageTags("127.0.0.1:5000/shop", "0123456789abcdef", "PR 42")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0] != "127.0.0.1:5000/shop:0123456" || got[1] != "127.0.0.1:5000/shop:pr-42" {
+		t.Fatalf("tags %v", got)
+	}
+	if _, err := ImageTags("r", "abc1234", "!!!"); err == nil {
+		t.Fatal("a purpose with no letters should be refused")
+	}
+}
+
+func FuzzNames(f *testing.F) {
+	for _, s := range hostile {
+		f.Add(s, 42, 43)
+	}
+	f.Add("main", 1, 2)
+	f.Fuzz(func(t *testing.T, branch string, pr1, pr2 int) {
+		if stack, host, err := BranchPreview("shop", branch); err == nil {
+			if !ValidStack(stack) || !ValidHostLabel(host) || !ValidELB(ELB(stack)) {
+				t.Fatalf("branch %q: invalid stack %q host %q elb %q", branch, stack, host, ELB(stack))
+			}
+			if stack == "shop-shared" || strings.HasPrefix(host, "pr-") {
+				t.Fatalf("branch %q took a reserved name %q", branch, stack)
+			}
+		} else if strings.TrimSpace(branch) != "" {
+			t.Fatalf("branch %q refused: %v", branch, err)
+		}
+		if pr1 <= 0 || pr2 <= 0 {
+			return
+		}
+		a, err1 := Preview("shop", pr1)
+		b, err2 := Preview("shop", pr2)
+		ha, _ := PreviewHost(pr1)
+		if err1 != nil || err2 != nil || !ValidStack(a) || !ValidHostLabel(ha) || !ValidELB(ELB(a)) {
+			t.Fatalf("PR %d: %q %v %v", pr1, a, err1, err2)
+		}
+		if (pr1 != pr2) == (a == b) || (pr1 != pr2 && ELB(a+"-tg") == ELB(b+"-tg")) {
+			t.Fatalf("PRs %d and %d: stacks %q %q", pr1, pr2, a, b)
+		}
+	})
+}

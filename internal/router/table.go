@@ -1,0 +1,176 @@
+package router
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Table is the routing table: the contract between the router and the local
+// provider that writes it (PUT /table). Its JSON names are stable.
+type Table struct {
+	// Targets are the backends the router may send traffic to.
+	Targets []Target `json:"targets"`
+	// Hosts route one host name (a preview environment) to one target.
+	Hosts []HostRule `json:"hosts,omitempty"`
+	// Production is the weighted rule for every host without a host rule.
+	// Empty means no production stack is live: such hosts get 503.
+	Production []WeightedTarget `json:"production,omitempty"`
+	// Health is the default health check of every target.
+	Health *HealthCheck `json:"health,omitempty"`
+	// DrainTimeout bounds how long a removed target may finish its in-flight
+	// requests before they are cut (default 10s).
+	DrainTimeout Duration `json:"drain_timeout,omitempty"`
+}
+
+// Target is one backend: a name unique in the table and its base URL.
+type Target struct {
+	Name string `json:"name"`
+	// URL is http://host:port; a path is not allowed.
+	URL string `json:"url"`
+	// Health overrides fields of the table's health check for this target.
+	Health *HealthCheck `json:"health,omitempty"`
+}
+
+// HostRule sends requests whose Host equals Host (port stripped, any case)
+// to Target.
+type HostRule struct {
+	Host   string `json:"host"`
+	Target string `json:"target"`
+}
+
+// WeightedTarget is one entry of the production rule. Weights are integers
+// from 0 to 999 like ALB weighted target groups.
+type WeightedTarget struct {
+	Target string `json:"target"`
+	Weight int    `json:"weight"`
+}
+
+// HealthCheck says how a target is checked. Zero fields take the table's
+// value, then the default (GET /healthz every 1s, timeout 1s, 2 successes to
+// become healthy, 2 failures to become unhealthy).
+type HealthCheck struct {
+	Path               string   `json:"path,omitempty"`
+	Interval           Duration `json:"interval,omitempty"`
+	Timeout            Duration `json:"timeout,omitempty"`
+	HealthyThreshold   int      `json:"healthy_threshold,omitempty"`
+	UnhealthyThreshold int      `json:"unhealthy_threshold,omitempty"`
+}
+
+// Duration is a Go duration string such as "1s" or "250ms". It stays a
+// string in the table so that a bad value is reported with all the other
+// problems instead of failing the JSON decoding.
+type Duration string
+
+// DurationOf formats d for a table.
+func DurationOf(d time.Duration) Duration { return Duration(d.String()) }
+
+// Defaults used when the table leaves a value out.
+const (
+	DefaultHealthPath         = "/healthz"
+	DefaultHealthInterval     = time.Second
+	DefaultHealthTimeout      = time.Second
+	DefaultHealthyThreshold   = 2
+	DefaultUnhealthyThreshold = 2
+	DefaultDrainTimeout       = 10 * time.Second
+	maxWeight                 = 999
+	maxThreshold              = 100
+	maxNameLen                = 128
+)
+
+// healthConfig is a resolved health check.
+type healthConfig struct {
+	path               string
+	interval, timeout  time.Duration
+	healthy, unhealthy int
+}
+
+// problems collects validation failures; each says what to fix.
+type problems []string
+
+func (p *problems) addf(format string, args ...any) {
+	*p = append(*p, fmt.Sprintf(format, args...))
+}
+
+// parseDuration resolves d (empty means def) and records a problem when it is
+// not a positive duration.
+func (p *problems) parseDuration(where string, d Duration, def time.Duration) time.Duration {
+	if d == "" {
+		return def
+	}
+	v, err := time.ParseDuration(string(d))
+	if err != nil || v <= 0 {
+		p.addf("%s: %q is not a positive duration: use a Go duration such as \"1s\" or \"500ms\"", where, d)
+		return def
+	}
+	return v
+}
+
+// resolveHealth layers hc over base and checks the result.
+func (p *problems) resolveHealth(where string, base healthConfig, hc *HealthCheck) healthConfig {
+	if hc == nil {
+		return base
+	}
+	out := base
+	if hc.Path != "" {
+		if !strings.HasPrefix(hc.Path, "/") || strings.ContainsAny(hc.Path, " \r\n") {
+			p.addf("%s.path: %q must start with / and contain no spaces", where, hc.Path)
+		}
+		out.path = hc.Path
+	}
+	out.interval = p.parseDuration(where+".interval", hc.Interval, base.interval)
+	out.timeout = p.parseDuration(where+".timeout", hc.Timeout, base.timeout)
+	out.healthy = p.threshold(where+".healthy_threshold", hc.HealthyThreshold, base.healthy)
+	out.unhealthy = p.threshold(where+".unhealthy_threshold", hc.UnhealthyThreshold, base.unhealthy)
+	return out
+}
+
+func (p *problems) threshold(where string, v, def int) int {
+	if v == 0 {
+		return def
+	}
+	if v < 1 || v > maxThreshold {
+		p.addf("%s: %d is out of range: use 1 to %d", where, v, maxThreshold)
+		return def
+	}
+	return v
+}
+
+// validName reports whether s can name a target: it shows up in headers,
+// metric labels and logs, so only [A-Za-z0-9._-] is allowed.
+func validName(s string) bool {
+	if s == "" || len(s) > maxNameLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkTargetURL returns the host:port to dial for raw, or records a problem.
+func (p *problems) checkTargetURL(where, raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		p.addf("%s.url: %q does not parse (%v): use http://host:port", where, raw, err)
+		return ""
+	case u.Scheme != "http":
+		p.addf("%s.url: %q must use http:// (the router speaks plain HTTP/1.1 to targets)", where, raw)
+		return ""
+	case u.Hostname() == "":
+		p.addf("%s.url: %q has no host: use http://host:port", where, raw)
+		return ""
+	case (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil || u.Fragment != "":
+		p.addf("%s.url: %q may only have scheme, host and port: drop the path, query or user", where, raw)
+		return ""
+	}
+	if u.Port() == "" {
+		return u.Host + ":80"
+	}
+	return u.Host
+}

@@ -1,0 +1,62 @@
+//go:build mage
+
+// Slipway's targets. Each is a few lines: the logic lives in internal/ and is
+// covered by `go test`. Progress goes to stderr, results to stdout.
+package main
+
+import (
+	"context"
+
+	"github.com/magefile/mage/mg"
+
+	"github.com/slipway/slipway/internal/commands"
+)
+
+// Preview deploys and destroys pull request environments.
+type Preview mg.Namespace
+
+// Local manages the local target (Docker on this machine).
+type Local mg.Namespace
+
+// Test runs test suites.
+type Test mg.Namespace
+
+// Config prints the effective settings, with secrets redacted.
+func Config() error { return commands.PrintConfig() }
+
+// Build builds the app and router images for the current commit without pulling anything.
+func Build(ctx context.Context) error { return commands.Build(ctx) }
+
+// Push builds the app image and pushes it to SLIPWAY_REGISTRY, printing its digest reference.
+func Push(ctx context.Context) error { return commands.Push(ctx) }
+
+// Status prints every stack with its commit, health and traffic.
+func Status(ctx context.Context) error { return commands.Status(ctx) }
+
+// Release deploys a new production stack, tests it before it gets traffic, then moves all traffic to it.
+func Release(ctx context.Context) error { return commands.Release(ctx) }
+
+// Demo brings up production and two pull request previews on the local Docker engine and prints their URLs.
+func Demo(ctx context.Context) error { return commands.Demo(ctx) }
+
+// Deploy deploys the preview of a pull request (-pr=N, or this branch), tests it and prints its URL.
+func (Preview) Deploy(ctx context.Context, pr *int) error { return commands.PreviewDeploy(ctx, pr) }
+
+// Destroy removes the preview of a pull request (-pr=N, or this branch).
+func (Preview) Destroy(ctx context.Context, pr *int) error { return commands.PreviewDestroy(ctx, pr) }
+
+// Down removes every container, network and volume of this app from the local Docker engine, and nothing else.
+func (Local) Down(ctx context.Context) error { return commands.LocalDown(ctx) }
+
+// All runs the whole test suite: Python tools, go vet, gofmt, actionlint and go test.
+func (Test) All(ctx context.Context) error { return commands.TestAll(ctx) }
+
+// Integration runs the sample app's integration tests against a URL (-host, -commit, -stack optional).
+func (Test) Integration(ctx context.Context, url string, host, commit, stack *string) error {
+	return commands.TestIntegration(ctx, url, host, commit, stack)
+}
+
+// Aliases: `go run mage.go test` runs the whole suite.
+var Aliases = map[string]interface{}{
+	"test": Test.All,
+}

@@ -1,0 +1,135 @@
+// Package app is Slipway's demo application: a small HTTP server that shows
+// which build and which stack answered a request, reports its health, and
+// shuts down gracefully. The sample-app binary is a thin main around it, and
+// the integration tests start it in-process when no environment is given.
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+)
+
+// App serves the demo pages. Create it with New; it is safe for concurrent use.
+type App struct {
+	cfg          Config
+	log          *slog.Logger
+	mux          *http.ServeMux
+	shuttingDown atomic.Bool
+}
+
+// VersionInfo is the body of GET /version.
+type VersionInfo struct {
+	Version string `json:"version"`
+	Commit  string `json:"commit"`
+	Stack   string `json:"stack"`
+	Message string `json:"message"`
+}
+
+// New returns an App for cfg, with empty or unsafe fields replaced by their
+// defaults. A nil log discards log lines.
+func New(cfg Config, log *slog.Logger) *App {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a := &App{cfg: cfg.withDefaults(), log: log, mux: http.NewServeMux()}
+	a.mux.HandleFunc("GET /{$}", a.servePage)
+	a.mux.HandleFunc("GET /healthz", a.serveHealth)
+	a.mux.HandleFunc("GET /version", a.serveVersion)
+	return a
+}
+
+// Config returns the configuration the app serves, defaults applied.
+func (a *App) Config() Config { return a.cfg }
+
+// ServeHTTP routes /, /healthz and /version.
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	a.mux.ServeHTTP(w, r)
+}
+
+// Healthy reports whether /healthz answers 200; it turns false for good when
+// shutdown starts.
+func (a *App) Healthy() bool { return !a.shuttingDown.Load() }
+
+// StartShutdown makes /healthz answer 503 from now on. Run calls it when its
+// context ends; it is exported for servers that embed the handler.
+func (a *App) StartShutdown() { a.shuttingDown.Store(true) }
+
+func (a *App) serveHealth(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if !a.Healthy() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("shutting down\n"))
+		return
+	}
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+func (a *App) serveVersion(w http.ResponseWriter, _ *http.Request) {
+	body, err := json.Marshal(a.versionInfo())
+	if err != nil {
+		a.log.Error("encode /version", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(append(body, '\n'))
+}
+
+func (a *App) versionInfo() VersionInfo {
+	return VersionInfo{Version: a.cfg.Version, Commit: a.cfg.Commit, Stack: a.cfg.Stack, Message: a.cfg.Message}
+}
+
+// pageCSP forbids scripts and remote content: the page needs only its own
+// inline style.
+const pageCSP = "default-src 'none'; style-src 'unsafe-inline'"
+
+var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en" data-commit="{{.Commit}}" data-stack="{{.Stack}}" data-version="{{.Version}}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="slipway-commit" content="{{.Commit}}">
+<meta name="slipway-stack" content="{{.Stack}}">
+<meta name="slipway-version" content="{{.Version}}">
+<title>{{.Message}} · {{.Stack}}</title>
+<style>
+body { margin: 0; min-height: 100vh; display: flex; align-items: center; justify-content: center;
+  background: {{.Color}}; font-family: system-ui, sans-serif; }
+main { background: #fff; color: #1b1f24; padding: 2rem 3rem; border-radius: 12px;
+  border-top: 12px solid {{.Color}}; box-shadow: 0 4px 24px rgba(0, 0, 0, .25); }
+dt { font-weight: 600; } dd { margin: 0 0 .5rem 0; font-family: ui-monospace, monospace; }
+</style>
+</head>
+<body>
+<main data-commit="{{.Commit}}" data-stack="{{.Stack}}">
+<h1>{{.Message}}</h1>
+<dl>
+<dt>Stack</dt><dd id="stack">{{.Stack}}</dd>
+<dt>Commit</dt><dd id="commit">{{.Commit}}</dd>
+<dt>Version</dt><dd id="version">{{.Version}}</dd>
+<dt>Colour</dt><dd id="color">{{.Color}}</dd>
+</dl>
+</main>
+</body>
+</html>
+`))
+
+func (a *App) servePage(w http.ResponseWriter, _ *http.Request) {
+	var buf bytes.Buffer
+	if err := pageTemplate.Execute(&buf, a.cfg); err != nil {
+		a.log.Error("render page", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", pageCSP)
+	_, _ = buf.WriteTo(w)
+}

@@ -1,0 +1,68 @@
+// Command sample-app is Slipway's demo application. It is configured by
+// environment variables (PORT, APP_MESSAGE, APP_COLOR, SLIPWAY_STACK,
+// SHUTDOWN_TIMEOUT) and stops gracefully on SIGTERM or SIGINT. With
+// -healthcheck it instead asks a running copy on 127.0.0.1:$PORT whether it
+// is healthy and exits 0 or 1, for a container HEALTHCHECK without a shell.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/slipway/slipway/sample-app/app"
+)
+
+// Set by the build: -ldflags "-X main.version=... -X main.commit=...".
+var version = "dev"
+var commit = "unknown"
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("sample-app", flag.ContinueOnError)
+	healthcheck := fs.Bool("healthcheck", false, "check the app on 127.0.0.1:$PORT/healthz and exit 0 (healthy) or 1")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	cfg, err := app.LoadConfig(os.Getenv, log)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	cfg.Version, cfg.Commit = version, commit
+
+	if *healthcheck {
+		if err := app.Healthcheck(context.Background(), cfg.Port); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return 0
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal kills the process at once
+	}()
+
+	ln, err := net.Listen("tcp", ":"+cfg.Port)
+	if err != nil {
+		log.Error("cannot listen", "port", cfg.Port, "err", err)
+		return 1
+	}
+	if err := app.New(cfg, log).Run(ctx, ln); err != nil {
+		log.Error("exiting with error", "err", err)
+		return 1
+	}
+	return 0
+}
