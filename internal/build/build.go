@@ -88,11 +88,10 @@ func (b *Builder) Build(ctx context.Context, purpose string) (deploy.Image, erro
 	if err != nil {
 		return deploy.Image{}, err
 	}
-	fmt.Fprintf(b.logw(), "build: app image %s (commit %s)\n", tags[0], rev.Commit[:7])
-	id, err := image.BuildGo(ctx, b.Engine, image.GoImage{
+	id, err := b.buildOrReuse(ctx, rev, image.GoImage{
 		ModuleDir: b.ModuleDir, Package: "./sample-app", Dockerfile: b.ModuleDir + "/sample-app/Dockerfile",
 		Version: rev.Version, Commit: rev.Commit, Source: Source, Tags: tags,
-	}, b.logw())
+	})
 	if err != nil {
 		return deploy.Image{}, err
 	}
@@ -120,12 +119,30 @@ func (b *Builder) BuildRouter(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	tag := b.RouterImage + ":" + rev.Commit[:7]
-	fmt.Fprintf(b.logw(), "build: router image %s\n", tag)
-	return image.BuildGo(ctx, b.Engine, image.GoImage{
+	return b.buildOrReuse(ctx, rev, image.GoImage{
 		ModuleDir: b.ModuleDir, Package: "./cmd/slipway-router", Dockerfile: b.ModuleDir + "/cmd/slipway-router/Dockerfile",
-		Version: rev.Version, Commit: rev.Commit, Source: Source, Tags: []string{tag, b.RouterImage + ":latest"},
-	}, b.logw())
+		Version: rev.Version, Commit: rev.Commit, Source: Source,
+		Tags: []string{b.RouterImage + ":" + rev.Commit[:7], b.RouterImage + ":latest"},
+	})
+}
+
+// buildOrReuse returns the image already tagged for a clean commit (its OCI
+// labels name the same revision and version), else builds it. A build is
+// not reproducible byte for byte (the image config carries a creation
+// time), so reusing is what makes a second deploy of a commit change
+// nothing. A dirty checkout always builds.
+func (b *Builder) buildOrReuse(ctx context.Context, rev Revision, g image.GoImage) (string, error) {
+	if !strings.HasSuffix(rev.Version, "-dirty") && os.Getenv("SLIPWAY_REBUILD") == "" {
+		info, err := b.Engine.ImageInspect(ctx, g.Tags[0])
+		if err == nil && info.Config != nil &&
+			info.Config.Labels["org.opencontainers.image.revision"] == rev.Commit &&
+			info.Config.Labels["org.opencontainers.image.version"] == rev.Version {
+			fmt.Fprintf(b.logw(), "build: reusing %s (%s), already built from commit %s\n", g.Tags[0], info.ID[:19], rev.Commit[:7])
+			return info.ID, image.Tag(ctx, b.Engine, info.ID, g.Tags[1:]...)
+		}
+	}
+	fmt.Fprintf(b.logw(), "build: %s (commit %s, version %s)\n", g.Tags[0], rev.Commit[:7], rev.Version)
+	return image.BuildGo(ctx, b.Engine, g, b.logw())
 }
 
 func (b *Builder) logw() io.Writer {

@@ -32,6 +32,16 @@ func removeImage(t *testing.T, cli *client.Client, id string) {
 	})
 }
 
+// pushed is an image built from testdata/hello with two tags, and the
+// registry to push it to.
+type pushed struct {
+	ctx  context.Context
+	cli  *client.Client
+	reg  *testRegistry
+	repo string   // 127.0.0.1:PORT/slipway-test/hello
+	tags []string // repo:<sha7>, repo:pr-42
+}
+
 // TestGoImageIsBuiltLabelledAndPushedByDigest drives the whole path against
 // the local engine and a real registry: compile, build FROM scratch, check
 // labels, push with credentials, and compare digests with the registry's.
@@ -39,18 +49,17 @@ func TestGoImageIsBuiltLabelledAndPushedByDigest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and pushes an image; skipped with -short")
 	}
-	cli := testenv.Docker(t)
-	reg := startRegistry(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
-
-	repo := reg.Host + "/slipway-test/hello"
-	tags, err := image.Tags(repo, testSHA, "pr-42")
+	p := &pushed{ctx: ctx, cli: testenv.Docker(t), reg: startRegistry(t)}
+	p.repo = p.reg.Host + "/slipway-test/hello"
+	tags, err := image.Tags(p.repo, testSHA, "pr-42")
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.tags = tags
 	var progress bytes.Buffer
-	id, err := image.BuildGo(ctx, cli, image.GoImage{
+	id, err := image.BuildGo(ctx, p.cli, image.GoImage{
 		ModuleDir: ".", Package: "./testdata/hello", Dockerfile: "testdata/hello/Dockerfile",
 		Version: "v1.2.3", Commit: testSHA, Source: "https://github.com/slipway/slipway", Tags: tags,
 	}, &progress)
@@ -58,77 +67,89 @@ func TestGoImageIsBuiltLabelledAndPushedByDigest(t *testing.T) {
 	if err != nil {
 		t.Fatalf("BuildGo: %v", err)
 	}
-	removeImage(t, cli, id)
+	removeImage(t, p.cli, id)
+	if !strings.HasPrefix(id, "sha256:") {
+		t.Errorf("image ID %q, want sha256:...", id)
+	}
+	t.Run("labels come from the build args", p.labels)
+	var digest string
+	t.Run("push returns the digest the registry stores", func(t *testing.T) { digest = p.pushBothTags(t) })
+	t.Run("the digest reference resolves in the registry", func(t *testing.T) { p.byDigest(t, digest) })
+	t.Run("push with a wrong password fails with the registry's reason", p.wrongPassword)
+}
 
-	t.Run("labels come from the build args", func(t *testing.T) {
-		labels, err := image.Labels(ctx, cli, tags[1])
-		if err != nil {
-			t.Fatal(err)
+func (p *pushed) labels(t *testing.T) {
+	labels, err := image.Labels(p.ctx, p.cli, p.tags[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"org.opencontainers.image.version":  "v1.2.3",
+		"org.opencontainers.image.revision": testSHA,
+		"org.opencontainers.image.source":   "https://github.com/slipway/slipway",
+	}
+	for k, v := range want {
+		if labels[k] != v {
+			t.Errorf("label %s = %q, want %q (all: %v)", k, labels[k], v, labels)
 		}
-		want := map[string]string{
-			"org.opencontainers.image.version":  "v1.2.3",
-			"org.opencontainers.image.revision": testSHA,
-			"org.opencontainers.image.source":   "https://github.com/slipway/slipway",
-		}
-		for k, v := range want {
-			if labels[k] != v {
-				t.Errorf("label %s = %q, want %q (all: %v)", k, labels[k], v, labels)
-			}
-		}
-	})
+	}
+}
 
-	auth := image.Auth{Username: reg.User, Password: reg.Password}
+// pushBothTags pushes each tag, checks the returned digest against the
+// registry's header and the sha256 of the manifest body, and returns it.
+func (p *pushed) pushBothTags(t *testing.T) string {
+	auth := image.Auth{Username: p.reg.User, Password: p.reg.Password}
 	var digests []string
-	t.Run("push returns the digest the registry stores", func(t *testing.T) {
-		for _, ref := range tags {
-			var out bytes.Buffer
-			d, err := image.Push(ctx, cli, ref, auth, &out)
-			t.Logf("push %s progress:\n%s", ref, out.String())
-			if err != nil {
-				t.Fatalf("Push(%s): %v", ref, err)
-			}
-			assertOneLinePerStatus(t, out.String())
-			tag := ref[strings.LastIndex(ref, ":")+1:]
-			head, _, _ := reg.manifest(t, http.MethodHead, "slipway-test/hello", tag)
-			got, sum, mediaType := reg.manifest(t, http.MethodGet, "slipway-test/hello", tag)
-			t.Logf("%s: push %s, HEAD %s, GET %s, sha256(body) %s, %s", tag, d, head, got, sum, mediaType)
-			if head != d || got != d || sum != d {
-				t.Errorf("%s: Push returned %s; registry HEAD %s, GET %s, sha256(body) %s", tag, d, head, got, sum)
-			}
-			digests = append(digests, d)
-		}
-		if len(digests) == 2 && digests[0] != digests[1] {
-			t.Errorf("the two tags of one image pushed different manifests: %v", digests)
-		}
-	})
-
-	t.Run("the digest reference resolves in the registry", func(t *testing.T) {
-		if len(digests) == 0 {
-			t.Skip("push failed")
-		}
-		ref, err := image.ByDigest(repo, digests[0])
+	for _, ref := range p.tags {
+		var out bytes.Buffer
+		d, err := image.Push(p.ctx, p.cli, ref, auth, &out)
+		t.Logf("push %s progress:\n%s", ref, out.String())
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("Push(%s): %v", ref, err)
 		}
-		if want := repo + "@" + digests[0]; ref != want {
-			t.Errorf("ByDigest = %q, want %q", ref, want)
+		assertOneLinePerStatus(t, out.String())
+		tag := ref[strings.LastIndex(ref, ":")+1:]
+		head, _, _ := p.reg.manifest(t, http.MethodHead, "slipway-test/hello", tag)
+		got, sum, mediaType := p.reg.manifest(t, http.MethodGet, "slipway-test/hello", tag)
+		t.Logf("%s: push %s, HEAD %s, GET %s, sha256(body) %s, %s", tag, d, head, got, sum, mediaType)
+		if head != d || got != d || sum != d {
+			t.Errorf("%s: Push returned %s; registry HEAD %s, GET %s, sha256(body) %s", tag, d, head, got, sum)
 		}
-		if got, _, _ := reg.manifest(t, http.MethodHead, "slipway-test/hello", digests[0]); got != digests[0] {
-			t.Errorf("HEAD by digest: Docker-Content-Digest %s, want %s", got, digests[0])
-		}
-	})
+		digests = append(digests, d)
+	}
+	if digests[0] != digests[1] {
+		t.Errorf("the two tags of one image pushed different manifests: %v", digests)
+	}
+	return digests[0]
+}
 
-	t.Run("push with a wrong password fails with the registry's reason", func(t *testing.T) {
-		wrong := image.Auth{Username: reg.User, Password: "wrong-password"}
-		_, err := image.Push(ctx, cli, tags[1], wrong, nil)
-		if err == nil {
-			t.Fatal("Push with a wrong password succeeded")
-		}
-		t.Logf("error: %v", err)
-		if !strings.Contains(err.Error(), "push image "+tags[1]) || !strings.Contains(strings.ToLower(err.Error()), "unauthorized") {
-			t.Errorf("error %q does not name the reference and say unauthorized", err)
-		}
-	})
+func (p *pushed) byDigest(t *testing.T, digest string) {
+	if digest == "" {
+		t.Skip("push failed")
+	}
+	ref, err := image.ByDigest(p.repo, digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := p.repo + "@" + digest; ref != want {
+		t.Errorf("ByDigest = %q, want %q", ref, want)
+	}
+	if got, _, _ := p.reg.manifest(t, http.MethodHead, "slipway-test/hello", digest); got != digest {
+		t.Errorf("HEAD by digest: Docker-Content-Digest %s, want %s", got, digest)
+	}
+}
+
+func (p *pushed) wrongPassword(t *testing.T) {
+	wrong := image.Auth{Username: p.reg.User, Password: "wrong-password"}
+	_, err := image.Push(p.ctx, p.cli, p.tags[1], wrong, nil)
+	if err == nil {
+		t.Fatal("Push with a wrong password succeeded")
+	}
+	t.Logf("error: %v", err)
+	msg := err.Error()
+	if !strings.Contains(msg, "push image "+p.tags[1]+": ") || !strings.Contains(strings.ToLower(msg), "unauthorized") {
+		t.Errorf("error %q does not name the reference and say unauthorized", err)
+	}
 }
 
 // assertOneLinePerStatus fails when a layer's status is printed twice in a

@@ -21,13 +21,6 @@ import (
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/inmemory"
 )
 
-func TestMain(m *testing.M) {
-	// The registry logs every request through logrus; keep test output to
-	// what matters.
-	logrus.SetLevel(logrus.WarnLevel)
-	os.Exit(m.Run())
-}
-
 // testRegistry is a real distribution registry with in-memory storage and
 // htpasswd authentication, served over plain HTTP on 127.0.0.1, which the
 // Docker daemon treats as an insecure registry it may use without TLS.
@@ -59,10 +52,11 @@ func startRegistry(t *testing.T) *testRegistry {
 		},
 	}
 	config.HTTP.Secret = "slipway-test-secret"
+	routeRegistryLogs(t)
 	app := handlers.NewApp(context.Background(), config)
 	srv := httptest.NewServer(app)
 	t.Cleanup(func() {
-		srv.Close()
+		srv.Close() // waits for requests in flight, so no log comes after the test
 		if err := app.Shutdown(); err != nil {
 			t.Errorf("shut down registry: %v", err)
 		}
@@ -70,6 +64,27 @@ func startRegistry(t *testing.T) *testRegistry {
 	r.url = srv.URL
 	r.Host = strings.TrimPrefix(srv.URL, "http://")
 	return r
+}
+
+// routeRegistryLogs sends the registry's logrus output (warnings and worse)
+// to t.Log until the test ends. logrus is global: tests that start a
+// registry must not run in parallel with each other.
+func routeRegistryLogs(t *testing.T) {
+	std := logrus.StandardLogger()
+	out, level := std.Out, std.GetLevel()
+	std.SetOutput(testLog{t})
+	std.SetLevel(logrus.WarnLevel)
+	t.Cleanup(func() {
+		std.SetOutput(out)
+		std.SetLevel(level)
+	})
+}
+
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log("registry: " + strings.TrimSpace(string(p)))
+	return len(p), nil
 }
 
 // manifestAccept lists the manifest types a pushed image may have.

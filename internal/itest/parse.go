@@ -1,7 +1,7 @@
 package itest
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,7 +18,6 @@ type event struct {
 	Elapsed     float64 // seconds, on pass and fail
 	Output      string
 	FailedBuild string // on a package fail caused by a build failure
-	ImportPath  string // on build-output and build-fail
 }
 
 // parser turns a test2json stream into a Result, writing one progress line
@@ -35,7 +34,7 @@ type parser struct {
 	childFailed map[string]bool     // tests with a failed subtest
 	pkgAction   string              // pass, fail or skip once the package finished
 	buildFailed bool
-	buildOutput strings.Builder
+	partial     []byte // an unfinished line from the last Write
 }
 
 func newParser(progress io.Writer) *parser {
@@ -50,20 +49,32 @@ func newParser(progress io.Writer) *parser {
 	}
 }
 
-// parse reads a whole stream.
-func (p *parser) parse(r io.Reader) error {
-	br := bufio.NewReader(r)
-	for {
-		line, err := br.ReadBytes('\n')
-		if len(line) > 0 {
-			p.line(line)
+// Write feeds the parser a chunk of the stream; it never fails, so the
+// parser can be a command's Stdout. Lines may span chunks.
+func (p *parser) Write(b []byte) (int, error) {
+	n := len(b)
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			p.partial = append(p.partial, b...)
+			break
 		}
-		if err == io.EOF {
-			return nil
+		if len(p.partial) > 0 {
+			p.line(append(p.partial, b[:i+1]...))
+			p.partial = p.partial[:0]
+		} else {
+			p.line(b[:i+1])
 		}
-		if err != nil {
-			return fmt.Errorf("read test events: %w", err)
-		}
+		b = b[i+1:]
+	}
+	return n, nil
+}
+
+// flush handles a last line that had no newline.
+func (p *parser) flush() {
+	if len(p.partial) > 0 {
+		p.line(p.partial)
+		p.partial = nil
 	}
 }
 
@@ -84,7 +95,6 @@ func (p *parser) line(b []byte) {
 		}
 	case "build-output":
 		p.output.WriteString(e.Output)
-		p.buildOutput.WriteString(e.Output)
 	case "build-fail":
 		p.buildFailed = true
 	case "run":

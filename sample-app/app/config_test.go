@@ -8,57 +8,58 @@ import (
 	"time"
 )
 
+var loadConfigCases = map[string]struct {
+	env     map[string]string
+	want    Config
+	wantErr string
+	wantLog string
+}{
+	"no variables set gives the defaults": {
+		env:  map[string]string{},
+		want: DefaultConfig(),
+	},
+	"every variable set is used": {
+		env: map[string]string{
+			"PORT": "9090", "APP_MESSAGE": "Hi", "APP_COLOR": "#abc",
+			"SLIPWAY_STACK": "pr-42-blue", "SHUTDOWN_TIMEOUT": "1m30s",
+		},
+		want: Config{Port: "9090", Message: "Hi", Color: "#abc", Stack: "pr-42-blue",
+			ShutdownTimeout: 90 * time.Second, Version: "dev", Commit: "unknown"},
+	},
+	"a colour name and a six-digit hex colour are accepted": {
+		env:  map[string]string{"APP_COLOR": "RebeccaPurple"},
+		want: with(DefaultConfig(), func(c *Config) { c.Color = "RebeccaPurple" }),
+	},
+	"an unsafe colour falls back to the default and is logged": {
+		env:     map[string]string{"APP_COLOR": "red;}</style><script>"},
+		want:    DefaultConfig(),
+		wantLog: "APP_COLOR is not a colour name",
+	},
+	"a colour with a function call falls back to the default": {
+		env:     map[string]string{"APP_COLOR": "url(http://evil)"},
+		want:    DefaultConfig(),
+		wantLog: "APP_COLOR",
+	},
+	"a port that is not a number is an error": {
+		env:     map[string]string{"PORT": "http"},
+		wantErr: `PORT="http" is not a port number`,
+	},
+	"a port out of range is an error": {
+		env:     map[string]string{"PORT": "70000"},
+		wantErr: `PORT="70000"`,
+	},
+	"a shutdown timeout without a unit is an error": {
+		env:     map[string]string{"SHUTDOWN_TIMEOUT": "10"},
+		wantErr: `SHUTDOWN_TIMEOUT="10" is not a positive Go duration`,
+	},
+	"a negative shutdown timeout is an error": {
+		env:     map[string]string{"SHUTDOWN_TIMEOUT": "-1s"},
+		wantErr: `SHUTDOWN_TIMEOUT="-1s"`,
+	},
+}
+
 func TestLoadConfig(t *testing.T) {
-	tests := map[string]struct {
-		env     map[string]string
-		want    Config
-		wantErr string
-		wantLog string
-	}{
-		"no variables set gives the defaults": {
-			env:  map[string]string{},
-			want: DefaultConfig(),
-		},
-		"every variable set is used": {
-			env: map[string]string{
-				"PORT": "9090", "APP_MESSAGE": "Hi", "APP_COLOR": "#abc",
-				"SLIPWAY_STACK": "pr-42-blue", "SHUTDOWN_TIMEOUT": "1m30s",
-			},
-			want: Config{Port: "9090", Message: "Hi", Color: "#abc", Stack: "pr-42-blue",
-				ShutdownTimeout: 90 * time.Second, Version: "dev", Commit: "unknown"},
-		},
-		"a colour name and a six-digit hex colour are accepted": {
-			env:  map[string]string{"APP_COLOR": "RebeccaPurple"},
-			want: with(DefaultConfig(), func(c *Config) { c.Color = "RebeccaPurple" }),
-		},
-		"an unsafe colour falls back to the default and is logged": {
-			env:     map[string]string{"APP_COLOR": "red;}</style><script>"},
-			want:    DefaultConfig(),
-			wantLog: "APP_COLOR is not a colour name",
-		},
-		"a colour with a function call falls back to the default": {
-			env:     map[string]string{"APP_COLOR": "url(http://evil)"},
-			want:    DefaultConfig(),
-			wantLog: "APP_COLOR",
-		},
-		"a port that is not a number is an error": {
-			env:     map[string]string{"PORT": "http"},
-			wantErr: `PORT="http" is not a port number`,
-		},
-		"a port out of range is an error": {
-			env:     map[string]string{"PORT": "70000"},
-			wantErr: `PORT="70000"`,
-		},
-		"a shutdown timeout without a unit is an error": {
-			env:     map[string]string{"SHUTDOWN_TIMEOUT": "10"},
-			wantErr: `SHUTDOWN_TIMEOUT="10" is not a positive Go duration`,
-		},
-		"a negative shutdown timeout is an error": {
-			env:     map[string]string{"SHUTDOWN_TIMEOUT": "-1s"},
-			wantErr: `SHUTDOWN_TIMEOUT="-1s"`,
-		},
-	}
-	for name, tc := range tests {
+	for name, tc := range loadConfigCases {
 		t.Run(name, func(t *testing.T) {
 			var logs bytes.Buffer
 			log := slog.New(slog.NewTextHandler(&logs, nil))

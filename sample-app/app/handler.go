@@ -10,7 +10,9 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync/atomic"
+	"time"
 )
 
 // App serves the demo pages. Create it with New; it is safe for concurrent use.
@@ -39,6 +41,7 @@ func New(cfg Config, log *slog.Logger) *App {
 	a.mux.HandleFunc("GET /{$}", a.servePage)
 	a.mux.HandleFunc("GET /healthz", a.serveHealth)
 	a.mux.HandleFunc("GET /version", a.serveVersion)
+	a.mux.HandleFunc("GET /slow", a.serveSlow)
 	return a
 }
 
@@ -80,6 +83,25 @@ func (a *App) serveVersion(w http.ResponseWriter, _ *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(append(body, '\n'))
+}
+
+// maxSlow bounds /slow, so a request can never hold a connection for long.
+const maxSlow = 30 * time.Second
+
+// serveSlow answers like /version after ?ms= milliseconds (at most 30 s),
+// so a person (or a test) can watch a request finish while its stack drains.
+func (a *App) serveSlow(w http.ResponseWriter, r *http.Request) {
+	ms, err := strconv.Atoi(r.URL.Query().Get("ms"))
+	if err != nil || ms < 0 || time.Duration(ms)*time.Millisecond > maxSlow {
+		http.Error(w, "want ?ms= from 0 to 30000", http.StatusBadRequest)
+		return
+	}
+	select {
+	case <-time.After(time.Duration(ms) * time.Millisecond):
+	case <-r.Context().Done():
+		return
+	}
+	a.serveVersion(w, r)
 }
 
 func (a *App) versionInfo() VersionInfo {

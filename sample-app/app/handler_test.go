@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func testConfig() Config {
@@ -145,6 +146,32 @@ func TestRoutes(t *testing.T) {
 			}
 			if rec.Header().Get("Cache-Control") != "no-store" {
 				t.Errorf("Cache-Control = %q, want no-store", rec.Header().Get("Cache-Control"))
+			}
+		})
+	}
+}
+
+func TestSlowAnswersAfterTheDelayAndRefusesUnboundedOnes(t *testing.T) {
+	a := New(Config{Commit: "abc1234"}, nil)
+	tests := []struct {
+		name, query string
+		want        int
+	}{
+		{"short delay answers with the version", "?ms=20", http.StatusOK},
+		{"missing delay is refused", "", http.StatusBadRequest},
+		{"over thirty seconds is refused", "?ms=30001", http.StatusBadRequest},
+		{"negative delay is refused", "?ms=-1", http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			start := time.Now()
+			a.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/slow"+tt.query, nil))
+			if rec.Code != tt.want {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.want, rec.Body)
+			}
+			if tt.want == http.StatusOK && (time.Since(start) < 20*time.Millisecond || !strings.Contains(rec.Body.String(), "abc1234")) {
+				t.Fatalf("answered too early or without the version: %s", rec.Body)
 			}
 		})
 	}

@@ -1,0 +1,103 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// fakeProvider keeps stacks and routes in memory, as a target would.
+type fakeProvider struct {
+	stacks    map[string]Stack
+	routes    Routes
+	failStack string // Deploy of this stack fails like an unhealthy container
+	calls     []string
+}
+
+func newFake() *fakeProvider {
+	return &fakeProvider{stacks: map[string]Stack{}, routes: Routes{Hosts: map[string]string{}}}
+}
+
+func (f *fakeProvider) EnsureShared(context.Context) error {
+	f.calls = append(f.calls, "shared")
+	return nil
+}
+
+func (f *fakeProvider) Deploy(_ context.Context, s Spec) (Stack, error) {
+	f.calls = append(f.calls, "deploy "+s.Stack)
+	if s.Stack == f.failStack {
+		return Stack{}, fmt.Errorf("deploy %s: container exited with code 1 before it became healthy", s.Stack)
+	}
+	st := Stack{Name: s.Stack, Role: s.Role, PR: s.PR, Commit: s.Commit, Digest: s.Digest, Created: time.Unix(1_700_000_000, 0), Healthy: true}
+	f.stacks[s.Stack] = st
+	return st, nil
+}
+
+func (f *fakeProvider) Delete(_ context.Context, stack string) error {
+	f.calls = append(f.calls, "delete "+stack)
+	for _, l := range f.routes.Live() {
+		if l == stack {
+			return ErrLive
+		}
+	}
+	delete(f.stacks, stack)
+	return nil
+}
+
+func (f *fakeProvider) Stacks(context.Context) ([]Stack, error) {
+	var out []Stack
+	for _, s := range f.stacks {
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func (f *fakeProvider) Routes(context.Context) (Routes, error) { return f.routes.Clone(), nil }
+
+func (f *fakeProvider) SetRoutes(_ context.Context, r Routes) error {
+	for _, s := range r.Hosts {
+		if _, ok := f.stacks[s]; !ok {
+			return errors.New("unknown stack " + s)
+		}
+	}
+	f.calls = append(f.calls, "routes")
+	f.routes = r.Clone()
+	return nil
+}
+
+type fakeBuilder struct{ commit string }
+
+func (b fakeBuilder) Build(context.Context, string) (Image, error) {
+	return Image{Ref: "sha256:" + b.commit, Digest: "sha256:" + b.commit, Commit: b.commit, Version: "v1"}, nil
+}
+
+// fakeTester fails when the expected commit is in fail.
+type fakeTester struct {
+	fail    map[string]bool
+	targets []TestTarget
+}
+
+func (t *fakeTester) Test(_ context.Context, tt TestTarget) (TestResult, error) {
+	t.targets = append(t.targets, tt)
+	if t.fail[tt.Commit] {
+		return TestResult{Passed: 2, Failed: 1, Summary: "integration: 2 passed, 1 failed"}, nil
+	}
+	return TestResult{Passed: 3, OK: true, Summary: "integration: 3 passed, 0 failed"}, nil
+}
+
+type fakeRouting struct{}
+
+func (fakeRouting) PreviewHost(l string) string { return l + ".shop.localhost" }
+func (fakeRouting) ProductionHost() string      { return "shop.localhost" }
+func (fakeRouting) URL(h string) string         { return "http://" + h + ":8080" }
+func (fakeRouting) Dial(h string) (string, string) {
+	return "http://127.0.0.1:8080", h
+}
+
+type recorder struct{ events []Event }
+
+func (r *recorder) Report(_ context.Context, e Event) error {
+	r.events = append(r.events, e)
+	return nil
+}

@@ -1,0 +1,49 @@
+package itest
+
+import (
+	"testing"
+	"time"
+)
+
+func TestResultSummaryAndOK(t *testing.T) {
+	target := Target{BaseURL: "http://127.0.0.1:8080"}
+	tests := map[string]struct {
+		res         Result
+		wantSummary string
+		wantOK      bool
+	}{
+		"all tests passed": {
+			res:         Result{Target: target, Passed: 3, Duration: 1234 * time.Millisecond},
+			wantSummary: "integration: 3 passed, 0 failed (1.2s) against http://127.0.0.1:8080",
+			wantOK:      true,
+		},
+		"a failed test fails the run and skips are counted": {
+			res:         Result{Target: target, Passed: 1, Failed: 1, Skipped: 1, Failures: []string{"TestX: boom"}},
+			wantSummary: "integration: 1 passed, 1 failed, 1 skipped (0s) against http://127.0.0.1:8080",
+		},
+		"the Host and stack headers are named": {
+			res: Result{Target: Target{BaseURL: "http://127.0.0.1:8080", Host: "pr-42.app.localhost", StackHeader: "pr-42-green"},
+				Passed: 3},
+			wantSummary: "integration: 3 passed, 0 failed (0s) against http://127.0.0.1:8080 (Host pr-42.app.localhost, X-Slipway-Stack pr-42-green)",
+			wantOK:      true,
+		},
+		"a failure outside any test is quoted": {
+			res:         Result{Target: target, Failures: []string{"package p: TestMain exited"}},
+			wantSummary: "integration: 0 passed, 0 failed (0s) against http://127.0.0.1:8080; package p: TestMain exited",
+		},
+		"a run where nothing passed is not OK": {
+			res:         Result{Target: target, Skipped: 3},
+			wantSummary: "integration: 0 passed, 0 failed, 3 skipped (0s) against http://127.0.0.1:8080",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := tc.res.Summary(); got != tc.wantSummary {
+				t.Errorf("Summary() = %q\nwant        %q", got, tc.wantSummary)
+			}
+			if got := tc.res.OK(); got != tc.wantOK {
+				t.Errorf("OK() = %v, want %v", got, tc.wantOK)
+			}
+		})
+	}
+}

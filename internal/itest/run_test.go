@@ -1,0 +1,163 @@
+package itest
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slipway/slipway/internal/testenv"
+	"github.com/slipway/slipway/sample-app/app"
+)
+
+// moduleDir is the Slipway checkout, two levels above this package.
+var moduleDir = filepath.Join("..", "..")
+
+const sampleCommit = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00"
+
+// startSampleApp serves the real sample app on a loopback httptest server.
+func startSampleApp(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(app.New(app.Config{Commit: sampleCommit, Stack: "pr-42-blue", Version: "v1.0.0"}, nil))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func needGo(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("compiles and runs the integration tests; skipped with -short")
+	}
+	testenv.Binary(t, "go", "install Go from https://go.dev/dl/")
+}
+
+func TestRunPassesAgainstTheRightBuild(t *testing.T) {
+	needGo(t)
+	target := Target{BaseURL: startSampleApp(t), ExpectCommit: sampleCommit, ExpectStack: "pr-42-blue",
+		Host: "pr-42.app.localhost", StackHeader: "pr-42-blue"}
+	var progress bytes.Buffer
+	res, err := Run(t.Context(), moduleDir, target, &progress)
+	if err != nil {
+		t.Fatalf("Run() error = %v\n%s", err, res.Output)
+	}
+	if !res.OK() || res.Passed != 3 || res.Failed != 0 {
+		t.Fatalf("Run() = %d passed, %d failed, failures %q; want 3 passed\n%s", res.Passed, res.Failed, res.Failures, res.Output)
+	}
+	if lines := strings.Count(progress.String(), "\n"); lines != 3 {
+		t.Errorf("progress has %d lines, want one per test:\n%s", lines, progress.String())
+	}
+	want := "integration: 3 passed, 0 failed ("
+	if s := res.Summary(); !strings.HasPrefix(s, want) || !strings.Contains(s, "against "+target.BaseURL) {
+		t.Errorf("Summary() = %q, want %q... against %s", s, want, target.BaseURL)
+	}
+}
+
+func TestRunReportsAWrongCommitAsFailedTests(t *testing.T) {
+	needGo(t)
+	target := Target{BaseURL: startSampleApp(t), ExpectCommit: "0000000deadbeef"}
+	// A value in the caller's environment must not reach the tests.
+	t.Setenv("SLIPWAY_EXPECT_STACK", "some-other-stack")
+	var progress bytes.Buffer
+	res, err := Run(t.Context(), moduleDir, target, &progress)
+	if err != nil {
+		t.Fatalf("Run() error = %v, want failing tests reported in the Result\n%s", err, res.Output)
+	}
+	if res.OK() || res.Failed == 0 {
+		t.Fatalf("Run() OK with the wrong commit expected: %s\n%s", res.Summary(), res.Output)
+	}
+	for _, f := range res.Failures {
+		if !strings.Contains(f, `want "0000000deadbeef"`) || !strings.Contains(f, sampleCommit) ||
+			!strings.Contains(f, "SLIPWAY_EXPECT_COMMIT") {
+			t.Errorf("failure %q does not name the commit mismatch", f)
+		}
+	}
+	if !strings.Contains(progress.String(), "FAIL TestVersionReportsTheExpectedBuild") {
+		t.Errorf("progress does not show the failed test:\n%s", progress.String())
+	}
+}
+
+func TestRunStopsWhenTheContextEnds(t *testing.T) {
+	needGo(t)
+	// A server that accepts connections and never answers.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		var conns []net.Conn
+		for {
+			c, err := ln.Accept()
+			if err != nil { // the listener closed at cleanup
+				for _, c := range conns {
+					_ = c.Close()
+				}
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err = Run(ctx, moduleDir, Target{BaseURL: "http://" + ln.Addr().String()}, nil)
+	if err == nil || !strings.Contains(err.Error(), "deadline exceeded") {
+		t.Fatalf("Run() error = %v, want the context's deadline", err)
+	}
+	// Well before WaitDelay (5s) runs out: the interrupt stopped the tests.
+	if took := time.Since(start); took > 7*time.Second {
+		t.Errorf("Run() took %s with a 3s deadline", took)
+	}
+}
+
+func TestRunRefusesWhatItCannotRun(t *testing.T) {
+	tests := map[string]struct {
+		moduleDir string
+		target    Target
+		wantErr   string
+	}{
+		"no base URL":            {moduleDir, Target{}, "no base URL: pass the environment's URL"},
+		"a host without scheme":  {moduleDir, Target{BaseURL: "pr-42.app.localhost:8080"}, "is not http or https"},
+		"an ftp URL":             {moduleDir, Target{BaseURL: "ftp://pr-42.app.localhost"}, "is not http or https"},
+		"a URL without host":     {moduleDir, Target{BaseURL: "http:///healthz"}, "has no host"},
+		"a port without host":    {moduleDir, Target{BaseURL: "http://:8080"}, "has no host"},
+		"a directory w/o module": {t.TempDir(), Target{BaseURL: "http://127.0.0.1:8080"}, "pass the Slipway module directory"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := Run(t.Context(), tc.moduleDir, tc.target, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("Run() error = %v, want one containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestRunReportsABuildFailureAsAnError(t *testing.T) {
+	needGo(t)
+	// A module whose integration package does not compile.
+	dir := t.TempDir()
+	pkg := filepath.Join(dir, "sample-app", "integration")
+	if err := os.MkdirAll(pkg, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		filepath.Join(dir, "go.mod"):         "module example.com/broken\n\ngo 1.26\n",
+		filepath.Join(pkg, "broken_test.go"): "package integration\n\nfunc TestX(t *testing.T) { undefined() }\n",
+	}
+	for path, body := range files {
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := Run(t.Context(), dir, Target{BaseURL: "http://127.0.0.1:8080"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "build ./sample-app/integration failed") ||
+		!strings.Contains(err.Error(), "undefined") {
+		t.Errorf("Run() error = %v, want a build failure quoting the compiler", err)
+	}
+}
