@@ -120,7 +120,7 @@ func (b *Builder) BuildRouter(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return b.buildOrReuse(ctx, rev, image.GoImage{
-		ModuleDir: b.ModuleDir, Package: "./cmd/slipway-router", Dockerfile: b.ModuleDir + "/cmd/slipway-router/Dockerfile",
+		ModuleDir: b.ModuleDir, Package: "./cmd/slipway-router", Dockerfile: b.ModuleDir + "/cmd/slipway-router/Dockerfile", Binary: "router",
 		Version: rev.Version, Commit: rev.Commit, Source: Source,
 		Tags: []string{b.RouterImage + ":" + rev.Commit[:7], b.RouterImage + ":latest"},
 	})

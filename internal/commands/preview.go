@@ -9,60 +9,114 @@ import (
 
 	"github.com/slipway/slipway/internal/build"
 	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/github"
 )
 
-// previewRequest works out which preview a command means: the -pr flag,
-// else SLIPWAY_PR, else the checkout's branch.
-func previewRequest(ctx context.Context, s *Session, pr *int) (deploy.PreviewRequest, error) {
-	req := deploy.PreviewRequest{Env: appEnv("APP_MESSAGE", "APP_COLOR")}
+// previewContext works out which preview a command means and what GitHub
+// knows of it: the -pr flag or SLIPWAY_PR, else the Actions event, else the
+// open pull request of the checked-out branch, else the branch itself.
+// skip is non-empty when this run has nothing to do (an event for another
+// verb, a fork on the wrong workflow...).
+func previewContext(ctx context.Context, s *Session, verb string, pr *int) (req deploy.PreviewRequest, gh github.Context, skip string, err error) {
+	req = deploy.PreviewRequest{Env: appEnv("APP_MESSAGE", "APP_COLOR")}
+	args := []string{verb}
+	if pr != nil {
+		if *pr <= 0 {
+			return req, gh, "", fmt.Errorf("-pr=%d is not a pull request number", *pr)
+		}
+		args = append(args, strconv.Itoa(*pr))
+	}
+	gh, err = github.Detect(ctx, os.Getenv, args)
 	switch {
-	case pr != nil:
-		req.PR = *pr
-	case os.Getenv("SLIPWAY_PR") != "":
+	case err == nil:
+	case os.Getenv("GITHUB_ACTIONS") == "true":
+		return req, gh, "", fmt.Errorf("read the GitHub event: %w", err)
+	default: // a laptop: GitHub is optional
+		fmt.Fprintf(s.Err, "github: %v\n", err)
+	}
+	if pr != nil {
+		gh.PR = *pr
+	} else if gh.PR == 0 && os.Getenv("SLIPWAY_PR") != "" {
 		n, err := strconv.Atoi(os.Getenv("SLIPWAY_PR"))
 		if err != nil || n <= 0 {
-			return req, fmt.Errorf("SLIPWAY_PR=%q is not a pull request number", os.Getenv("SLIPWAY_PR"))
+			return req, gh, "", fmt.Errorf("SLIPWAY_PR=%q is not a pull request number", os.Getenv("SLIPWAY_PR"))
 		}
-		req.PR = n
-	default:
+		gh.PR = n
+	}
+	if gh.Actions {
+		if d := gh.Action(); d.Kind == github.Ignore {
+			return req, gh, d.Reason, nil
+		}
+	}
+	req.PR = gh.PR
+	if req.PR == 0 {
 		b, err := build.Git(ctx, s.ModuleDir, "rev-parse", "--abbrev-ref", "HEAD")
 		if err != nil || b == "HEAD" {
-			return req, errors.New("name the preview: pass -pr=<number>, or check out a branch")
+			return req, gh, "", errors.New("name the preview: pass -pr=<number>, set SLIPWAY_PR, or check out a branch")
 		}
 		req.Branch = b
 	}
-	if pr != nil && *pr <= 0 {
-		return req, fmt.Errorf("-pr=%d is not a pull request number", *pr)
+	for _, n := range gh.Notes {
+		fmt.Fprintf(s.Err, "github: %s\n", n)
 	}
-	return req, nil
+	return req, gh, "", nil
 }
 
 // PreviewDeploy deploys the preview of a pull request (or branch), runs the
-// integration tests against it and prints its URL.
+// integration tests against it, reports to the pull request and prints the
+// preview's URL.
 func PreviewDeploy(ctx context.Context, pr *int) error {
 	return with(ctx, func(s *Session) error {
-		req, err := previewRequest(ctx, s, pr)
-		if err != nil {
-			return err
+		req, gh, skip, err := previewContext(ctx, s, "deploy", pr)
+		if err != nil || skip != "" {
+			return skipped(s, skip, err)
 		}
+		if ok, why := gh.AWSDeployAllowed(); !ok {
+			fmt.Fprintf(s.Err, "preview: no AWS deploy: %s; deploying to the local target on this machine\n", why)
+		}
+		s.Flow.Reporter = newReporter(gh, s.Cfg.Target, s.Err)
 		if err := s.PrepareRouter(ctx); err != nil {
 			return err
 		}
 		res, err := s.Flow.DeployPreview(ctx, req)
-		if res.URL != "" && err == nil {
-			fmt.Fprintln(s.Out, res.URL)
+		if err != nil {
+			annotate(err)
+			return err
 		}
-		return err
+		fmt.Fprintln(s.Out, res.URL)
+		return nil
 	})
 }
 
-// PreviewDestroy removes the preview of a pull request (or branch).
+// PreviewDestroy removes the preview of a pull request (or branch) and
+// tells the pull request.
 func PreviewDestroy(ctx context.Context, pr *int) error {
 	return with(ctx, func(s *Session) error {
-		req, err := previewRequest(ctx, s, pr)
-		if err != nil {
+		req, gh, skip, err := previewContext(ctx, s, "destroy", pr)
+		if err != nil || skip != "" {
+			return skipped(s, skip, err)
+		}
+		s.Flow.Reporter = newReporter(gh, s.Cfg.Target, s.Err)
+		if err := s.Flow.DestroyPreview(ctx, req); err != nil {
+			annotate(err)
 			return err
 		}
-		return s.Flow.DestroyPreview(ctx, req)
+		return nil
 	})
+}
+
+func skipped(s *Session, reason string, err error) error {
+	if err != nil {
+		annotate(err)
+		return err
+	}
+	fmt.Fprintf(s.Err, "preview: nothing to do: %s\n", reason)
+	return nil
+}
+
+// annotate turns an error into ::error:: lines in GitHub Actions.
+func annotate(err error) {
+	if os.Getenv("GITHUB_ACTIONS") == "true" {
+		_ = github.Annotate(os.Stdout, err)
+	}
 }

@@ -72,7 +72,8 @@ func Build(ctx context.Context, e Engine, o BuildOptions, progress io.Writer) (i
 type GoImage struct {
 	ModuleDir  string   // directory of the program's go.mod
 	Package    string   // main package, relative to ModuleDir ("./cmd/app")
-	Dockerfile string   // path of the Dockerfile; it copies the binary "app"
+	Dockerfile string   // path of the Dockerfile; it copies the binary Binary
+	Binary     string   // the binary's name in the build context; "app" when empty
 	Version    string   // linked into main.version; build arg VERSION
 	Commit     string   // linked into main.commit; build arg REVISION
 	Source     string   // repository URL; build arg SOURCE
@@ -80,7 +81,7 @@ type GoImage struct {
 }
 
 // BuildGo compiles g's program statically, builds its image from a context
-// holding only "Dockerfile" and the binary "app", with the build arguments
+// holding only "Dockerfile" and the binary (g.Binary, default "app"), with the build arguments
 // VERSION, REVISION and SOURCE the Dockerfile turns into OCI labels, and
 // returns the image ID.
 func BuildGo(ctx context.Context, e Engine, g GoImage, progress io.Writer) (id string, err error) {
@@ -93,11 +94,15 @@ func BuildGo(ctx context.Context, e Engine, g GoImage, progress io.Writer) (id s
 			err = fmt.Errorf("remove build directory: %w", rmErr)
 		}
 	}()
-	bin := filepath.Join(dir, "app")
+	name := g.Binary
+	if name == "" {
+		name = "app"
+	}
+	bin := filepath.Join(dir, name)
 	if err := CompileStatic(ctx, g.ModuleDir, g.Package, bin, g.Version, g.Commit); err != nil {
 		return "", err
 	}
-	tarball, err := TarContext(map[string]string{"Dockerfile": g.Dockerfile, "app": bin})
+	tarball, err := TarContext(map[string]string{"Dockerfile": g.Dockerfile, name: bin})
 	if err != nil {
 		return "", err
 	}

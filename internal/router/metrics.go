@@ -66,10 +66,9 @@ func (m *targetMetrics) observe(r rule, status int, d time.Duration) {
 
 // metricsTarget is what writeMetrics needs to know about one target.
 type metricsTarget struct {
-	m                  *targetMetrics
-	healthy, draining  bool
-	inflight           int64
-	hasHealth, isLocal bool
+	m                          *targetMetrics
+	healthy, draining, isLocal bool
+	inflight                   int64
 }
 
 // writeMetrics writes the Prometheus text exposition for ts.

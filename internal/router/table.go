@@ -16,9 +16,10 @@ type Table struct {
 	Hosts []HostRule `json:"hosts,omitempty"`
 	// Production is the weighted rule for every host without a host rule.
 	// Empty means no production stack is live: such hosts get 503.
-	Production []WeightedTarget `json:"production,omitempty"`
-	// Health is the default health check of every target.
-	Health *HealthCheck `json:"health,omitempty"`
+	Production []Weighted `json:"production,omitempty"`
+	// Health is the default health check of every target; zero fields
+	// take the defaults.
+	Health HealthCheck `json:"health,omitzero"`
 	// DrainTimeout bounds how long a removed target may finish its in-flight
 	// requests before they are cut (default 10s).
 	DrainTimeout Duration `json:"drain_timeout,omitempty"`
@@ -40,9 +41,9 @@ type HostRule struct {
 	Target string `json:"target"`
 }
 
-// WeightedTarget is one entry of the production rule. Weights are integers
+// Weighted is one entry of the production rule. Weights are integers
 // from 0 to 999 like ALB weighted target groups.
-type WeightedTarget struct {
+type Weighted struct {
 	Target string `json:"target"`
 	Weight int    `json:"weight"`
 }
@@ -59,12 +60,12 @@ type HealthCheck struct {
 }
 
 // Duration is a Go duration string such as "1s" or "250ms". It stays a
-// string in the table so that a bad value is reported with all the other
-// problems instead of failing the JSON decoding.
-type Duration string
+// plain string in the table so that a bad value is reported with all the
+// other problems instead of failing the JSON decoding.
+type Duration = string
 
 // DurationOf formats d for a table.
-func DurationOf(d time.Duration) Duration { return Duration(d.String()) }
+func DurationOf(d time.Duration) Duration { return d.String() }
 
 // Defaults used when the table leaves a value out.
 const (

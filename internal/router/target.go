@@ -33,11 +33,11 @@ type target struct {
 	stopHealth    context.CancelFunc
 }
 
-func newTarget(ts targetSpec) *target {
+func newTarget(ts targetSpec, m *targetMetrics) *target {
 	return &target{
 		name: ts.name, url: ts.url, addr: ts.addr,
 		pool:    newConnPool(ts.addr),
-		metrics: newTargetMetrics(ts.name),
+		metrics: m,
 		hc:      ts.health,
 	}
 }

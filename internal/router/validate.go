@@ -28,7 +28,7 @@ type spec struct {
 	table        Table
 	targets      []targetSpec
 	hosts        map[string]string // lower-case host -> target name
-	production   []WeightedTarget
+	production   []Weighted
 	drainTimeout time.Duration
 }
 
@@ -42,12 +42,13 @@ func (t Table) Validate() error {
 // compile validates t and resolves its defaults.
 func compile(t Table) (*spec, error) {
 	var p problems
+	t = cloneTable(t)
 	s := &spec{table: t, hosts: make(map[string]string, len(t.Hosts))}
 	s.drainTimeout = p.parseDuration("drain_timeout", t.DrainTimeout, DefaultDrainTimeout)
 	base := p.resolveHealth("health", healthConfig{
 		path: DefaultHealthPath, interval: DefaultHealthInterval, timeout: DefaultHealthTimeout,
 		healthy: DefaultHealthyThreshold, unhealthy: DefaultUnhealthyThreshold,
-	}, t.Health)
+	}, &t.Health)
 	names := make(map[string]bool, len(t.Targets))
 	for i, tg := range t.Targets {
 		where := fmt.Sprintf("targets[%d]", i)
@@ -86,7 +87,22 @@ func compile(t Table) (*spec, error) {
 	return s, nil
 }
 
-func compileProduction(p *problems, prod []WeightedTarget, names map[string]bool) {
+// cloneTable copies t deeply so that the caller's slices and pointers are
+// not shared with the running table.
+func cloneTable(t Table) Table {
+	t.Targets = append([]Target(nil), t.Targets...)
+	for i := range t.Targets {
+		if h := t.Targets[i].Health; h != nil {
+			hc := *h
+			t.Targets[i].Health = &hc
+		}
+	}
+	t.Hosts = append([]HostRule(nil), t.Hosts...)
+	t.Production = append([]Weighted(nil), t.Production...)
+	return t
+}
+
+func compileProduction(p *problems, prod []Weighted, names map[string]bool) {
 	seen := make(map[string]bool, len(prod))
 	sum := 0
 	for i, w := range prod {

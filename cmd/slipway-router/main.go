@@ -1,0 +1,154 @@
+// Command slipway-router is the local stand-in for the shared AWS ALB: it
+// serves traffic on -listen by the routing table that the local provider
+// puts on the admin API (-admin), and keeps that table in -state.
+//
+// Every flag can also be set through the environment: SLIPWAY_ROUTER_LISTEN,
+// SLIPWAY_ROUTER_ADMIN, SLIPWAY_ROUTER_STATE, SLIPWAY_ROUTER_ACCESS_LOG,
+// SLIPWAY_ROUTER_PPROF. Flags win.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/slipway/slipway/internal/router"
+)
+
+// config is the command line.
+type config struct {
+	listen, admin, state string
+	accessLog, pprof     bool
+	healthcheck          bool
+	stopTimeout          time.Duration
+}
+
+func main() {
+	cfg := parseFlags(os.Args[1:])
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	if cfg.healthcheck {
+		if err := healthcheck(cfg.admin); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := run(ctx, cfg, log); err != nil {
+		log.Error("router stopped", "error", err.Error())
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string) config {
+	fs := flag.NewFlagSet("slipway-router", flag.ExitOnError)
+	var cfg config
+	fs.StringVar(&cfg.listen, "listen", env("SLIPWAY_ROUTER_LISTEN", ":8080"), "traffic listener address")
+	fs.StringVar(&cfg.admin, "admin", env("SLIPWAY_ROUTER_ADMIN", ":9000"), "admin API listener address (publish it on 127.0.0.1 only)")
+	fs.StringVar(&cfg.state, "state", env("SLIPWAY_ROUTER_STATE", "/var/lib/slipway-router"), "directory where the routing table is kept")
+	fs.BoolVar(&cfg.accessLog, "access-log", envBool("SLIPWAY_ROUTER_ACCESS_LOG", true), "write one JSON line per request to stdout")
+	fs.BoolVar(&cfg.pprof, "pprof", envBool("SLIPWAY_ROUTER_PPROF", false), "serve /debug/pprof/ on the admin listener")
+	fs.BoolVar(&cfg.healthcheck, "healthcheck", false, "check the admin API of a running router and exit (for Docker HEALTHCHECK)")
+	fs.DurationVar(&cfg.stopTimeout, "stop-timeout", 20*time.Second, "how long SIGTERM waits for requests in flight")
+	_ = fs.Parse(args) // ExitOnError: Parse exits on bad flags
+	return cfg
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok {
+		return v
+	}
+	return def
+}
+
+func envBool(key string, def bool) bool {
+	if b, err := strconv.ParseBool(os.Getenv(key)); err == nil {
+		return b
+	}
+	return def
+}
+
+// run serves until ctx is cancelled, then shuts down gracefully.
+func run(ctx context.Context, cfg config, log *slog.Logger) error {
+	opts := router.Options{StateDir: cfg.state, Log: log}
+	if cfg.accessLog {
+		opts.AccessLog = slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	}
+	r, err := router.New(opts)
+	if err != nil {
+		return fmt.Errorf("start router: %w", err)
+	}
+	trafficLn, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return fmt.Errorf("listen for traffic: %w", err)
+	}
+	adminLn, err := net.Listen("tcp", cfg.admin)
+	if err != nil {
+		_ = trafficLn.Close() // exiting with the listen error
+		return fmt.Errorf("listen for admin: %w", err)
+	}
+	admin := &http.Server{Handler: adminHandler(r, cfg.pprof), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 2)
+	go func() { errc <- r.Serve(trafficLn) }()
+	go func() { errc <- admin.Serve(adminLn) }()
+	log.Info("router listening", "listen", trafficLn.Addr().String(), "admin", adminLn.Addr().String(), "state", cfg.state)
+	select {
+	case <-ctx.Done():
+		log.Info("stopping: finishing requests in flight", "timeout", cfg.stopTimeout)
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.stopTimeout)
+	defer cancel()
+	rerr := r.Shutdown(sctx)
+	aerr := admin.Shutdown(sctx)
+	if err := errors.Join(rerr, aerr); err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	return nil
+}
+
+func adminHandler(r *router.Router, withPprof bool) http.Handler {
+	h := r.AdminHandler()
+	if !withPprof {
+		return h
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", h)
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+// healthcheck asks the admin API of the router on this host whether it runs.
+func healthcheck(admin string) error {
+	_, port, err := net.SplitHostPort(admin)
+	if err != nil {
+		return fmt.Errorf("parse admin address %q: %w", admin, err)
+	}
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get("http://127.0.0.1:" + port + "/healthz")
+	if err != nil {
+		return fmt.Errorf("check router health: %w", err)
+	}
+	if err := resp.Body.Close(); err != nil {
+		return fmt.Errorf("check router health: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("check router health: status %d", resp.StatusCode)
+	}
+	return nil
+}

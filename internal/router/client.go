@@ -1,0 +1,127 @@
+package router
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Client talks to a router's admin API.
+type Client struct {
+	// BaseURL is the admin listener, such as http://127.0.0.1:9000.
+	BaseURL string
+	// HTTP is the client to use; nil means http.DefaultClient.
+	HTTP *http.Client
+}
+
+// Table returns the router's current table.
+func (c *Client) Table(ctx context.Context) (Table, error) {
+	var t Table
+	if err := c.do(ctx, http.MethodGet, "/table", nil, &t); err != nil {
+		return Table{}, fmt.Errorf("get router table: %w", err)
+	}
+	return t, nil
+}
+
+// Replace swaps in t. A table the router rejects returns a *TableError with
+// the router's reasons; the running table is then unchanged.
+func (c *Client) Replace(ctx context.Context, t Table) error {
+	body, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("encode router table: %w", err)
+	}
+	if err := c.do(ctx, http.MethodPut, "/table", body, nil); err != nil {
+		return fmt.Errorf("replace router table: %w", err)
+	}
+	return nil
+}
+
+// Status returns the router's view of its targets.
+func (c *Client) Status(ctx context.Context) (Status, error) {
+	var st Status
+	if err := c.do(ctx, http.MethodGet, "/status", nil, &st); err != nil {
+		return Status{}, fmt.Errorf("get router status: %w", err)
+	}
+	return st, nil
+}
+
+// WaitHealthy polls the status until target is healthy, for at most
+// timeout; the error then says what the last health check reported.
+func (c *Client) WaitHealthy(ctx context.Context, target string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	last := "not in the router table"
+	for {
+		st, err := c.Status(ctx)
+		if err == nil {
+			last = "not in the router table"
+			for _, ts := range st.Targets {
+				if ts.Name != target || ts.Draining {
+					continue
+				}
+				if ts.Healthy {
+					return nil
+				}
+				last = "unhealthy: " + ts.LastError
+				if ts.LastError == "" {
+					last = "no health check has passed enough times yet"
+				}
+			}
+		} else if ctx.Err() == nil {
+			last = err.Error()
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for target %q to become healthy (%s): %s: %w", target, timeout, last, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// do sends one admin request and decodes a JSON answer into out.
+func (c *Client) do(ctx context.Context, method, path string, body []byte, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.BaseURL, "/")+path, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("build request: %w", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer func() { _ = resp.Body.Close() }() // the body has been read; nothing to report
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxTableBytes))
+	if err != nil {
+		return fmt.Errorf("read %s %s response: %w", method, path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var eb errorBody
+		if json.Unmarshal(b, &eb) == nil && len(eb.Errors) > 0 {
+			if resp.StatusCode == http.StatusBadRequest {
+				return &TableError{Problems: eb.Errors}
+			}
+			return fmt.Errorf("%s %s: status %d: %s", method, path, resp.StatusCode, strings.Join(eb.Errors, "; "))
+		}
+		return fmt.Errorf("%s %s: status %d: %s", method, path, resp.StatusCode, truncate(b))
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("decode %s %s response: %w", method, path, err)
+	}
+	return nil
+}

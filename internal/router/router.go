@@ -1,0 +1,309 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options configure a Router.
+type Options struct {
+	// StateDir is where the table is saved and loaded from; empty keeps
+	// the table in memory only.
+	StateDir string
+	// AccessLog receives one line per request; nil disables access logs
+	// and keeps logging off the request path.
+	AccessLog *slog.Logger
+	// Log receives router events (health changes, drains); nil discards them.
+	Log *slog.Logger
+	// IdleTimeout closes client connections idle for that long (default 75s).
+	IdleTimeout time.Duration
+}
+
+// Router routes client connections to targets by its current table.
+type Router struct {
+	log, access *slog.Logger
+	idleTimeout time.Duration
+	store       *store
+	health      *http.Client
+	local       *targetMetrics // answers the router gives itself
+
+	snap     atomic.Pointer[snapshot]
+	mu       sync.Mutex // serialises Replace; guards draining
+	draining map[*target]struct{}
+	drainWG  sync.WaitGroup
+
+	connsMu   sync.Mutex
+	conns     map[*clientConn]struct{}
+	listeners map[net.Listener]struct{}
+	connWG    sync.WaitGroup
+	shutting  atomic.Bool
+}
+
+// New returns a router that serves the table saved in opts.StateDir, if
+// any, or an empty table.
+func New(opts Options) (*Router, error) {
+	r := &Router{
+		log: opts.Log, access: opts.AccessLog, idleTimeout: opts.IdleTimeout,
+		health: &http.Client{Transport: &http.Transport{
+			MaxIdleConnsPerHost: 2, IdleConnTimeout: 10 * time.Second, DisableCompression: true,
+		}},
+		local:     newTargetMetrics(""),
+		draining:  make(map[*target]struct{}),
+		conns:     make(map[*clientConn]struct{}),
+		listeners: make(map[net.Listener]struct{}),
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if r.idleTimeout <= 0 {
+		r.idleTimeout = 75 * time.Second
+	}
+	r.snap.Store(emptySnapshot())
+	if opts.StateDir == "" {
+		return r, nil
+	}
+	st, err := openStore(opts.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	r.store = st
+	t, ok, err := st.load()
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		s, err := compile(t)
+		if err != nil {
+			return nil, fmt.Errorf("load table from %s: %w (fix or delete the file)", st.path(), err)
+		}
+		r.mu.Lock()
+		r.apply(s)
+		r.mu.Unlock()
+		r.log.Info("table loaded", "path", st.path(), "targets", len(t.Targets))
+	}
+	return r, nil
+}
+
+// Replace validates t, saves it and swaps it in. An invalid table returns a
+// *TableError and changes nothing. Replace does not wait for removed targets
+// to drain.
+func (r *Router) Replace(t Table) error {
+	s, err := compile(t)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.store != nil {
+		if err := r.store.save(t); err != nil {
+			return fmt.Errorf("save table: %w", err)
+		}
+	}
+	r.apply(s)
+	return nil
+}
+
+// apply swaps in s; r.mu must be held. Targets with the same name and URL
+// carry over with their health; the others start unhealthy and removed ones
+// drain in the background.
+func (r *Router) apply(s *spec) {
+	old := r.snap.Load()
+	next := &snapshot{spec: s, targets: make(map[string]*target, len(s.targets)), hosts: make(map[string]*target, len(s.hosts))}
+	kept := make(map[*target]bool, len(s.targets))
+	for _, ts := range s.targets {
+		t := old.targets[ts.name]
+		if t != nil && t.url == ts.url && t.addr == ts.addr {
+			kept[t] = true
+			if t.hc != ts.health {
+				t.startHealth(ts.health, r.health, r.log)
+			}
+		} else {
+			t = newTarget(ts, r.metricsFor(ts.name, old))
+			t.startHealth(ts.health, r.health, r.log)
+		}
+		next.order = append(next.order, t)
+		next.targets[ts.name] = t
+	}
+	for host, name := range s.hosts {
+		next.hosts[host] = next.targets[name]
+	}
+	for _, w := range s.production {
+		if w.Weight > 0 {
+			next.prod = append(next.prod, prodEntry{t: next.targets[w.Target], weight: uint64(w.Weight)})
+			next.prodTotal += uint64(w.Weight)
+		}
+	}
+	r.snap.Store(next)
+	for _, t := range old.order {
+		if !kept[t] {
+			r.startDrain(t, s.drainTimeout)
+		}
+	}
+}
+
+// metricsFor reuses the counters of a target with the same name that is
+// leaving (URL changed) or draining, so that one series never splits in two.
+func (r *Router) metricsFor(name string, old *snapshot) *targetMetrics {
+	if t := old.targets[name]; t != nil {
+		return t.metrics
+	}
+	for t := range r.draining {
+		if t.name == name {
+			return t.metrics
+		}
+	}
+	return newTargetMetrics(name)
+}
+
+// startDrain stops new requests to t at once and lets its in-flight ones
+// finish until timeout; r.mu must be held. The waiting happens outside it.
+func (r *Router) startDrain(t *target, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	t.mu.Lock()
+	t.drainDeadline = deadline
+	t.mu.Unlock()
+	t.draining.Store(true)
+	t.stopHealthChecks()
+	r.draining[t] = struct{}{}
+	r.drainWG.Add(1)
+	r.log.Info("target draining", "target", t.name, "in_flight", t.inflight.Load(), "deadline", deadline)
+	go r.finishDrain(t, deadline)
+}
+
+func (r *Router) finishDrain(t *target, deadline time.Time) {
+	defer r.drainWG.Done()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	cut := false
+	for t.inflight.Load() > 0 {
+		if !cut && time.Now().After(deadline) {
+			cut = true
+			r.log.Warn("drain deadline passed: cutting requests", "target", t.name, "in_flight", t.inflight.Load())
+			t.pool.cut()
+			r.cutClients(t)
+			deadline = time.Now().Add(time.Second)
+		} else if cut && time.Now().After(deadline) {
+			break // the cut requests are unwinding; nothing is left to wait for
+		}
+		<-tick.C
+	}
+	t.pool.closeIdle()
+	r.mu.Lock()
+	delete(r.draining, t)
+	r.mu.Unlock()
+	r.log.Info("target drained", "target", t.name, "cut", cut)
+}
+
+// cutClients makes the connections of requests in flight to t fail now.
+func (r *Router) cutClients(t *target) {
+	r.connsMu.Lock()
+	defer r.connsMu.Unlock()
+	for c := range r.conns {
+		if c.cur.Load() == t {
+			c.cut.Store(true)
+			_ = c.c.SetDeadline(time.Unix(1, 0))
+		}
+	}
+}
+
+// Table returns a copy of the current table as it was given.
+func (r *Router) Table() Table {
+	return cloneTable(r.snap.Load().spec.table)
+}
+
+// Status reports every target of the table, in table order, then the
+// targets still draining, by name.
+func (r *Router) Status() Status {
+	st := Status{Targets: []TargetStatus{}}
+	for _, t := range r.snap.Load().order {
+		st.Targets = append(st.Targets, t.status())
+	}
+	for _, t := range r.drainingTargets() {
+		st.Targets = append(st.Targets, t.status())
+	}
+	return st
+}
+
+func (r *Router) drainingTargets() []*target {
+	r.mu.Lock()
+	ts := make([]*target, 0, len(r.draining))
+	for t := range r.draining {
+		ts = append(ts, t)
+	}
+	r.mu.Unlock()
+	sort.Slice(ts, func(i, j int) bool { return ts[i].name < ts[j].name })
+	return ts
+}
+
+// WriteMetrics writes the Prometheus text exposition.
+func (r *Router) WriteMetrics(w io.Writer) error {
+	var ts []metricsTarget
+	inTable := map[string]bool{}
+	for _, t := range r.snap.Load().order {
+		inTable[t.name] = true
+		ts = append(ts, metricsTarget{m: t.metrics, healthy: t.healthy.Load(), inflight: t.inflight.Load()})
+	}
+	for _, t := range r.drainingTargets() {
+		if !inTable[t.name] { // a re-added name shares its counters; show it once
+			ts = append(ts, metricsTarget{m: t.metrics, healthy: t.healthy.Load(), draining: true, inflight: t.inflight.Load()})
+		}
+	}
+	ts = append(ts, metricsTarget{m: r.local, isLocal: true})
+	if err := writeMetrics(w, ts); err != nil {
+		return fmt.Errorf("write metrics: %w", err)
+	}
+	return nil
+}
+
+// ErrRouterClosed is returned by Serve after Shutdown.
+var ErrRouterClosed = errors.New("router closed")
+
+// Shutdown stops accepting connections, closes idle ones, lets requests in
+// flight finish until ctx is done, then cuts what is left and stops the
+// health checks.
+func (r *Router) Shutdown(ctx context.Context) error {
+	r.shutting.Store(true)
+	r.connsMu.Lock()
+	for ln := range r.listeners {
+		_ = ln.Close() // Serve reports the close; nothing to add here
+	}
+	r.connsMu.Unlock()
+	done := make(chan struct{})
+	go func() { r.connWG.Wait(); close(done) }()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	var err error
+	for waiting := true; waiting; {
+		r.closeIdleConns()
+		select {
+		case <-done:
+			waiting = false
+		case <-ctx.Done():
+			err = fmt.Errorf("shut down router: %w", ctx.Err())
+			r.cutAllConns()
+			<-done
+			waiting = false
+		case <-tick.C:
+		}
+	}
+	r.stopTargets()
+	return err
+}
+
+func (r *Router) stopTargets() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range r.snap.Load().order {
+		t.stopHealthChecks()
+		t.pool.closeIdle()
+	}
+}

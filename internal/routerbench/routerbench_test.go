@@ -1,0 +1,97 @@
+package routerbench
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slipway/slipway/internal/testenv"
+)
+
+const wrkOutput = `Running 10s test @ http://127.0.0.1:18083/
+  2 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     1.58ms    1.01ms  45.20ms   93.11%
+    Req/Sec    18.20k     1.10k   20.31k    70.50%
+  Latency Distribution
+     50%  812.00us
+     75%    1.71ms
+     90%    2.42ms
+     99%    5.26ms
+  362112 requests in 10.00s, 45.24MB read
+Requests/sec:  36201.55
+Transfer/sec:      4.52MB
+`
+
+func TestParseWrk(t *testing.T) {
+	tests := map[string]struct {
+		out     string
+		want    wrkResult
+		wantErr string
+	}{
+		"a clean run": {out: wrkOutput, want: wrkResult{requests: 362112, rps: 36201.55, p50: 812 * time.Microsecond, p99: 5260 * time.Microsecond}},
+		"socket errors and non-2xx answers are kept": {
+			out: strings.Replace(wrkOutput, "Requests/sec:", "  Socket errors: connect 0, read 3, write 0, timeout 0\n  Non-2xx or 3xx responses: 7\nRequests/sec:", 1),
+			want: wrkResult{requests: 362112, rps: 36201.55, p50: 812 * time.Microsecond, p99: 5260 * time.Microsecond,
+				errors: "Socket errors: connect 0, read 3, write 0, timeout 0 Non-2xx or 3xx responses: 7"}},
+		"output without --latency is refused": {out: "Requests/sec: 10\n 5 requests in 1s\n", wantErr: "latency distribution"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := parseWrk(tc.out)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("parseWrk: %v, want error with %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("parseWrk: %+v, %v; want %+v", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseStatTicks(t *testing.T) {
+	stat := "4242 (slipway router) S 1 4242 4242 0 -1 4194560 900 0 0 0 1234 567 0 0 20 0 9 0 100 1000 200 18446744073709551615"
+	got, err := parseStatTicks(stat)
+	if err != nil || got != 1234+567 {
+		t.Fatalf("parseStatTicks: %d, %v; want 1801 (utime+stime, command name with a space)", got, err)
+	}
+}
+
+func TestPlanMustFitMaxTotal(t *testing.T) {
+	err := Run(context.Background(), Options{Duration: time.Minute, Rounds: 10, MaxTotal: time.Minute}, &bytes.Buffer{})
+	if err == nil || !(strings.Contains(err.Error(), "more than MaxTotal") || strings.Contains(err.Error(), "apt-get install haproxy wrk")) {
+		t.Fatalf("Run with an oversized plan: %v", err)
+	}
+}
+
+// TestRunBenchmark runs the real benchmark. It loads both cores, so it only
+// runs when asked: SLIPWAY_ROUTERBENCH=smoke (one 1s round) or =full (the
+// defaults); SLIPWAY_ROUTERBENCH_PROFILE=file also saves a router CPU profile.
+func TestRunBenchmark(t *testing.T) {
+	mode := os.Getenv("SLIPWAY_ROUTERBENCH")
+	if mode == "" {
+		t.Skip("SKIPPED (not counted as passed): set SLIPWAY_ROUTERBENCH=smoke or =full to run the router benchmark")
+	}
+	testenv.Binary(t, "haproxy", "apt-get install haproxy")
+	testenv.Binary(t, "wrk", "apt-get install wrk")
+	opts := Options{CPUProfile: os.Getenv("SLIPWAY_ROUTERBENCH_PROFILE")}
+	if mode == "smoke" {
+		opts.Duration, opts.Warmup, opts.Rounds = time.Second, time.Second, 1
+	}
+	var out bytes.Buffer
+	if err := Run(context.Background(), opts, &out); err != nil {
+		t.Fatalf("Run: %v\n%s", err, out.String())
+	}
+	t.Log("\n" + out.String())
+	for _, want := range []string{"direct", "router", "haproxy", "router/haproxy rps"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
