@@ -60,7 +60,7 @@ func parseFlags(args []string) config {
 	fs.BoolVar(&cfg.accessLog, "access-log", envBool("SLIPWAY_ROUTER_ACCESS_LOG", true), "write one JSON line per request to stdout")
 	fs.BoolVar(&cfg.pprof, "pprof", envBool("SLIPWAY_ROUTER_PPROF", false), "serve /debug/pprof/ on the admin listener")
 	fs.BoolVar(&cfg.healthcheck, "healthcheck", false, "check the admin API of a running router and exit (for Docker HEALTHCHECK)")
-	fs.DurationVar(&cfg.stopTimeout, "stop-timeout", 20*time.Second, "how long SIGTERM waits for requests in flight")
+	fs.DurationVar(&cfg.stopTimeout, "stop-timeout", 8*time.Second, "how long SIGTERM waits for requests in flight (below docker stop's 10s)")
 	_ = fs.Parse(args) // ExitOnError: Parse exits on bad flags
 	return cfg
 }

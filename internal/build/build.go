@@ -28,6 +28,7 @@ type Builder struct {
 	Registry    string // when set, the app image is pushed there and deployed by digest
 	Auth        image.Auth
 	Log         io.Writer
+	Rev         *Revision // when set, build this revision instead of detecting it
 }
 
 // Revision is the commit and version a build carries.
@@ -76,7 +77,7 @@ func Git(ctx context.Context, dir string, args ...string) (string, error) {
 // Build builds the app image, tags it :<sha7> and :<purpose>, pushes it when
 // a registry is configured, and returns its immutable reference.
 func (b *Builder) Build(ctx context.Context, purpose string) (deploy.Image, error) {
-	rev, err := Detect(ctx, b.ModuleDir)
+	rev, err := b.revision(ctx)
 	if err != nil {
 		return deploy.Image{}, err
 	}
@@ -115,7 +116,7 @@ func (b *Builder) Build(ctx context.Context, purpose string) (deploy.Image, erro
 
 // BuildRouter builds the local router's image and returns its ID.
 func (b *Builder) BuildRouter(ctx context.Context) (string, error) {
-	rev, err := Detect(ctx, b.ModuleDir)
+	rev, err := b.revision(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -143,6 +144,13 @@ func (b *Builder) buildOrReuse(ctx context.Context, rev Revision, g image.GoImag
 	}
 	fmt.Fprintf(b.logw(), "build: %s (commit %s, version %s)\n", g.Tags[0], rev.Commit[:7], rev.Version)
 	return image.BuildGo(ctx, b.Engine, g, b.logw())
+}
+
+func (b *Builder) revision(ctx context.Context) (Revision, error) {
+	if b.Rev != nil {
+		return *b.Rev, nil
+	}
+	return Detect(ctx, b.ModuleDir)
 }
 
 func (b *Builder) logw() io.Writer {

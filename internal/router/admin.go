@@ -23,7 +23,7 @@ type errorBody struct {
 func (r *Router) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /table", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, r.Table())
+		writeJSON(w, http.StatusOK, r.tableJSON())
 	})
 	mux.HandleFunc("PUT /table", r.handlePutTable)
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
@@ -67,8 +67,17 @@ func (r *Router) handlePutTable(w http.ResponseWriter, req *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, errorBody{Errors: []string{err.Error()}})
 	default:
 		r.log.Info("table replaced", "targets", len(t.Targets), "hosts", len(t.Hosts), "production", len(t.Production))
-		writeJSON(w, http.StatusOK, r.Table())
+		writeJSON(w, http.StatusOK, r.tableJSON())
 	}
+}
+
+// tableJSON is the table with an empty target list shown as [], not null.
+func (r *Router) tableJSON() Table {
+	t := r.Table()
+	if t.Targets == nil {
+		t.Targets = []Target{}
+	}
+	return t
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -101,8 +102,8 @@ func TestDrainDeadlineCutsSlowRequests(t *testing.T) {
 	tr.replace(t, Table{Targets: []Target{targetOf(green)}, Production: []Weighted{{Target: "green", Weight: 1}}, DrainTimeout: "200ms"})
 	select {
 	case r := <-slow:
-		if r.err == nil && r.status == 200 {
-			t.Fatalf("the request past the drain deadline completed: %+v", r)
+		if r.err != nil || r.status != http.StatusBadGateway || !strings.Contains(r.body, "drain deadline passed") {
+			t.Fatalf("the request past the drain deadline ended %+v, want 502 saying the drain deadline passed", r)
 		}
 		if d := time.Since(start); d < 150*time.Millisecond {
 			t.Fatalf("the request was cut after %v, before the 200ms deadline", d)

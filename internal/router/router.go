@@ -179,20 +179,30 @@ func (r *Router) startDrain(t *target, timeout time.Duration) {
 	go r.finishDrain(t, deadline)
 }
 
+// finishDrain waits for t's requests in flight. At the deadline it cuts the
+// target connections first, so that a request still waiting for its
+// response gets a 502 that says why; requests stuck on a slow client are cut
+// on the client side a moment later.
 func (r *Router) finishDrain(t *target, deadline time.Time) {
 	defer r.drainWG.Done()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	cut := false
+	phase := 0 // 0: waiting, 1: target side cut, 2: client side cut
 	for t.inflight.Load() > 0 {
-		if !cut && time.Now().After(deadline) {
-			cut = true
+		now := time.Now()
+		switch {
+		case phase == 0 && now.After(deadline):
 			r.log.Warn("drain deadline passed: cutting requests", "target", t.name, "in_flight", t.inflight.Load())
 			t.pool.cut()
+			phase, deadline = 1, now.Add(200*time.Millisecond)
+		case phase == 1 && now.After(deadline):
 			r.cutClients(t)
-			deadline = time.Now().Add(time.Second)
-		} else if cut && time.Now().After(deadline) {
-			break // the cut requests are unwinding; nothing is left to wait for
+			phase, deadline = 2, now.Add(time.Second)
+		case phase == 2 && now.After(deadline):
+			phase = 3 // the cut requests are unwinding; nothing is left to wait for
+		}
+		if phase == 3 {
+			break
 		}
 		<-tick.C
 	}
@@ -200,7 +210,7 @@ func (r *Router) finishDrain(t *target, deadline time.Time) {
 	r.mu.Lock()
 	delete(r.draining, t)
 	r.mu.Unlock()
-	r.log.Info("target drained", "target", t.name, "cut", cut)
+	r.log.Info("target drained", "target", t.name, "cut", phase > 0)
 }
 
 // cutClients makes the connections of requests in flight to t fail now.

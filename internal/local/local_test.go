@@ -1,0 +1,216 @@
+package local_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/router"
+)
+
+func TestPreviewsAreIsolatedAndDestroyingOneLeavesTheOther(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: 1}); err != nil {
+		t.Fatal(err)
+	}
+	e.builder.set(images.appB)
+	if _, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if c, code := e.commitAt(e.host(1)); c != commitA || code != 200 {
+		t.Fatalf("pr-1 serves %q (%d), want %s", c, code, commitA)
+	}
+	if c, code := e.commitAt(e.host(2)); c != commitB || code != 200 {
+		t.Fatalf("pr-2 serves %q (%d), want %s", c, code, commitB)
+	}
+	if err := e.flow.DestroyPreview(ctx, deploy.PreviewRequest{PR: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, code := e.commitAt(e.host(1)); code != http.StatusServiceUnavailable {
+		t.Fatalf("destroyed pr-1 answers %d, want 503 (no production stack)", code)
+	}
+	if c, _ := e.commitAt(e.host(2)); c != commitB {
+		t.Fatalf("pr-2 stopped serving its commit after pr-1 was destroyed: %q", c)
+	}
+	if err := e.flow.DestroyPreview(ctx, deploy.PreviewRequest{PR: 1}); err != nil {
+		t.Fatalf("a second destroy should change nothing and succeed: %v", err)
+	}
+	stacks, err := e.provider.Stacks(ctx)
+	if err != nil || len(stacks) != 1 || stacks[0].Name != e.app+"-pr-2" || stacks[0].Commit != commitB || stacks[0].PR != 2 {
+		t.Fatalf("labels say %+v (%v), want only %s-pr-2", stacks, err, e.app)
+	}
+}
+
+func TestSecondDeployOfTheSameCommitChangesNothing(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: 5}); err != nil {
+		t.Fatal(err)
+	}
+	before := e.containers()
+	if _, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if after := e.containers(); after != before {
+		t.Fatalf("containers changed on a re-deploy: %s -> %s", before, after)
+	}
+}
+
+func TestRouterRestartKeepsTheRoutes(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: 3}); err != nil {
+		t.Fatal(err)
+	}
+	timeout := 5
+	if err := e.cli.ContainerRestart(ctx, e.app+"-router", container.StopOptions{Timeout: &timeout}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, code := e.commitAtSoft(e.host(3))
+		if c == commitA && code == 200 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after a router restart pr-3 answers %d %q, want commit %s", code, c, commitA)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestBadTableIsRefusedAndChangesNothing(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: 4}); err != nil {
+		t.Fatal(err)
+	}
+	rc := e.provider.Router()
+	before, err := rc.Table(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := before
+	bad.Hosts = append(append([]router.HostRule(nil), before.Hosts...), router.HostRule{Host: "x.localhost", Target: "no-such-target"})
+	err = rc.Replace(ctx, bad)
+	var te *router.TableError
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), "no-such-target") {
+		t.Fatalf("bad table: err = %v, want a TableError naming the unknown target", err)
+	}
+	after, err := rc.Table(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("table changed:\n%+v\n%+v", before, after)
+	}
+	if c, _ := e.commitAt(e.host(4)); c != commitA {
+		t.Fatalf("pr-4 no longer serves after a refused table: %q", c)
+	}
+}
+
+// A new commit replaces the preview with no failed request, and a slow
+// request in flight on the old version finishes while it drains.
+func TestNewCommitReplacesThePreviewWithoutAGapAndDrains(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: 6}); err != nil {
+		t.Fatal(err)
+	}
+	base := fmt.Sprintf("http://127.0.0.1:%d", e.port)
+	slow := make(chan error, 1)
+	go func() {
+		v, code, err := getVersion(ctx, base+"/slow?ms=2000", e.host(6), "")
+		if err == nil && (code != 200 || v.Commit != commitA) {
+			err = fmt.Errorf("slow request answered %d commit %q", code, v.Commit)
+		}
+		slow <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // the slow request is in flight on commit A
+
+	var failures, served atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // bounded: stops when the deploy ends, and after 60 s at most
+		defer wg.Done()
+		deadline := time.Now().Add(60 * time.Second)
+		for i := 0; i < 100000 && time.Now().Before(deadline); i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, code, err := version(ctx, base, e.host(6), ""); err != nil || code != 200 {
+				failures.Add(1)
+				t.Logf("request %d: %d %v", i, code, err)
+			}
+			served.Add(1)
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	e.builder.set(images.appB)
+	_, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: 6})
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if failures.Load() != 0 || served.Load() == 0 {
+		t.Fatalf("%d of %d requests failed during the replacement", failures.Load(), served.Load())
+	}
+	if err := <-slow; err != nil {
+		t.Fatalf("in-flight request on the old version: %v", err)
+	}
+	if c, _ := e.commitAt(e.host(6)); c != commitB {
+		t.Fatalf("pr-6 serves %q after the new deploy, want %s", c, commitB)
+	}
+	t.Logf("%d requests, none failed, during the replacement", served.Load())
+}
+
+func TestUnhealthyDeployFailsWithTheReasonAndLeavesRoutesAlone(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: 7}); err != nil {
+		t.Fatal(err)
+	}
+	e.builder.set(images.appB)
+	_, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: 7, Env: map[string]string{"SHUTDOWN_TIMEOUT": "forever"}})
+	if err == nil || !strings.Contains(err.Error(), "exited with code") || !strings.Contains(err.Error(), "SHUTDOWN_TIMEOUT") {
+		t.Fatalf("err = %v, want the container's exit and its own reason", err)
+	}
+	if c, _ := e.commitAt(e.host(7)); c != commitA {
+		t.Fatalf("pr-7 serves %q after a failed deploy, want the old %s", c, commitA)
+	}
+}
+
+func TestDownRemovesOnlyThisApp(t *testing.T) {
+	e := newEnv(t)
+	other := newEnv(t)
+	ctx := context.Background()
+	if _, err := other.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: 8}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.provider.EnsureShared(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := localDown(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := other.commitAt(other.host(8)); c != commitA {
+		t.Fatalf("down of %s broke %s: pr-8 serves %q", e.app, other.app, c)
+	}
+	if n := e.containers(); n != "" {
+		t.Fatalf("containers of %s left: %s", e.app, n)
+	}
+}
