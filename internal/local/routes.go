@@ -19,7 +19,7 @@ func (p *Provider) baseTable(t router.Table) router.Table {
 }
 
 // addTarget registers an instance with the router, with no route to it.
-func (p *Provider) addTarget(ctx context.Context, name string) error {
+func (p *Provider) addTarget(ctx context.Context, stack, name string) error {
 	t, err := p.router.Table(ctx)
 	if err != nil {
 		return fmt.Errorf("read router table: %w", err)
@@ -29,7 +29,7 @@ func (p *Provider) addTarget(ctx context.Context, name string) error {
 			return nil
 		}
 	}
-	t.Targets = append(t.Targets, router.Target{Name: name, URL: "http://" + name + ":" + appPort})
+	t.Targets = append(t.Targets, router.Target{Name: name, Stack: stack, URL: "http://" + name + ":" + appPort})
 	if err := p.router.Replace(ctx, p.baseTable(t)); err != nil {
 		return fmt.Errorf("register %s with the router: %w", name, err)
 	}

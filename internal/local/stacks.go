@@ -160,7 +160,7 @@ func (p *Provider) start(ctx context.Context, s deploy.Spec, name, hash string) 
 		p.discard(resp.ID)
 		return fmt.Errorf("start container %s: %w", name, err)
 	}
-	if err := p.addTarget(ctx, name); err != nil {
+	if err := p.addTarget(ctx, s.Stack, name); err != nil {
 		p.discard(resp.ID)
 		return err
 	}

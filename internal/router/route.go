@@ -20,6 +20,7 @@ type snapshot struct {
 	spec      *spec
 	order     []*target // table order
 	targets   map[string]*target
+	stacks    map[string]*target // X-Slipway-Stack by stack name
 	hosts     map[string]*target
 	prod      []prodEntry
 	prodTotal uint64
@@ -30,7 +31,7 @@ func emptySnapshot() *snapshot {
 	if err != nil {
 		panic(err) // the empty table is valid; a failure here is a bug
 	}
-	return &snapshot{spec: s, targets: map[string]*target{}, hosts: map[string]*target{}}
+	return &snapshot{spec: s, targets: map[string]*target{}, stacks: map[string]*target{}, hosts: map[string]*target{}}
 }
 
 // decision is the outcome of routing one request: a target, or a status and
@@ -47,6 +48,9 @@ type decision struct {
 func (s *snapshot) route(host []byte, stack []byte, hasStack bool, clientID []byte) decision {
 	if hasStack {
 		t := s.targets[string(stack)]
+		if t == nil {
+			t = s.stacks[string(stack)]
+		}
 		switch {
 		case t == nil:
 			return decision{rule: ruleHeader, status: http.StatusNotFound, msg: s.unknownStack(stack)}

@@ -151,6 +151,30 @@ func TestHeaderOverride(t *testing.T) {
 	}
 }
 
+func TestHeaderOverrideByStackName(t *testing.T) {
+	tr := startRouter(t, Options{})
+	old, routed, newest := newBackend(t, "shop-pr-7-aaaaaa"), newBackend(t, "shop-pr-7-bbbbbb"), newBackend(t, "shop-pr-9-cccccc")
+	withStack := func(b *backend, stack string) Target { tg := targetOf(b); tg.Stack = stack; return tg }
+	tr.replace(t, Table{
+		Targets: []Target{withStack(old, "shop-pr-7"), withStack(routed, "shop-pr-7"), withStack(newest, "shop-prod-1")},
+		Hosts:   []HostRule{{Host: "pr-7.localhost", Target: "shop-pr-7-aaaaaa"}},
+	}, "shop-pr-7-aaaaaa", "shop-pr-7-bbbbbb", "shop-pr-9-cccccc")
+	c := keepAliveClient(t)
+	tests := map[string]struct{ stack, want string }{
+		"a stack name reaches the target its rule routes to": {"shop-pr-7", "shop-pr-7-aaaaaa"},
+		"an unrouted stack reaches its only target":          {"shop-prod-1", "shop-pr-9-cccccc"},
+		"a target name still reaches that exact target":      {"shop-pr-7-bbbbbb", "shop-pr-7-bbbbbb"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			resp, body := get(t, c, tr.url+"/", "app.localhost", map[string]string{"X-Slipway-Stack": tc.stack})
+			if resp.StatusCode != 200 || !strings.Contains(body, tc.want) {
+				t.Fatalf("got %d %q, want %q", resp.StatusCode, body, tc.want)
+			}
+		})
+	}
+}
+
 // BenchmarkRoute measures the routing decision alone.
 func BenchmarkRoute(b *testing.B) {
 	r, err := New(Options{})

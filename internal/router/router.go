@@ -142,6 +142,7 @@ func (r *Router) apply(s *spec) {
 			next.prodTotal += uint64(w.Weight)
 		}
 	}
+	next.stacks = stackAliases(s, next)
 	r.snap.Store(next)
 	for _, t := range old.order {
 		if !kept[t] {
@@ -316,4 +317,29 @@ func (r *Router) stopTargets() {
 		t.stopHealthChecks()
 		t.pool.closeIdle()
 	}
+}
+
+// stackAliases maps each stack named by a target to the target the header
+// override reaches: the routed one, else the last in table order.
+func stackAliases(s *spec, next *snapshot) map[string]*target {
+	routed := make(map[string]bool, len(s.hosts)+len(s.production))
+	for _, name := range s.hosts {
+		routed[name] = true
+	}
+	for _, w := range s.production {
+		if w.Weight > 0 {
+			routed[w.Target] = true
+		}
+	}
+	out := map[string]*target{}
+	for _, ts := range s.targets {
+		if ts.stack == "" {
+			continue
+		}
+		if cur, ok := out[ts.stack]; ok && routed[cur.name] && !routed[ts.name] {
+			continue
+		}
+		out[ts.stack] = next.targets[ts.name]
+	}
+	return out
 }

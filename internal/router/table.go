@@ -32,6 +32,11 @@ type Target struct {
 	URL string `json:"url"`
 	// Health overrides fields of the table's health check for this target.
 	Health *HealthCheck `json:"health,omitempty"`
+	// Stack, when set, names the stack this target runs a version of, so
+	// X-Slipway-Stack may name the stack instead of the target. When several
+	// targets share a stack, the one a rule routes to wins, else the last in
+	// table order (the newest).
+	Stack string `json:"stack,omitempty"`
 }
 
 // HostRule sends requests whose Host equals Host (port stripped, any case)

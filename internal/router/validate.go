@@ -20,6 +20,7 @@ func (e *TableError) Error() string {
 // targetSpec is one validated target.
 type targetSpec struct {
 	name, url, addr string
+	stack           string
 	health          healthConfig
 }
 
@@ -59,9 +60,12 @@ func compile(t Table) (*spec, error) {
 			p.addf("%s.name: duplicate target name %q: give each target its own name", where, tg.Name)
 		}
 		names[tg.Name] = true
+		if tg.Stack != "" && !validName(tg.Stack) {
+			p.addf("%s.stack: %q must be 1 to %d characters of A-Z a-z 0-9 . _ -", where, tg.Stack, maxNameLen)
+		}
 		addr := p.checkTargetURL(where, tg.URL)
 		hc := p.resolveHealth(where+".health", base, tg.Health)
-		s.targets = append(s.targets, targetSpec{name: tg.Name, url: tg.URL, addr: addr, health: hc})
+		s.targets = append(s.targets, targetSpec{name: tg.Name, url: tg.URL, addr: addr, stack: tg.Stack, health: hc})
 	}
 	for i, h := range t.Hosts {
 		where := fmt.Sprintf("hosts[%d]", i)
