@@ -29,6 +29,12 @@ type Builder struct {
 	Auth        image.Auth
 	Log         io.Writer
 	Rev         *Revision // when set, build this revision instead of detecting it
+	// LoadArchive, when set, is a `docker save` archive (SLIPWAY_IMAGE_ARCHIVE)
+	// holding the app image of the commit to deploy: it is loaded instead of
+	// building the checkout, which may be another commit (a fork's preview
+	// deployed by a trusted job).
+	LoadArchive string
+	Archiver    Archiver
 }
 
 // Revision is the commit and version a build carries.
@@ -81,11 +87,15 @@ func (b *Builder) Build(ctx context.Context, purpose string) (deploy.Image, erro
 	if err != nil {
 		return deploy.Image{}, err
 	}
-	repo := b.AppImage
-	if b.Registry != "" {
-		repo = b.Registry + "/" + b.AppImage
+	if b.LoadArchive != "" {
+		fmt.Fprintf(b.logw(), "build: loading the image of commit %s from %s instead of building\n", rev.Commit[:7], b.LoadArchive)
+		img, err := Load(ctx, b.Archiver, b.AppImage, rev.Commit, b.LoadArchive)
+		if err != nil || b.Registry == "" {
+			return img, err
+		}
+		return b.push(ctx, img, b.AppImage+":"+rev.Commit[:7], purpose)
 	}
-	tags, err := naming.ImageTags(repo, rev.Commit, purpose)
+	tags, err := naming.ImageTags(b.AppImage, rev.Commit, purpose)
 	if err != nil {
 		return deploy.Image{}, err
 	}
@@ -99,6 +109,20 @@ func (b *Builder) Build(ctx context.Context, purpose string) (deploy.Image, erro
 	img := deploy.Image{Ref: id, Digest: id, Commit: rev.Commit, Version: rev.Version}
 	if b.Registry == "" {
 		return img, nil
+	}
+	return b.push(ctx, img, id, purpose)
+}
+
+// push tags the local image source into the registry as :<sha7> and
+// :<purpose>, pushes both and returns the image referenced by digest.
+func (b *Builder) push(ctx context.Context, img deploy.Image, source, purpose string) (deploy.Image, error) {
+	repo := b.Registry + "/" + b.AppImage
+	tags, err := naming.ImageTags(repo, img.Commit, purpose)
+	if err != nil {
+		return deploy.Image{}, err
+	}
+	if err := image.Tag(ctx, b.Engine, source, tags...); err != nil {
+		return deploy.Image{}, err
 	}
 	for _, tag := range tags {
 		dgst, err := image.Push(ctx, b.Engine, tag, b.Auth, b.logw())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/slipway/slipway/internal/build"
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/deploy"
 )
@@ -34,6 +35,8 @@ func with(ctx context.Context, fn func(*Session) error) error {
 }
 
 // Build builds the app and router images and prints their references.
+// With SLIPWAY_IMAGE_ARCHIVE set it also saves the app image there, for a
+// trusted job to deploy (see preview-fork.yml).
 func Build(ctx context.Context) error {
 	return with(ctx, func(s *Session) error {
 		img, err := s.Builder.Build(ctx, "build")
@@ -43,6 +46,12 @@ func Build(ctx context.Context) error {
 		rid, err := s.Builder.BuildRouter(ctx)
 		if err != nil {
 			return err
+		}
+		if path := os.Getenv("SLIPWAY_IMAGE_ARCHIVE"); path != "" {
+			if err := build.Save(ctx, s.Docker, s.Cfg.AppImage, img, path); err != nil {
+				return err
+			}
+			fmt.Fprintf(s.Err, "build: app image of commit %s saved to %s\n", img.Commit[:7], path)
 		}
 		fmt.Fprintf(s.Out, "app    %s (commit %s, version %s)\nrouter %s\n", img.Ref, img.Commit, img.Version, rid)
 		return nil

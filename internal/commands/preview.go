@@ -75,6 +75,7 @@ func PreviewDeploy(ctx context.Context, pr *int) error {
 			fmt.Fprintf(s.Err, "preview: no AWS deploy: %s; deploying to the local target on this machine\n", why)
 		}
 		s.Flow.Reporter = newReporter(gh, s.Cfg.Target, s.Err)
+		s.Builder.LoadArchive = os.Getenv("SLIPWAY_IMAGE_ARCHIVE")
 		if err := s.PrepareRouter(ctx); err != nil {
 			return err
 		}

@@ -53,7 +53,7 @@ func Open(ctx context.Context) (*Session, error) {
 	s.Builder = &build.Builder{
 		Engine: cli, ModuleDir: dir, AppImage: cfg.AppImage, RouterImage: cfg.RouterImage,
 		Registry: cfg.Registry, Auth: image.Auth{Username: cfg.RegistryUser, Password: cfg.RegistryPass, ServerAddress: registryHost(cfg.Registry)},
-		Log: s.Err,
+		Log: s.Err, Archiver: cli,
 	}
 	s.Provider = local.New(cli, local.Options{
 		App: cfg.App, RouterPort: cfg.RouterPort, AdminPort: cfg.AdminPort,
