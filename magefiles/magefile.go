@@ -21,6 +21,9 @@ type Local mg.Namespace
 // Test runs test suites.
 type Test mg.Namespace
 
+// Bench measures performance and prints figures.
+type Bench mg.Namespace
+
 // Config prints the effective settings, with secrets redacted.
 func Config() error { return commands.PrintConfig() }
 
@@ -55,6 +58,9 @@ func (Test) All(ctx context.Context) error { return commands.TestAll(ctx) }
 func (Test) Integration(ctx context.Context, url string, host, commit, stack *string) error {
 	return commands.TestIntegration(ctx, url, host, commit, stack)
 }
+
+// Router compares the local router with direct calls and HAProxy on loopback (needs wrk and haproxy).
+func (Bench) Router(ctx context.Context) error { return commands.BenchRouter(ctx) }
 
 // Aliases: `go run mage.go test` runs the whole suite.
 var Aliases = map[string]interface{}{

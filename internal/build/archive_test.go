@@ -32,7 +32,7 @@ func TestImageArchiveRoundTripOnlyForTheSameCommit(t *testing.T) {
 	ctx := context.Background()
 	const commit = "cafe0000000000000000000000000000000000ff"
 	repo := "slipway-test/archive"
-	b := &build.Builder{Engine: cli, Archiver: cli, ModuleDir: moduleDir(t), AppImage: repo, Rev: &build.Revision{Commit: commit, Version: "archive-test"}}
+	b := &build.Builder{Engine: cli, Archiver: cli, ModuleDir: moduleDir(t), AppImage: repo, Rev: &build.Revision{Commit: commit, Version: "archive-test"}, Rebuild: true}
 	img, err := b.Build(ctx, "pr-9")
 	if err != nil {
 		t.Fatal(err)

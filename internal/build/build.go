@@ -35,6 +35,10 @@ type Builder struct {
 	// deployed by a trusted job).
 	LoadArchive string
 	Archiver    Archiver
+	// Rebuild skips reusing an image already tagged for the commit (tests
+	// pin a synthetic commit while the code changes). The build cache still
+	// makes an unchanged rebuild cheap.
+	Rebuild bool
 }
 
 // Revision is the commit and version a build carries.
@@ -157,7 +161,7 @@ func (b *Builder) BuildRouter(ctx context.Context) (string, error) {
 // time), so reusing is what makes a second deploy of a commit change
 // nothing. A dirty checkout always builds.
 func (b *Builder) buildOrReuse(ctx context.Context, rev Revision, g image.GoImage) (string, error) {
-	if !strings.HasSuffix(rev.Version, "-dirty") && os.Getenv("SLIPWAY_REBUILD") == "" {
+	if !b.Rebuild && !strings.HasSuffix(rev.Version, "-dirty") && os.Getenv("SLIPWAY_REBUILD") == "" {
 		info, err := b.Engine.ImageInspect(ctx, g.Tags[0])
 		if err == nil && info.Config != nil &&
 			info.Config.Labels["org.opencontainers.image.revision"] == rev.Commit &&

@@ -61,7 +61,7 @@ func buildImages(t *testing.T, cli *client.Client) {
 	t.Helper()
 	images.once.Do(func() {
 		ctx := context.Background()
-		b := &build.Builder{Engine: cli, ModuleDir: moduleDir(t), AppImage: "slipway-test/app", RouterImage: "slipway-test/router"}
+		b := &build.Builder{Engine: cli, ModuleDir: moduleDir(t), AppImage: "slipway-test/app", RouterImage: "slipway-test/router", Rebuild: true}
 		b.Rev = &build.Revision{Commit: commitA, Version: "test-a"}
 		if images.router, images.err = b.BuildRouter(ctx); images.err != nil {
 			return
