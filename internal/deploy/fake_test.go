@@ -55,14 +55,27 @@ func (f *fakeProvider) Stacks(context.Context) ([]Stack, error) {
 
 func (f *fakeProvider) Routes(context.Context) (Routes, error) { return f.routes.Clone(), nil }
 
-func (f *fakeProvider) SetRoutes(_ context.Context, r Routes) error {
-	for _, s := range r.Hosts {
-		if _, ok := f.stacks[s]; !ok {
-			return errors.New("unknown stack " + s)
+func (f *fakeProvider) SetHost(_ context.Context, host, stack string) error {
+	if stack == "" {
+		delete(f.routes.Hosts, host)
+		return nil
+	}
+	if _, ok := f.stacks[stack]; !ok {
+		return errors.New("unknown stack " + stack)
+	}
+	f.calls = append(f.calls, "host "+host)
+	f.routes.Hosts[host] = stack
+	return nil
+}
+
+func (f *fakeProvider) SetProduction(_ context.Context, w []Weight) error {
+	for _, x := range w {
+		if _, ok := f.stacks[x.Stack]; !ok {
+			return errors.New("unknown stack " + x.Stack)
 		}
 	}
-	f.calls = append(f.calls, "routes")
-	f.routes = r.Clone()
+	f.calls = append(f.calls, "production")
+	f.routes.Production = append([]Weight(nil), w...)
 	return nil
 }
 

@@ -84,9 +84,7 @@ func (f *Flow) deployPreview(ctx context.Context, req PreviewRequest, res Previe
 		return res, err
 	}
 	if routes.Hosts[res.Host] != res.Stack {
-		next := routes.Clone()
-		next.Hosts[res.Host] = res.Stack
-		if err := f.Provider.SetRoutes(ctx, next); err != nil {
+		if err := f.Provider.SetHost(ctx, res.Host, res.Stack); err != nil {
 			return res, err
 		}
 		f.logf("%s: %s now routes to it", res.Stack, res.Host)
@@ -122,9 +120,7 @@ func (f *Flow) DestroyPreview(ctx context.Context, req PreviewRequest) error {
 		return err
 	}
 	if _, ok := routes.Hosts[host]; ok {
-		next := routes.Clone()
-		delete(next.Hosts, host)
-		if err := f.Provider.SetRoutes(ctx, next); err != nil {
+		if err := f.Provider.SetHost(ctx, host, ""); err != nil {
 			return err
 		}
 		f.logf("%s: %s no longer routes anywhere", stack, host)

@@ -33,9 +33,13 @@ type Provider interface {
 	Stacks(ctx context.Context) ([]Stack, error)
 	// Routes reads the live routing: host rules and production weights.
 	Routes(ctx context.Context) (Routes, error)
-	// SetRoutes replaces the routing atomically. Every stack it names must
-	// exist and be healthy.
-	SetRoutes(ctx context.Context, r Routes) error
+	// SetHost routes a host name to a stack, or removes the host's rule
+	// when stack is "". It changes nothing else, so concurrent deploys of
+	// different previews never undo each other.
+	SetHost(ctx context.Context, host, stack string) error
+	// SetProduction replaces the production weights atomically. Every
+	// stack it names must exist and be healthy.
+	SetProduction(ctx context.Context, w []Weight) error
 }
 
 // Spec is what to deploy.

@@ -57,9 +57,7 @@ func (f *Flow) Release(ctx context.Context, env map[string]string) (ReleaseResul
 	if !res.Tests.OK {
 		return res, fmt.Errorf("release %s (production traffic unchanged): %w (%s)", res.Stack, ErrTestsFailed, res.Tests.Summary)
 	}
-	next := routes.Clone()
-	next.Production = []Weight{{Stack: res.Stack, Weight: 100}}
-	if err := f.Provider.SetRoutes(ctx, next); err != nil {
+	if err := f.Provider.SetProduction(ctx, []Weight{{Stack: res.Stack, Weight: 100}}); err != nil {
 		return res, fmt.Errorf("move production traffic to %s: %w", res.Stack, err)
 	}
 	res.URL = f.Routing.URL(f.productionHost())

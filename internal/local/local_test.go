@@ -214,3 +214,27 @@ func TestDownRemovesOnlyThisApp(t *testing.T) {
 		t.Fatalf("containers of %s left: %s", e.app, n)
 	}
 }
+
+// Two previews deployed at the same moment both end up routed: the router
+// table is changed with conditional writes, so neither undoes the other.
+func TestConcurrentPreviewDeploysKeepBothRoutes(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	errs := make(chan error, 2)
+	for _, pr := range []int{11, 12} {
+		go func() {
+			_, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: pr})
+			errs <- err
+		}()
+	}
+	for i := 0; i < 2; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, pr := range []int{11, 12} {
+		if c, code := e.commitAt(e.host(pr)); c != commitA || code != 200 {
+			t.Fatalf("pr-%d answers %d %q after concurrent deploys", pr, code, c)
+		}
+	}
+}

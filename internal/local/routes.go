@@ -2,8 +2,8 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -18,32 +18,50 @@ func (p *Provider) baseTable(t router.Table) router.Table {
 	return t
 }
 
-// addTarget registers an instance with the router, with no route to it.
-func (p *Provider) addTarget(ctx context.Context, stack, name string) error {
-	t, err := p.router.Table(ctx)
-	if err != nil {
-		return fmt.Errorf("read router table: %w", err)
-	}
-	for _, tg := range t.Targets {
-		if tg.Name == name {
+// update reads the router table, applies change and writes the result
+// only if nobody replaced the table meanwhile (ETag), retrying a few times:
+// two deploys at once never lose each other's routes.
+func (p *Provider) update(ctx context.Context, what string, change func(t *router.Table) (bool, error)) error {
+	for attempt := 1; ; attempt++ {
+		t, etag, err := p.router.TableVersion(ctx)
+		if err != nil {
+			return fmt.Errorf("read router table: %w", err)
+		}
+		changed, err := change(&t)
+		if err != nil || !changed {
+			return err
+		}
+		err = p.router.ReplaceIf(ctx, p.baseTable(t), etag)
+		if err == nil {
 			return nil
 		}
+		if !errors.Is(err, router.ErrConflict) || attempt == 5 {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		p.logf("router table changed meanwhile; retrying: %s", what)
 	}
-	t.Targets = append(t.Targets, router.Target{Name: name, Stack: stack, URL: "http://" + name + ":" + appPort})
-	if err := p.router.Replace(ctx, p.baseTable(t)); err != nil {
-		return fmt.Errorf("register %s with the router: %w", name, err)
-	}
-	return nil
+}
+
+// addTarget registers an instance with the router, with no route to it.
+func (p *Provider) addTarget(ctx context.Context, stack, name string) error {
+	return p.update(ctx, "register "+name+" with the router", func(t *router.Table) (bool, error) {
+		for _, tg := range t.Targets {
+			if tg.Name == name {
+				return false, nil
+			}
+		}
+		t.Targets = append(t.Targets, router.Target{Name: name, Stack: stack, URL: "http://" + name + ":" + appPort})
+		return true, nil
+	})
 }
 
 // removeTargets unregisters instances and every route to them; the router
 // drains their in-flight requests.
 func (p *Provider) removeTargets(ctx context.Context, names map[string]bool) error {
-	t, err := p.router.Table(ctx)
-	if err != nil {
-		return fmt.Errorf("read router table: %w", err)
-	}
-	return p.router.Replace(ctx, p.baseTable(withoutTargets(t, names)))
+	return p.update(ctx, "unregister targets", func(t *router.Table) (bool, error) {
+		*t = withoutTargets(*t, names)
+		return true, nil
+	})
 }
 
 func withoutTargets(t router.Table, names map[string]bool) router.Table {
@@ -77,23 +95,22 @@ func (p *Provider) promote(ctx context.Context, stack, name string, old []instan
 	for _, in := range old {
 		oldNames[in.Name] = true
 	}
-	t, err := p.router.Table(ctx)
+	err := p.update(ctx, "move "+stack+" routes to "+name, func(t *router.Table) (bool, error) {
+		for i, h := range t.Hosts {
+			if oldNames[h.Target] {
+				t.Hosts[i].Target = name
+			}
+		}
+		for i, w := range t.Production {
+			if oldNames[w.Target] {
+				t.Production[i].Target = name
+			}
+		}
+		*t = withoutTargets(*t, oldNames)
+		return true, nil
+	})
 	if err != nil {
-		return fmt.Errorf("read router table: %w", err)
-	}
-	for i, h := range t.Hosts {
-		if oldNames[h.Target] {
-			t.Hosts[i].Target = name
-		}
-	}
-	for i, w := range t.Production {
-		if oldNames[w.Target] {
-			t.Production[i].Target = name
-		}
-	}
-	t = withoutTargets(t, oldNames)
-	if err := p.router.Replace(ctx, p.baseTable(t)); err != nil {
-		return fmt.Errorf("move %s routes to %s: %w", stack, name, err)
+		return err
 	}
 	p.logf("%s: routes moved to %s", stack, name)
 	return p.retire(ctx, stack, old)
@@ -179,47 +196,53 @@ func (p *Provider) Routes(ctx context.Context) (deploy.Routes, error) {
 	return r, nil
 }
 
-// SetRoutes points hosts and production weights at the stacks' current
-// instances, in one table swap.
-func (p *Provider) SetRoutes(ctx context.Context, r deploy.Routes) error {
-	t, err := p.router.Table(ctx)
-	if err != nil {
-		return fmt.Errorf("read router table: %w", err)
-	}
+// SetHost routes host to the stack's current instance, or removes the
+// host's rule when stack is "", in one conditional table swap.
+func (p *Provider) SetHost(ctx context.Context, host, stack string) error {
+	return p.update(ctx, "route "+host, func(t *router.Table) (bool, error) {
+		var hosts []router.HostRule
+		for _, h := range t.Hosts {
+			if h.Host != host {
+				hosts = append(hosts, h)
+			}
+		}
+		if stack != "" {
+			name, err := p.instanceOf(ctx, *t, stack)
+			if err != nil {
+				return false, err
+			}
+			hosts = append(hosts, router.HostRule{Host: host, Target: name})
+		}
+		t.Hosts = hosts
+		return true, nil
+	})
+}
+
+// SetProduction points the production weights at the stacks' current
+// instances, in one conditional table swap.
+func (p *Provider) SetProduction(ctx context.Context, ws []deploy.Weight) error {
+	return p.update(ctx, "set production weights", func(t *router.Table) (bool, error) {
+		t.Production = nil
+		for _, w := range ws {
+			name, err := p.instanceOf(ctx, *t, w.Stack)
+			if err != nil {
+				return false, err
+			}
+			t.Production = append(t.Production, router.Weighted{Target: name, Weight: w.Weight})
+		}
+		return true, nil
+	})
+}
+
+func (p *Provider) instanceOf(ctx context.Context, t router.Table, stack string) (string, error) {
 	current, err := p.currentInstances(ctx, t)
 	if err != nil {
-		return err
+		return "", err
 	}
-	pick := func(stack string) (string, error) {
-		if in, ok := current[stack]; ok {
-			return in, nil
-		}
-		return "", fmt.Errorf("route to %s: no running instance of that stack is registered with the router (deploy it first)", stack)
+	if in, ok := current[stack]; ok {
+		return in, nil
 	}
-	t.Hosts, t.Production = nil, nil
-	hosts := make([]string, 0, len(r.Hosts))
-	for h := range r.Hosts {
-		hosts = append(hosts, h)
-	}
-	sort.Strings(hosts)
-	for _, h := range hosts {
-		name, err := pick(r.Hosts[h])
-		if err != nil {
-			return err
-		}
-		t.Hosts = append(t.Hosts, router.HostRule{Host: h, Target: name})
-	}
-	for _, w := range r.Production {
-		name, err := pick(w.Stack)
-		if err != nil {
-			return err
-		}
-		t.Production = append(t.Production, router.Weighted{Target: name, Weight: w.Weight})
-	}
-	if err := p.router.Replace(ctx, p.baseTable(t)); err != nil {
-		return fmt.Errorf("set routes: %w", err)
-	}
-	return nil
+	return "", fmt.Errorf("route to %s: no running instance of that stack is registered with the router (deploy it first)", stack)
 }
 
 // currentInstances maps each stack to its newest running instance that is

@@ -23,7 +23,11 @@ type errorBody struct {
 func (r *Router) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /table", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, r.tableJSON())
+		r.mu.Lock() // table and ETag from the same version
+		t, etag := r.tableJSON(), r.etag()
+		r.mu.Unlock()
+		w.Header().Set("ETag", etag)
+		writeJSON(w, http.StatusOK, t)
 	})
 	mux.HandleFunc("PUT /table", r.handlePutTable)
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
@@ -58,16 +62,22 @@ func (r *Router) handlePutTable(w http.ResponseWriter, req *http.Request) {
 		writeJSON(w, http.StatusBadRequest, errorBody{Errors: []string{"decode table JSON: trailing data after the table object"}})
 		return
 	}
-	err := r.Replace(t)
+	err := r.ReplaceIf(t, req.Header.Get("If-Match"))
 	var te *TableError
 	switch {
 	case errors.As(err, &te):
 		writeJSON(w, http.StatusBadRequest, errorBody{Errors: te.Problems})
+	case errors.Is(err, ErrConflict):
+		writeJSON(w, http.StatusPreconditionFailed, errorBody{Errors: []string{err.Error() + ": GET /table again and retry"}})
 	case err != nil:
 		writeJSON(w, http.StatusInternalServerError, errorBody{Errors: []string{err.Error()}})
 	default:
 		r.log.Info("table replaced", "targets", len(t.Targets), "hosts", len(t.Hosts), "production", len(t.Production))
-		writeJSON(w, http.StatusOK, r.tableJSON())
+		r.mu.Lock()
+		t, etag := r.tableJSON(), r.etag()
+		r.mu.Unlock()
+		w.Header().Set("ETag", etag)
+		writeJSON(w, http.StatusOK, t)
 	}
 }
 

@@ -212,3 +212,37 @@ func TestAccessLogHasOneJSONLinePerRequest(t *testing.T) {
 		t.Error("access log has no duration")
 	}
 }
+
+// Two writers that read, change and replace the table cannot lose each
+// other's change: the second one gets ErrConflict and retries.
+func TestStaleWriterGetsAConflictAndChangesNothing(t *testing.T) {
+	tr := startRouter(t, Options{})
+	a, b := newBackend(t, "a"), newBackend(t, "b")
+	c := &Client{BaseURL: tr.admin}
+	ctx := context.Background()
+	if err := c.Replace(ctx, Table{Targets: []Target{targetOf(a)}}); err != nil {
+		t.Fatal(err)
+	}
+	first, etag, err := c.TableVersion(ctx)
+	if err != nil || etag == "" {
+		t.Fatalf("table %+v etag %q err %v", first, etag, err)
+	}
+	withB := first
+	withB.Targets = append(append([]Target(nil), first.Targets...), targetOf(b))
+	if err := c.ReplaceIf(ctx, withB, etag); err != nil {
+		t.Fatalf("the first writer holds the current ETag: %v", err)
+	}
+	stale := first
+	stale.Hosts = []HostRule{{Host: "pr-1.localhost", Target: "a"}}
+	err = c.ReplaceIf(ctx, stale, etag)
+	if !errors.Is(err, ErrConflict) {
+		t.Fatalf("stale writer: err = %v, want ErrConflict", err)
+	}
+	now, _, err := c.TableVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(now.Targets) != 2 || len(now.Hosts) != 0 {
+		t.Fatalf("a refused write changed the table: %+v", now)
+	}
+}

@@ -21,21 +21,32 @@ type Client struct {
 
 // Table returns the router's current table.
 func (c *Client) Table(ctx context.Context) (Table, error) {
+	t, _, err := c.TableVersion(ctx)
+	return t, err
+}
+
+// TableVersion returns the current table and its ETag, for ReplaceIf.
+func (c *Client) TableVersion(ctx context.Context) (Table, string, error) {
 	var t Table
-	if err := c.do(ctx, http.MethodGet, "/table", nil, &t); err != nil {
-		return Table{}, fmt.Errorf("get router table: %w", err)
+	h, err := c.do(ctx, http.MethodGet, "/table", nil, "", &t)
+	if err != nil {
+		return Table{}, "", fmt.Errorf("get router table: %w", err)
 	}
-	return t, nil
+	return t, h.Get("ETag"), nil
 }
 
 // Replace swaps in t. A table the router rejects returns a *TableError with
 // the router's reasons; the running table is then unchanged.
-func (c *Client) Replace(ctx context.Context, t Table) error {
+func (c *Client) Replace(ctx context.Context, t Table) error { return c.ReplaceIf(ctx, t, "") }
+
+// ReplaceIf swaps in t only if the table is still the one whose ETag is
+// etag; otherwise it returns an error wrapping ErrConflict.
+func (c *Client) ReplaceIf(ctx context.Context, t Table, etag string) error {
 	body, err := json.Marshal(t)
 	if err != nil {
 		return fmt.Errorf("encode router table: %w", err)
 	}
-	if err := c.do(ctx, http.MethodPut, "/table", body, nil); err != nil {
+	if _, err := c.do(ctx, http.MethodPut, "/table", body, etag, nil); err != nil {
 		return fmt.Errorf("replace router table: %w", err)
 	}
 	return nil
@@ -44,7 +55,7 @@ func (c *Client) Replace(ctx context.Context, t Table) error {
 // Status returns the router's view of its targets.
 func (c *Client) Status(ctx context.Context) (Status, error) {
 	var st Status
-	if err := c.do(ctx, http.MethodGet, "/status", nil, &st); err != nil {
+	if _, err := c.do(ctx, http.MethodGet, "/status", nil, "", &st); err != nil {
 		return Status{}, fmt.Errorf("get router status: %w", err)
 	}
 	return st, nil
@@ -86,13 +97,16 @@ func (c *Client) WaitHealthy(ctx context.Context, target string, timeout time.Du
 }
 
 // do sends one admin request and decodes a JSON answer into out.
-func (c *Client) do(ctx context.Context, method, path string, body []byte, out any) error {
+func (c *Client) do(ctx context.Context, method, path string, body []byte, ifMatch string, out any) (http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.BaseURL, "/")+path, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("build request: %w", err)
+		return nil, fmt.Errorf("build request: %w", err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if ifMatch != "" {
+		req.Header.Set("If-Match", ifMatch)
 	}
 	hc := c.HTTP
 	if hc == nil {
@@ -100,28 +114,31 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer func() { _ = resp.Body.Close() }() // the body has been read; nothing to report
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxTableBytes))
 	if err != nil {
-		return fmt.Errorf("read %s %s response: %w", method, path, err)
+		return nil, fmt.Errorf("read %s %s response: %w", method, path, err)
+	}
+	if resp.StatusCode == http.StatusPreconditionFailed {
+		return resp.Header, ErrConflict
 	}
 	if resp.StatusCode != http.StatusOK {
 		var eb errorBody
 		if json.Unmarshal(b, &eb) == nil && len(eb.Errors) > 0 {
 			if resp.StatusCode == http.StatusBadRequest {
-				return &TableError{Problems: eb.Errors}
+				return resp.Header, &TableError{Problems: eb.Errors}
 			}
-			return fmt.Errorf("%s %s: status %d: %s", method, path, resp.StatusCode, strings.Join(eb.Errors, "; "))
+			return resp.Header, fmt.Errorf("%s %s: status %d: %s", method, path, resp.StatusCode, strings.Join(eb.Errors, "; "))
 		}
-		return fmt.Errorf("%s %s: status %d: %s", method, path, resp.StatusCode, truncate(b))
+		return resp.Header, fmt.Errorf("%s %s: status %d: %s", method, path, resp.StatusCode, truncate(b))
 	}
 	if out == nil {
-		return nil
+		return resp.Header, nil
 	}
 	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("decode %s %s response: %w", method, path, err)
+		return resp.Header, fmt.Errorf("decode %s %s response: %w", method, path, err)
 	}
-	return nil
+	return resp.Header, nil
 }

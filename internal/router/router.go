@@ -2,6 +2,9 @@ package router
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -96,13 +99,36 @@ func New(opts Options) (*Router, error) {
 // Replace validates t, saves it and swaps it in. An invalid table returns a
 // *TableError and changes nothing. Replace does not wait for removed targets
 // to drain.
-func (r *Router) Replace(t Table) error {
+func (r *Router) Replace(t Table) error { return r.ReplaceIf(t, "") }
+
+// ErrConflict is returned by ReplaceIf when the table changed since the
+// caller read it: read it again, re-apply the change and retry.
+var ErrConflict = errors.New("the router table changed since it was read")
+
+// ETag identifies a table's content, for optimistic concurrency between
+// writers that read, change and replace it.
+func ETag(t Table) string {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return `"unencodable"`
+	}
+	sum := sha256.Sum256(b)
+	return `"` + hex.EncodeToString(sum[:12]) + `"`
+}
+
+// ReplaceIf is Replace, done only if the current table's ETag is etag (any
+// table when etag is empty); otherwise it returns ErrConflict and changes
+// nothing.
+func (r *Router) ReplaceIf(t Table, etag string) error {
 	s, err := compile(t)
 	if err != nil {
 		return err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if etag != "" && etag != r.etag() {
+		return ErrConflict
+	}
 	if r.store != nil {
 		if err := r.store.save(t); err != nil {
 			return fmt.Errorf("save table: %w", err)
@@ -225,6 +251,9 @@ func (r *Router) cutClients(t *target) {
 		}
 	}
 }
+
+// etag is the ETag of the current table.
+func (r *Router) etag() string { return ETag(r.snap.Load().spec.table) }
 
 // Table returns a copy of the current table as it was given.
 func (r *Router) Table() Table {
