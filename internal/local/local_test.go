@@ -14,7 +14,9 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/local"
 	"github.com/slipway/slipway/internal/router"
+	"github.com/slipway/slipway/internal/testenv"
 )
 
 func TestPreviewsAreIsolatedAndDestroyingOneLeavesTheOther(t *testing.T) {
@@ -236,5 +238,22 @@ func TestConcurrentPreviewDeploysKeepBothRoutes(t *testing.T) {
 		if c, code := e.commitAt(e.host(pr)); c != commitA || code != 200 {
 			t.Fatalf("pr-%d answers %d %q after concurrent deploys", pr, code, c)
 		}
+	}
+}
+
+// The destroy job of a preview that lived only on another runner finds
+// nothing here: it succeeds and creates nothing.
+func TestDestroyWhereNothingWasDeployedSucceedsAndCreatesNothing(t *testing.T) {
+	cli := testenv.Docker(t)
+	buildImages(t, cli)
+	app := "ltnothing"
+	p := local.New(cli, local.Options{App: app, RouterImage: images.router, RouterPort: freePort(t), AdminPort: freePort(t), Log: testLog{t}})
+	f := &deploy.Flow{App: app, Provider: p, Builder: &switchBuilder{img: images.appA}, Tester: &httpTester{}, Routing: routing{app, 1}, Log: testLog{t}}
+	if err := f.DestroyPreview(context.Background(), deploy.PreviewRequest{PR: 99}); err != nil {
+		t.Fatalf("destroy of a preview that is not here: %v", err)
+	}
+	e := &env{t: t, cli: cli, app: app}
+	if n := e.containers(); n != "" {
+		t.Fatalf("destroy created containers: %s", n)
 	}
 }
