@@ -142,9 +142,16 @@ func (b *Builder) push(ctx context.Context, img deploy.Image, source, purpose st
 	return img, nil
 }
 
-// BuildRouter builds the local router's image and returns its ID.
+// routerInputs are the paths the router binary is built from (checked with
+// `go list -deps ./cmd/slipway-router`): the router's revision is the last
+// commit that touched them, so deploying an app commit does not replace the
+// shared router.
+var routerInputs = []string{"cmd/slipway-router", "internal/router", "go.mod", "go.sum"}
+
+// BuildRouter builds the local router's image, or reuses the one built from
+// the same router sources, and returns its ID.
 func (b *Builder) BuildRouter(ctx context.Context) (string, error) {
-	rev, err := b.revision(ctx)
+	rev, err := b.routerRevision(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -153,6 +160,29 @@ func (b *Builder) BuildRouter(ctx context.Context) (string, error) {
 		Version: rev.Version, Commit: rev.Commit, Source: Source,
 		Tags: []string{b.RouterImage + ":" + rev.Commit[:7], b.RouterImage + ":latest"},
 	})
+}
+
+// routerRevision is the last commit that changed the router's sources,
+// "-dirty" when they have uncommitted changes; without git history it is
+// the build's revision.
+func (b *Builder) routerRevision(ctx context.Context) (Revision, error) {
+	if b.Rev != nil {
+		return *b.Rev, nil
+	}
+	args := append([]string{"log", "-1", "--format=%H", "--"}, routerInputs...)
+	commit, err := Git(ctx, b.ModuleDir, args...)
+	if err != nil || commit == "" {
+		return Detect(ctx, b.ModuleDir)
+	}
+	version := "router-" + commit[:7]
+	status, err := Git(ctx, b.ModuleDir, append([]string{"status", "--porcelain", "--"}, routerInputs...)...)
+	if err != nil {
+		return Revision{}, err
+	}
+	if status != "" {
+		version += "-dirty"
+	}
+	return Revision{Commit: commit, Version: version}, nil
 }
 
 // buildOrReuse returns the image already tagged for a clean commit (its OCI

@@ -52,8 +52,14 @@ func (f *Flow) DeployPreview(ctx context.Context, req PreviewRequest) (PreviewRe
 		return PreviewResult{}, err
 	}
 	res := PreviewResult{Stack: stack, Host: host, URL: f.Routing.URL(host)}
-	f.report(ctx, Event{PR: req.PR, Stack: stack, URL: res.URL, Status: "deploying"})
+	started := make(chan struct{}) // the "deploying" report runs beside the deploy
+	deploying := Event{PR: req.PR, Stack: stack, URL: res.URL, Status: "deploying"}
+	go func() {
+		defer close(started)
+		f.report(ctx, deploying)
+	}()
 	res, err = f.deployPreview(ctx, req, res)
+	<-started
 	ev := Event{PR: req.PR, Stack: stack, URL: res.URL, Image: res.Image, Status: "deployed"}
 	if res.Tests.Summary != "" {
 		tests := res.Tests

@@ -123,6 +123,10 @@ func (p *Provider) ensureRouter(ctx context.Context) error {
 		return nil
 	case err == nil:
 		p.logf("shared: replacing router %s with image %s (routes are kept in volume %s)", p.routerName(), short(p.o.RouterImage), p.stateVolume())
+		stop := 10 // the router finishes in-flight requests on SIGTERM
+		if err := p.d.ContainerStop(ctx, c.ID, container.StopOptions{Timeout: &stop}); err != nil {
+			p.logf("shared: stop old router: %v (removing it anyway)", err)
+		}
 		if err := p.d.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true}); err != nil {
 			return fmt.Errorf("remove old router %s: %w", p.routerName(), err)
 		}

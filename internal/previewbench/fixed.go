@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/slipway/slipway/internal/build"
-	"github.com/slipway/slipway/internal/commands"
+	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/itest"
 )
 
@@ -52,7 +52,7 @@ func (b *bench) steps() []step {
 	base, _ := b.flow.Routing.Dial(host)
 	steps := []step{
 		{"docker connect and ping (commands.Open)", 1, func(ctx context.Context) error {
-			cli, err := commands.Docker(ctx)
+			cli, err := dockerClient(ctx)
 			if err == nil {
 				_ = cli.Close() // a client close frees nothing remote
 			}
@@ -62,18 +62,14 @@ func (b *bench) steps() []step {
 			_, err := build.Detect(ctx, b.o.ModuleDir)
 			return err
 		}},
-		{"router image reuse (PrepareRouter)", 1, func(ctx context.Context) error {
-			b.builder.Rev = &b.revs[0]
-			_, err := b.builder.BuildRouter(ctx)
-			return err
-		}},
 		{"go test start-up, no test run (part of the tests column)", 0, func(ctx context.Context) error {
 			return goCmd(ctx, b.o.ModuleDir, []string{"SLIPWAY_BASE_URL=" + base, "SLIPWAY_HOST=" + host}, "test", "-count=1", "-run", "^$", itest.Package)
 		}},
 	}
 	if b.o.Mage {
-		steps = append(steps, step{"go run mage.go -l (zero-install bootstrap, warm cache)", 1, func(ctx context.Context) error {
-			return goCmd(ctx, b.o.ModuleDir, nil, "run", "mage.go", "-l")
+		env := []string{"SLIPWAY_APP=" + b.app, "SLIPWAY_TARGET=" + config.TargetLocal}
+		steps = append(steps, step{"go run mage.go config (bootstrap: parse, generate, compile the magefile)", 1, func(ctx context.Context) error {
+			return goCmd(ctx, b.o.ModuleDir, env, "run", "mage.go", "config")
 		}})
 	}
 	return steps

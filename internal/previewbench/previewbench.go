@@ -1,15 +1,19 @@
 // Package previewbench measures "preview deploy with the image already
-// built" on the local target: how long after the deploy call starts the
-// preview URL serves the new commit, and how long the deploy (integration
-// tests included) takes. It prints the figures and where the time goes; it
+// built" on the local target: how long after the deploy starts the preview
+// URL serves the new commit, and how long the deploy (integration tests
+// included) takes. It prints the figures and where the time goes; it
 // asserts nothing, because a timing on a shared machine is a measurement,
 // not a test result.
 //
-// The images (router, and the app at two synthetic commits) are built once
-// before anything is timed. The timed deploys then go through the same
-// pieces `go run mage.go preview:deploy` wires: the real build.Builder
-// (which finds the image already built and reuses it), the local provider,
-// commands.Routing and commands.Tester (`go test` of the integration tests).
+// The images (router and app, at two synthetic commits) are built once
+// before anything is timed. Each timed deploy then does what
+// `go run mage.go preview:deploy` does once its session is open, through the
+// same pieces: PrepareRouter and the real build.Builder (which finds the
+// images already built and reuses them), the local provider,
+// the routing and tester of package commands (`go test` of the integration
+// tests; repeated in wiring.go, as importing commands would make a cycle).
+// Two scenarios are measured: the router image of the deployed commit, as
+// the command does today, and the router image unchanged.
 package previewbench
 
 import (
@@ -20,14 +24,15 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 
 	"github.com/slipway/slipway/internal/build"
-	"github.com/slipway/slipway/internal/commands"
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/local"
@@ -50,18 +55,22 @@ const (
 // Options size a run. Zero values take the defaults.
 type Options struct {
 	ModuleDir string        // the Slipway checkout (default: found from the working directory)
-	Rounds    int           // timed deploys after the first one (default 5)
+	Rounds    int           // measured deploys per scenario, after an unmeasured first one (default 5)
 	MaxTotal  time.Duration // bound on the whole run, set-up and tear-down included (default 5m)
 	Log       io.Writer     // progress, one line per event (default: none)
-	// Mage also times `go run mage.go -l`: what the zero-install bootstrap
-	// costs before any target starts. Off by default: when mage's cache is
-	// cold it compiles the magefile, writing a file next to it meanwhile.
+	// Mage also times `go run mage.go config`: what the zero-install
+	// bootstrap costs before any target starts. Off by default: with a Go
+	// build cache, mage recompiles the magefile on every run, writing
+	// magefiles/mage_output_file.go meanwhile.
 	Mage bool
 }
 
 func (o *Options) defaults() error {
+	if os.Getenv("SLIPWAY_REBUILD") != "" {
+		return errors.New("start preview benchmark: SLIPWAY_REBUILD is set, so no image would be reused: unset it (the benchmark is about deploys whose images are already built)")
+	}
 	if o.ModuleDir == "" {
-		dir, err := commands.ModuleDir()
+		dir, err := moduleDir()
 		if err != nil {
 			return err
 		}
@@ -81,19 +90,20 @@ func (o *Options) defaults() error {
 
 // bench is one run: a throwaway app on the local Docker engine.
 type bench struct {
-	o       Options
-	cli     *client.Client
-	app     string
-	cfg     config.Config
-	revs    [2]build.Revision // commits A and B
-	builder *build.Builder
-	flow    *deploy.Flow
-	rec     *recorder
-	images  []string // IDs this run built, removed on tear-down
+	o        Options
+	cli      *client.Client
+	app      string
+	cfg      config.Config
+	revs     [2]build.Revision // commits A and B
+	builder  *build.Builder
+	provider *local.Provider
+	flow     *deploy.Flow
+	rec      *recorder
+	images   []string // IDs this run built, removed on tear-down
 }
 
-// Run measures Rounds preview deploys with the image already built and
-// writes the report to out. Everything it creates (containers, network,
+// Run measures, in each scenario, Rounds preview deploys with the images
+// already built, and writes the report to out. Everything it creates (containers, network,
 // volume, images) is removed before it returns, also on error or when ctx
 // ends.
 func Run(ctx context.Context, o Options, out io.Writer) (err error) {
@@ -102,7 +112,7 @@ func Run(ctx context.Context, o Options, out io.Writer) (err error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.MaxTotal)
 	defer cancel()
-	cli, err := commands.Docker(ctx)
+	cli, err := dockerClient(ctx)
 	if err != nil {
 		return err
 	}
@@ -115,16 +125,20 @@ func Run(ctx context.Context, o Options, out io.Writer) (err error) {
 	if err := b.prepare(ctx); err != nil {
 		return b.explain(ctx, err)
 	}
-	rows, err := b.rounds(ctx)
-	if err != nil {
-		_ = report(out, b.header(), rows, nil) // what was measured before the failure
-		return b.explain(ctx, err)
+	var tables []table
+	for _, sc := range scenarios {
+		t, err := b.rounds(ctx, sc)
+		tables = append(tables, t)
+		if err != nil {
+			_ = report(out, b.header(), tables, nil) // what was measured before the failure
+			return b.explain(ctx, err)
+		}
 	}
 	fixed, err := b.fixedCosts(ctx)
 	if err != nil {
 		return b.explain(ctx, err)
 	}
-	return report(out, b.header(), rows, fixed)
+	return report(out, b.header(), tables, fixed)
 }
 
 // explain adds what to do when the run ran out of time.
@@ -174,40 +188,42 @@ func (b *bench) prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	provider := local.New(timedDocker{Docker: b.cli, rec: b.rec}, local.Options{
+	docker := timedDocker{Docker: b.cli, rec: b.rec, router: b.app + "-router", routers: &sync.Map{}}
+	b.provider = local.New(docker, local.Options{
 		App: b.app, RouterImage: routerID, RouterPort: b.cfg.RouterPort, AdminPort: b.cfg.AdminPort,
 		HealthTimeout: b.cfg.HealthTimeout, DrainTimeout: b.cfg.DrainTimeout, Log: w,
 	})
 	b.flow = &deploy.Flow{
-		App: b.app, Provider: timedProvider{Provider: provider, rec: b.rec},
+		App: b.app, Provider: timedProvider{Provider: b.provider, rec: b.rec},
 		Builder: timedBuilder{b: b.builder, rec: b.rec},
-		Tester:  timedTester{t: &commands.Tester{ModuleDir: b.o.ModuleDir, Log: w}, rec: b.rec},
-		Routing: commands.Routing{Cfg: b.cfg}, Log: w,
+		Tester:  timedTester{t: tester{moduleDir: b.o.ModuleDir, log: w}, rec: b.rec},
+		Routing: routing{cfg: b.cfg}, Log: w,
 	}
-	if err := provider.EnsureShared(ctx); err != nil {
+	if err := b.provider.EnsureShared(ctx); err != nil {
 		return fmt.Errorf("bring up the shared stack of %s: %w", b.app, err)
 	}
 	return nil
 }
 
 // prebuild builds the router and the app at both commits, untimed: the
-// benchmark is about deploys whose image is already built.
+// benchmark is about deploys whose images are already built. It returns
+// the ID of the router at commit A.
 func (b *bench) prebuild(ctx context.Context) (string, error) {
-	b.builder.Rev = &b.revs[0]
-	routerID, err := b.builder.BuildRouter(ctx)
-	if err != nil {
-		return "", fmt.Errorf("build router image: %w", err)
-	}
-	b.images = append(b.images, routerID)
+	var routers []string
 	for i := range b.revs {
 		b.builder.Rev = &b.revs[i]
+		id, err := b.builder.BuildRouter(ctx)
+		if err != nil {
+			return "", fmt.Errorf("build router image at %s: %w", b.revs[i].Commit[:7], err)
+		}
+		routers = append(routers, id)
 		img, err := b.builder.Build(ctx, "bench")
 		if err != nil {
 			return "", fmt.Errorf("build app image at %s: %w", b.revs[i].Commit[:7], err)
 		}
-		b.images = append(b.images, img.Ref)
+		b.images = append(b.images, id, img.Ref)
 	}
-	return routerID, nil
+	return routers[0], nil
 }
 
 // teardown removes the app's containers, network and volume, then the

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/slipway/slipway/internal/build"
 	"github.com/slipway/slipway/internal/deploy"
 )
 
@@ -15,43 +16,63 @@ import (
 const (
 	pollEvery   = 20 * time.Millisecond
 	pollTimeout = 2 * time.Second  // one request
+	maxInFlight = 16               // requests at once: a hung one does not delay the others
 	pollBound   = 90 * time.Second // one deploy, however long it takes
 	pollGrace   = 2 * time.Second  // after DeployPreview returned
 )
 
+// scenario is a way the router image is chosen before each deploy.
+type scenario struct {
+	short, name string
+	// routerPerCommit builds the router for the deployed commit, as
+	// PrepareRouter does today; otherwise the router stays on commit A's.
+	routerPerCommit bool
+}
+
+var scenarios = []scenario{
+	{"today, router per commit", "as preview:deploy does today: router image of the deployed commit (a new commit replaces the router)", true},
+	{"router unchanged", "router image unchanged between deploys (what reusing the router across commits would give)", false},
+}
+
+// table is the rows of one scenario.
+type table struct {
+	scenario scenario
+	rows     []row
+}
+
 // row is one measured deploy.
 type row struct {
-	round  int // 0: the first deploy of the preview, not in the medians
+	round  int // 0: puts the preview at commit A (the first creates it), not in the medians
 	commit string
-	at     map[string]time.Duration // events, since the deploy call started
+	at     map[string]time.Duration // events, since PrepareRouter started
 	polls  int                      // requests the watcher sent
 	gaps   int                      // of which failed or answered other than 200
 }
 
-// rounds deploys the preview at commit A (round 0, a new stack), then
-// Rounds times alternating B, A, B, ..., each measured.
-func (b *bench) rounds(ctx context.Context) ([]row, error) {
-	var rows []row
+// rounds deploys the preview at commit A (round 0), then Rounds times
+// alternating B, A, B, ..., each measured.
+func (b *bench) rounds(ctx context.Context, sc scenario) (table, error) {
+	t := table{scenario: sc}
 	for i := 0; i <= b.o.Rounds; i++ {
-		commit := b.revs[i%2].Commit
-		r, err := b.round(ctx, i, commit)
+		rev := b.revs[i%2]
+		r, err := b.round(ctx, i, rev, sc)
 		if r.at != nil {
-			rows = append(rows, r)
+			t.rows = append(t.rows, r)
 		}
 		if err != nil {
-			return rows, fmt.Errorf("measure round %d (commit %s): %w", i, commit[:7], err)
+			return t, fmt.Errorf("measure round %d (commit %s): %w", i, rev.Commit[:7], err)
 		}
 	}
-	return rows, nil
+	return t, nil
 }
 
-// round times one DeployPreview of the preview at commit while a watcher
-// polls the preview URL for that commit.
-func (b *bench) round(ctx context.Context, n int, commit string) (row, error) {
-	b.builder.Rev = &b.revs[n%2]
+// round does what `preview:deploy` does once the session is open, timed:
+// PrepareRouter, then DeployPreview at rev, while a watcher polls the
+// preview URL for rev's commit.
+func (b *bench) round(ctx context.Context, n int, rev build.Revision, sc scenario) (row, error) {
 	host := b.cfg.PreviewHost(fmt.Sprintf("pr-%d", previewPR))
 	base, _ := b.flow.Routing.Dial(host)
-	hc := &http.Client{Timeout: pollTimeout, Transport: &http.Transport{}}
+	hc := &http.Client{Timeout: pollTimeout, Transport: &http.Transport{MaxIdleConnsPerHost: maxInFlight}}
 	defer hc.CloseIdleConnections()
 
 	tl := b.rec.begin()
@@ -60,10 +81,14 @@ func (b *bench) round(ctx context.Context, n int, commit string) (row, error) {
 	defer stop()
 	done := make(chan [2]int, 1)
 	go func() {
-		polls, gaps := watch(wctx, hc, base+"/version", host, commit, tl)
+		polls, gaps := watch(wctx, hc, base+"/version", host, rev.Commit, tl, b.rec.line)
 		done <- [2]int{polls, gaps}
 	}()
-	_, err := b.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: previewPR})
+	err := b.prepareRouter(ctx, rev, sc)
+	if err == nil {
+		b.builder.Rev = &rev
+		_, err = b.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: previewPR})
+	}
 	tl.mark(evReturned)
 	var counts [2]int
 	select {
@@ -72,39 +97,96 @@ func (b *bench) round(ctx context.Context, n int, commit string) (row, error) {
 		stop()
 		counts = <-done
 	}
-	r := row{round: n, commit: commit, at: tl.events(), polls: counts[0], gaps: counts[1]}
+	r := row{round: n, commit: rev.Commit, at: tl.events(), polls: counts[0], gaps: counts[1]}
 	if err != nil {
 		return r, err
 	}
 	if _, ok := r.at[evServed]; !ok {
-		return r, fmt.Errorf("watch %s: the deploy succeeded but the URL never served commit %s within %s", host, commit[:7], pollBound)
+		return r, fmt.Errorf("watch %s: the deploy succeeded but the URL never served commit %s within %s", host, rev.Commit[:7], pollBound)
 	}
 	return r, nil
 }
 
-// watch polls url with Host host every pollEvery until it answers 200 with
-// commit on /version, marks evServed, and returns the number of requests
-// and of gaps (an error or a status other than 200: an old commit is not a
-// gap). It ends when ctx does.
-func watch(ctx context.Context, hc *http.Client, url, host, commit string, tl *timeline) (polls, gaps int) {
-	for ctx.Err() == nil {
+// prepareRouter is commands.Session.PrepareRouter: build (here: reuse) the
+// router image and make it the one the shared stack runs.
+func (b *bench) prepareRouter(ctx context.Context, rev build.Revision, sc scenario) error {
+	if !sc.routerPerCommit {
+		rev = b.revs[0]
+	}
+	b.builder.Rev = &rev
+	id, err := b.builder.BuildRouter(ctx)
+	if err != nil {
+		return fmt.Errorf("build router image: %w", err)
+	}
+	b.provider.SetRouterImage(id)
+	b.rec.mark(evRouter)
+	return nil
+}
+
+// answer is one poll's outcome; why says what a gap was.
+type answer struct {
+	served bool
+	why    string
+}
+
+// watch polls url with Host host every pollEvery, several requests at once
+// when some are slow, until one answers 200 with commit on /version; it
+// marks evServed then and returns the number of requests and of gaps (an
+// error or a status other than 200; an old commit is not a gap). It logs
+// where a run of gaps starts and ends. It ends when ctx does.
+func watch(ctx context.Context, hc *http.Client, url, host, commit string, tl *timeline, logLine func(string)) (polls, gaps int) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	answers := make(chan answer, maxInFlight)
+	inFlight, inGap := 0, false
+	send := func() {
+		inFlight++
 		polls++
-		got, code, err := versionOf(ctx, hc, url, host)
-		switch {
-		case err == nil && code == http.StatusOK && got == commit:
-			tl.mark(evServed)
-			return polls, gaps
-		case ctx.Err() != nil:
-			return polls - 1, gaps // cancelled mid-request: not an answer
-		case err != nil || code != http.StatusOK:
-			gaps++
-		}
+		go func() { answers <- poll(ctx, hc, url, host, commit) }()
+	}
+	tick := time.NewTicker(pollEvery)
+	defer tick.Stop()
+	send()
+	for ctx.Err() == nil {
 		select {
+		case a := <-answers:
+			inFlight--
+			switch {
+			case a.served:
+				tl.mark(evServed)
+				cancel()
+			case a.why == "" && inGap:
+				logLine("watch: the URL answers again")
+			case a.why != "" && ctx.Err() == nil:
+				gaps++
+				if !inGap {
+					logLine("watch: the URL fails: " + a.why)
+				}
+			}
+			inGap = a.why != ""
+		case <-tick.C:
+			if inFlight < maxInFlight {
+				send()
+			}
 		case <-ctx.Done():
-		case <-time.After(pollEvery):
 		}
 	}
+	for ; inFlight > 0; inFlight-- { // cancelled: they return at once
+		<-answers
+	}
 	return polls, gaps
+}
+
+// poll asks url once.
+func poll(ctx context.Context, hc *http.Client, url, host, commit string) answer {
+	got, code, err := versionOf(ctx, hc, url, host)
+	switch {
+	case err != nil:
+		return answer{why: err.Error()}
+	case code != http.StatusOK:
+		return answer{why: fmt.Sprintf("status %d", code)}
+	}
+	return answer{served: got == commit}
 }
 
 // versionOf returns the commit url reports.

@@ -17,8 +17,10 @@ import (
 )
 
 // Events of one deploy, in the order they happen. Each is the time since
-// the deploy call started, first occurrence only.
+// the deploy started (PrepareRouter, then DeployPreview), first occurrence
+// only.
 const (
+	evRouter   = "router"   // PrepareRouter done (the router image reuse check)
 	evBuild    = "build"    // Builder.Build returned (the reuse check)
 	evShared   = "shared"   // EnsureShared returned
 	evCreated  = "created"  // ContainerCreate of the new instance returned
@@ -177,21 +179,30 @@ func (t timedTester) Test(ctx context.Context, tt deploy.TestTarget) (deploy.Tes
 }
 
 // timedDocker marks the container calls of a deploy: the new instance's
-// create and start, the old one's stop.
+// create and start, the old one's stop. The router's own create and start
+// (when its image changed) are not marked: they are part of EnsureShared.
 type timedDocker struct {
 	local.Docker
-	rec *recorder
+	rec     *recorder
+	router  string    // the router's container name
+	routers *sync.Map // IDs of router containers created, to skip their start
 }
 
 func (t timedDocker) ContainerCreate(ctx context.Context, config *container.Config, host *container.HostConfig, net *network.NetworkingConfig, platform *ocispec.Platform, name string) (container.CreateResponse, error) {
 	resp, err := t.Docker.ContainerCreate(ctx, config, host, net, platform, name)
+	if name == t.router {
+		t.routers.Store(resp.ID, true)
+		return resp, err
+	}
 	t.rec.mark(evCreated)
 	return resp, err
 }
 
 func (t timedDocker) ContainerStart(ctx context.Context, id string, o container.StartOptions) error {
 	err := t.Docker.ContainerStart(ctx, id, o)
-	t.rec.mark(evStarted)
+	if _, isRouter := t.routers.Load(id); !isRouter {
+		t.rec.mark(evStarted)
+	}
 	return err
 }
 
