@@ -62,6 +62,9 @@ func (Test) Integration(ctx context.Context, url string, host, commit, stack *st
 // Router compares the local router with direct calls and HAProxy on loopback (needs wrk and haproxy).
 func (Bench) Router(ctx context.Context) error { return commands.BenchRouter(ctx) }
 
+// Preview measures how soon a preview URL serves a new commit, with the images already built (median of 5).
+func (Bench) Preview(ctx context.Context) error { return commands.BenchPreview(ctx) }
+
 // Aliases: `go run mage.go test` runs the whole suite.
 var Aliases = map[string]interface{}{
 	"test": Test.All,

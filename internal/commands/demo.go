@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/slipway/slipway/internal/build"
 	"os"
 	"time"
 
@@ -65,7 +66,7 @@ func LocalDown(ctx context.Context) error {
 // TestIntegration runs the integration tests against url and prints a
 // summary; host, commit and stack are optional expectations.
 func TestIntegration(ctx context.Context, url string, host, commit, stack *string) error {
-	dir, err := ModuleDir()
+	dir, err := build.ModuleDir()
 	if err != nil {
 		return err
 	}

@@ -5,12 +5,9 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"time"
 
 	"github.com/docker/docker/client"
 
@@ -18,6 +15,7 @@ import (
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/image"
+	"github.com/slipway/slipway/internal/itest"
 	"github.com/slipway/slipway/internal/local"
 )
 
@@ -41,11 +39,11 @@ func Open(ctx context.Context) (*Session, error) {
 	if cfg.Target != config.TargetLocal {
 		return nil, fmt.Errorf("target %s (%s): the aws target's stack engine is not in this build yet; set SLIPWAY_TARGET=local to use the local Docker target", cfg.Target, cfg.TargetDetected)
 	}
-	dir, err := ModuleDir()
+	dir, err := build.ModuleDir()
 	if err != nil {
 		return nil, err
 	}
-	cli, err := Docker(ctx)
+	cli, err := local.Connect(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +59,7 @@ func Open(ctx context.Context) (*Session, error) {
 	})
 	s.Flow = &deploy.Flow{
 		App: cfg.App, Provider: s.Provider, Builder: s.Builder, Log: s.Err,
-		Tester: &Tester{ModuleDir: dir, Log: s.Err}, Routing: Routing{cfg},
+		Tester: itest.Tester{ModuleDir: dir, Log: s.Err}, Routing: cfg,
 	}
 	return s, nil
 }
@@ -77,38 +75,6 @@ func (s *Session) PrepareRouter(ctx context.Context) error {
 	}
 	s.Provider.SetRouterImage(id)
 	return nil
-}
-
-// Docker connects to the local engine, negotiating the API version.
-func Docker(ctx context.Context) (*client.Client, error) {
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err != nil {
-		return nil, fmt.Errorf("connect to Docker: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if _, err := cli.Ping(ctx); err != nil {
-		_ = cli.Close()
-		return nil, fmt.Errorf("connect to Docker: %w (the local target needs a running Docker engine: start Docker, or set DOCKER_HOST)", err)
-	}
-	return cli, nil
-}
-
-// ModuleDir finds the directory of Slipway's go.mod from the working
-// directory upwards.
-func ModuleDir() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find working directory: %w", err)
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", errors.New("find go.mod: run the targets from inside the Slipway checkout")
-		}
-	}
 }
 
 func registryHost(reg string) string {

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"github.com/slipway/slipway/internal/build"
 	"os"
 
 	"github.com/slipway/slipway/internal/testrun"
@@ -9,7 +10,7 @@ import (
 
 // TestAll runs the whole test suite the README names.
 func TestAll(ctx context.Context) error {
-	dir, err := ModuleDir()
+	dir, err := build.ModuleDir()
 	if err != nil {
 		return err
 	}

@@ -124,6 +124,16 @@ func (c Config) URL(host string) string {
 	return "https://" + host
 }
 
+// Dial is where tests connect for a host name, and the Host header to send:
+// on the local target the router on 127.0.0.1, so tests work where
+// *.localhost does not resolve; on aws the URL itself.
+func (c Config) Dial(host string) (baseURL, hostHeader string) {
+	if c.Target == TargetLocal {
+		return fmt.Sprintf("http://127.0.0.1:%d", c.RouterPort), host
+	}
+	return c.URL(host), ""
+}
+
 func (p *parser) target() (string, string) {
 	v := strings.ToLower(strings.TrimSpace(p.env("SLIPWAY_TARGET")))
 	switch v {

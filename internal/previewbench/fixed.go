@@ -12,6 +12,7 @@ import (
 	"github.com/slipway/slipway/internal/build"
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/itest"
+	"github.com/slipway/slipway/internal/local"
 )
 
 // fixedRepeats is how many times each fixed cost is timed (median kept).
@@ -52,7 +53,7 @@ func (b *bench) steps() []step {
 	base, _ := b.flow.Routing.Dial(host)
 	steps := []step{
 		{"docker connect and ping (commands.Open)", 1, func(ctx context.Context) error {
-			cli, err := dockerClient(ctx)
+			cli, err := local.Connect(ctx)
 			if err == nil {
 				_ = cli.Close() // a client close frees nothing remote
 			}

@@ -35,6 +35,7 @@ import (
 	"github.com/slipway/slipway/internal/build"
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/itest"
 	"github.com/slipway/slipway/internal/local"
 )
 
@@ -70,7 +71,7 @@ func (o *Options) defaults() error {
 		return errors.New("start preview benchmark: SLIPWAY_REBUILD is set, so no image would be reused: unset it (the benchmark is about deploys whose images are already built)")
 	}
 	if o.ModuleDir == "" {
-		dir, err := moduleDir()
+		dir, err := build.ModuleDir()
 		if err != nil {
 			return err
 		}
@@ -112,7 +113,7 @@ func Run(ctx context.Context, o Options, out io.Writer) (err error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.MaxTotal)
 	defer cancel()
-	cli, err := dockerClient(ctx)
+	cli, err := local.Connect(ctx)
 	if err != nil {
 		return err
 	}
@@ -196,8 +197,8 @@ func (b *bench) prepare(ctx context.Context) error {
 	b.flow = &deploy.Flow{
 		App: b.app, Provider: timedProvider{Provider: b.provider, rec: b.rec},
 		Builder: timedBuilder{b: b.builder, rec: b.rec},
-		Tester:  timedTester{t: tester{moduleDir: b.o.ModuleDir, log: w}, rec: b.rec},
-		Routing: routing{cfg: b.cfg}, Log: w,
+		Tester:  timedTester{t: itest.Tester{ModuleDir: b.o.ModuleDir, Log: w}, rec: b.rec},
+		Routing: b.cfg, Log: w,
 	}
 	if err := b.provider.EnsureShared(ctx); err != nil {
 		return fmt.Errorf("bring up the shared stack of %s: %w", b.app, err)
