@@ -164,15 +164,12 @@ func (b *Builder) BuildRouter(ctx context.Context) (string, error) {
 
 // routerRevision is the last commit that changed the router's sources,
 // "-dirty" when they have uncommitted changes; without git history it is
-// the build's revision.
+// the build's revision. Rev (the app's revision) does not change it.
 func (b *Builder) routerRevision(ctx context.Context) (Revision, error) {
-	if b.Rev != nil {
-		return *b.Rev, nil
-	}
 	args := append([]string{"log", "-1", "--format=%H", "--"}, routerInputs...)
 	commit, err := Git(ctx, b.ModuleDir, args...)
 	if err != nil || commit == "" {
-		return Detect(ctx, b.ModuleDir)
+		return b.revision(ctx)
 	}
 	version := "router-" + commit[:7]
 	status, err := Git(ctx, b.ModuleDir, append([]string{"status", "--porcelain", "--"}, routerInputs...)...)

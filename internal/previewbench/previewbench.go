@@ -10,10 +10,9 @@
 // `go run mage.go preview:deploy` does once its session is open, through the
 // same pieces: PrepareRouter and the real build.Builder (which finds the
 // images already built and reuses them), the local provider,
-// the routing and tester of package commands (`go test` of the integration
-// tests; repeated in wiring.go, as importing commands would make a cycle).
-// Two scenarios are measured: the router image of the deployed commit, as
-// the command does today, and the router image unchanged.
+// and the routing and tester the command uses (`go test` of the integration
+// tests). The router image is the one built from the router's own sources,
+// as the command builds it, so deploying an app commit does not replace it.
 package previewbench
 
 import (

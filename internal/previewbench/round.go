@@ -30,8 +30,7 @@ type scenario struct {
 }
 
 var scenarios = []scenario{
-	{"today, router per commit", "as preview:deploy does today: router image of the deployed commit (a new commit replaces the router)", true},
-	{"router unchanged", "router image unchanged between deploys (what reusing the router across commits would give)", false},
+	{"preview:deploy", "as preview:deploy does: the router image comes from the router's own sources, so an app commit does not replace it", false},
 }
 
 // table is the rows of one scenario.
