@@ -25,9 +25,11 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 
@@ -99,7 +101,6 @@ type bench struct {
 	provider *local.Provider
 	flow     *deploy.Flow
 	rec      *recorder
-	images   []string // IDs this run built, removed on tear-down
 }
 
 // Run measures, in each scenario, Rounds preview deploys with the images
@@ -217,11 +218,10 @@ func (b *bench) prebuild(ctx context.Context) (string, error) {
 			return "", fmt.Errorf("build router image at %s: %w", b.revs[i].Commit[:7], err)
 		}
 		routers = append(routers, id)
-		img, err := b.builder.Build(ctx, "bench")
+		_, err = b.builder.Build(ctx, "bench")
 		if err != nil {
 			return "", fmt.Errorf("build app image at %s: %w", b.revs[i].Commit[:7], err)
 		}
-		b.images = append(b.images, id, img.Ref)
 	}
 	return routers[0], nil
 }
@@ -235,9 +235,30 @@ func (b *bench) teardown(ctx context.Context) error {
 	if err := local.Down(ctx, b.cli, b.app, b.rec.writer()); err != nil {
 		errs = append(errs, fmt.Errorf("tear down bench app %s: %w", b.app, err))
 	}
-	for _, id := range b.images {
-		if _, err := b.cli.ImageRemove(ctx, id, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil && !client.IsErrNotFound(err) {
-			errs = append(errs, fmt.Errorf("remove bench image %s: %w", id, err))
+	errs = append(errs, b.untagImages(ctx))
+	return errors.Join(errs...)
+}
+
+// untagImages removes the benchmark's own tags. It never removes an image
+// by ID: identical builds share an ID (the build cache), and another run or
+// test may hold the same image under its own tag at this moment.
+func (b *bench) untagImages(ctx context.Context) error {
+	var errs []error
+	for _, repo := range []string{appRepo, routerRepo} {
+		list, err := b.cli.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", repo))})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("list bench images %s: %w", repo, err))
+			continue
+		}
+		for _, im := range list {
+			for _, tag := range im.RepoTags {
+				if !strings.HasPrefix(tag, repo+":") {
+					continue
+				}
+				if _, err := b.cli.ImageRemove(ctx, tag, image.RemoveOptions{PruneChildren: true}); err != nil && !client.IsErrNotFound(err) {
+					errs = append(errs, fmt.Errorf("remove bench image %s: %w", tag, err))
+				}
+			}
 		}
 	}
 	return errors.Join(errs...)
