@@ -42,6 +42,12 @@ func newReporter(gh github.Context, target string, log io.Writer) deploy.Reporte
 	return &ghReporter{pub: pub, base: base, env: os.Getenv, log: log}
 }
 
+// NewGitHubReporter returns a reporter that tells the pull request of base
+// through pub; env is read for GITHUB_STEP_SUMMARY.
+func NewGitHubReporter(pub *github.Publisher, base github.PreviewReport, env func(string) string, log io.Writer) deploy.Reporter {
+	return &ghReporter{pub: pub, base: base, env: env, log: log}
+}
+
 // Report maps an orchestration event onto the pull request.
 func (g *ghReporter) Report(ctx context.Context, e deploy.Event) error {
 	r := g.base

@@ -257,3 +257,57 @@ func TestDestroyWhereNothingWasDeployedSucceedsAndCreatesNothing(t *testing.T) {
 		t.Fatalf("destroy created containers: %s", n)
 	}
 }
+
+// Blue/green on the local target: a release is tested through the stack
+// header before it has traffic, then takes all of it; the previous stack is
+// kept; a release that fails its tests leaves production where it was.
+func TestReleaseMovesProductionOnlyAfterItsTestsPass(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	prodHost := e.app + ".localhost"
+	first, err := e.flow.Release(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, code := e.commitAt(prodHost); c != commitA || code != 200 {
+		t.Fatalf("production answers %d %q, want %s", code, c, commitA)
+	}
+	e.builder.set(images.appB)
+	e.flow.Now = func() time.Time { return time.Now().Add(time.Hour) } // a later release time, a new stack name
+	second, err := e.flow.Release(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Stack == first.Stack || len(second.Previous) != 1 || second.Previous[0] != first.Stack {
+		t.Fatalf("second release %+v, first %s", second, first.Stack)
+	}
+	if c, _ := e.commitAt(prodHost); c != commitB {
+		t.Fatalf("production serves %q after the release, want %s", c, commitB)
+	}
+	if v, code, err := version(ctx, fmt.Sprintf("http://127.0.0.1:%d", e.port), prodHost, first.Stack); err != nil || code != 200 || v.Commit != commitA {
+		t.Fatalf("the previous stack should be kept and reachable by header for rollback: %d %q %v", code, v.Commit, err)
+	}
+
+	e.flow.Tester = failingTester{}
+	e.builder.set(images.appA)
+	e.flow.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	if _, err := e.flow.Release(ctx, nil); !errors.Is(err, deploy.ErrTestsFailed) {
+		t.Fatalf("release with failing tests: %v", err)
+	}
+	if c, _ := e.commitAt(prodHost); c != commitB {
+		t.Fatalf("a failed release moved production to %q", c)
+	}
+	routes, err := e.provider.Routes(ctx)
+	if err != nil || len(routes.Live()) != 1 || routes.Live()[0] != second.Stack {
+		t.Fatalf("live stacks %v (%v), want only %s", routes.Live(), err, second.Stack)
+	}
+	if err := e.provider.Delete(ctx, second.Stack); !errors.Is(err, deploy.ErrLive) {
+		t.Fatalf("deleting the live stack must be refused: %v", err)
+	}
+}
+
+type failingTester struct{}
+
+func (failingTester) Test(context.Context, deploy.TestTarget) (deploy.TestResult, error) {
+	return deploy.TestResult{Failed: 1, Summary: "integration: 0 passed, 1 failed"}, nil
+}
