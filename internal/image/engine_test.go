@@ -15,6 +15,7 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/slipway/slipway/internal/image"
 	"github.com/slipway/slipway/internal/testenv"
+	"github.com/slipway/slipway/internal/testenv/registrytest"
 )
 
 const testSHA = "5e1f0a9c3b7d2e4f6a8b0c1d2e3f4a5b6c7d8e9f"
@@ -37,7 +38,7 @@ func removeImage(t *testing.T, cli *client.Client, id string) {
 type pushed struct {
 	ctx  context.Context
 	cli  *client.Client
-	reg  *testRegistry
+	reg  *registrytest.Registry
 	repo string   // 127.0.0.1:PORT/slipway-test/hello
 	tags []string // repo:<sha7>, repo:pr-42
 }
@@ -51,7 +52,7 @@ func TestGoImageIsBuiltLabelledAndPushedByDigest(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
-	p := &pushed{ctx: ctx, cli: testenv.Docker(t), reg: startRegistry(t)}
+	p := &pushed{ctx: ctx, cli: testenv.Docker(t), reg: registrytest.Start(t)}
 	p.repo = p.reg.Host + "/slipway-test/hello"
 	tags, err := image.Tags(p.repo, testSHA, "pr-42")
 	if err != nil {
@@ -109,8 +110,8 @@ func (p *pushed) pushBothTags(t *testing.T) string {
 		}
 		assertOneLinePerStatus(t, out.String())
 		tag := ref[strings.LastIndex(ref, ":")+1:]
-		head, _, _ := p.reg.manifest(t, http.MethodHead, "slipway-test/hello", tag)
-		got, sum, mediaType := p.reg.manifest(t, http.MethodGet, "slipway-test/hello", tag)
+		head, _, _ := p.reg.Manifest(t, http.MethodHead, "slipway-test/hello", tag)
+		got, sum, mediaType := p.reg.Manifest(t, http.MethodGet, "slipway-test/hello", tag)
 		t.Logf("%s: push %s, HEAD %s, GET %s, sha256(body) %s, %s", tag, d, head, got, sum, mediaType)
 		if head != d || got != d || sum != d {
 			t.Errorf("%s: Push returned %s; registry HEAD %s, GET %s, sha256(body) %s", tag, d, head, got, sum)
@@ -134,7 +135,7 @@ func (p *pushed) byDigest(t *testing.T, digest string) {
 	if want := p.repo + "@" + digest; ref != want {
 		t.Errorf("ByDigest = %q, want %q", ref, want)
 	}
-	if got, _, _ := p.reg.manifest(t, http.MethodHead, "slipway-test/hello", digest); got != digest {
+	if got, _, _ := p.reg.Manifest(t, http.MethodHead, "slipway-test/hello", digest); got != digest {
 		t.Errorf("HEAD by digest: Docker-Content-Digest %s, want %s", got, digest)
 	}
 }

@@ -1,4 +1,9 @@
-package image_test
+// Package registrytest serves a real container registry (distribution, the
+// code behind Docker's registry) in the test process, with in-memory
+// storage and htpasswd authentication, on 127.0.0.1, and reads manifests
+// back from it. It is its own package so that only the tests that need a
+// registry link it.
+package registrytest
 
 import (
 	"context"
@@ -21,19 +26,21 @@ import (
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/inmemory"
 )
 
-// testRegistry is a real distribution registry with in-memory storage and
+// Registry is a real distribution registry with in-memory storage and
 // htpasswd authentication, served over plain HTTP on 127.0.0.1, which the
 // Docker daemon treats as an insecure registry it may use without TLS.
-type testRegistry struct {
+type Registry struct {
 	Host     string // 127.0.0.1:PORT
 	User     string
 	Password string
-	url      string
+	URL      string // http://127.0.0.1:PORT
 }
 
-func startRegistry(t *testing.T) *testRegistry {
+// Start serves a registry until the test ends; it requires basic auth with
+// r.User and r.Password.
+func Start(t *testing.T) *Registry {
 	t.Helper()
-	r := &testRegistry{User: "slipway", Password: "correct-horse-battery"}
+	r := &Registry{User: "slipway", Password: "correct-horse-battery"}
 	hash, err := bcrypt.GenerateFromPassword([]byte(r.Password), bcrypt.MinCost)
 	if err != nil {
 		t.Fatalf("hash password: %v", err)
@@ -61,7 +68,7 @@ func startRegistry(t *testing.T) *testRegistry {
 			t.Errorf("shut down registry: %v", err)
 		}
 	})
-	r.url = srv.URL
+	r.URL = srv.URL
 	r.Host = strings.TrimPrefix(srv.URL, "http://")
 	return r
 }
@@ -95,11 +102,11 @@ var manifestAccept = []string{
 	"application/vnd.oci.image.index.v1+json",
 }
 
-// manifest fetches name:ref's manifest with method (HEAD or GET) and returns
+// Manifest fetches name:ref's manifest with method (HEAD or GET) and returns
 // its Docker-Content-Digest header and, for GET, the sha256 of its body.
-func (r *testRegistry) manifest(t *testing.T, method, name, ref string) (header, computed, mediaType string) {
+func (r *Registry) Manifest(t *testing.T, method, name, ref string) (header, computed, mediaType string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, fmt.Sprintf("%s/v2/%s/manifests/%s", r.url, name, ref), nil)
+	req, err := http.NewRequestWithContext(t.Context(), method, fmt.Sprintf("%s/v2/%s/manifests/%s", r.URL, name, ref), nil)
 	if err != nil {
 		t.Fatalf("create manifest request: %v", err)
 	}
