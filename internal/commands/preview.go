@@ -71,10 +71,12 @@ func PreviewDeploy(ctx context.Context, pr *int) error {
 		if err != nil || skip != "" {
 			return skipped(s, skip, err)
 		}
+		var notes []string
 		if ok, why := gh.AWSDeployAllowed(); !ok {
 			fmt.Fprintf(s.Err, "preview: no AWS deploy: %s; deploying to the local target on this machine\n", why)
+			notes = append(notes, "No AWS deploy: "+why)
 		}
-		s.Flow.Reporter = newReporter(gh, s.Cfg.Target, s.Err)
+		s.Flow.Reporter = newReporter(gh, s.Cfg.Target, notes, s.Err)
 		s.Builder.LoadArchive = os.Getenv("SLIPWAY_IMAGE_ARCHIVE")
 		if err := s.PrepareRouter(ctx); err != nil {
 			return err
@@ -97,7 +99,7 @@ func PreviewDestroy(ctx context.Context, pr *int) error {
 		if err != nil || skip != "" {
 			return skipped(s, skip, err)
 		}
-		s.Flow.Reporter = newReporter(gh, s.Cfg.Target, s.Err)
+		s.Flow.Reporter = newReporter(gh, s.Cfg.Target, nil, s.Err)
 		if err := s.Flow.DestroyPreview(ctx, req); err != nil {
 			annotate(err)
 			return err

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,24 +19,29 @@ type ghReporter struct {
 	log  io.Writer
 }
 
-// newReporter returns a reporter for pull request previews, or nil (with a
-// line saying why) when there is no pull request or no GitHub access.
-func newReporter(gh github.Context, target string, log io.Writer) deploy.Reporter {
+// newReporter returns a reporter for pull request previews, or nil when
+// there is no pull request. Without GitHub access it says why in one line;
+// in Actions it still writes the step summary.
+func newReporter(gh github.Context, target string, notes []string, log io.Writer) deploy.Reporter {
 	if gh.PR <= 0 {
-		return nil
-	}
-	pub, err := github.NewPublisherFromEnv(os.Getenv, log)
-	if err != nil {
-		if errors.Is(err, github.ErrNoAuth) && os.Getenv("GITHUB_ACTIONS") != "true" {
-			fmt.Fprintf(log, "github: not reporting to the pull request: %v\n", err)
-		} else {
-			fmt.Fprintf(log, "warning: github: not reporting to the pull request: %v\n", err)
-		}
 		return nil
 	}
 	base := github.PreviewReport{
 		Repo: gh.Repo, Branch: gh.Branch, SHA: gh.SHA, Target: target, LogURL: gh.RunURL,
-		Ephemeral: os.Getenv("SLIPWAY_EPHEMERAL") == "true", Notes: gh.Notes,
+		Ephemeral: os.Getenv("SLIPWAY_EPHEMERAL") == "true", Notes: append(append([]string(nil), gh.Notes...), notes...),
+	}
+	actions := os.Getenv("GITHUB_ACTIONS") == "true"
+	pub, err := github.NewPublisherFromEnv(os.Getenv, log)
+	if err != nil {
+		prefix := "github: "
+		if actions {
+			prefix = "warning: github: "
+		}
+		fmt.Fprintf(log, "%snot reporting to the pull request: %v\n", prefix, err)
+		if !actions {
+			return nil
+		}
+		pub = nil // the step summary is still written
 	}
 	return &ghReporter{pub: pub, base: base, env: os.Getenv, log: log}
 }
@@ -63,13 +67,17 @@ func (g *ghReporter) Report(ctx context.Context, e deploy.Event) error {
 		r.Err = e.Err.Error()
 	}
 	var err error
-	switch e.Status {
-	case github.StatusDeploying:
+	switch {
+	case g.pub == nil: // no GitHub access: only the step summary
+	case e.Status == github.StatusDeploying:
 		return g.pub.PreviewStarted(ctx, r)
-	case github.StatusDestroyed:
+	case e.Status == github.StatusDestroyed:
 		err = g.pub.PreviewDestroyed(ctx, r)
 	default:
 		err = g.pub.PreviewFinished(ctx, r)
+	}
+	if e.Status == github.StatusDeploying {
+		return nil
 	}
 	if serr := github.WriteStepSummary(g.env, r); serr != nil {
 		fmt.Fprintf(g.log, "warning: write step summary: %v\n", serr)
