@@ -111,3 +111,18 @@ func TestPrintRedactsSecrets(t *testing.T) {
 		t.Fatalf("config output changed (go test ./internal/config -update to accept):\n%s", out)
 	}
 }
+
+// Every variable Slipway reads is documented in the README's table.
+func TestREADMEDocumentsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range Settings {
+		for _, name := range strings.Split(s.Env, " / ") {
+			if !strings.Contains(string(readme), "`"+name+"`") {
+				t.Errorf("README.md does not document %s (%s)", name, s.Help)
+			}
+		}
+	}
+}
