@@ -98,6 +98,7 @@ func TestKeptTargetKeepsHealthAcrossReplace(t *testing.T) {
 	slow := HealthCheck{Interval: "1h", Timeout: "1s", HealthyThreshold: 1}
 	tr.replace(t, Table{Targets: []Target{targetOf(a)}, Production: []Weighted{{Target: "a", Weight: 1}}, Health: slow}, "a")
 	b := newBackend(t, "b")
+	b.healthy.Store(false) // b never gets traffic: only a's kept health can answer
 	if err := tr.Replace(Table{Targets: []Target{targetOf(a), targetOf(b)}, Health: slow,
 		Production: []Weighted{{Target: "a", Weight: 1}, {Target: "b", Weight: 1}}}); err != nil {
 		t.Fatal(err)
