@@ -2,7 +2,6 @@ package build_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,18 +12,6 @@ import (
 	"github.com/slipway/slipway/internal/testenv"
 )
 
-func moduleDir(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
-		t.Fatalf("module root: %v", err)
-	}
-	return dir
-}
-
 // A fork's image travels from the build job to the deploy job as an
 // archive; the deploy job takes it only for the exact commit it was told.
 func TestImageArchiveRoundTripOnlyForTheSameCommit(t *testing.T) {
@@ -32,7 +19,7 @@ func TestImageArchiveRoundTripOnlyForTheSameCommit(t *testing.T) {
 	ctx := context.Background()
 	const commit = "cafe0000000000000000000000000000000000ff"
 	repo := "slipway-test/archive"
-	b := &build.Builder{Engine: cli, Archiver: cli, ModuleDir: moduleDir(t), AppImage: repo, Rev: &build.Revision{Commit: commit, Version: "archive-test"}, Rebuild: true}
+	b := &build.Builder{Engine: cli, Archiver: cli, ModuleDir: testenv.ModuleDir(t), AppImage: repo, Rev: &build.Revision{Commit: commit, Version: "archive-test"}, Rebuild: true}
 	img, err := b.Build(ctx, "pr-9")
 	if err != nil {
 		t.Fatal(err)

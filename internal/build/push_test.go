@@ -22,7 +22,7 @@ func TestBuildWithARegistryDeploysByTheRegistrysDigest(t *testing.T) {
 	ctx := context.Background()
 	const commit = "abc0000000000000000000000000000000000def"
 	b := &build.Builder{
-		Engine: cli, ModuleDir: moduleDir(t), AppImage: "slipway-test/pushed", Registry: reg.Host + "/team",
+		Engine: cli, ModuleDir: testenv.ModuleDir(t), AppImage: "slipway-test/pushed", Registry: reg.Host + "/team",
 		Auth: image.Auth{Username: reg.User, Password: reg.Password, ServerAddress: reg.Host},
 		Rev:  &build.Revision{Commit: commit, Version: "push-test"}, Rebuild: true,
 	}

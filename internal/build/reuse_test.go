@@ -20,7 +20,7 @@ func TestImageOfACleanCommitIsReused(t *testing.T) {
 	repo := "slipway-test/reuse"
 	rev := &build.Revision{Commit: "dead0000000000000000000000000000000000be", Version: "reuse-test"}
 	var log bytes.Buffer
-	b := &build.Builder{Engine: cli, ModuleDir: moduleDir(t), AppImage: repo, Rev: rev, Rebuild: true, Log: &log}
+	b := &build.Builder{Engine: cli, ModuleDir: testenv.ModuleDir(t), AppImage: repo, Rev: rev, Rebuild: true, Log: &log}
 	first, err := b.Build(ctx, "pr-1")
 	if err != nil {
 		t.Fatal(err)

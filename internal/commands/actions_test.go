@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -22,7 +23,7 @@ func actionsEnv(t *testing.T, app, event, fixture string) (env []string, summary
 	}
 	summary = filepath.Join(t.TempDir(), "summary.md")
 	return []string{
-		"SLIPWAY_APP=" + app, "SLIPWAY_TARGET=local", "SLIPWAY_ROUTER_PORT=" + freePort(t), "SLIPWAY_ROUTER_ADMIN_PORT=" + freePort(t),
+		"SLIPWAY_APP=" + app, "SLIPWAY_TARGET=local", "SLIPWAY_ROUTER_PORT=" + strconv.Itoa(testenv.FreePort(t)), "SLIPWAY_ROUTER_ADMIN_PORT=" + strconv.Itoa(testenv.FreePort(t)),
 		"SLIPWAY_APP_IMAGE=slipway-test/" + app, "SLIPWAY_ROUTER_IMAGE=slipway-test/router", "SLIPWAY_PR=",
 		"GITHUB_ACTIONS=true", "GITHUB_EVENT_NAME=" + event, "GITHUB_EVENT_PATH=" + path, "GITHUB_REPOSITORY=listendev/lstn",
 		"GITHUB_STEP_SUMMARY=" + summary,

@@ -7,11 +7,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -34,16 +34,6 @@ func mage(t *testing.T, env []string, args ...string) (string, string, error) {
 	return out.String(), errb.String(), err
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
-}
-
 // The targets a user types: deploy a preview, see it in status, open it,
 // destroy it twice, and take everything down.
 func TestPreviewTargetsAsAUserRunsThem(t *testing.T) {
@@ -53,9 +43,9 @@ func TestPreviewTargetsAsAUserRunsThem(t *testing.T) {
 		t.Fatal(err)
 	}
 	app := "tt" + hex.EncodeToString(rnd[:])
-	port := freePort(t)
+	port := strconv.Itoa(testenv.FreePort(t))
 	env := []string{
-		"SLIPWAY_APP=" + app, "SLIPWAY_TARGET=local", "SLIPWAY_ROUTER_PORT=" + port, "SLIPWAY_ROUTER_ADMIN_PORT=" + freePort(t),
+		"SLIPWAY_APP=" + app, "SLIPWAY_TARGET=local", "SLIPWAY_ROUTER_PORT=" + port, "SLIPWAY_ROUTER_ADMIN_PORT=" + strconv.Itoa(testenv.FreePort(t)),
 		"SLIPWAY_APP_IMAGE=slipway-test/" + app, "SLIPWAY_ROUTER_IMAGE=slipway-test/router", "APP_MESSAGE=hello from the target test",
 		"GITHUB_ACTIONS=", "GITHUB_EVENT_PATH=", "GH_TOKEN=", "GITHUB_TOKEN=", "GH_CONFIG_DIR=" + t.TempDir(),
 	}

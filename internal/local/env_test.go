@@ -7,10 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -41,27 +38,11 @@ var images struct {
 	err        error
 }
 
-func moduleDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for ; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("go.mod not found")
-		}
-	}
-}
-
 func buildImages(t *testing.T, cli *client.Client) {
 	t.Helper()
 	images.once.Do(func() {
 		ctx := context.Background()
-		b := &build.Builder{Engine: cli, ModuleDir: moduleDir(t), AppImage: "slipway-test/app", RouterImage: "slipway-test/router", Rebuild: true}
+		b := &build.Builder{Engine: cli, ModuleDir: testenv.ModuleDir(t), AppImage: "slipway-test/app", RouterImage: "slipway-test/router", Rebuild: true}
 		b.Rev = &build.Revision{Commit: commitA, Version: "test-a"}
 		if images.router, images.err = b.BuildRouter(ctx); images.err != nil {
 			return
@@ -88,16 +69,6 @@ type env struct {
 	builder  *switchBuilder
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	cli := testenv.Docker(t)
@@ -107,15 +78,15 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	app := "lt" + hex.EncodeToString(rnd[:])
-	e := &env{t: t, cli: cli, app: app, port: freePort(t)}
+	e := &env{t: t, cli: cli, app: app, port: testenv.FreePort(t)}
 	e.provider = local.New(cli, local.Options{
-		App: app, RouterImage: images.router, RouterPort: e.port, AdminPort: freePort(t),
-		HealthTimeout: 20 * time.Second, DrainTimeout: 5 * time.Second, Log: testLog{t},
+		App: app, RouterImage: images.router, RouterPort: e.port, AdminPort: testenv.FreePort(t),
+		HealthTimeout: 20 * time.Second, DrainTimeout: 5 * time.Second, Log: testenv.Log(t),
 	})
 	e.builder = &switchBuilder{img: images.appA}
-	e.flow = &deploy.Flow{App: app, Provider: e.provider, Builder: e.builder, Tester: &httpTester{}, Routing: routing{app, e.port}, Log: testLog{t}}
+	e.flow = &deploy.Flow{App: app, Provider: e.provider, Builder: e.builder, Tester: &httpTester{}, Routing: routing{app, e.port}, Log: testenv.Log(t)}
 	t.Cleanup(func() {
-		if err := local.Down(context.Background(), cli, app, testLog{t}); err != nil {
+		if err := local.Down(context.Background(), cli, app, testenv.Log(t)); err != nil {
 			t.Errorf("local down: %v", err)
 		}
 	})
@@ -123,13 +94,6 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("ensure shared: %v", err)
 	}
 	return e
-}
-
-type testLog struct{ t *testing.T }
-
-func (l testLog) Write(p []byte) (int, error) {
-	l.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
 
 // switchBuilder returns an image built beforehand, as a builder with the
@@ -248,5 +212,5 @@ func (e *env) commitAtSoft(host string) (string, int) {
 }
 
 func localDown(ctx context.Context, e *env) error {
-	return local.Down(ctx, e.cli, e.app, testLog{e.t})
+	return local.Down(ctx, e.cli, e.app, testenv.Log(e.t))
 }

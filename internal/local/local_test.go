@@ -247,8 +247,8 @@ func TestDestroyWhereNothingWasDeployedSucceedsAndCreatesNothing(t *testing.T) {
 	cli := testenv.Docker(t)
 	buildImages(t, cli)
 	app := "ltnothing"
-	p := local.New(cli, local.Options{App: app, RouterImage: images.router, RouterPort: freePort(t), AdminPort: freePort(t), Log: testLog{t}})
-	f := &deploy.Flow{App: app, Provider: p, Builder: &switchBuilder{img: images.appA}, Tester: &httpTester{}, Routing: routing{app, 1}, Log: testLog{t}}
+	p := local.New(cli, local.Options{App: app, RouterImage: images.router, RouterPort: testenv.FreePort(t), AdminPort: testenv.FreePort(t), Log: testenv.Log(t)})
+	f := &deploy.Flow{App: app, Provider: p, Builder: &switchBuilder{img: images.appA}, Tester: &httpTester{}, Routing: routing{app, 1}, Log: testenv.Log(t)}
 	if err := f.DestroyPreview(context.Background(), deploy.PreviewRequest{PR: 99}); err != nil {
 		t.Fatalf("destroy of a preview that is not here: %v", err)
 	}

@@ -167,7 +167,7 @@ func TestRunPreviewBench(t *testing.T) {
 	}
 	testenv.Docker(t)
 	var out bytes.Buffer
-	err := Run(context.Background(), Options{Log: testLog{t}, Mage: os.Getenv("SLIPWAY_PREVIEWBENCH_MAGE") == "1"}, &out)
+	err := Run(context.Background(), Options{Log: testenv.Log(t), Mage: os.Getenv("SLIPWAY_PREVIEWBENCH_MAGE") == "1"}, &out)
 	t.Log("\n" + out.String())
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -230,12 +230,5 @@ func (c *cancelOn) Write(p []byte) (int, error) {
 	if strings.Contains(string(p), c.words) {
 		c.cancel()
 	}
-	return len(p), nil
-}
-
-type testLog struct{ t *testing.T }
-
-func (l testLog) Write(p []byte) (int, error) {
-	l.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }

@@ -7,16 +7,21 @@ package testenv
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/docker/docker/client"
+
+	"github.com/slipway/slipway/internal/build"
+	"github.com/slipway/slipway/internal/local"
 )
 
 // InCI reports whether the tests run in CI, where a missing dependency is a
@@ -32,18 +37,13 @@ func Missing(t testing.TB, what, how string) {
 	t.Skipf("SKIPPED (not counted as passed): %s is missing: %s", what, how)
 }
 
-// Docker returns a client for the local Docker engine, with API version
-// negotiation, or fails/skips the test when no engine answers.
+// Docker returns a client for the local Docker engine, connected the way
+// the local target connects (local.Connect: API version negotiation, a
+// ping), or fails/skips the test when no engine answers.
 func Docker(t testing.TB) *client.Client {
 	t.Helper()
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	cli, err := local.Connect(context.Background())
 	if err != nil {
-		Missing(t, "Docker engine", "create client: "+err.Error())
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := cli.Ping(ctx); err != nil {
-		_ = cli.Close()
 		Missing(t, "Docker engine", "start dockerd (`bash .ci/run` does): "+err.Error())
 	}
 	t.Cleanup(func() { _ = cli.Close() })
@@ -76,7 +76,7 @@ func Moto(t testing.TB) string {
 	if err != nil {
 		Missing(t, "moto_server", "run the suite with `go run mage.go test`, which installs moto[server] in a venv")
 	}
-	port := freePort(t)
+	port := FreePort(t)
 	cmd := exec.Command(path, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -106,7 +106,8 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-func freePort(t testing.TB) int {
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -114,4 +115,26 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Log is an io.Writer that sends each write to t.Log, one line per write:
+// progress written by the code under test shows up with the test's output.
+func Log(t testing.TB) io.Writer { return logWriter{t} }
+
+type logWriter struct{ t testing.TB }
+
+func (l logWriter) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// ModuleDir is the Slipway module's root (build.ModuleDir), or fails the
+// test.
+func ModuleDir(t testing.TB) string {
+	t.Helper()
+	dir, err := build.ModuleDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
