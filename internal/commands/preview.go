@@ -26,22 +26,17 @@ func previewContext(ctx context.Context, s *Session, verb string, pr *int) (req 
 		}
 		args = append(args, strconv.Itoa(*pr))
 	}
+	// Detect reads the -pr number and SLIPWAY_PR itself, and keeps the
+	// number even when GitHub cannot be asked about it.
 	gh, err = github.Detect(ctx, os.Getenv, args)
 	switch {
 	case err == nil:
 	case os.Getenv("GITHUB_ACTIONS") == "true":
 		return req, gh, "", fmt.Errorf("read the GitHub event: %w", err)
+	case gh.PR == 0 && os.Getenv("SLIPWAY_PR") != "": // the number itself was refused
+		return req, gh, "", fmt.Errorf("name the preview: %w", err)
 	default: // a laptop: GitHub is optional
 		fmt.Fprintf(s.Err, "github: %v\n", err)
-	}
-	if pr != nil {
-		gh.PR = *pr
-	} else if gh.PR == 0 && os.Getenv("SLIPWAY_PR") != "" {
-		n, err := strconv.Atoi(os.Getenv("SLIPWAY_PR"))
-		if err != nil || n <= 0 {
-			return req, gh, "", fmt.Errorf("SLIPWAY_PR=%q is not a pull request number", os.Getenv("SLIPWAY_PR"))
-		}
-		gh.PR = n
 	}
 	if gh.Actions {
 		if d := gh.Action(); d.Kind == github.Ignore {

@@ -50,7 +50,7 @@ func Open(ctx context.Context) (*Session, error) {
 	s := &Session{Cfg: cfg, ModuleDir: dir, Docker: cli, Out: os.Stdout, Err: os.Stderr}
 	s.Builder = &build.Builder{
 		Engine: cli, ModuleDir: dir, AppImage: cfg.AppImage, RouterImage: cfg.RouterImage,
-		Registry: cfg.Registry, Auth: image.Auth{Username: cfg.RegistryUser, Password: cfg.RegistryPass, ServerAddress: registryHost(cfg.Registry)},
+		Registry: cfg.Registry, Auth: image.Auth{Username: cfg.RegistryUser, Password: cfg.RegistryPass}, // server: the pushed reference's host
 		Log: s.Err, Archiver: cli,
 	}
 	s.Provider = local.New(cli, local.Options{
@@ -75,13 +75,4 @@ func (s *Session) PrepareRouter(ctx context.Context) error {
 	}
 	s.Provider.SetRouterImage(id)
 	return nil
-}
-
-func registryHost(reg string) string {
-	for i, c := range reg {
-		if c == '/' {
-			return reg[:i]
-		}
-	}
-	return reg
 }

@@ -53,7 +53,7 @@ func (f *fakeProvider) Stacks(context.Context) ([]Stack, error) {
 	return out, nil
 }
 
-func (f *fakeProvider) Routes(context.Context) (Routes, error) { return f.routes.Clone(), nil }
+func (f *fakeProvider) Routes(context.Context) (Routes, error) { return cloneRoutes(f.routes), nil }
 
 func (f *fakeProvider) SetHost(_ context.Context, host, stack string) error {
 	if stack == "" {
@@ -113,4 +113,13 @@ type recorder struct{ events []Event }
 func (r *recorder) Report(_ context.Context, e Event) error {
 	r.events = append(r.events, e)
 	return nil
+}
+
+// cloneRoutes is a deep copy, so callers cannot change the fake's state.
+func cloneRoutes(r Routes) Routes {
+	c := Routes{Hosts: map[string]string{}, Production: append([]Weight(nil), r.Production...)}
+	for h, s := range r.Hosts {
+		c.Hosts[h] = s
+	}
+	return c
 }

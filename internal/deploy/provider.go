@@ -92,12 +92,3 @@ func (r Routes) Live() []string {
 	}
 	return out
 }
-
-// Clone returns a deep copy.
-func (r Routes) Clone() Routes {
-	c := Routes{Hosts: map[string]string{}, Production: append([]Weight(nil), r.Production...)}
-	for h, s := range r.Hosts {
-		c.Hosts[h] = s
-	}
-	return c
-}

@@ -73,17 +73,26 @@ func (p *Provider) health(ctx context.Context) map[string]bool {
 // specHash identifies what an instance runs, so an identical re-deploy is a
 // no-op and a changed one gets a new container.
 func specHash(s deploy.Spec) string {
-	keys := make([]string, 0, len(s.Env))
-	for k := range s.Env {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s|%s|%s|%s|%d", s.Image, s.Role, s.Commit, s.Version, s.PR)
+	for _, kv := range envList(s.Env) {
+		fmt.Fprintf(&b, "|%s", kv)
+	}
+	return naming.Hash(b.String())
+}
+
+// envList is env as KEY=value entries, sorted by key.
+func envList(env map[string]string) []string {
+	keys := make([]string, 0, len(env))
+	for k := range env {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s|%s|%s|%s|%d", s.Image, s.Role, s.Commit, s.Version, s.PR)
+	out := make([]string, 0, len(env))
 	for _, k := range keys {
-		fmt.Fprintf(&b, "|%s=%s", k, s.Env[k])
+		out = append(out, k+"="+env[k])
 	}
-	return naming.Hash(b.String())
+	return out
 }
 
 // Deploy starts a new instance of the stack, waits until the router sees it
@@ -140,15 +149,7 @@ func (p *Provider) stackOf(ctx context.Context, stack string) (deploy.Stack, err
 // (without traffic) and waits for it to become healthy. On failure the new
 // container is removed and nothing else changes.
 func (p *Provider) start(ctx context.Context, s deploy.Spec, name, hash string) error {
-	env := []string{"PORT=" + appPort, "SLIPWAY_STACK=" + s.Stack}
-	keys := make([]string, 0, len(s.Env))
-	for k := range s.Env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		env = append(env, k+"="+s.Env[k])
-	}
+	env := append([]string{"PORT=" + appPort, "SLIPWAY_STACK=" + s.Stack}, envList(s.Env)...)
 	p.logf("%s: starting container %s (commit %s, image %s)", s.Stack, name, short7(s.Commit), short(s.Image))
 	cfg := &container.Config{Image: s.Image, Env: env, Labels: specLabels(p.o.App, s, hash, time.Now())}
 	host := &container.HostConfig{NetworkMode: container.NetworkMode(p.network())}
