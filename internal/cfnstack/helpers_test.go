@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmw "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/slipway/slipway/internal/awsenv"
@@ -198,4 +200,47 @@ func motoEndpoint(t *testing.T) string {
 	return testenv.Moto(t)
 }
 
-var _ = aws.String
+func (s *syncBuffer) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.Reset()
+}
+
+// withStatus rewrites what DescribeStacks says about one stack, as real
+// AWS would answer during or after an operation moto completes at once.
+func withStatus(res any, err error, name, status, reason string) (any, error) {
+	out, ok := res.(*cloudformation.DescribeStacksOutput)
+	if err != nil || !ok {
+		return res, err
+	}
+	for i, s := range out.Stacks {
+		if aws.ToString(s.StackName) == name {
+			out.Stacks[i].StackStatus = types.StackStatus(status)
+			out.Stacks[i].StackStatusReason = aws.String(reason)
+		}
+	}
+	return out, nil
+}
+
+// event is a stack event as real AWS records it; a stack-level event has
+// the stack as logical ID and the stack ID as physical ID.
+func event(st Stack, id, logical, typ, status, reason string, at time.Time) types.StackEvent {
+	physical := "phys-" + logical
+	if logical == st.Name {
+		physical, typ = st.ID, "AWS::CloudFormation::Stack"
+	}
+	ev := types.StackEvent{
+		EventId: aws.String(id), StackId: aws.String(st.ID), StackName: aws.String(st.Name),
+		LogicalResourceId: aws.String(logical), PhysicalResourceId: aws.String(physical),
+		ResourceType: aws.String(typ), ResourceStatus: types.ResourceStatus(status), Timestamp: aws.Time(at),
+	}
+	if reason != "" {
+		ev.ResourceStatusReason = aws.String(reason)
+	}
+	return ev
+}
+
+// throttled is the error AWS answers when a caller exceeds its rate.
+func throttled() error {
+	return &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded", Fault: smithy.FaultClient}
+}
