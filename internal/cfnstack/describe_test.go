@@ -10,14 +10,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 )
 
-func TestReadsAndReconcilingAgainstMoto(t *testing.T) {
-	endpoint := motoEndpoint(t)
+func testReadsAndReconciling(t *testing.T, endpoint string) {
 
 	t.Run("List pages through DescribeStacks and keeps the stacks whose tags match", func(t *testing.T) {
 		e := newEnv(t, endpoint, fast)
 		const n = 53 // moto's DescribeStacks pages at 50
 		for i := range n {
-			app := "demo"
+			app := "listed" // other tests' stacks are tagged demo
 			if i%10 == 0 {
 				app = "other"
 			}
@@ -30,15 +29,15 @@ func TestReadsAndReconcilingAgainstMoto(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		stacks, err := e.eng.List(context.Background(), map[string]string{"slipway:app": "demo"})
+		stacks, err := e.eng.List(context.Background(), map[string]string{"slipway:app": "listed"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(stacks) != n-6 {
-			t.Fatalf("%d stacks, want %d (all tagged demo)", len(stacks), n-6)
+			t.Fatalf("%d stacks, want %d (all tagged listed)", len(stacks), n-6)
 		}
 		for i, s := range stacks {
-			if s.Tags["slipway:app"] != "demo" || s.State != StateHealthy || s.Outputs["ParamName"] != "/slipway-test/"+s.Name {
+			if s.Tags["slipway:app"] != "listed" || s.State != StateHealthy || s.Outputs["ParamName"] != "/slipway-test/"+s.Name {
 				t.Errorf("stack %s: tags %v state %s outputs %v", s.Name, s.Tags, s.State, s.Outputs)
 			}
 			if i > 0 && stacks[i-1].Name >= s.Name {

@@ -12,8 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 )
 
-func TestEventsAndThrottlingAgainstMoto(t *testing.T) {
-	endpoint := motoEndpoint(t)
+func testEventsAndThrottling(t *testing.T, endpoint string) {
 
 	t.Run("a failed update prints each event once, in order, and names the first failed resource", func(t *testing.T) {
 		e := newEnv(t, endpoint, fast)

@@ -14,8 +14,7 @@ import (
 
 // Each test below injects, in front of moto, a state or answer moto never
 // produces, and says what real AWS does.
-func TestFailureModesAgainstMoto(t *testing.T) {
-	endpoint := motoEndpoint(t)
+func testFailureModes(t *testing.T, endpoint string) {
 
 	t.Run("a ROLLBACK_COMPLETE stack is deleted and created again", func(t *testing.T) {
 		e := newEnv(t, endpoint, fast)

@@ -194,10 +194,15 @@ func (s *syncBuffer) lines() []string {
 	return strings.Split(strings.TrimSpace(s.String()), "\n")
 }
 
-// motoEndpoint starts one moto server for a test and its subtests.
-func motoEndpoint(t *testing.T) string {
-	t.Helper()
-	return testenv.Moto(t)
+// TestAgainstMoto runs every engine test against one moto server (each
+// server takes seconds to start and warm up); each test uses stacks of its
+// own names.
+func TestAgainstMoto(t *testing.T) {
+	endpoint := testenv.Moto(t)
+	t.Run("upsert", func(t *testing.T) { testUpsert(t, endpoint) })
+	t.Run("failure modes", func(t *testing.T) { testFailureModes(t, endpoint) })
+	t.Run("events and throttling", func(t *testing.T) { testEventsAndThrottling(t, endpoint) })
+	t.Run("reads and reconciling", func(t *testing.T) { testReadsAndReconciling(t, endpoint) })
 }
 
 func (s *syncBuffer) reset() {
