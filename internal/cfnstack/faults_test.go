@@ -50,6 +50,53 @@ func testFailureModes(t *testing.T, endpoint string) {
 		}
 	})
 
+	t.Run("a failed create names its first failed resource, and the next run re-creates the stack", func(t *testing.T) {
+		e := newEnv(t, endpoint, fast)
+		const why = `Resource handler returned message: "Parameter name: can't be prefixed with \"aws\" or \"ssm\""`
+		// Real AWS: a resource that fails to create rolls the stack back to
+		// ROLLBACK_COMPLETE, with its CREATE_FAILED event; the resources
+		// behind it say "Resource creation cancelled". moto creates
+		// everything: show that outcome until the stack is deleted.
+		var st Stack
+		failed := func() bool { return e.inj.count("ExecuteChangeSet") == 1 && e.inj.count("DeleteStack") == 0 }
+		e.inj.on("DescribeStacks", func(c *call) (any, error) {
+			res, err := c.Next()
+			if out, ok := res.(*cloudformation.DescribeStacksOutput); ok && err == nil && len(out.Stacks) == 1 {
+				st = Stack{Name: "failcreate-1", ID: aws.ToString(out.Stacks[0].StackId), Created: aws.ToTime(out.Stacks[0].CreationTime)}
+			}
+			if failed() {
+				return withStatus(res, err, "failcreate-1", "ROLLBACK_COMPLETE", "The following resource(s) failed to create: [Param].")
+			}
+			return res, err
+		})
+		e.inj.on("DescribeStackEvents", func(c *call) (any, error) {
+			res, err := c.Next()
+			if out, ok := res.(*cloudformation.DescribeStackEventsOutput); ok && err == nil && failed() && st.ID != "" {
+				at := st.Created
+				out.StackEvents = append([]types.StackEvent{
+					event(st, "f5", "failcreate-1", "", "ROLLBACK_COMPLETE", "", at.Add(5)),
+					event(st, "f4", "failcreate-1", "", "ROLLBACK_IN_PROGRESS", "The following resource(s) failed to create: [Param].", at.Add(4)),
+					event(st, "f3", "Other", "AWS::SSM::Parameter", "CREATE_FAILED", "Resource creation cancelled", at.Add(3)),
+					event(st, "f2", "Param", "AWS::SSM::Parameter", "CREATE_FAILED", why, at.Add(2)),
+					event(st, "f1", "Param", "AWS::SSM::Parameter", "CREATE_IN_PROGRESS", "", at.Add(1)),
+				}, out.StackEvents...)
+			}
+			return res, err
+		})
+		_, err := e.eng.Upsert(context.Background(), e.input("failcreate-1", "v1"))
+		var se *StackError
+		if !errors.As(err, &se) || !errors.Is(err, ErrFailed) || se.Op != "create" || se.Status != "ROLLBACK_COMPLETE" {
+			t.Fatalf("err = %v, want a failed create ending ROLLBACK_COMPLETE", err)
+		}
+		if se.Resource != "Param" || se.Reason != why || !strings.Contains(err.Error(), "next: run `go run mage.go preview:destroy 42`") {
+			t.Errorf("err = %v, want Param, its reason and the next command", err)
+		}
+		res, err := e.eng.Upsert(context.Background(), e.input("failcreate-1", "v1"))
+		if err != nil || res.Action != Recreated || res.Stack.State != StateHealthy {
+			t.Fatalf("second run: %+v, %v; want re-created and healthy", res, err)
+		}
+	})
+
 	t.Run("a ROLLBACK_COMPLETE stack carrying production traffic is left alone", func(t *testing.T) {
 		e := newEnv(t, endpoint, fast)
 		e.mustCreate(t, "rollback-live-1")

@@ -123,7 +123,7 @@ type env struct {
 // newEnv builds a CloudFormation client the way the commands do
 // (awsenv.Load: its retryer, with a short backoff), pointed at moto with
 // static dummy credentials, with an injector in front.
-func newEnv(t *testing.T, endpoint string, o Options) *env {
+func newEnv(t testing.TB, endpoint string, o Options) *env {
 	t.Helper()
 	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -163,7 +163,7 @@ func (e *env) input(name, value string) Input {
 }
 
 // mustCreate creates a stack through the engine, with no faults.
-func (e *env) mustCreate(t *testing.T, name string) Stack {
+func (e *env) mustCreate(t testing.TB, name string) Stack {
 	t.Helper()
 	res, err := e.eng.Upsert(context.Background(), e.input(name, "v1"))
 	if err != nil {
