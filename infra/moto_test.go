@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/slipway/slipway/internal/awsenv"
@@ -17,7 +18,7 @@ import (
 
 // motoClients starts a moto server and returns clients that reach it with
 // static dummy credentials; nothing of the machine's AWS setup is used.
-func motoClients(t *testing.T) (*cloudformation.Client, *elbv2.Client) {
+func motoClients(t *testing.T) (*cloudformation.Client, *elbv2.Client, *ecs.Client) {
 	t.Helper()
 	endpoint := testenv.Moto(t)
 	home := t.TempDir()
@@ -32,7 +33,7 @@ func motoClients(t *testing.T) (*cloudformation.Client, *elbv2.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cloudformation.NewFromConfig(cfg), elbv2.NewFromConfig(cfg)
+	return cloudformation.NewFromConfig(cfg), elbv2.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
 }
 
 func createStack(t *testing.T, cfn *cloudformation.Client, name, body string, params []cfntypes.Parameter, tags map[string]string) (*cfntypes.Stack, error) {
@@ -80,7 +81,7 @@ func tagsOf(s *cfntypes.Stack) map[string]string {
 // The shared stack's outputs, passed as parameters, create deploy stacks of
 // all three kinds; their tags, outputs and routing resources read back.
 func TestStacksCreateOnMoto(t *testing.T) {
-	cfn, elb := motoClients(t)
+	cfn, elb, ecsc := motoClients(t)
 	ctx := context.Background()
 	sp, err := SharedParams{App: "demo"}.Parameters()
 	if err != nil {
@@ -178,6 +179,22 @@ func TestStacksCreateOnMoto(t *testing.T) {
 	tg := tgs.TargetGroups[0]
 	if tg.TargetType != "ip" || aws.ToString(tg.HealthCheckPath) != "/healthz" || aws.ToInt32(tg.HealthCheckIntervalSeconds) != 5 || aws.ToInt32(tg.HealthyThresholdCount) != 2 {
 		t.Errorf("target group: type %s path %s every %ds healthy after %d", tg.TargetType, aws.ToString(tg.HealthCheckPath), aws.ToInt32(tg.HealthCheckIntervalSeconds), aws.ToInt32(tg.HealthyThresholdCount))
+	}
+
+	td, err := ecsc.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(outputs(stacks["demo-pr-7"])[OutputDeployTaskDefinition])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env []string
+	for _, kv := range td.TaskDefinition.ContainerDefinitions[0].Environment {
+		// moto keeps an unused slot (!If ... AWS::NoValue) as an entry
+		// with an empty name; real CloudFormation drops the item.
+		if aws.ToString(kv.Name) != "" {
+			env = append(env, aws.ToString(kv.Name)+"="+aws.ToString(kv.Value))
+		}
+	}
+	if got := strings.Join(env, " "); got != "SLIPWAY_STACK=demo-pr-7 PORT=8080 APP_MESSAGE=Hello from PR 7" {
+		t.Errorf("container environment %q: want the stack name, the port and the settings", got)
 	}
 
 	// A second preview asking for a taken priority is refused: the tool
