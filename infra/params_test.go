@@ -196,7 +196,9 @@ func TestSharedParamsRefuseBadSettings(t *testing.T) {
 }
 
 func TestParseSharedOutputs(t *testing.T) {
-	out := func(k, v string) cfntypes.Output { return cfntypes.Output{OutputKey: aws.String(k), OutputValue: aws.String(v)} }
+	out := func(k, v string) cfntypes.Output {
+		return cfntypes.Output{OutputKey: aws.String(k), OutputValue: aws.String(v)}
+	}
 	all := []cfntypes.Output{
 		out(OutputRepositoryURI, "u"), out(OutputRepositoryName, "demo"), out(OutputClusterName, "demo"),
 		out(OutputClusterARN, "arn"), out(OutputVPCID, "vpc-1"), out(OutputSubnetIDs, "['subnet-a', 'subnet-b']"),

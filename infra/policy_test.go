@@ -182,34 +182,35 @@ func TestPreviewRoleScope(t *testing.T) {
 		name    string
 		r       request
 		allowed bool
+		deny    bool // an explicit Deny, which no other policy on the role can override
 	}{
-		{"never ModifyRule on the production rule", request{"elasticloadbalancing:ModifyRule", prodRule, nil}, false},
-		{"never ModifyRule even through CloudFormation", request{"elasticloadbalancing:ModifyRule", prodRule, viaCFN}, false},
-		{"never reorders rules", request{"elasticloadbalancing:SetRulePriorities", prodRule, viaCFN}, false},
-		{"never deletes a rule directly", request{"elasticloadbalancing:DeleteRule", prodRule, nil}, false},
-		{"never changes the shared listener", request{"elasticloadbalancing:ModifyListener", listener, viaCFN}, false},
-		{"never updates a production stack", request{"cloudformation:UpdateStack", prodStack, deployTypes}, false},
-		{"never deletes a production stack", request{"cloudformation:DeleteStack", prodStack, nil}, false},
-		{"never executes a production change set", request{"cloudformation:ExecuteChangeSet", prodStack, nil}, false},
-		{"never deletes the shared stack", request{"cloudformation:DeleteStack", sharedStack, nil}, false},
-		{"never deletes a production target group", request{"elasticloadbalancing:DeleteTargetGroup", prodTG, viaCFN}, false},
-		{"never changes a production service", request{"ecs:UpdateService", prodService, viaCFN}, false},
-		{"never imports existing resources into a preview stack", request{"cloudformation:CreateChangeSet", prStack, map[string][]string{"cloudformation:ImportResourceTypes": {"AWS::ElasticLoadBalancingV2::ListenerRule"}}}, false},
-		{"no IAM resources in a preview stack", request{"cloudformation:CreateStack", prStack, map[string][]string{"cloudformation:ResourceTypes": {"AWS::IAM::Role"}}}, false},
-		{"no target group outside CloudFormation", request{"elasticloadbalancing:CreateTargetGroup", previewTG, nil}, false},
-		{"creates preview stacks", request{"cloudformation:CreateStack", prStack, deployTypes}, true},
-		{"deletes preview stacks", request{"cloudformation:DeleteStack", prStack, nil}, true},
-		{"creates its rule through CloudFormation", request{"elasticloadbalancing:CreateRule", listener, viaCFN}, true},
-		{"creates its target group through CloudFormation", request{"elasticloadbalancing:CreateTargetGroup", previewTG, viaCFN}, true},
-		{"creates its service through CloudFormation", request{"ecs:CreateService", prService, viaCFN}, true},
-		{"reads the shared stack's outputs", request{"cloudformation:DescribeStacks", sharedStack, nil}, true},
-		{"pushes images", request{"ecr:PutImage", "arn:aws:ecr:eu-west-1:123456789012:repository/demo", nil}, true},
-		{"reads rules to find a free priority", request{"elasticloadbalancing:DescribeRules", "*", nil}, true},
+		{"never ModifyRule on the production rule", request{"elasticloadbalancing:ModifyRule", prodRule, nil}, false, true},
+		{"never ModifyRule even through CloudFormation", request{"elasticloadbalancing:ModifyRule", prodRule, viaCFN}, false, true},
+		{"never reorders rules", request{"elasticloadbalancing:SetRulePriorities", prodRule, viaCFN}, false, true},
+		{"never deletes a rule directly", request{"elasticloadbalancing:DeleteRule", prodRule, nil}, false, false},
+		{"never changes the shared listener", request{"elasticloadbalancing:ModifyListener", listener, viaCFN}, false, true},
+		{"never updates a production stack", request{"cloudformation:UpdateStack", prodStack, deployTypes}, false, true},
+		{"never deletes a production stack", request{"cloudformation:DeleteStack", prodStack, nil}, false, true},
+		{"never executes a production change set", request{"cloudformation:ExecuteChangeSet", prodStack, nil}, false, true},
+		{"never deletes the shared stack", request{"cloudformation:DeleteStack", sharedStack, nil}, false, true},
+		{"never deletes a production target group", request{"elasticloadbalancing:DeleteTargetGroup", prodTG, viaCFN}, false, true},
+		{"never changes a production service", request{"ecs:UpdateService", prodService, viaCFN}, false, true},
+		{"never imports existing resources into a preview stack", request{"cloudformation:CreateChangeSet", prStack, map[string][]string{"cloudformation:ImportResourceTypes": {"AWS::ElasticLoadBalancingV2::ListenerRule"}}}, false, true},
+		{"no IAM resources in a preview stack", request{"cloudformation:CreateStack", prStack, map[string][]string{"cloudformation:ResourceTypes": {"AWS::IAM::Role"}}}, false, false},
+		{"no target group outside CloudFormation", request{"elasticloadbalancing:CreateTargetGroup", previewTG, nil}, false, false},
+		{"creates preview stacks", request{"cloudformation:CreateStack", prStack, deployTypes}, true, false},
+		{"deletes preview stacks", request{"cloudformation:DeleteStack", prStack, nil}, true, false},
+		{"creates its rule through CloudFormation", request{"elasticloadbalancing:CreateRule", listener, viaCFN}, true, false},
+		{"creates its target group through CloudFormation", request{"elasticloadbalancing:CreateTargetGroup", previewTG, viaCFN}, true, false},
+		{"creates its service through CloudFormation", request{"ecs:CreateService", prService, viaCFN}, true, false},
+		{"reads the shared stack's outputs", request{"cloudformation:DescribeStacks", sharedStack, nil}, true, false},
+		{"pushes images", request{"ecr:PutImage", "arn:aws:ecr:eu-west-1:123456789012:repository/demo", nil}, true, false},
+		{"reads rules to find a free priority", request{"elasticloadbalancing:DescribeRules", "*", nil}, true, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got := decide(t, p, c.r)
-			if strings.HasPrefix(got, "allowed") != c.allowed {
+			if strings.HasPrefix(got, "allowed") != c.allowed || c.deny && !strings.HasPrefix(got, "denied") {
 				t.Errorf("%s on %s: %s", c.r.action, c.r.resource, got)
 			}
 		})
