@@ -186,6 +186,8 @@ func TestPreviewRoleScope(t *testing.T) {
 	}{
 		{"never ModifyRule on the production rule", request{"elasticloadbalancing:ModifyRule", prodRule, nil}, false, true},
 		{"never ModifyRule even through CloudFormation", request{"elasticloadbalancing:ModifyRule", prodRule, viaCFN}, false, true},
+		{"never deletes the production rule, even through CloudFormation", request{"elasticloadbalancing:DeleteRule", prodRule, map[string][]string{"aws:CalledVia": {"cloudformation.amazonaws.com"}, "aws:ResourceTag/slipway:kind": {"production"}}}, false, true},
+		{"never tags over the production rule", request{"elasticloadbalancing:AddTags", prodRule, map[string][]string{"aws:CalledVia": {"cloudformation.amazonaws.com"}, "aws:ResourceTag/slipway:kind": {"production"}}}, false, true},
 		{"never reorders rules", request{"elasticloadbalancing:SetRulePriorities", prodRule, viaCFN}, false, true},
 		{"never deletes a rule directly", request{"elasticloadbalancing:DeleteRule", prodRule, nil}, false, false},
 		{"never changes the shared listener", request{"elasticloadbalancing:ModifyListener", listener, viaCFN}, false, true},
