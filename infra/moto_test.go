@@ -99,6 +99,33 @@ func TestStacksCreateOnMoto(t *testing.T) {
 		t.Fatalf("shared outputs %+v: want two subnets, http, the default port range, no domain", so)
 	}
 
+	// A second app in the first one's network: no VPC of its own, and its
+	// outputs name the given VPC and subnets.
+	ep, err := SharedParams{App: "other", VPCID: so.VPCID, SubnetIDs: so.SubnetIDs}.Parameters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, err := createStack(t, cfn, "other-shared", SharedTemplate(), ep, nil)
+	if err != nil {
+		t.Fatalf("create shared stack in an existing VPC: %v", err)
+	}
+	eo, err := ParseSharedOutputs(ext.Outputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eo.VPCID != so.VPCID || strings.Join(eo.SubnetIDs, ",") != strings.Join(so.SubnetIDs, ",") {
+		t.Errorf("existing network: outputs %s %v, want %s %v", eo.VPCID, eo.SubnetIDs, so.VPCID, so.SubnetIDs)
+	}
+	res, err := cfn.DescribeStackResources(ctx, &cloudformation.DescribeStackResourcesInput{StackName: aws.String("other-shared")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res.StackResources {
+		if typ := aws.ToString(r.ResourceType); strings.HasPrefix(typ, "AWS::EC2::VPC") || typ == "AWS::EC2::Subnet" || typ == "AWS::EC2::InternetGateway" {
+			t.Errorf("existing network: the stack created %s %s", typ, aws.ToString(r.LogicalResourceId))
+		}
+	}
+
 	host := previewHost()
 	host.Shared = so
 	port := previewPort()
