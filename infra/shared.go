@@ -131,10 +131,17 @@ func (p SharedParams) validate() error {
 
 func (p SharedParams) validateNetwork() error {
 	if p.VPCID == "" && len(p.SubnetIDs) == 0 {
-		for _, c := range []string{p.VPCCIDR, p.SubnetCIDRs[0], p.SubnetCIDRs[1]} {
-			if _, err := netip.ParsePrefix(c); err != nil {
-				return errf("CIDR %q: %v", c, err)
+		var nets [3]netip.Prefix
+		for i, c := range []string{p.VPCCIDR, p.SubnetCIDRs[0], p.SubnetCIDRs[1]} {
+			n, err := netip.ParsePrefix(c)
+			if err != nil || !n.Addr().Is4() || n != n.Masked() {
+				return errf("CIDR %q: want an IPv4 network such as 10.42.0.0/16", c)
 			}
+			nets[i] = n
+		}
+		vpc, a, b := nets[0], nets[1], nets[2]
+		if !vpc.Contains(a.Addr()) || !vpc.Contains(b.Addr()) || a.Bits() < vpc.Bits() || b.Bits() < vpc.Bits() || a.Overlaps(b) {
+			return errf("subnets %s and %s: want two networks inside the VPC's %s that do not overlap", a, b, vpc)
 		}
 		return nil
 	}
