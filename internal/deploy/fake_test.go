@@ -13,6 +13,8 @@ type fakeProvider struct {
 	routes    Routes
 	failStack string // Deploy of this stack fails like an unhealthy container
 	calls     []string
+	samples   int    // Sample calls so far
+	badStack  string // Sample counts 20 % errors for it
 }
 
 func newFake() *fakeProvider {
@@ -29,7 +31,8 @@ func (f *fakeProvider) Deploy(_ context.Context, s Spec) (Stack, error) {
 	if s.Stack == f.failStack {
 		return Stack{}, fmt.Errorf("deploy %s: container exited with code 1 before it became healthy", s.Stack)
 	}
-	st := Stack{Name: s.Stack, Role: s.Role, PR: s.PR, Commit: s.Commit, Digest: s.Digest, Created: time.Unix(1_700_000_000, 0), Healthy: true}
+	st := Stack{Name: s.Stack, Role: s.Role, PR: s.PR, Commit: s.Commit, Digest: s.Digest, Created: time.Unix(1_700_000_000, 0), Healthy: true,
+		Branch: s.Branch, Dirty: s.Dirty, EnvHash: EnvHash(s.Env)}
 	f.stacks[s.Stack] = st
 	return st, nil
 }
@@ -75,6 +78,11 @@ func (f *fakeProvider) SetProduction(_ context.Context, w []Weight) error {
 		}
 	}
 	f.calls = append(f.calls, "production")
+	for _, old := range f.routes.Production {
+		s := f.stacks[old.Stack]
+		s.LastLive = time.Unix(1_700_000_000+int64(len(f.calls)), 0) // as the router records it
+		f.stacks[old.Stack] = s
+	}
 	f.routes.Production = append([]Weight(nil), w...)
 	return nil
 }

@@ -65,6 +65,12 @@ type Flow struct {
 	Routing  Routing          // where URLs point
 	Log      io.Writer        // progress, one line per event
 	Now      func() time.Time // for tests; time.Now when nil
+
+	Target   string        // "local" or "aws", for messages
+	Owner    string        // who holds the lock: user@host, or the Actions run
+	LockWait time.Duration // how long to wait for another holder; 0: fail at once
+	LockTTL  time.Duration // lease expiry without a heartbeat; 0: 2 minutes
+	Strategy Strategy      // how a release moves traffic; zero: all at once
 }
 
 // Routing turns host names into URLs the tests and people use.
