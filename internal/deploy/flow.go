@@ -39,10 +39,23 @@ type TestTarget struct {
 	BaseURL, Host, Commit, Stack, StackHeader string
 }
 
+// EventStatus is what happened to a preview. Package github shows these
+// same values on the pull request: this is their one definition.
+type EventStatus string
+
+// Event statuses.
+const (
+	StatusDeploying EventStatus = "deploying"
+	StatusDeployed  EventStatus = "deployed"
+	StatusFailed    EventStatus = "failed"
+	StatusDestroyed EventStatus = "destroyed"
+)
+
 // Event is what a Reporter is told about a preview.
 type Event struct {
-	PR                 int
-	Stack, URL, Status string // Status: deploying, deployed, failed, destroyed
+	PR         int
+	Stack, URL string
+	Status     EventStatus
 	Image              Image
 	Tests              *TestResult
 	Err                error

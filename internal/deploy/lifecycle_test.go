@@ -286,3 +286,30 @@ func TestCanarySplitKeepsTheOldProportions(t *testing.T) {
 		t.Fatalf("split %s", splitString(got))
 	}
 }
+
+func TestABranchPreviewShowsItsBranchAndCanBeDestroyedByStackName(t *testing.T) {
+	p := newFake()
+	f, _ := newFlow(p, "aaaaaaa", &fakeTester{})
+	ctx := context.Background()
+	res, err := f.DeployPreview(ctx, PreviewRequest{Branch: "feat/login"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := f.Status(ctx)
+	if err != nil || len(rows) != 1 || rows[0].Source != "feat/login" {
+		t.Fatalf("status %+v %v: the branch must show", rows, err)
+	}
+	prod, err := f.Release(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.DestroyStack(ctx, prod.Stack); err == nil || !strings.Contains(err.Error(), "not a preview") {
+		t.Fatalf("destroying a production stack by name: %v", err)
+	}
+	if err := f.DestroyStack(ctx, res.Stack); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p.stacks[res.Stack]; ok || len(p.routes.Hosts) != 0 {
+		t.Fatalf("left %+v %+v", p.stacks, p.routes.Hosts)
+	}
+}

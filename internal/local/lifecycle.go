@@ -60,7 +60,13 @@ func (p *Provider) withLastLive(ctx context.Context, stacks []deploy.Stack) []de
 			prod = append(prod, i)
 		}
 	}
-	sort.Slice(prod, func(a, b int) bool { return stacks[prod[a]].Created.Before(stacks[prod[b]].Created) })
+	sort.Slice(prod, func(a, b int) bool {
+		x, y := stacks[prod[a]], stacks[prod[b]]
+		if !x.Created.Equal(y.Created) { // labels have whole seconds: the name's release time breaks ties
+			return x.Created.Before(y.Created)
+		}
+		return x.Name < y.Name
+	})
 	now := time.Now().UTC()
 	for k, i := range prod {
 		switch {

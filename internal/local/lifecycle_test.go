@@ -1,0 +1,174 @@
+package local_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slipway/slipway/internal/deploy"
+)
+
+// release releases the builder's image an hour after the previous one, so
+// each release gets its own stack name.
+func (e *env) release(t *testing.T, img deploy.Image, env map[string]string, hoursLater int) deploy.ReleaseResult {
+	t.Helper()
+	e.builder.set(img)
+	e.flow.Now = func() time.Time { return time.Now().Add(time.Duration(hoursLater) * time.Hour) }
+	res, err := e.flow.Release(context.Background(), env)
+	if err != nil {
+		t.Fatalf("release %s: %v", img.Commit[:7], err)
+	}
+	return res
+}
+
+// Release v2 over v1 and roll back, under real traffic through the router:
+// no request fails, every answer comes from v1 or v2, and after each shift
+// the answers come from the stack that took the traffic.
+func TestReleaseAndRollbackUnderLoadFailNoRequest(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	prod := e.app + ".localhost"
+	v1 := e.release(t, images.appA, nil, 0)
+	stop := make(chan struct{})
+	done := make(chan *loadResult)
+	go func() { done <- runLoad(ctx, e.port, prod, 8, 20000, 90*time.Second, stop) }()
+	time.Sleep(300 * time.Millisecond) // some load on v1 first
+	v2 := e.release(t, images.appB, nil, 1)
+	rb, err := e.flow.Rollback(ctx)
+	close(stop)
+	load := <-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rb.Stack != v1.Stack || len(rb.From) != 1 || rb.From[0] != v2.Stack {
+		t.Fatalf("rollback %+v, want back to %s from %s", rb, v1.Stack, v2.Stack)
+	}
+	if load.failed.Load() != 0 || load.total.Load() == 0 {
+		t.Fatalf("%s; first failure: %s", load, load.firstErr)
+	}
+	if len(load.byCommit) > 2 || load.byCommit[commitA] == 0 {
+		t.Fatalf("answers from unexpected commits: %s", load)
+	}
+	if c, _ := e.commitAt(prod); c != commitA {
+		t.Fatalf("production serves %q after the rollback, want v1 %s", c, commitA)
+	}
+	t.Log(load)
+}
+
+func TestRollbackScalesUpAPreviousStackThatWasScaledToZero(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v1 := e.release(t, images.appA, nil, 0)
+	e.release(t, images.appB, nil, 1)
+	if err := e.provider.ScaleDown(ctx, v1.Stack); err != nil {
+		t.Fatal(err)
+	}
+	stacks, err := e.provider.Stacks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range stacks {
+		if s.Name == v1.Stack && (!s.Scaled || s.Healthy) {
+			t.Fatalf("after scale down %s reads %+v, want scaled and not healthy", s.Name, s)
+		}
+	}
+	if _, err := e.flow.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c, code := e.commitAt(e.app + ".localhost"); c != commitA || code != 200 {
+		t.Fatalf("after rollback production answers %d %q, want v1", code, c)
+	}
+}
+
+// A canary of a release that fails a share of its requests is moved back
+// automatically while production keeps serving the previous version.
+func TestABrokenCanaryIsRolledBackAutomatically(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	prod := e.app + ".localhost"
+	v2 := e.release(t, images.appA, nil, 0)
+	e.flow.Strategy = deploy.Strategy{Steps: []int{20, 50, 100}, Bake: 2 * time.Second, MaxErrorRate: 0.01, MinRequests: 20}
+	stop := make(chan struct{})
+	done := make(chan *loadResult)
+	go func() { done <- runLoad(ctx, e.port, prod, 4, 50000, 60*time.Second, stop) }()
+	e.builder.set(images.appB)
+	e.flow.Now = func() time.Time { return time.Now().Add(time.Hour) }
+	_, err := e.flow.Release(ctx, map[string]string{"APP_FAIL_PERCENT": "30"})
+	close(stop)
+	load := <-done
+	if !errors.Is(err, deploy.ErrCanaryFailed) || !strings.Contains(err.Error(), "error rate") {
+		t.Fatalf("err = %v, want the canary's failed figures", err)
+	}
+	routes, rerr := e.provider.Routes(ctx)
+	if rerr != nil || len(routes.Live()) != 1 || routes.Live()[0] != v2.Stack {
+		t.Fatalf("production %+v (%v), want all on %s", routes.Production, rerr, v2.Stack)
+	}
+	if c, _ := e.commitAt(prod); c != commitA {
+		t.Fatalf("production serves %q after the failed canary", c)
+	}
+	stacks, _ := e.provider.Stacks(ctx)
+	failed := 0
+	for _, s := range stacks {
+		if s.State == deploy.StateFailed {
+			failed++
+		}
+	}
+	if failed != 1 {
+		t.Fatalf("want the canary stack marked failed: %+v", stacks)
+	}
+	t.Logf("%v; %s", err, load)
+}
+
+// A release whose tests fail never gets traffic, is marked failed and is
+// never chosen by rollback.
+func TestAReleaseThatFailsItsTestsIsMarkedFailed(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v1 := e.release(t, images.appA, nil, 0)
+	e.flow.Tester = failingTester{}
+	e.builder.set(images.appB)
+	e.flow.Now = func() time.Time { return time.Now().Add(time.Hour) }
+	bad, err := e.flow.Release(ctx, nil)
+	if !errors.Is(err, deploy.ErrTestsFailed) {
+		t.Fatalf("err = %v", err)
+	}
+	rows, err := e.flow.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := map[string]string{}
+	for _, r := range rows {
+		roles[r.Stack] = r.Role
+	}
+	if roles[bad.Stack] != deploy.RoleFailed || roles[v1.Stack] != deploy.RoleLive {
+		t.Fatalf("status roles %v", roles)
+	}
+	if _, err := e.flow.Rollback(ctx); !errors.Is(err, deploy.ErrNothingToRollBack) {
+		t.Fatalf("rollback with only a failed stack behind production: %v", err)
+	}
+}
+
+// Two releases of one app: the second waits for the lock up to its bound,
+// then fails naming the holder.
+func TestASecondReleaseWaitsForTheLockThenNamesTheHolder(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	lease, err := e.provider.TryLock(ctx, "alice@laptop", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.flow.LockWait, e.flow.Owner = 500*time.Millisecond, "ci"
+	_, err = e.flow.Release(ctx, nil)
+	var held *deploy.LockedError
+	if !errors.As(err, &held) || held.Owner != "alice@laptop" {
+		t.Fatalf("err = %v, want the holder named", err)
+	}
+	if err := lease.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.flow.Release(ctx, nil); err != nil {
+		t.Fatalf("after the holder unlocked: %v", err)
+	}
+}
