@@ -56,10 +56,10 @@ type Event struct {
 	PR         int
 	Stack, URL string
 	Status     EventStatus
-	Image              Image
-	Tests              *TestResult
-	Err                error
-	At                 time.Time
+	Image      Image
+	Tests      *TestResult
+	Err        error
+	At         time.Time
 }
 
 // Reporter tells people what happened (the PR comment, GitHub Deployments,

@@ -3,8 +3,8 @@ package local_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
