@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
 // fakeProvider keeps stacks and routes in memory, as a target would.
 type fakeProvider struct {
+	mu        sync.Mutex // cleanup deletes in parallel
 	stacks    map[string]Stack
 	routes    Routes
 	failStack string // Deploy of this stack fails like an unhealthy container
@@ -38,6 +40,8 @@ func (f *fakeProvider) Deploy(_ context.Context, s Spec) (Stack, error) {
 }
 
 func (f *fakeProvider) Delete(_ context.Context, stack string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, "delete "+stack)
 	for _, l := range f.routes.Live() {
 		if l == stack {
