@@ -30,9 +30,9 @@ func mixedStacks(now time.Time) ([]Stack, Routes) {
 		{Name: "shop-prod-bad", Role: RoleProduction, Created: now.Add(-h), State: StateFailed},
 		{Name: "shop-prod-busy", Role: RoleProduction, Created: now.Add(-900 * h), LastLive: now.Add(-800 * h), Busy: true, Status: "UPDATE_IN_PROGRESS"},
 		{Name: "shop-shared", Role: RoleProduction, Created: now.Add(-2000 * h)},
-		{Name: "shop-pr-1", Role: RolePreview, PR: 1, Created: now.Add(-h)},        // PR closed
-		{Name: "shop-pr-2", Role: RolePreview, PR: 2, Created: now.Add(-h)},        // open, fresh
-		{Name: "shop-pr-3", Role: RolePreview, PR: 3, Created: now.Add(-200 * h)},  // idle past the TTL
+		{Name: "shop-pr-1", Role: RolePreview, PR: 1, Created: now.Add(-h)},           // PR closed
+		{Name: "shop-pr-2", Role: RolePreview, PR: 2, Created: now.Add(-h)},           // open, fresh
+		{Name: "shop-pr-3", Role: RolePreview, PR: 3, Created: now.Add(-200 * h)},     // idle past the TTL
 		{Name: "shop-br-x", Role: RolePreview, Branch: "x", Created: now.Add(-2 * h)}, // branch preview, fresh
 	}
 	return stacks, Routes{Production: []Weight{{Stack: "shop-prod-live", Weight: 100}}}

@@ -150,8 +150,8 @@ func TestReleaseGuards(t *testing.T) {
 		want error
 		flag string
 	}{
-		{"dirty tree", ReleaseRequest{Dirty: true, Branch: "main", DefaultBranch: "main"}, ErrDirtyTree, "-allow-dirty (SLIPWAY_ALLOW_DIRTY=1)"},
-		{"feature branch", ReleaseRequest{Branch: "feat/x", DefaultBranch: "main"}, ErrOtherBranch, "-allow-branch (SLIPWAY_ALLOW_BRANCH=1)"},
+		{"dirty tree", ReleaseRequest{Dirty: true, Branch: "main", DefaultBranch: "main"}, ErrDirtyTree, "-allowDirty (SLIPWAY_ALLOW_DIRTY=1)"},
+		{"feature branch", ReleaseRequest{Branch: "feat/x", DefaultBranch: "main"}, ErrOtherBranch, "-allowBranch (SLIPWAY_ALLOW_BRANCH=1)"},
 		{"dirty allowed", ReleaseRequest{Dirty: true, AllowDirty: true}, nil, ""},
 		{"branch allowed", ReleaseRequest{Branch: "feat/x", DefaultBranch: "main", AllowBranch: true}, nil, ""},
 	} {

@@ -25,8 +25,8 @@ type ReleaseRequest struct {
 	Branch        string // checked-out branch ("" when unknown or detached)
 	DefaultBranch string // the repository's default branch ("" when unknown)
 	Dirty         bool   // the working tree has uncommitted changes
-	AllowBranch   bool   // -allow-branch / SLIPWAY_ALLOW_BRANCH
-	AllowDirty    bool   // -allow-dirty / SLIPWAY_ALLOW_DIRTY
+	AllowBranch   bool   // -allowBranch / SLIPWAY_ALLOW_BRANCH
+	AllowDirty    bool   // -allowDirty / SLIPWAY_ALLOW_DIRTY
 }
 
 // Errors of the release guards.
@@ -39,10 +39,10 @@ var (
 // production without an explicit choice.
 func (r ReleaseRequest) Check() error {
 	if r.Dirty && !r.AllowDirty {
-		return fmt.Errorf("release: %w: commit or stash them, or release them anyway with -allow-dirty (SLIPWAY_ALLOW_DIRTY=1); the stack is then marked dirty", ErrDirtyTree)
+		return fmt.Errorf("release: %w: commit or stash them, or release them anyway with -allowDirty (SLIPWAY_ALLOW_DIRTY=1); the stack is then marked dirty", ErrDirtyTree)
 	}
 	if r.Branch != "" && r.DefaultBranch != "" && r.Branch != r.DefaultBranch && !r.AllowBranch {
-		return fmt.Errorf("release: %w: %s is checked out, production follows %s; merge it, or release this branch anyway with -allow-branch (SLIPWAY_ALLOW_BRANCH=1)", ErrOtherBranch, r.Branch, r.DefaultBranch)
+		return fmt.Errorf("release: %w: %s is checked out, production follows %s; merge it, or release this branch anyway with -allowBranch (SLIPWAY_ALLOW_BRANCH=1)", ErrOtherBranch, r.Branch, r.DefaultBranch)
 	}
 	return nil
 }
@@ -78,7 +78,7 @@ func (f *Flow) release(ctx context.Context, req ReleaseRequest) (ReleaseResult, 
 	}
 	dirty := req.Dirty || img.IsDirty()
 	if dirty && !req.AllowDirty {
-		return ReleaseResult{}, fmt.Errorf("release: %w (image version %s): commit them, or pass -allow-dirty (SLIPWAY_ALLOW_DIRTY=1)", ErrDirtyTree, img.Version)
+		return ReleaseResult{}, fmt.Errorf("release: %w (image version %s): commit them, or pass -allowDirty (SLIPWAY_ALLOW_DIRTY=1)", ErrDirtyTree, img.Version)
 	}
 	if err := f.Provider.EnsureShared(ctx); err != nil {
 		return ReleaseResult{}, fmt.Errorf("ensure shared stack: %w", err)
