@@ -20,14 +20,19 @@ type loadResult struct {
 	firstErr string
 	// after counts responses from `want` among those sent after mark.
 	mark      atomic.Int64 // unix nanos; 0: not set
+	markEnd   atomic.Int64 // unix nanos; 0: open
 	want      string
 	afterAll  atomic.Int64
 	afterWant atomic.Int64
 }
 
 func (r *loadResult) String() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	return fmt.Sprintf("%d requests, %d failed, by commit %v", r.total.Load(), r.failed.Load(), r.byCommit)
 }
+
+func newLoad() *loadResult { return &loadResult{byCommit: map[string]int64{}} }
 
 // markShift starts counting how many responses come from commit want.
 func (r *loadResult) markShift(at time.Time, want string) {
@@ -40,8 +45,7 @@ func (r *loadResult) markShift(at time.Time, want string) {
 // runLoad sends GET /version through the router from clients goroutines
 // until stop is closed, maxRequests were sent or maxTime passed: always
 // bounded in count and time, and only to loopback.
-func runLoad(ctx context.Context, port int, host string, clients int, maxRequests int64, maxTime time.Duration, stop <-chan struct{}) *loadResult {
-	res := &loadResult{byCommit: map[string]int64{}}
+func runLoad(ctx context.Context, res *loadResult, port int, host string, clients int, maxRequests int64, maxTime time.Duration, stop <-chan struct{}) *loadResult {
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	tr := &http.Transport{MaxIdleConnsPerHost: clients}
 	defer tr.CloseIdleConnections()
@@ -81,7 +85,7 @@ func (r *loadResult) one(ctx context.Context, hc *http.Client, base, host string
 		return
 	}
 	r.byCommit[v.Commit]++
-	if m := r.mark.Load(); m != 0 && started >= m {
+	if m, e := r.mark.Load(), r.markEnd.Load(); m != 0 && started >= m && (e == 0 || started < e) {
 		r.afterAll.Add(1)
 		if v.Commit == r.want {
 			r.afterWant.Add(1)

@@ -33,7 +33,7 @@ func TestReleaseAndRollbackUnderLoadFailNoRequest(t *testing.T) {
 	v1 := e.release(t, images.appA, nil, 0)
 	stop := make(chan struct{})
 	done := make(chan *loadResult)
-	go func() { done <- runLoad(ctx, e.port, prod, 8, 20000, 90*time.Second, stop) }()
+	go func() { done <- runLoad(ctx, newLoad(), e.port, prod, 8, 20000, 90*time.Second, stop) }()
 	time.Sleep(300 * time.Millisecond) // some load on v1 first
 	v2 := e.release(t, images.appB, nil, 1)
 	rb, err := e.flow.Rollback(ctx)
@@ -92,7 +92,7 @@ func TestABrokenCanaryIsRolledBackAutomatically(t *testing.T) {
 	e.flow.Strategy = deploy.Strategy{Steps: []int{20, 50, 100}, Bake: 2 * time.Second, MaxErrorRate: 0.01, MinRequests: 20}
 	stop := make(chan struct{})
 	done := make(chan *loadResult)
-	go func() { done <- runLoad(ctx, e.port, prod, 4, 50000, 60*time.Second, stop) }()
+	go func() { done <- runLoad(ctx, newLoad(), e.port, prod, 4, 50000, 60*time.Second, stop) }()
 	e.builder.set(images.appB)
 	e.flow.Now = func() time.Time { return time.Now().Add(time.Hour) }
 	_, err := e.flow.Release(ctx, map[string]string{"APP_FAIL_PERCENT": "30"})
@@ -172,3 +172,57 @@ func TestASecondReleaseWaitsForTheLockThenNamesTheHolder(t *testing.T) {
 		t.Fatalf("after the holder unlocked: %v", err)
 	}
 }
+
+// Cleanup over a mix of stacks on the local target deletes exactly the
+// stale ones: the release beyond SLIPWAY_KEEP_RELEASES, the failed release
+// and the preview of a closed pull request; the live stack, the rollback
+// target and the open preview stay, and production keeps serving.
+func TestCleanupDeletesExactlyTheStaleStacks(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v1 := e.release(t, images.appA, nil, 0)
+	v2 := e.release(t, images.appB, nil, 1)
+	v3 := e.release(t, images.appA, map[string]string{"APP_MESSAGE": "v3"}, 2)
+	e.flow.Tester = failingTester{}
+	e.builder.set(images.appB)
+	e.flow.Now = func() time.Time { return time.Now().Add(3 * time.Hour) }
+	bad, err := e.flow.Release(ctx, map[string]string{"APP_MESSAGE": "v4"})
+	if !errors.Is(err, deploy.ErrTestsFailed) {
+		t.Fatalf("release with failing tests: %v", err)
+	}
+	e.flow.Tester = &httpTester{}
+	e.builder.set(images.appA)
+	for _, pr := range []int{1, 2} {
+		if _, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: pr}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pol := deploy.CleanupPolicy{KeepReleases: 1, Retention: 24 * time.Hour, PreviewTTL: 24 * time.Hour, Parallel: 3}
+	plan, err := e.flow.Cleanup(ctx, pol, closedPR(1), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stacks, err := e.provider.Stacks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := map[string]bool{}
+	for _, s := range stacks {
+		left[s.Name] = true
+	}
+	for name, want := range map[string]bool{v3.Stack: true, v2.Stack: true, e.app + "-pr-2": true, v1.Stack: false, bad.Stack: false, e.app + "-pr-1": false} {
+		if left[name] != want {
+			t.Errorf("%s left=%v, want %v; plan %+v", name, left[name], want, plan)
+		}
+	}
+	if c, code := e.commitAt(e.app + ".localhost"); c != commitA || code != 200 {
+		t.Fatalf("production answers %d %q after cleanup", code, c)
+	}
+	if c, code := e.commitAt(e.host(2)); c != commitA || code != 200 {
+		t.Fatalf("the open preview answers %d %q after cleanup", code, c)
+	}
+}
+
+type closedPR int
+
+func (c closedPR) PROpen(_ context.Context, pr int) (bool, error) { return pr != int(c), nil }
