@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+
 	"github.com/slipway/slipway/internal/deploy"
 )
 
@@ -226,3 +228,26 @@ func TestCleanupDeletesExactlyTheStaleStacks(t *testing.T) {
 type closedPR int
 
 func (c closedPR) PROpen(_ context.Context, pr int) (bool, error) { return pr != int(c), nil }
+
+// With the router stopped, status still lists the stacks, marks them
+// "router down" and says what to run.
+func TestStatusWithTheRouterStoppedShowsTheStacksAndWhatToRun(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: 5}); err != nil {
+		t.Fatal(err)
+	}
+	timeout := 5
+	if err := e.cli.ContainerStop(ctx, e.app+"-router", container.StopOptions{Timeout: &timeout}); err != nil {
+		t.Fatal(err)
+	}
+	e.flow.Target = "local"
+	rows, err := e.flow.Status(ctx)
+	var down *deploy.RouterDownError
+	if !errors.As(err, &down) || len(rows) != 1 || rows[0].Stack != e.app+"-pr-5" || rows[0].Health != "router down" {
+		t.Fatalf("status: rows %+v err %v", rows, err)
+	}
+	if hint := e.flow.RouterHint(err); !strings.Contains(hint, "docker start "+e.app+"-router") {
+		t.Fatalf("hint %q", hint)
+	}
+}
