@@ -102,6 +102,9 @@ func delta(a, b map[string]TrafficSample) map[string]TrafficSample {
 	out := map[string]TrafficSample{}
 	for k, e := range b {
 		s := a[k]
+		if e.Requests < s.Requests || e.Errors < s.Errors { // the counters restarted (a router restart): count from zero
+			s = TrafficSample{}
+		}
 		out[k] = TrafficSample{Requests: e.Requests - s.Requests, Errors: e.Errors - s.Errors, LatencySum: e.LatencySum - s.LatencySum}
 	}
 	return out

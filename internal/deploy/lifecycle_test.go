@@ -313,3 +313,10 @@ func TestABranchPreviewShowsItsBranchAndCanBeDestroyedByStackName(t *testing.T) 
 		t.Fatalf("left %+v %+v", p.stacks, p.routes.Hosts)
 	}
 }
+
+func TestCanaryDeltaSurvivesACounterReset(t *testing.T) {
+	d := delta(map[string]TrafficSample{"a": {Requests: 100, Errors: 5}}, map[string]TrafficSample{"a": {Requests: 7, Errors: 1}})
+	if d["a"].Requests != 7 || d["a"].Errors != 1 {
+		t.Fatalf("delta %+v after a restart, want the new counts", d["a"])
+	}
+}
