@@ -2,7 +2,9 @@ package local
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -43,11 +45,14 @@ func withLifecycle(st *deploy.Stack, in instance) {
 	}
 }
 
-// withLastLive says when each production stack last had traffic. Until the
-// router records it (per target, on every accepted table write), it is
-// derived: a live stack is live now; another one was live until the next
-// newer production stack in good standing was created.
+// withLastLive says when each production stack last had traffic: the
+// router's record (last_live in GET /table, kept on every accepted table
+// write) where it has one; otherwise derived: a live stack is live now,
+// another one was live until the next newer production stack in good
+// standing was created. The router drops the record of a stack without
+// targets (one scaled to zero), so the derivation stays as the fallback.
 func (p *Provider) withLastLive(ctx context.Context, stacks []deploy.Stack) []deploy.Stack {
+	recorded := p.recordedLastLive(ctx)
 	live := map[string]bool{}
 	if r, err := p.Routes(ctx); err == nil {
 		for _, s := range r.Live() {
@@ -69,14 +74,37 @@ func (p *Provider) withLastLive(ctx context.Context, stacks []deploy.Stack) []de
 	})
 	now := time.Now().UTC()
 	for k, i := range prod {
-		switch {
+		switch at, ok := recorded[stacks[i].Name]; {
 		case live[stacks[i].Name]:
 			stacks[i].LastLive = now
+		case ok && !at.IsZero():
+			stacks[i].LastLive = at
 		case k+1 < len(prod):
 			stacks[i].LastLive = stacks[prod[k+1]].Created
 		}
 	}
 	return stacks
+}
+
+// recordedLastLive reads the router's last_live map; nil when the router is
+// down or does not keep one.
+func (p *Provider) recordedLastLive(ctx context.Context) map[string]time.Time {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.router.BaseURL+"/table", nil)
+	if err != nil {
+		return nil
+	}
+	resp, err := p.router.HTTP.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var t struct {
+		LastLive map[string]time.Time `json:"last_live"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&t) != nil {
+		return nil
+	}
+	return t.LastLive
 }
 
 // ScaleDown drains a stack that has no traffic and stops its containers,
