@@ -320,3 +320,39 @@ func TestCanaryDeltaSurvivesACounterReset(t *testing.T) {
 		t.Fatalf("delta %+v after a restart, want the new counts", d["a"])
 	}
 }
+
+// losingLease is a lease whose heartbeat finds it taken over.
+type losingLease struct{ unlocked bool }
+
+func (l *losingLease) Renew(context.Context) error {
+	return errors.New("the lease was taken over by bob after it expired")
+}
+func (l *losingLease) Unlock(context.Context) error { l.unlocked = true; return nil }
+func (l *losingLease) TakenFrom() string            { return "" }
+
+type losingLocker struct{ lease *losingLease }
+
+func (l losingLocker) TryLock(context.Context, string, time.Duration) (Lease, error) {
+	return l.lease, nil
+}
+
+func TestLosingTheLockStopsTheOperation(t *testing.T) {
+	p := newFake()
+	f, _ := newFlow(p, "aaaaaaa", &fakeTester{})
+	lease := &losingLease{}
+	f.Provider, f.LockTTL = struct {
+		Provider
+		Locker
+	}{p, losingLocker{lease}}, 30*time.Millisecond
+	err := f.locked(context.Background(), "release", func(ctx context.Context) error {
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(5 * time.Second):
+			return errors.New("still running after the lease was lost")
+		}
+	})
+	if err == nil || !strings.Contains(err.Error(), "lost the lock") || !strings.Contains(err.Error(), "bob") || !lease.unlocked {
+		t.Fatalf("err = %v, unlocked %v", err, lease.unlocked)
+	}
+}

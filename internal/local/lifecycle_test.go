@@ -251,3 +251,24 @@ func TestStatusWithTheRouterStoppedShowsTheStacksAndWhatToRun(t *testing.T) {
 		t.Fatalf("hint %q", hint)
 	}
 }
+
+// A branch preview carries its branch in status, and once the branch is
+// gone it can be destroyed by its stack name.
+func TestABranchPreviewShowsItsBranchAndIsDestroyedByStackName(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	res, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{Branch: "feat/login-page"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := e.flow.Status(ctx)
+	if err != nil || len(rows) != 1 || rows[0].Source != "feat/login-page" || rows[0].Role != deploy.RolePreview {
+		t.Fatalf("status %+v %v", rows, err)
+	}
+	if err := e.flow.DestroyStack(ctx, res.Stack); err != nil {
+		t.Fatal(err)
+	}
+	if stacks, err := e.provider.Stacks(ctx); err != nil || len(stacks) != 0 {
+		t.Fatalf("stacks left after destroying %s: %+v %v", res.Stack, stacks, err)
+	}
+}
