@@ -54,11 +54,13 @@ type fakeLocker struct {
 	since   time.Time
 	expires time.Time
 	now     func() time.Time
+	tries   int
 }
 
 func (l *fakeLocker) TryLock(_ context.Context, owner string, ttl time.Duration) (Lease, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.tries++
 	now := l.now()
 	if l.owner != "" && now.Before(l.expires) {
 		return nil, &LockedError{Owner: l.owner, Since: l.since, Expires: l.expires}

@@ -356,3 +356,18 @@ func TestLosingTheLockStopsTheOperation(t *testing.T) {
 		t.Fatalf("err = %v, unlocked %v", err, lease.unlocked)
 	}
 }
+
+func TestASecondReleaseWaitsUpToTheBoundThenNamesTheHolder(t *testing.T) {
+	p := newFake()
+	lk := &fakeLocker{now: time.Now}
+	f, _ := newFlow(p, "aaaaaaa", &fakeTester{}) // Flow.Now is frozen: the wait must not depend on it
+	f.Provider, f.LockWait = lockingProvider{p, lk}, 200*time.Millisecond
+	if _, err := lk.TryLock(context.Background(), "alice@laptop", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.Release(context.Background(), nil)
+	var held *LockedError
+	if !errors.As(err, &held) || lk.tries < 3 || !strings.Contains(err.Error(), "waited 200ms") {
+		t.Fatalf("err %v after %d tries, want the holder named after waiting and retrying", err, lk.tries)
+	}
+}

@@ -48,7 +48,7 @@ func (f *Flow) locked(ctx context.Context, op string, fn func(context.Context) e
 }
 
 func (f *Flow) acquire(ctx context.Context, op string, lk Locker, ttl time.Duration) (Lease, error) {
-	deadline := f.now().Add(f.LockWait)
+	deadline := time.Now().Add(f.LockWait) // a real wait: the wall clock, not Flow.Now
 	said := false
 	for {
 		lease, err := lk.TryLock(ctx, f.owner(), ttl)
@@ -58,7 +58,7 @@ func (f *Flow) acquire(ctx context.Context, op string, lk Locker, ttl time.Durat
 		} else if !errors.As(err, &held) {
 			return nil, fmt.Errorf("%s: take the lock: %w", op, err)
 		}
-		if !f.now().Before(deadline) {
+		if !time.Now().Before(deadline) {
 			return nil, fmt.Errorf("%s: %w; waited %s (SLIPWAY_LOCK_WAIT): try again when it is done", op, held, f.LockWait)
 		}
 		if !said {
