@@ -90,12 +90,14 @@ func previewAction(s Stack, pol CleanupPolicy, closed map[int]bool, now time.Tim
 
 // newAction: a production stack that never took traffic and is not marked
 // failed was left by an interrupted release (cleanup holds the lock, so no
-// release runs now); it goes once it is older than the warm window.
+// release runs now). It goes only after the retention period: a target
+// that failed to report when a stack was live must not lose a rollback
+// target to this rule.
 func newAction(s Stack, pol CleanupPolicy, now time.Time) (string, string) {
-	if now.Sub(s.Created) > pol.Warm {
-		return ActionDelete, "never took traffic (an interrupted release)"
+	if pol.Retention > 0 && now.Sub(s.Created) > pol.Retention {
+		return ActionDelete, fmt.Sprintf("never took traffic, older than retention %s (an interrupted release)", age(pol.Retention))
 	}
-	return ActionKeep, "new, not live yet"
+	return ActionKeep, "never took traffic yet"
 }
 
 func warmAction(s Stack, pol CleanupPolicy, now time.Time, why string) (string, string) {

@@ -25,7 +25,7 @@ func mixedStacks(now time.Time) ([]Stack, Routes) {
 		prod("shop-prod-prev2", 60*h, 30*h),           // second kept release
 		prod("shop-prod-prev3", 90*h, 60*h),           // beyond KEEP_RELEASES=2
 		prod("shop-prod-ancient", 900*h, 800*h),       // beyond, and past retention
-		prod("shop-prod-interrupted", 3*h, -1),        // never live, older than warm
+		prod("shop-prod-interrupted", 400*h, -1),      // never live, older than retention
 		prod("shop-prod-testing", 10*time.Minute, -1), // never live, being released
 		{Name: "shop-prod-bad", Role: RoleProduction, Created: now.Add(-h), State: StateFailed},
 		{Name: "shop-prod-busy", Role: RoleProduction, Created: now.Add(-900 * h), LastLive: now.Add(-800 * h), Busy: true, Status: "UPDATE_IN_PROGRESS"},

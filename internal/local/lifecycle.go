@@ -45,12 +45,13 @@ func withLifecycle(st *deploy.Stack, in instance) {
 	}
 }
 
-// withLastLive says when each production stack last had traffic: the
-// router's record (last_live in GET /table, kept on every accepted table
-// write) where it has one; otherwise derived: a live stack is live now,
-// another one was live until the next newer production stack in good
-// standing was created. The router drops the record of a stack without
-// targets (one scaled to zero), so the derivation stays as the fallback.
+// withLastLive says when each production stack last had traffic: now for a
+// live one, else the router's record (last_live in GET /table, kept on
+// every accepted table write). Where the router has no record (a router
+// without last_live, or a stack scaled to zero, whose record the router
+// drops with its targets) it is derived: the stack was live until the next
+// newer production stack in good standing was created; the newest one that
+// never had traffic stays "new".
 func (p *Provider) withLastLive(ctx context.Context, stacks []deploy.Stack) []deploy.Stack {
 	recorded := p.recordedLastLive(ctx)
 	live := map[string]bool{}
@@ -79,7 +80,7 @@ func (p *Provider) withLastLive(ctx context.Context, stacks []deploy.Stack) []de
 			stacks[i].LastLive = now
 		case ok && !at.IsZero():
 			stacks[i].LastLive = at
-		case k+1 < len(prod):
+		case k+1 < len(prod) && (stacks[i].Scaled || recorded == nil):
 			stacks[i].LastLive = stacks[prod[k+1]].Created
 		}
 	}
