@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -133,4 +134,44 @@ func BenchmarkCleanupPlan500(b *testing.B) {
 	}
 	b.ReportMetric(float64(del), "deletions")
 	b.ReportMetric(float64(len(plan)), "stacks")
+}
+
+// countingDeleter tracks how many deletions run at once.
+type countingDeleter struct {
+	*fakeProvider
+	mu       sync.Mutex
+	cur, max int
+}
+
+func (c *countingDeleter) Delete(ctx context.Context, stack string) error {
+	c.mu.Lock()
+	c.cur++
+	c.max = max(c.max, c.cur)
+	c.mu.Unlock()
+	time.Sleep(2 * time.Millisecond) // the work of a deletion, so that others overlap it
+	err := c.fakeProvider.Delete(ctx, stack)
+	c.mu.Lock()
+	c.cur--
+	c.mu.Unlock()
+	return err
+}
+
+func TestCleanupDeletesInParallelWithinTheBound(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	p := newFake()
+	for i := 0; i < 40; i++ {
+		name := fmt.Sprintf("shop-pr-%d", i+1)
+		p.stacks[name] = Stack{Name: name, Role: RolePreview, PR: i + 1, Created: now.Add(-30 * 24 * time.Hour)}
+	}
+	c := &countingDeleter{fakeProvider: p}
+	f, _ := newFlow(p, "aaaaaaa", &fakeTester{})
+	f.Provider, f.Now = c, func() time.Time { return now }
+	pol := testPolicy
+	pol.Parallel = 3
+	if _, err := f.Cleanup(context.Background(), pol, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.stacks) != 0 || c.max > 3 || c.max < 1 {
+		t.Fatalf("%d stacks left, %d deletions at once (bound 3)", len(p.stacks), c.max)
+	}
 }
