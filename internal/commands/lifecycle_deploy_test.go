@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/slipway/slipway/internal/github"
@@ -25,6 +27,38 @@ func TestDeploySaysWhatItDoesAndWhy(t *testing.T) {
 			kind, why := decideDeploy(tc.gh, "main")
 			if kind != tc.want || why == "" {
 				t.Fatalf("decided %s (%q), want %s with a reason", kind, why, tc.want)
+			}
+		})
+	}
+}
+
+// deploy on the real GitHub payloads (copies in internal/github/testdata).
+func TestDeployFollowsRealGitHubEvents(t *testing.T) {
+	for _, tc := range []struct {
+		event, file string
+		want        github.Kind
+	}{
+		{"pull_request", "pull_request.opened.json", github.DeployPreview},
+		{"pull_request", "pull_request.synchronize.json", github.DeployPreview},
+		{"pull_request", "pull_request.closed.merged.json", github.DestroyPreview},
+		{"pull_request", "pull_request.closed.unmerged.json", github.DestroyPreview},
+		{"push", "push.default-branch.json", github.Release},
+		{"push", "push.tag-deleted.json", github.Ignore},
+		{"schedule", "schedule.json", github.Cleanup},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			env := map[string]string{
+				"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": tc.event,
+				"GITHUB_EVENT_PATH": filepath.Join("..", "github", "testdata", "events", tc.file),
+				"GITHUB_REPOSITORY": "octo-org/octo-repo",
+			}
+			gh, err := github.Detect(context.Background(), func(k string) string { return env[k] }, nil)
+			if err != nil {
+				t.Fatalf("detect: %v", err)
+			}
+			kind, why := decideDeploy(gh, "")
+			if kind != tc.want || why == "" {
+				t.Fatalf("decided %s (%q), want %s", kind, why, tc.want)
 			}
 		})
 	}
