@@ -24,6 +24,9 @@ type Test mg.Namespace
 // Bench measures performance and prints figures.
 type Bench mg.Namespace
 
+// Traffic shows and sets the production split.
+type Traffic mg.Namespace
+
 // Config prints the effective settings, with secrets redacted.
 func Config() error { return commands.PrintConfig() }
 
@@ -33,11 +36,28 @@ func Build(ctx context.Context) error { return commands.Build(ctx) }
 // Push builds the app image and pushes it to SLIPWAY_REGISTRY, printing its digest reference.
 func Push(ctx context.Context) error { return commands.Push(ctx) }
 
-// Status prints every stack with its commit, health and traffic.
-func Status(ctx context.Context) error { return commands.Status(ctx) }
+// Status prints every stack with its role, PR or branch, commit, age, last time live, weight, health and URL.
+func Status(ctx context.Context) error { return commands.StatusWithRouter(ctx) }
 
-// Release deploys a new production stack, tests it before it gets traffic, then moves all traffic to it.
-func Release(ctx context.Context) error { return commands.Release(ctx) }
+// Release deploys a new production stack from a clean default branch, tests it before it gets traffic, then moves traffic to it.
+func Release(ctx context.Context, allowDirty, allowBranch *bool) error {
+	return commands.ReleaseGuarded(ctx, allowDirty, allowBranch)
+}
+
+// Deploy does what the checkout or the Actions event calls for (preview, release or destroy) and says which and why.
+func Deploy(ctx context.Context) error { return commands.Deploy(ctx) }
+
+// Rollback moves all production traffic back to the previous kept production stack in one step.
+func Rollback(ctx context.Context) error { return commands.Rollback(ctx) }
+
+// Cleanup deletes stale previews and old or failed releases and scales idle ones to zero (-dryRun prints the plan).
+func Cleanup(ctx context.Context, dryRun *bool) error { return commands.Cleanup(ctx, dryRun) }
+
+// Show prints the production traffic split.
+func (Traffic) Show(ctx context.Context) error { return commands.TrafficShow(ctx) }
+
+// Set replaces the production split in one atomic change: traffic:set "app-prod-a=90 app-prod-b=10".
+func (Traffic) Set(ctx context.Context, split string) error { return commands.TrafficSet(ctx, split) }
 
 // Demo brings up production and two pull request previews on the local Docker engine and prints their URLs.
 func Demo(ctx context.Context) error { return commands.Demo(ctx) }
@@ -45,8 +65,10 @@ func Demo(ctx context.Context) error { return commands.Demo(ctx) }
 // Deploy deploys the preview of a pull request (-pr=N, or this branch), tests it and prints its URL.
 func (Preview) Deploy(ctx context.Context, pr *int) error { return commands.PreviewDeploy(ctx, pr) }
 
-// Destroy removes the preview of a pull request (-pr=N, or this branch).
-func (Preview) Destroy(ctx context.Context, pr *int) error { return commands.PreviewDestroy(ctx, pr) }
+// Destroy removes the preview of a pull request (-pr=N, or this branch, or -stack=NAME).
+func (Preview) Destroy(ctx context.Context, pr *int, stack *string) error {
+	return commands.PreviewDestroyTarget(ctx, pr, stack)
+}
 
 // Down removes every container, network and volume of this app from the local Docker engine, and nothing else.
 func (Local) Down(ctx context.Context) error { return commands.LocalDown(ctx) }

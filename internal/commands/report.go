@@ -55,7 +55,7 @@ func NewGitHubReporter(pub *github.Publisher, base github.PreviewReport, env fun
 // Report maps an orchestration event onto the pull request.
 func (g *ghReporter) Report(ctx context.Context, e deploy.Event) error {
 	r := g.base
-	r.PR, r.URL, r.Stack, r.Status, r.Updated = e.PR, e.URL, e.Stack, e.Status, e.At
+	r.PR, r.URL, r.Stack, r.Status, r.Updated = e.PR, e.URL, e.Stack, string(e.Status), e.At
 	r.ImageDigest = e.Image.Digest
 	if r.SHA == "" {
 		r.SHA = e.Image.Commit
@@ -69,14 +69,14 @@ func (g *ghReporter) Report(ctx context.Context, e deploy.Event) error {
 	var err error
 	switch {
 	case g.pub == nil: // no GitHub access: only the step summary
-	case e.Status == github.StatusDeploying:
+	case e.Status == deploy.StatusDeploying:
 		return g.pub.PreviewStarted(ctx, r)
-	case e.Status == github.StatusDestroyed:
+	case e.Status == deploy.StatusDestroyed:
 		err = g.pub.PreviewDestroyed(ctx, r)
 	default:
 		err = g.pub.PreviewFinished(ctx, r)
 	}
-	if e.Status == github.StatusDeploying {
+	if e.Status == deploy.StatusDeploying {
 		return nil
 	}
 	if serr := github.WriteStepSummary(g.env, r); serr != nil {

@@ -4,15 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
 // fakeProvider keeps stacks and routes in memory, as a target would.
 type fakeProvider struct {
+	mu        sync.Mutex // cleanup deletes in parallel
 	stacks    map[string]Stack
 	routes    Routes
 	failStack string // Deploy of this stack fails like an unhealthy container
 	calls     []string
+	samples   int    // Sample calls so far
+	badStack  string // Sample counts 20 % errors for it
 }
 
 func newFake() *fakeProvider {
@@ -29,12 +33,15 @@ func (f *fakeProvider) Deploy(_ context.Context, s Spec) (Stack, error) {
 	if s.Stack == f.failStack {
 		return Stack{}, fmt.Errorf("deploy %s: container exited with code 1 before it became healthy", s.Stack)
 	}
-	st := Stack{Name: s.Stack, Role: s.Role, PR: s.PR, Commit: s.Commit, Digest: s.Digest, Created: time.Unix(1_700_000_000, 0), Healthy: true}
+	st := Stack{Name: s.Stack, Role: s.Role, PR: s.PR, Commit: s.Commit, Digest: s.Digest, Created: time.Unix(1_700_000_000, 0), Healthy: true,
+		Branch: s.Branch, Dirty: s.Dirty, EnvHash: EnvHash(s.Env)}
 	f.stacks[s.Stack] = st
 	return st, nil
 }
 
 func (f *fakeProvider) Delete(_ context.Context, stack string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, "delete "+stack)
 	for _, l := range f.routes.Live() {
 		if l == stack {
@@ -75,6 +82,11 @@ func (f *fakeProvider) SetProduction(_ context.Context, w []Weight) error {
 		}
 	}
 	f.calls = append(f.calls, "production")
+	for _, old := range f.routes.Production {
+		s := f.stacks[old.Stack]
+		s.LastLive = time.Unix(1_700_000_000+int64(len(f.calls)), 0) // as the router records it
+		f.stacks[old.Stack] = s
+	}
 	f.routes.Production = append([]Weight(nil), w...)
 	return nil
 }

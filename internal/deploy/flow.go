@@ -39,14 +39,27 @@ type TestTarget struct {
 	BaseURL, Host, Commit, Stack, StackHeader string
 }
 
+// EventStatus is what happened to a preview. Package github shows these
+// same values on the pull request: this is their one definition.
+type EventStatus string
+
+// Event statuses.
+const (
+	StatusDeploying EventStatus = "deploying"
+	StatusDeployed  EventStatus = "deployed"
+	StatusFailed    EventStatus = "failed"
+	StatusDestroyed EventStatus = "destroyed"
+)
+
 // Event is what a Reporter is told about a preview.
 type Event struct {
-	PR                 int
-	Stack, URL, Status string // Status: deploying, deployed, failed, destroyed
-	Image              Image
-	Tests              *TestResult
-	Err                error
-	At                 time.Time
+	PR         int
+	Stack, URL string
+	Status     EventStatus
+	Image      Image
+	Tests      *TestResult
+	Err        error
+	At         time.Time
 }
 
 // Reporter tells people what happened (the PR comment, GitHub Deployments,
@@ -65,6 +78,12 @@ type Flow struct {
 	Routing  Routing          // where URLs point
 	Log      io.Writer        // progress, one line per event
 	Now      func() time.Time // for tests; time.Now when nil
+
+	Target   string        // "local" or "aws", for messages
+	Owner    string        // who holds the lock: user@host, or the Actions run
+	LockWait time.Duration // how long to wait for another holder; 0: fail at once
+	LockTTL  time.Duration // lease expiry without a heartbeat; 0: 2 minutes
+	Strategy Strategy      // how a release moves traffic; zero: all at once
 }
 
 // Routing turns host names into URLs the tests and people use.

@@ -124,20 +124,34 @@ func TestStatusTable(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	stacks := []Stack{
 		{Name: "shop-pr-42", Role: RolePreview, PR: 42, Commit: "abcdef1234", Digest: "sha256:0123456789abcdef0123", Created: now.Add(-5 * time.Minute), Healthy: true},
-		{Name: "shop-prod-20261124120000-1111111", Role: RoleProduction, Commit: "1111111", Digest: "sha256:1111", Created: now.Add(-24 * time.Hour), Healthy: true},
-		{Name: "shop-prod-20261125110000-2222222", Role: RoleProduction, Commit: "2222222", Digest: "sha256:2222", Created: now.Add(-time.Hour), Healthy: false},
+		{Name: "shop-br-feat-x-1a2b3c", Role: RolePreview, Branch: "feat/x", Commit: "9999999", Dirty: true, Created: now.Add(-50 * time.Minute), Healthy: true},
+		{Name: "shop-prod-20261124120000-1111111", Role: RoleProduction, Commit: "1111111", Digest: "sha256:1111", Created: now.Add(-24 * time.Hour), Healthy: true, LastLive: now},
+		{Name: "shop-prod-20261125110000-2222222", Role: RoleProduction, Branch: "main", Commit: "2222222", Digest: "sha256:2222", Created: now.Add(-time.Hour), Healthy: false, LastLive: now},
+		{Name: "shop-prod-20261120110000-0000000", Role: RoleProduction, Commit: "0000000", Created: now.Add(-5 * 24 * time.Hour), Scaled: true, LastLive: now.Add(-24 * time.Hour)},
+		{Name: "shop-prod-20261125113000-3333333", Role: RoleProduction, Commit: "3333333", Created: now.Add(-30 * time.Minute), State: StateFailed},
 	}
 	routes := Routes{Hosts: map[string]string{"pr-42.shop.localhost": "shop-pr-42"}, Production: []Weight{{"shop-prod-20261124120000-1111111", 90}, {"shop-prod-20261125110000-2222222", 10}}}
+	rows := statusRows(stacks, routes, fakeRouting{}, now)
 	var b bytes.Buffer
-	if err := PrintStatus(&b, statusRows(stacks, routes, fakeRouting{}, now)); err != nil {
+	if err := PrintStatus(&b, rows); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "status.golden")
+	checkGolden(t, "status.golden", b.Bytes())
+	b.Reset()
+	if err := Summary(&b, "Release shop-prod-20261125110000-2222222", rows); err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "summary.golden.md", b.Bytes())
+}
+
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	golden := filepath.Join("testdata", name)
 	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -145,7 +159,7 @@ func TestStatusTable(t *testing.T) {
 	if err != nil {
 		t.Fatalf("read golden (go test -update): %v", err)
 	}
-	if b.String() != string(want) {
-		t.Fatalf("status table changed (go test ./internal/deploy -update to accept):\n%s", b.String())
+	if string(got) != string(want) {
+		t.Fatalf("%s changed (go test ./internal/deploy -update to accept):\n%s", name, got)
 	}
 }

@@ -53,20 +53,20 @@ func (f *Flow) DeployPreview(ctx context.Context, req PreviewRequest) (PreviewRe
 	}
 	res := PreviewResult{Stack: stack, Host: host, URL: f.Routing.URL(host)}
 	started := make(chan struct{}) // the "deploying" report runs beside the deploy
-	deploying := Event{PR: req.PR, Stack: stack, URL: res.URL, Status: "deploying"}
+	deploying := Event{PR: req.PR, Stack: stack, URL: res.URL, Status: StatusDeploying}
 	go func() {
 		defer close(started)
 		f.report(ctx, deploying)
 	}()
 	res, err = f.deployPreview(ctx, req, res)
 	<-started
-	ev := Event{PR: req.PR, Stack: stack, URL: res.URL, Image: res.Image, Status: "deployed"}
+	ev := Event{PR: req.PR, Stack: stack, URL: res.URL, Image: res.Image, Status: StatusDeployed}
 	if res.Tests.Summary != "" {
 		tests := res.Tests
 		ev.Tests = &tests
 	}
 	if err != nil {
-		ev.Status, ev.Err = "failed", err
+		ev.Status, ev.Err = StatusFailed, err
 	}
 	f.report(ctx, ev)
 	return res, err
@@ -81,7 +81,7 @@ func (f *Flow) deployPreview(ctx context.Context, req PreviewRequest, res Previe
 	if err := f.Provider.EnsureShared(ctx); err != nil {
 		return res, fmt.Errorf("ensure shared stack: %w", err)
 	}
-	spec := Spec{Stack: res.Stack, Role: RolePreview, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version, PR: req.PR, Env: req.Env}
+	spec := Spec{Stack: res.Stack, Role: RolePreview, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version, PR: req.PR, Env: req.Env, Branch: req.Branch}
 	if _, err := f.Provider.Deploy(ctx, spec); err != nil {
 		return res, err
 	}
@@ -134,6 +134,6 @@ func (f *Flow) DestroyPreview(ctx context.Context, req PreviewRequest) error {
 	if err := f.Provider.Delete(ctx, stack); err != nil {
 		return err
 	}
-	f.report(ctx, Event{PR: req.PR, Stack: stack, URL: f.Routing.URL(host), Status: "destroyed"})
+	f.report(ctx, Event{PR: req.PR, Stack: stack, URL: f.Routing.URL(host), Status: StatusDestroyed})
 	return nil
 }

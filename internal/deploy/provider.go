@@ -52,6 +52,8 @@ type Spec struct {
 	Version string            // build version
 	PR      int               // 0 when not a pull request
 	Env     map[string]string // APP_MESSAGE, APP_COLOR, ...
+	Branch  string            // branch the stack was built from, when known
+	Dirty   bool              // built from a working tree with uncommitted changes
 }
 
 // Stack is a deployed stack as the target reports it.
@@ -64,7 +66,19 @@ type Stack struct {
 	Created time.Time
 	Healthy bool
 	Status  string // provider's words: "running", "exited (1)", "CREATE_COMPLETE"...
+
+	Branch   string    // Spec.Branch
+	Dirty    bool      // Spec.Dirty: the commit is not all it runs
+	EnvHash  string    // EnvHash of Spec.Env; "" when the target did not record it
+	LastLive time.Time // last time it had production weight; zero: never
+	State    string    // StateFailed, or "" for a stack in good standing
+	Scaled   bool      // scaled to zero: it can be scaled back up (see Scaler)
+	Busy     bool      // an operation is in progress on it (AWS *_IN_PROGRESS)
 }
+
+// StateFailed marks a release stack that failed its tests or its canary: it
+// is never a rollback target and cleanup removes it.
+const StateFailed = "failed"
 
 // Routes is the live routing: previews by host, production by weight.
 type Routes struct {

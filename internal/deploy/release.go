@@ -2,7 +2,9 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/slipway/slipway/internal/naming"
 )
@@ -14,17 +16,69 @@ type ReleaseResult struct {
 	URL       string
 	Image     Image
 	Tests     TestResult
-	Unchanged bool // production already runs this image
+	Unchanged bool // production already runs this image with this environment
 }
 
-// Release deploys a NEW production stack (blue/green), tests it through the
-// stack header before it gets any traffic, and only then moves all
-// production traffic to it. The previous stacks are kept for rollback. When
-// anything fails, production routing is left exactly as it was.
+// ReleaseRequest is what to release and what the checkout looks like.
+type ReleaseRequest struct {
+	Env           map[string]string
+	Branch        string // checked-out branch ("" when unknown or detached)
+	DefaultBranch string // the repository's default branch ("" when unknown)
+	Dirty         bool   // the working tree has uncommitted changes
+	AllowBranch   bool   // -allowBranch / SLIPWAY_ALLOW_BRANCH
+	AllowDirty    bool   // -allowDirty / SLIPWAY_ALLOW_DIRTY
+}
+
+// Errors of the release guards.
+var (
+	ErrDirtyTree   = errors.New("the working tree has uncommitted changes")
+	ErrOtherBranch = errors.New("not the default branch")
+)
+
+// Check applies the release guards: unreviewed code does not reach
+// production without an explicit choice.
+func (r ReleaseRequest) Check() error {
+	if r.Dirty && !r.AllowDirty {
+		return fmt.Errorf("release: %w: commit or stash them, or release them anyway with -allowDirty (SLIPWAY_ALLOW_DIRTY=1); the stack is then marked dirty", ErrDirtyTree)
+	}
+	if r.Branch != "" && r.DefaultBranch != "" && r.Branch != r.DefaultBranch && !r.AllowBranch {
+		return fmt.Errorf("release: %w: %s is checked out, production follows %s; merge it, or release this branch anyway with -allowBranch (SLIPWAY_ALLOW_BRANCH=1)", ErrOtherBranch, r.Branch, r.DefaultBranch)
+	}
+	return nil
+}
+
+// Release is ReleaseWith with the guards waived, for the demo and tests.
 func (f *Flow) Release(ctx context.Context, env map[string]string) (ReleaseResult, error) {
+	return f.ReleaseWith(ctx, ReleaseRequest{Env: env, AllowBranch: true, AllowDirty: true})
+}
+
+// ReleaseWith deploys a NEW production stack (blue/green), tests it through
+// the stack header before it gets any traffic, and only then moves
+// production traffic to it, all at once or by the canary strategy. The
+// previous stacks are kept for rollback. When anything fails, production
+// routing is left exactly as it was, and a stack that failed its tests or
+// its canary is marked failed. It holds the app's lock throughout.
+func (f *Flow) ReleaseWith(ctx context.Context, req ReleaseRequest) (ReleaseResult, error) {
+	if err := req.Check(); err != nil {
+		return ReleaseResult{}, err
+	}
+	var res ReleaseResult
+	err := f.locked(ctx, "release", func(ctx context.Context) error {
+		var err error
+		res, err = f.release(ctx, req)
+		return err
+	})
+	return res, err
+}
+
+func (f *Flow) release(ctx context.Context, req ReleaseRequest) (ReleaseResult, error) {
 	img, err := f.Builder.Build(ctx, "release")
 	if err != nil {
 		return ReleaseResult{}, fmt.Errorf("build image: %w", err)
+	}
+	dirty := req.Dirty || img.IsDirty()
+	if dirty && !req.AllowDirty {
+		return ReleaseResult{}, fmt.Errorf("release: %w (image version %s): commit them, or pass -allowDirty (SLIPWAY_ALLOW_DIRTY=1)", ErrDirtyTree, img.Version)
 	}
 	if err := f.Provider.EnsureShared(ctx); err != nil {
 		return ReleaseResult{}, fmt.Errorf("ensure shared stack: %w", err)
@@ -33,58 +87,106 @@ func (f *Flow) Release(ctx context.Context, env map[string]string) (ReleaseResul
 	if err != nil {
 		return ReleaseResult{}, err
 	}
+	stacks, err := f.Provider.Stacks(ctx)
+	if err != nil {
+		return ReleaseResult{}, err
+	}
 	res := ReleaseResult{Previous: routes.Live(), Image: img}
-	if same, err := f.liveRuns(ctx, routes, img); err != nil {
-		return res, err
-	} else if same != "" {
+	if same := liveRuns(stacks, routes, img, req.Env, dirty); same != "" {
 		res.Stack, res.Unchanged = same, true
-		f.logf("release: production already runs %s in %s: nothing to do", shortRef(img.Digest), same)
+		f.logf("release: production already runs %s with this environment in %s: nothing to do", shortRef(img.Digest), same)
 		return res, nil
 	}
-	if res.Stack, err = naming.Release(f.App, f.now(), img.Commit); err != nil {
+	if res.Stack, err = f.releaseName(stacks, img.Commit); err != nil {
 		return res, err
 	}
-	spec := Spec{Stack: res.Stack, Role: RoleProduction, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version, Env: env}
+	spec := Spec{Stack: res.Stack, Role: RoleProduction, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version,
+		Env: req.Env, Branch: req.Branch, Dirty: dirty}
 	if _, err := f.Provider.Deploy(ctx, spec); err != nil {
 		return res, fmt.Errorf("release %s (production traffic unchanged): %w", res.Stack, err)
 	}
-	base, host := f.Routing.Dial(f.productionHost())
-	res.Tests, err = f.Tester.Test(ctx, TestTarget{BaseURL: base, Host: host, Commit: img.Commit, Stack: res.Stack, StackHeader: res.Stack})
-	if err != nil {
-		return res, fmt.Errorf("test %s (production traffic unchanged): %w", res.Stack, err)
+	if res.Tests, err = f.testRelease(ctx, res.Stack, img); err != nil {
+		f.markFailed(ctx, res.Stack, err.Error())
+		return res, err
 	}
-	f.logf("%s", res.Tests.Summary)
-	if !res.Tests.OK {
-		return res, fmt.Errorf("release %s (production traffic unchanged): %w (%s)", res.Stack, ErrTestsFailed, res.Tests.Summary)
-	}
-	if err := f.Provider.SetProduction(ctx, []Weight{{Stack: res.Stack, Weight: 100}}); err != nil {
-		return res, fmt.Errorf("move production traffic to %s: %w", res.Stack, err)
+	if err := f.shift(ctx, res.Stack, routes.Production); err != nil {
+		return res, err
 	}
 	res.URL = f.Routing.URL(f.productionHost())
-	f.logf("release: %s now takes all production traffic (kept for rollback: %v)", res.Stack, res.Previous)
+	f.logf("release: %s now takes all production traffic (kept for rollback: %s)", res.Stack, list(res.Previous))
 	return res, nil
+}
+
+func (f *Flow) testRelease(ctx context.Context, stack string, img Image) (TestResult, error) {
+	base, host := f.Routing.Dial(f.productionHost())
+	tr, err := f.Tester.Test(ctx, TestTarget{BaseURL: base, Host: host, Commit: img.Commit, Stack: stack, StackHeader: stack})
+	if err != nil {
+		return tr, fmt.Errorf("test %s (production traffic unchanged): %w", stack, err)
+	}
+	f.logf("%s", tr.Summary)
+	if !tr.OK {
+		return tr, fmt.Errorf("release %s (production traffic unchanged): %w (%s)", stack, ErrTestsFailed, tr.Summary)
+	}
+	return tr, nil
+}
+
+// markFailed records a failed release stack on the target, saying so when
+// the target cannot.
+func (f *Flow) markFailed(ctx context.Context, stack, reason string) {
+	m, ok := f.Provider.(Marker)
+	if !ok {
+		f.logf("release: warning: the %s target cannot mark %s failed yet: delete it with cleanup", f.targetName(), stack)
+		return
+	}
+	if err := m.MarkFailed(context.WithoutCancel(ctx), stack, reason); err != nil {
+		f.logf("release: warning: mark %s failed: %v", stack, err)
+		return
+	}
+	f.logf("release: %s marked failed: it is no rollback target and cleanup removes it", stack)
+}
+
+// releaseName is a new production stack name, unique even when another
+// release started in the same second.
+func (f *Flow) releaseName(stacks []Stack, commit string) (string, error) {
+	base, err := naming.Release(f.App, f.now(), commit)
+	if err != nil {
+		return "", err
+	}
+	taken := map[string]bool{}
+	for _, s := range stacks {
+		taken[s.Name] = true
+	}
+	name := base
+	for i := 2; taken[name]; i++ {
+		name = fmt.Sprintf("%s-%d", base, i)
+	}
+	if !naming.ValidStack(name) {
+		return "", fmt.Errorf("name release: %q is not a valid stack name", name)
+	}
+	return name, nil
 }
 
 func (f *Flow) productionHost() string { return f.Routing.ProductionHost() }
 
-// liveRuns returns the live stack already running img, if production is a
-// single stack with all the traffic.
-func (f *Flow) liveRuns(ctx context.Context, r Routes, img Image) (string, error) {
+// liveRuns returns the live stack already running img with env, if
+// production is a single healthy stack with all the traffic.
+func liveRuns(stacks []Stack, r Routes, img Image, env map[string]string, dirty bool) string {
 	live := r.Live()
 	if len(live) != 1 {
-		return "", nil
-	}
-	stacks, err := f.Provider.Stacks(ctx)
-	if err != nil {
-		return "", err
+		return ""
 	}
 	for _, s := range stacks {
-		if s.Name == live[0] && s.Digest == img.Digest && s.Commit == img.Commit && s.Healthy {
-			return s.Name, nil
+		if s.Name == live[0] && s.Digest == img.Digest && s.Commit == img.Commit && s.Healthy &&
+			s.EnvHash == EnvHash(env) && s.Dirty == dirty {
+			return s.Name
 		}
 	}
-	return "", nil
+	return ""
 }
+
+// IsDirty says whether the image was built from a working tree with
+// uncommitted changes (`git describe --dirty` marks its version).
+func (i Image) IsDirty() bool { return strings.HasSuffix(i.Version, "-dirty") }
 
 func shortRef(d string) string {
 	if len(d) > 19 {

@@ -8,14 +8,17 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/slipway/slipway/internal/deploy"
 )
 
-// Preview statuses of a PreviewReport.
+// Preview statuses of a PreviewReport: the orchestration's event statuses,
+// defined once in package deploy.
 const (
-	StatusDeploying = "deploying"
-	StatusDeployed  = "deployed"
-	StatusFailed    = "failed"
-	StatusDestroyed = "destroyed"
+	StatusDeploying = string(deploy.StatusDeploying)
+	StatusDeployed  = string(deploy.StatusDeployed)
+	StatusFailed    = string(deploy.StatusFailed)
+	StatusDestroyed = string(deploy.StatusDestroyed)
 )
 
 // TestResult is the outcome of the integration tests against a preview.

@@ -38,7 +38,7 @@ var images struct {
 	err        error
 }
 
-func buildImages(t *testing.T, cli *client.Client) {
+func buildImages(t testing.TB, cli *client.Client) {
 	t.Helper()
 	images.once.Do(func() {
 		ctx := context.Background()
@@ -60,7 +60,7 @@ func buildImages(t *testing.T, cli *client.Client) {
 
 // env is one app's local target, torn down when the test ends.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	cli      *client.Client
 	app      string
 	port     int
@@ -69,7 +69,7 @@ type env struct {
 	builder  *switchBuilder
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	cli := testenv.Docker(t)
 	buildImages(t, cli)

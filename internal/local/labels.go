@@ -53,6 +53,7 @@ func specLabels(app string, s deploy.Spec, specHash string, now time.Time) map[s
 	if s.PR > 0 {
 		l[LabelPR] = strconv.Itoa(s.PR)
 	}
+	addLifecycleLabels(l, s)
 	return l
 }
 
@@ -68,6 +69,7 @@ type instance struct {
 	Created  time.Time
 	State    string
 	Status   string
+	Labels   map[string]string
 }
 
 func fromSummary(c container.Summary) instance {
@@ -83,7 +85,7 @@ func fromSummary(c container.Summary) instance {
 	return instance{
 		ID: c.ID, Name: name, Stack: c.Labels[LabelStack], Role: c.Labels[LabelRole], PR: pr,
 		Commit: c.Labels[LabelCommit], Digest: c.Labels[LabelDigest], Spec: c.Labels[LabelSpec],
-		Created: created, State: c.State, Status: c.Status,
+		Created: created, State: c.State, Status: c.Status, Labels: c.Labels,
 	}
 }
 

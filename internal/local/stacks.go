@@ -52,8 +52,9 @@ func (p *Provider) Stacks(ctx context.Context) ([]deploy.Stack, error) {
 			Name: in.Stack, Role: in.Role, PR: in.PR, Commit: in.Commit, Digest: in.Digest,
 			Created: in.Created, Healthy: in.State == "running" && health[in.Name], Status: in.Status,
 		})
+		withLifecycle(&out[len(out)-1], in)
 	}
-	return out, nil
+	return p.withLastLive(ctx, out), nil
 }
 
 // health maps router target names to their health; empty if the router

@@ -25,6 +25,7 @@ type Config struct {
 	Color           string        // APP_COLOR: page accent, a CSS colour name or #rgb/#rrggbb
 	Stack           string        // SLIPWAY_STACK: the stack serving this copy
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT: how long in-flight requests may run after SIGTERM
+	FailPercent     int           // APP_FAIL_PERCENT: share of page and /version requests answered 500, for canary drills
 	Version         string        // build version (-X main.version)
 	Commit          string        // build commit (-X main.commit)
 }
@@ -76,6 +77,13 @@ func LoadConfig(getenv func(string) string, log *slog.Logger) (Config, error) {
 	}
 	if v := getenv("SLIPWAY_STACK"); v != "" {
 		cfg.Stack = v
+	}
+	if v := getenv("APP_FAIL_PERCENT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 100 {
+			return Config{}, fmt.Errorf("load config: APP_FAIL_PERCENT=%q is not a percentage (0-100)", v)
+		}
+		cfg.FailPercent = n
 	}
 	if v := getenv("SHUTDOWN_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -111,3 +111,16 @@ func with(c Config, edit func(*Config)) Config {
 	edit(&c)
 	return c
 }
+
+func TestAppFailPercentMustBeAPercentage(t *testing.T) {
+	for _, v := range []string{"-1", "101", "ten"} {
+		env := map[string]string{"APP_FAIL_PERCENT": v}
+		if _, err := LoadConfig(func(k string) string { return env[k] }, nil); err == nil || !strings.Contains(err.Error(), "APP_FAIL_PERCENT") {
+			t.Errorf("APP_FAIL_PERCENT=%s: err = %v, want one naming the variable", v, err)
+		}
+	}
+	env := map[string]string{"APP_FAIL_PERCENT": "30"}
+	if c, err := LoadConfig(func(k string) string { return env[k] }, nil); err != nil || c.FailPercent != 30 {
+		t.Fatalf("APP_FAIL_PERCENT=30: %+v %v", c, err)
+	}
+}

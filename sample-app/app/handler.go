@@ -21,6 +21,7 @@ type App struct {
 	log          *slog.Logger
 	mux          *http.ServeMux
 	shuttingDown atomic.Bool
+	served       atomic.Uint64 // requests that APP_FAIL_PERCENT counts
 }
 
 // VersionInfo is the body of GET /version.
@@ -38,11 +39,29 @@ func New(cfg Config, log *slog.Logger) *App {
 		log = slog.New(slog.DiscardHandler)
 	}
 	a := &App{cfg: cfg.withDefaults(), log: log, mux: http.NewServeMux()}
-	a.mux.HandleFunc("GET /{$}", a.servePage)
+	a.mux.HandleFunc("GET /{$}", a.failing(a.servePage))
 	a.mux.HandleFunc("GET /healthz", a.serveHealth)
-	a.mux.HandleFunc("GET /version", a.serveVersion)
-	a.mux.HandleFunc("GET /slow", a.serveSlow)
+	a.mux.HandleFunc("GET /version", a.failing(a.serveVersion))
+	a.mux.HandleFunc("GET /slow", a.failing(a.serveSlow))
 	return a
+}
+
+// failing answers 500 to APP_FAIL_PERCENT percent of requests, spread
+// evenly (with 20 %, every fifth), so a broken release can be simulated that
+// passes a few test requests and fails under load. Health checks never fail.
+func (a *App) failing(h http.HandlerFunc) http.HandlerFunc {
+	pct := uint64(a.cfg.FailPercent)
+	if pct == 0 {
+		return h
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		n := a.served.Add(1)
+		if n*pct/100 > (n-1)*pct/100 {
+			http.Error(w, "failing on purpose (APP_FAIL_PERCENT)", http.StatusInternalServerError)
+			return
+		}
+		h(w, r)
+	}
 }
 
 // Config returns the configuration the app serves, defaults applied.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -174,5 +175,27 @@ func TestSlowAnswersAfterTheDelayAndRefusesUnboundedOnes(t *testing.T) {
 				t.Fatalf("answered too early or without the version: %s", rec.Body)
 			}
 		})
+	}
+}
+
+func TestFailPercentFailsThatShareOfRequestsSpreadEvenlyButNeverHealth(t *testing.T) {
+	a := New(Config{FailPercent: 20}, nil)
+	var failed []int
+	for i := 1; i <= 20; i++ {
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/version", nil))
+		if rec.Code == http.StatusInternalServerError {
+			failed = append(failed, i)
+		}
+	}
+	if fmt.Sprint(failed) != "[5 10 15 20]" {
+		t.Fatalf("failed requests %v, want every fifth", failed)
+	}
+	for i := 0; i < 10; i++ {
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("/healthz answered %d with APP_FAIL_PERCENT set", rec.Code)
+		}
 	}
 }

@@ -1,0 +1,210 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"strings"
+
+	"github.com/slipway/slipway/internal/build"
+	"github.com/slipway/slipway/internal/config"
+	"github.com/slipway/slipway/internal/deploy"
+)
+
+// lifecycle opens a session with the lifecycle settings applied to its flow.
+func lifecycle(ctx context.Context, fn func(*Session, config.Lifecycle) error) error {
+	lc, err := config.LoadLifecycle(os.Getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	return with(ctx, func(s *Session) error {
+		f := s.Flow
+		f.Target, f.Owner, f.LockWait, f.LockTTL = s.Cfg.Target, owner(), lc.LockWait, lc.LockTTL
+		if lc.Strategy == config.StrategyCanary {
+			f.Strategy = deploy.Strategy{Steps: lc.CanarySteps, Bake: lc.CanaryBake, MaxErrorRate: lc.MaxErrorRate,
+				MaxLatencyRatio: lc.MaxLatencyRatio, MinRequests: uint64(lc.MinRequests)}
+		}
+		return fn(s, lc)
+	})
+}
+
+// owner names who holds the lock: the Actions run, else user@host.
+func owner() string {
+	if os.Getenv("GITHUB_ACTIONS") == "true" {
+		return fmt.Sprintf("GitHub Actions run %s/%s/actions/runs/%s", os.Getenv("GITHUB_SERVER_URL"), os.Getenv("GITHUB_REPOSITORY"), os.Getenv("GITHUB_RUN_ID"))
+	}
+	name := "someone"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	host, err := os.Hostname()
+	if err != nil {
+		host = "this machine"
+	}
+	return fmt.Sprintf("%s@%s (pid %d)", name, host, os.Getpid())
+}
+
+// ReleaseGuarded releases the checkout after the release guards: a dirty
+// tree or a branch other than the default one is refused unless allowed by
+// the flag or the setting.
+func ReleaseGuarded(ctx context.Context, allowDirty, allowBranch *bool) error {
+	return lifecycle(ctx, func(s *Session, lc config.Lifecycle) error {
+		req, err := releaseRequest(ctx, s, lc)
+		if err != nil {
+			return err
+		}
+		req.AllowDirty = req.AllowDirty || (allowDirty != nil && *allowDirty)
+		req.AllowBranch = req.AllowBranch || (allowBranch != nil && *allowBranch)
+		if err := req.Check(); err != nil { // before the router image is built
+			return err
+		}
+		if err := s.PrepareRouter(ctx); err != nil {
+			return err
+		}
+		res, err := s.Flow.ReleaseWith(ctx, req)
+		summarize(ctx, s, "Release "+res.Stack)
+		if err != nil {
+			annotate(err)
+			return err
+		}
+		fmt.Fprintf(s.Out, "%s\t%s\n", res.Stack, s.Flow.Routing.URL(s.Flow.Routing.ProductionHost()))
+		return nil
+	})
+}
+
+func releaseRequest(ctx context.Context, s *Session, lc config.Lifecycle) (deploy.ReleaseRequest, error) {
+	req := deploy.ReleaseRequest{Env: appEnv("APP_MESSAGE", "APP_COLOR", "APP_FAIL_PERCENT"), AllowDirty: lc.AllowDirty, AllowBranch: lc.AllowBranch}
+	porcelain, err := build.Git(ctx, s.ModuleDir, "status", "--porcelain", "--untracked-files=no")
+	if err != nil {
+		return req, fmt.Errorf("release: read the working tree: %w", err)
+	}
+	req.Dirty = strings.TrimSpace(porcelain) != ""
+	req.Branch = currentBranch(ctx, s.ModuleDir)
+	req.DefaultBranch = defaultBranch(ctx, s.ModuleDir, lc)
+	return req, nil
+}
+
+// currentBranch is the checked-out branch ("" when detached).
+func currentBranch(ctx context.Context, dir string) string {
+	if os.Getenv("GITHUB_ACTIONS") == "true" && os.Getenv("GITHUB_REF_TYPE") == "branch" {
+		return os.Getenv("GITHUB_REF_NAME")
+	}
+	b, err := build.Git(ctx, dir, "rev-parse", "--abbrev-ref", "HEAD")
+	if err != nil || b == "HEAD" {
+		return ""
+	}
+	return b
+}
+
+// defaultBranch is SLIPWAY_DEFAULT_BRANCH, else origin's HEAD, else main.
+func defaultBranch(ctx context.Context, dir string, lc config.Lifecycle) string {
+	if lc.DefaultBranch != "" {
+		return lc.DefaultBranch
+	}
+	if ref, err := build.Git(ctx, dir, "symbolic-ref", "--short", "refs/remotes/origin/HEAD"); err == nil && ref != "" {
+		return strings.TrimPrefix(ref, "origin/")
+	}
+	return "main"
+}
+
+// Rollback moves production back to the previous kept stack.
+func Rollback(ctx context.Context) error {
+	return lifecycle(ctx, func(s *Session, _ config.Lifecycle) error {
+		res, err := s.Flow.Rollback(ctx)
+		summarize(ctx, s, "Rollback to "+res.Stack)
+		if err != nil {
+			annotate(err)
+			return err
+		}
+		fmt.Fprintln(s.Out, res.Stack)
+		return nil
+	})
+}
+
+// TrafficShow prints the production split.
+func TrafficShow(ctx context.Context) error {
+	return with(ctx, func(s *Session) error {
+		rows, err := s.Flow.Traffic(ctx)
+		if err != nil {
+			return err
+		}
+		return deploy.PrintTraffic(s.Out, rows)
+	})
+}
+
+// TrafficSet sets the production split from "a=90 b=10" (spaces or commas).
+func TrafficSet(ctx context.Context, split string) error {
+	ws, err := deploy.ParseWeights(strings.FieldsFunc(split, func(r rune) bool { return r == ' ' || r == ',' }))
+	if err != nil {
+		return err
+	}
+	return lifecycle(ctx, func(s *Session, _ config.Lifecycle) error {
+		if err := s.Flow.SetTraffic(ctx, ws); err != nil {
+			return err
+		}
+		summarize(ctx, s, "Traffic split")
+		rows, err := s.Flow.Traffic(ctx)
+		if err != nil {
+			return err
+		}
+		return deploy.PrintTraffic(s.Out, rows)
+	})
+}
+
+// Cleanup applies retention; with dryRun (or SLIPWAY_CLEANUP_DRY_RUN) it
+// only prints the plan.
+func Cleanup(ctx context.Context, dryRun *bool) error {
+	return lifecycle(ctx, func(s *Session, lc config.Lifecycle) error {
+		dry := lc.CleanupDryRun || (dryRun != nil && *dryRun)
+		pol := deploy.CleanupPolicy{KeepReleases: s.Cfg.KeepReleases, Retention: s.Cfg.Retention, Warm: lc.Warm, PreviewTTL: lc.PreviewTTL, Parallel: lc.CleanupParallel}
+		plan, err := s.Flow.Cleanup(ctx, pol, prState(ctx, s), dry)
+		if perr := deploy.PrintPlan(s.Out, plan); perr != nil {
+			return errors.Join(err, perr)
+		}
+		if dry {
+			fmt.Fprintln(s.Err, "cleanup: dry run: nothing was changed")
+		}
+		return err
+	})
+}
+
+// StatusWithRouter prints every stack; when the router is down it still
+// prints them, says so and what to run, and fails.
+func StatusWithRouter(ctx context.Context) error {
+	return with(ctx, func(s *Session) error {
+		s.Flow.Target = s.Cfg.Target
+		rows, err := s.Flow.Status(ctx)
+		if perr := deploy.PrintStatus(s.Out, rows); perr != nil {
+			return perr
+		}
+		if hint := s.Flow.RouterHint(err); hint != "" {
+			fmt.Fprintf(s.Err, "status: %s\n", hint)
+		}
+		return err
+	})
+}
+
+// summarize appends the status and a picture of the split to the Actions
+// step summary, when there is one.
+func summarize(ctx context.Context, s *Session, title string) {
+	path := os.Getenv("GITHUB_STEP_SUMMARY")
+	if path == "" {
+		return
+	}
+	rows, err := s.Flow.Status(ctx)
+	if err != nil && rows == nil {
+		fmt.Fprintf(s.Err, "warning: step summary: %v\n", err)
+		return
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		fmt.Fprintf(s.Err, "warning: step summary: %v\n", err)
+		return
+	}
+	werr := deploy.Summary(f, title, rows)
+	if err := errors.Join(werr, f.Close()); err != nil {
+		fmt.Fprintf(s.Err, "warning: step summary: %v\n", err)
+	}
+}

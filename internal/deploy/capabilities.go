@@ -1,0 +1,92 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/slipway/slipway/internal/naming"
+)
+
+// The lifecycle (rollback, traffic, canary, cleanup, the lock) needs more of
+// a target than Provider says. Each extra capability is a small interface
+// of its own, checked with a type assertion where it is used, so a target
+// that lacks one fails with a sentence saying so instead of failing to
+// compile.
+
+// Scaler scales a stack to zero and back. ScaleUp returns once the stack is
+// healthy again; ScaleDown drains it first. A stack with traffic is never
+// scaled down.
+type Scaler interface {
+	ScaleUp(ctx context.Context, stack string) error
+	ScaleDown(ctx context.Context, stack string) error
+}
+
+// Marker records on the target that a release stack failed (a tag, a
+// label), so it is never chosen as a rollback target and cleanup removes it.
+type Marker interface {
+	MarkFailed(ctx context.Context, stack, reason string) error
+}
+
+// Locker is the app's lease: one release, rollback, traffic change or
+// cleanup at a time, across machines. TryLock either takes the lease (a
+// stale one, whose holder stopped renewing it, is taken over) or returns a
+// *LockedError naming the holder.
+type Locker interface {
+	TryLock(ctx context.Context, owner string, ttl time.Duration) (Lease, error)
+}
+
+// Lease is a held lock. Renew pushes its expiry out by its TTL; Unlock gives
+// it up. TakenFrom names the previous owner when a stale lease was taken over.
+type Lease interface {
+	Renew(ctx context.Context) error
+	Unlock(ctx context.Context) error
+	TakenFrom() string
+}
+
+// LockedError says who holds the lock and until when.
+type LockedError struct {
+	Owner   string
+	Since   time.Time
+	Expires time.Time
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("locked by %s since %s (lease expires %s unless renewed)", e.Owner, e.Since.UTC().Format(time.RFC3339), e.Expires.UTC().Format(time.RFC3339))
+}
+
+// Analyzer reads the traffic counters of the target's load balancer, per
+// stack, for canary analysis. Counters only grow; the analysis compares two
+// samples.
+type Analyzer interface {
+	Sample(ctx context.Context) (map[string]TrafficSample, error)
+}
+
+// TrafficSample is one stack's counters at one moment.
+type TrafficSample struct {
+	Requests   uint64  // answered requests
+	Errors     uint64  // of which 5xx
+	LatencySum float64 // seconds, summed over Requests
+}
+
+// unsupported is the error for a target that lacks a capability.
+func (f *Flow) unsupported(op, what string) error {
+	return fmt.Errorf("%s: the %s target cannot %s yet", op, f.targetName(), what)
+}
+
+// EnvHash identifies an app environment: a change of it is a new release,
+// like a new image. Targets record it on the stack (label or tag).
+func EnvHash(env map[string]string) string {
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%s\n", k, env[k])
+	}
+	return naming.Hash(b.String())
+}

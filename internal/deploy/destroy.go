@@ -1,0 +1,57 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"sort"
+)
+
+// DestroyStack removes a preview named by its stack, for a branch preview
+// whose branch is gone: its host rules, then the stack. A stack that is not
+// there changes nothing; a production stack is refused (cleanup and
+// rollback look after those).
+func (f *Flow) DestroyStack(ctx context.Context, stack string) error {
+	stacks, err := f.Provider.Stacks(ctx)
+	if err != nil {
+		return err
+	}
+	var found *Stack
+	for i := range stacks {
+		if stacks[i].Name == stack {
+			found = &stacks[i]
+		}
+	}
+	if found == nil {
+		f.logf("%s: no such stack: nothing to destroy", stack)
+		return nil
+	}
+	if found.Role != RolePreview {
+		return fmt.Errorf("destroy %s: it is a %s stack, not a preview: old production stacks are removed by `go run mage.go cleanup`", stack, found.Role)
+	}
+	routes, err := f.Provider.Routes(ctx)
+	if err != nil {
+		return err
+	}
+	var hosts []string
+	for h, s := range routes.Hosts {
+		if s == stack {
+			hosts = append(hosts, h)
+		}
+	}
+	sort.Strings(hosts)
+	for _, h := range hosts {
+		if err := f.Provider.SetHost(ctx, h, ""); err != nil {
+			return err
+		}
+		f.logf("%s: %s no longer routes anywhere", stack, h)
+	}
+	if err := f.Provider.Delete(ctx, stack); err != nil {
+		return err
+	}
+	url := "-"
+	if len(hosts) > 0 {
+		url = f.Routing.URL(hosts[0])
+	}
+	f.report(ctx, Event{PR: found.PR, Stack: stack, URL: url, Status: StatusDestroyed})
+	return nil
+}

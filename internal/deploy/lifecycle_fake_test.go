@@ -1,0 +1,93 @@
+package deploy
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// The fake's lifecycle capabilities: scaling, failure marks, a lease and
+// traffic counters, kept in memory as a target would keep them.
+
+func (f *fakeProvider) ScaleUp(_ context.Context, stack string) error {
+	f.calls = append(f.calls, "scale-up "+stack)
+	s := f.stacks[stack]
+	s.Scaled, s.Healthy = false, true
+	f.stacks[stack] = s
+	return nil
+}
+
+func (f *fakeProvider) ScaleDown(_ context.Context, stack string) error {
+	f.calls = append(f.calls, "scale-down "+stack)
+	s := f.stacks[stack]
+	s.Scaled, s.Healthy = true, false
+	f.stacks[stack] = s
+	return nil
+}
+
+func (f *fakeProvider) MarkFailed(_ context.Context, stack, _ string) error {
+	f.calls = append(f.calls, "failed "+stack)
+	s := f.stacks[stack]
+	s.State = StateFailed
+	f.stacks[stack] = s
+	return nil
+}
+
+func (f *fakeProvider) Sample(context.Context) (map[string]TrafficSample, error) {
+	f.samples++
+	out := map[string]TrafficSample{}
+	for _, w := range f.routes.Production {
+		n := uint64(w.Weight * f.samples)
+		errs := uint64(0)
+		if w.Stack == f.badStack {
+			errs = n / 5
+		}
+		out[w.Stack] = TrafficSample{Requests: n, Errors: errs, LatencySum: float64(n) * 0.002}
+	}
+	return out, nil
+}
+
+// fakeLocker is a lease in memory with the same rules as the targets'.
+type fakeLocker struct {
+	mu      sync.Mutex
+	owner   string
+	since   time.Time
+	expires time.Time
+	now     func() time.Time
+	tries   int
+}
+
+func (l *fakeLocker) TryLock(_ context.Context, owner string, ttl time.Duration) (Lease, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.tries++
+	now := l.now()
+	if l.owner != "" && now.Before(l.expires) {
+		return nil, &LockedError{Owner: l.owner, Since: l.since, Expires: l.expires}
+	}
+	from := l.owner
+	l.owner, l.since, l.expires = owner, now, now.Add(ttl)
+	return &fakeLease{l: l, owner: owner, from: from}, nil
+}
+
+type fakeLease struct {
+	l           *fakeLocker
+	owner, from string
+}
+
+func (x *fakeLease) Renew(context.Context) error { return nil }
+func (x *fakeLease) TakenFrom() string           { return x.from }
+func (x *fakeLease) Unlock(context.Context) error {
+	x.l.mu.Lock()
+	defer x.l.mu.Unlock()
+	if x.l.owner == x.owner {
+		x.l.owner = ""
+	}
+	return nil
+}
+
+// lockingProvider is the fake with a lock.
+type lockingProvider struct {
+	*fakeProvider
+	*fakeLocker
+}
