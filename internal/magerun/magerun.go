@@ -1,0 +1,122 @@
+// Package magerun is the body of the zero-install bootstrap (mage.go). It
+// runs mage so that any number of `go run mage.go …` at once in one checkout
+// succeed and each checkout runs its own code:
+//
+//   - mage writes its generated main file into magefiles/ and compiles it on
+//     every run; a lock per checkout serialises that step (only that step:
+//     targets run outside the lock, so `status` works while `preview:deploy`
+//     runs in another terminal);
+//   - mage names its compiled binary after a hash of the magefiles alone, so
+//     identical magefiles in two checkouts share one binary in the user's
+//     home; here each run compiles into a fresh file of a cache directory
+//     keyed on the checkout's path, runs it and removes it.
+package magerun
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+
+	"github.com/magefile/mage/mage"
+	"github.com/magefile/mage/mg"
+)
+
+// Main runs mage with the process's arguments and returns its exit code.
+func Main() int {
+	return Run(os.Stdout, os.Stderr, os.Stdin, os.Args[1:])
+}
+
+// Run runs mage with args as `mage` would, in the current directory.
+func Run(stdout, stderr io.Writer, stdin io.Reader, args []string) int {
+	errlog := log.New(stderr, "", 0)
+	inv, cmd, err := mage.Parse(stderr, stdout, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		errlog.Println("Error:", err)
+		return 2
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		errlog.Println("Error: find the current directory:", err)
+		return 1
+	}
+	cache, err := CacheDir(mg.CacheDir(), wd)
+	if err != nil {
+		errlog.Println("Error:", err)
+		return 1
+	}
+	// mage's own commands (-clean) read the cache directory from the
+	// environment.
+	if err := os.Setenv(mg.CacheEnv, cache); err != nil {
+		errlog.Println("Error: set", mg.CacheEnv+":", err)
+		return 1
+	}
+	inv.CacheDir, inv.Stdin, inv.Stderr = cache, stdin, stderr
+	unlock, err := lock(filepath.Join(cache, "compile.lock"))
+	if err != nil {
+		errlog.Println("Error:", err)
+		return 1
+	}
+	if cmd != mage.None || inv.List || inv.Help || inv.Autocomplete {
+		// Other commands (-clean, -compile, -version…), the list and the
+		// help are quick: run them whole under the lock.
+		defer unlock()
+		return mage.ParseAndRun(stdout, stderr, stdin, args)
+	}
+	exe, code := compile(inv, cache, errlog)
+	unlock()
+	if code != 0 {
+		return code
+	}
+	defer func() { _ = os.RemoveAll(filepath.Dir(exe)) }()
+	if inv.Dir == "" {
+		inv.Dir = "."
+	}
+	if inv.WorkDir == "" {
+		inv.WorkDir = inv.Dir
+	}
+	return mage.RunCompiled(inv, exe, errlog)
+}
+
+// compile compiles the magefiles into a fresh directory of cache and returns
+// the binary's path. The caller holds the lock.
+func compile(inv mage.Invocation, cache string, errlog *log.Logger) (string, int) {
+	dir, err := os.MkdirTemp(cache, "run-")
+	if err != nil {
+		errlog.Println("Error: create a directory for the compiled magefiles:", err)
+		return "", 1
+	}
+	inv.CompileOut = filepath.Join(dir, "mage")
+	inv.Args = nil
+	if code := mage.Invoke(inv); code != 0 {
+		_ = os.RemoveAll(dir)
+		return "", code
+	}
+	return inv.CompileOut, 0
+}
+
+// CacheDir returns (and creates) the cache directory of the checkout at
+// workDir: a directory under base named after a hash of the absolute path.
+func CacheDir(base, workDir string) (string, error) {
+	abs, err := filepath.Abs(workDir)
+	if err != nil {
+		return "", fmt.Errorf("find the checkout's path: %w", err)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	sum := sha256.Sum256([]byte(abs))
+	dir := filepath.Join(base, "slipway-"+hex.EncodeToString(sum[:8]))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("create mage's cache directory %s (set MAGEFILE_CACHE to another directory): %w", dir, err)
+	}
+	return dir, nil
+}
