@@ -26,7 +26,13 @@ func PrintConfig() error {
 
 // with opens a session, runs fn and closes the session.
 func with(ctx context.Context, fn func(*Session) error) error {
-	s, err := Open(ctx)
+	return withSession(ctx, false, fn)
+}
+
+// withSession is with; alwaysLocal opens the local target whatever
+// SLIPWAY_TARGET says.
+func withSession(ctx context.Context, alwaysLocal bool, fn func(*Session) error) error {
+	s, err := open(ctx, alwaysLocal)
 	if err != nil {
 		return err
 	}

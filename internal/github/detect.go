@@ -211,6 +211,20 @@ func parseArgs(args []string) (request, error) {
 	return r, nil
 }
 
+// MaxPR is the largest pull request number GitHub can give (its numbers
+// are 32-bit).
+const MaxPR = 1<<31 - 1
+
+// ParsePR reads a pull request number as a user gives it ("42", "#42",
+// "pr-42" or "-pr=42"), or says what is wrong with it.
+func ParsePR(s string) (int, error) {
+	n, ok := prNumber(s)
+	if !ok {
+		return 0, fmt.Errorf("%q is not a pull request number (a whole number from 1 to %d, like 42)", s, MaxPR)
+	}
+	return n, nil
+}
+
 // prNumber reads "42", "#42", "pr-42" or mage's flag form "-pr=42".
 func prNumber(s string) (int, bool) {
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "-pr="), "#")
@@ -218,7 +232,7 @@ func prNumber(s string) (int, bool) {
 		s = s[3:]
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n <= 0 || n > 1<<31-1 {
+	if err != nil || n <= 0 || n > MaxPR {
 		return 0, false
 	}
 	return n, true
