@@ -9,6 +9,7 @@ import (
 	"github.com/slipway/slipway/internal/build"
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/naming"
 )
 
 // PrintConfig prints the effective settings with secrets redacted. Invalid
@@ -57,7 +58,7 @@ func Build(ctx context.Context) error {
 			if err := build.Save(ctx, s.Docker, s.Cfg.AppImage, img, path); err != nil {
 				return err
 			}
-			fmt.Fprintf(s.Err, "build: app image of commit %s saved to %s\n", img.Commit[:7], path)
+			fmt.Fprintf(s.Err, "build: app image of commit %s saved to %s\n", naming.ShortCommit(img.Commit), path)
 		}
 		fmt.Fprintf(s.Out, "app    %s (commit %s, version %s)\nrouter %s\n", img.Ref, img.Commit, img.Version, rid)
 		return nil

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/slipway/slipway/internal/naming"
 )
 
 // StatusRow is one line of the status table.
@@ -47,7 +49,7 @@ func statusRows(stacks []Stack, r Routes, rt Routing, now time.Time) []StatusRow
 	})
 	rows := make([]StatusRow, 0, len(stacks))
 	for _, s := range stacks {
-		row := StatusRow{Stack: s.Name, Role: s.Role, PR: "-", Commit: short7(s.Commit), Image: shortRef(s.Digest),
+		row := StatusRow{Stack: s.Name, Role: s.Role, PR: "-", Commit: naming.ShortCommit(s.Commit), Image: shortRef(s.Digest),
 			Age: age(now.Sub(s.Created)), Health: "unhealthy", Traffic: "-", URL: "-"}
 		if s.PR > 0 {
 			row.PR = fmt.Sprint(s.PR)
@@ -91,11 +93,4 @@ func age(d time.Duration) string {
 		return fmt.Sprintf("%dh", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
-}
-
-func short7(s string) string {
-	if len(s) > 7 {
-		return s[:7]
-	}
-	return s
 }

@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+
+	"github.com/slipway/slipway/internal/naming"
 )
 
 // Detector finds out what a run is about. Its fields are the outside world;
@@ -140,7 +142,7 @@ func (d *Detector) openPullRequest(ctx context.Context, env func(string) string,
 	if local != "" && local != c.SHA {
 		// What gets built is the checkout, so report that commit.
 		c.Notes = append(c.Notes, fmt.Sprintf("local HEAD %s is not the head %s of pull request #%d (unpushed commits?): "+
-			"push first, or GitHub cannot show a deployment or status for it", abbrev(local), abbrev(c.SHA), c.PR))
+			"push first, or GitHub cannot show a deployment or status for it", naming.ShortCommit(local), naming.ShortCommit(c.SHA), c.PR))
 		c.SHA = local
 	}
 	return c, nil

@@ -114,7 +114,7 @@ func (p *Provider) Deploy(ctx context.Context, s deploy.Spec) (deploy.Stack, err
 			old = append(old, in)
 		}
 		if in.Name == name && in.State == "running" && p.health(ctx)[name] {
-			p.logf("%s: unchanged (%s already runs commit %s)", s.Stack, name, short7(s.Commit))
+			p.logf("%s: unchanged (%s already runs commit %s)", s.Stack, name, naming.ShortCommit(s.Commit))
 			return p.stackOf(ctx, s.Stack)
 		}
 		if in.Name == name {
@@ -150,7 +150,7 @@ func (p *Provider) stackOf(ctx context.Context, stack string) (deploy.Stack, err
 // container is removed and nothing else changes.
 func (p *Provider) start(ctx context.Context, s deploy.Spec, name, hash string) error {
 	env := append([]string{"PORT=" + appPort, "SLIPWAY_STACK=" + s.Stack}, envList(s.Env)...)
-	p.logf("%s: starting container %s (commit %s, image %s)", s.Stack, name, short7(s.Commit), short(s.Image))
+	p.logf("%s: starting container %s (commit %s, image %s)", s.Stack, name, naming.ShortCommit(s.Commit), short(s.Image))
 	cfg := &container.Config{Image: s.Image, Env: env, Labels: specLabels(p.o.App, s, hash, time.Now())}
 	host := &container.HostConfig{NetworkMode: container.NetworkMode(p.network())}
 	resp, err := p.d.ContainerCreate(ctx, cfg, host, nil, nil, name)
@@ -223,11 +223,4 @@ func (p *Provider) tail(id string) string {
 		return out.String() + "(reading logs: " + err.Error() + ")"
 	}
 	return strings.TrimRight(out.String(), "\n")
-}
-
-func short7(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }
