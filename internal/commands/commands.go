@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"text/tabwriter"
 
 	"github.com/slipway/slipway/internal/build"
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/local"
 	"github.com/slipway/slipway/internal/naming"
 )
 
@@ -81,15 +84,41 @@ func Push(ctx context.Context) error {
 	})
 }
 
-// Status prints every stack of the app with its health and traffic.
+// Status prints every stack of the app with its health and traffic, then
+// every container of the app with its state, so a container an interrupted
+// deploy left (Exited) is never hidden.
 func Status(ctx context.Context) error {
 	return with(ctx, func(s *Session) error {
 		rows, err := s.Flow.Status(ctx)
 		if err != nil {
 			return err
 		}
-		return deploy.PrintStatus(s.Out, rows)
+		if err := deploy.PrintStatus(s.Out, rows); err != nil {
+			return err
+		}
+		cs, err := s.Provider.Containers(ctx)
+		if err != nil {
+			return err
+		}
+		return printContainers(s.Out, cs)
 	})
+}
+
+// printContainers writes the containers table after a blank line; nothing
+// when there are none.
+func printContainers(w io.Writer, cs []local.Container) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nCONTAINER\tSTACK\tSTATE\tSTATUS")
+	for _, c := range cs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Name, c.Stack, c.State, c.Status)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("print containers: %w", err)
+	}
+	return nil
 }
 
 // Release deploys a new production stack, tests it, then moves traffic.

@@ -121,7 +121,8 @@ func TestPreviewTargetsAsAUserRunsThem(t *testing.T) {
 	}
 
 	status, stderr, err = mage(t, env, "status")
-	if err != nil || !strings.Contains(status, app+"-pr-7") || !strings.Contains(status, wantURL) || !strings.Contains(status, "healthy") {
+	if err != nil || !strings.Contains(status, app+"-pr-7") || !strings.Contains(status, wantURL) || !strings.Contains(status, "healthy") ||
+		!strings.Contains(status, "CONTAINER") || !strings.Contains(status, app+"-router") {
 		t.Fatalf("status: %v\n%s\n%s", err, status, stderr)
 	}
 	for i := 1; i <= 2; i++ {

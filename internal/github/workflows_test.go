@@ -131,7 +131,7 @@ type workflow struct {
 	Jobs        map[string]struct {
 		Permissions map[string]string `yaml:"permissions"`
 		Concurrency concurrency       `yaml:"concurrency"`
-		Steps []struct {
+		Steps       []struct {
 			Uses string            `yaml:"uses"`
 			With map[string]string `yaml:"with"`
 		} `yaml:"steps"`
