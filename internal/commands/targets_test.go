@@ -125,6 +125,12 @@ func TestPreviewTargetsAsAUserRunsThem(t *testing.T) {
 		!strings.Contains(status, "CONTAINER") || !strings.Contains(status, app+"-router") {
 		t.Fatalf("status: %v\n%s\n%s", err, status, stderr)
 	}
+	// test:integration with the URL deploy printed and the short commit
+	// status shows.
+	commit := commitInStatus(t, status, app+"-pr-7")
+	if out, stderr, err := mage(t, env, "test:integration", wantURL, "-commit="+commit); err != nil || !strings.Contains(out, "3 passed, 0 failed") {
+		t.Fatalf("test:integration %s -commit=%s: %v\n%s\n%s", wantURL, commit, err, out, stderr)
+	}
 	for i := 1; i <= 2; i++ {
 		if _, stderr, err := mage(t, env, "preview:destroy", "-pr=7"); err != nil {
 			t.Fatalf("preview:destroy #%d: %v\n%s", i, err, stderr)
@@ -134,6 +140,18 @@ func TestPreviewTargetsAsAUserRunsThem(t *testing.T) {
 	if err != nil || strings.Contains(status, app+"-pr-7") {
 		t.Fatalf("the destroyed preview is still listed: %v\n%s", err, status)
 	}
+}
+
+// commitInStatus is the COMMIT column of stack's row in the status table.
+func commitInStatus(t *testing.T, status, stack string) string {
+	t.Helper()
+	for _, l := range strings.Split(status, "\n") {
+		if f := strings.Fields(l); len(f) > 3 && f[0] == stack {
+			return f[3]
+		}
+	}
+	t.Fatalf("status has no row for %s:\n%s", stack, status)
+	return ""
 }
 
 // githubLines are the lines of a run's progress that speak of GitHub.
