@@ -48,7 +48,7 @@ func (Preview) Deploy(ctx context.Context, pr *int) error { return commands.Prev
 // Destroy removes the preview of a pull request (-pr=N, or this branch).
 func (Preview) Destroy(ctx context.Context, pr *int) error { return commands.PreviewDestroy(ctx, pr) }
 
-// Down removes every container, network and volume of this app from the local Docker engine, and nothing else.
+// Down removes every container, network, volume and image tag of this app from the local Docker engine, and nothing else.
 func (Local) Down(ctx context.Context) error { return commands.LocalDown(ctx) }
 
 // All runs the whole test suite (alias: test): Python tools, gofmt, go vet, staticcheck, actionlint and go test.

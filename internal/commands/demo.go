@@ -57,10 +57,14 @@ func Demo(ctx context.Context) error {
 }
 
 // LocalDown removes every container, network and volume that carries this
-// app's label, and nothing else.
+// app's label, then every tag of the app's image repository, and nothing
+// else.
 func LocalDown(ctx context.Context) error {
 	return with(ctx, func(s *Session) error {
-		return local.Down(ctx, s.Docker, s.Cfg.App, s.Err)
+		if err := local.Down(ctx, s.Docker, s.Cfg.App, s.Err); err != nil {
+			return err
+		}
+		return local.RemoveImages(ctx, s.Docker, s.Cfg.AppImage, s.Err)
 	})
 }
 

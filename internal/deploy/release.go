@@ -1,8 +1,10 @@
 package deploy
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/slipway/slipway/internal/naming"
 )
@@ -61,7 +63,8 @@ func (f *Flow) Release(ctx context.Context, env map[string]string) (ReleaseResul
 		return res, fmt.Errorf("move production traffic to %s: %w", res.Stack, err)
 	}
 	res.URL = f.Routing.URL(f.productionHost())
-	f.logf("release: %s now takes all production traffic (kept for rollback: %v)", res.Stack, res.Previous)
+	kept := strings.Join(res.Previous, ", ")
+	f.logf("release: %s now takes all production traffic (kept for rollback: %s)", res.Stack, cmp.Or(kept, "none"))
 	return res, nil
 }
 
