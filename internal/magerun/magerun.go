@@ -22,6 +22,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/magefile/mage/mage"
 	"github.com/magefile/mage/mg"
@@ -89,6 +90,7 @@ func Run(stdout, stderr io.Writer, stdin io.Reader, args []string) int {
 // compile compiles the magefiles into a fresh directory of cache and returns
 // the binary's path. The caller holds the lock.
 func compile(inv mage.Invocation, cache string, errlog *log.Logger) (string, int) {
+	sweep(cache, time.Now().Add(-staleRun))
 	dir, err := os.MkdirTemp(cache, "run-")
 	if err != nil {
 		errlog.Println("Error: create a directory for the compiled magefiles:", err)
@@ -101,6 +103,23 @@ func compile(inv mage.Invocation, cache string, errlog *log.Logger) (string, int
 		return "", code
 	}
 	return inv.CompileOut, 0
+}
+
+// staleRun is the age after which a run's directory belongs to a run that
+// was killed (a normal run removes its own when it ends).
+const staleRun = 24 * time.Hour
+
+// sweep removes the run directories in cache last changed before cutoff.
+func sweep(cache string, cutoff time.Time) {
+	dirs, err := filepath.Glob(filepath.Join(cache, "run-*"))
+	if err != nil {
+		return
+	}
+	for _, d := range dirs {
+		if st, err := os.Stat(d); err == nil && st.ModTime().Before(cutoff) {
+			_ = os.RemoveAll(d)
+		}
+	}
 }
 
 // CacheDir returns (and creates) the cache directory of the checkout at
