@@ -207,3 +207,34 @@ func TestBadConfigurationListsEveryProblem(t *testing.T) {
 		}
 	}
 }
+
+// A new user with AWS credentials on the laptop (and even SLIPWAY_TARGET=aws
+// left over) runs the demo: it runs on this machine and says so.
+func TestDemoWithAWSSettingsRunsLocally(t *testing.T) {
+	testenv.Docker(t)
+	app := randomApp(t, "td")
+	port := strconv.Itoa(testenv.FreePort(t))
+	env := []string{
+		"SLIPWAY_APP=" + app, "SLIPWAY_TARGET=aws", "AWS_PROFILE=dev", "SLIPWAY_ROUTER_PORT=" + port, "SLIPWAY_ROUTER_ADMIN_PORT=" + strconv.Itoa(testenv.FreePort(t)),
+		"SLIPWAY_APP_IMAGE=slipway-test/" + app, "SLIPWAY_ROUTER_IMAGE=slipway-test/router",
+		"GITHUB_ACTIONS=", "GITHUB_EVENT_PATH=", "GH_TOKEN=", "GITHUB_TOKEN=", "GH_CONFIG_DIR=" + t.TempDir(),
+	}
+	t.Cleanup(func() {
+		down := append(append([]string(nil), env...), "SLIPWAY_TARGET=local")
+		if _, stderr, err := mage(t, down, "local:down"); err != nil {
+			t.Errorf("local:down: %v\n%s", err, stderr)
+		}
+	})
+	out, stderr, err := mage(t, env, "demo")
+	if err != nil {
+		t.Fatalf("demo with SLIPWAY_TARGET=aws and AWS_PROFILE set: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr, "demo: runs on the local target") {
+		t.Errorf("demo does not say it runs locally:\n%s", stderr)
+	}
+	for _, want := range []string{fmt.Sprintf("http://%s.localhost:%s", app, port), fmt.Sprintf("http://pr-1.%s.localhost:%s", app, port)} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo did not print %s:\n%s", want, out)
+		}
+	}
+}
