@@ -44,7 +44,7 @@ func open(ctx context.Context, alwaysLocal bool) (*Session, error) {
 		cfg = localOnly(cfg, os.Stderr)
 	}
 	if cfg.Target != config.TargetLocal {
-		return nil, fmt.Errorf("target %s (%s): the aws target's stack engine is not in this build yet; set SLIPWAY_TARGET=local to use the local Docker target", cfg.Target, cfg.TargetDetected)
+		return nil, fmt.Errorf("SLIPWAY_TARGET=%s: the aws target's stack engine is not in this build yet; unset SLIPWAY_TARGET to use the local Docker target", cfg.Target)
 	}
 	dir, err := build.ModuleDir()
 	if err != nil {

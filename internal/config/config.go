@@ -141,7 +141,7 @@ func (p *parser) target() (string, string) {
 	v := strings.ToLower(strings.TrimSpace(p.env("SLIPWAY_TARGET")))
 	switch v {
 	case TargetAWS:
-		return v, "set by SLIPWAY_TARGET; unset it or set SLIPWAY_TARGET=local for the Docker engine on this machine"
+		return v, "set by SLIPWAY_TARGET; unset it for the local target (Docker on this machine)"
 	case TargetLocal:
 		return v, "set by SLIPWAY_TARGET; set SLIPWAY_TARGET=aws to deploy to AWS"
 	case "":

@@ -58,8 +58,12 @@ func TestTargetDetection(t *testing.T) {
 			if c.Target != tt.want {
 				t.Fatalf("target %q (%s), want %q", c.Target, c.TargetDetected, tt.want)
 			}
-			if !strings.Contains(c.TargetDetected, "SLIPWAY_TARGET=") {
-				t.Fatalf("config does not say how to switch the target: %q", c.TargetDetected)
+			how := "set SLIPWAY_TARGET=aws"
+			if tt.want == TargetAWS {
+				how = "unset it for the local target"
+			}
+			if !strings.Contains(c.TargetDetected, how) {
+				t.Fatalf("config does not say how to switch the target: %q, want %q", c.TargetDetected, how)
 			}
 		})
 	}
