@@ -8,8 +8,8 @@
 //     runs in another terminal);
 //   - mage names its compiled binary after a hash of the magefiles alone, so
 //     identical magefiles in two checkouts share one binary in the user's
-//     home; here each run compiles into a fresh file of a cache directory
-//     keyed on the checkout's path, runs it and removes it.
+//     home; here the binary lives in a cache directory keyed on the
+//     checkout's path, and each run executes its own link to it.
 package magerun
 
 import (
@@ -87,22 +87,54 @@ func Run(stdout, stderr io.Writer, stdin io.Reader, args []string) int {
 	return mage.RunCompiled(inv, exe, errlog)
 }
 
-// compile compiles the magefiles into a fresh directory of cache and returns
-// the binary's path. The caller holds the lock.
+// compile compiles the magefiles into the checkout's binary in cache (go
+// build leaves it alone when it is up to date) and links it into a fresh
+// run directory, whose path it returns: a later compile replaces the binary
+// with a new file, so this run's link keeps running the code it compiled.
+// The caller holds the lock.
 func compile(inv mage.Invocation, cache string, errlog *log.Logger) (string, int) {
 	sweep(cache, time.Now().Add(-staleRun))
+	inv.CompileOut = filepath.Join(cache, "mage")
+	inv.Args = nil
+	if code := mage.Invoke(inv); code != 0 {
+		return "", code
+	}
 	dir, err := os.MkdirTemp(cache, "run-")
 	if err != nil {
 		errlog.Println("Error: create a directory for the compiled magefiles:", err)
 		return "", 1
 	}
-	inv.CompileOut = filepath.Join(dir, "mage")
-	inv.Args = nil
-	if code := mage.Invoke(inv); code != 0 {
+	exe := filepath.Join(dir, "mage")
+	if err := linkOrCopy(inv.CompileOut, exe); err != nil {
 		_ = os.RemoveAll(dir)
-		return "", code
+		errlog.Println("Error:", err)
+		return "", 1
 	}
-	return inv.CompileOut, 0
+	return exe, 0
+}
+
+// linkOrCopy makes to a hard link of from, or a copy where links fail.
+func linkOrCopy(from, to string) error {
+	if os.Link(from, to) == nil {
+		return nil
+	}
+	src, err := os.Open(from)
+	if err != nil {
+		return fmt.Errorf("copy the compiled magefiles: %w", err)
+	}
+	defer func() { _ = src.Close() }()
+	dst, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o755)
+	if err != nil {
+		return fmt.Errorf("copy the compiled magefiles: %w", err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		_ = dst.Close()
+		return fmt.Errorf("copy the compiled magefiles to %s: %w", to, err)
+	}
+	if err := dst.Close(); err != nil {
+		return fmt.Errorf("copy the compiled magefiles to %s: %w", to, err)
+	}
+	return nil
 }
 
 // staleRun is the age after which a run's directory belongs to a run that

@@ -94,6 +94,11 @@ func TestEachCheckoutRunsItsOwnCode(t *testing.T) {
 			t.Error(e)
 		}
 	}
+	// An edit to internal/ code is what the next run runs.
+	write(t, filepath.Join(a, "internal", "hello", "hello.go"), "package hello\n\nconst Msg = \"checkout A, edited\"\n")
+	if out, stderr, err := goRunMage(ctx, a, env, "hello"); err != nil || strings.TrimSpace(out) != "checkout A, edited" {
+		t.Errorf("after an edit, checkout A printed %q: %v\n%s", out, err, stderr)
+	}
 }
 
 // checkout makes a minimal copy of this module in a temporary directory:
