@@ -1,13 +1,15 @@
 //go:build ignore
 
 // Zero-install bootstrap: `go run mage.go <target>` runs a target without
-// installing mage. `go run mage.go -l` lists the targets.
+// installing mage. `go run mage.go -l` lists the targets. Any number may run
+// at once in one checkout, and each checkout runs its own code (see
+// internal/magerun).
 package main
 
 import (
 	"os"
 
-	"github.com/magefile/mage/mage"
+	"github.com/slipway/slipway/internal/magerun"
 )
 
-func main() { os.Exit(mage.Main()) }
+func main() { os.Exit(magerun.Main()) }

@@ -92,12 +92,12 @@ func (b *Builder) Build(ctx context.Context, purpose string) (deploy.Image, erro
 		return deploy.Image{}, err
 	}
 	if b.LoadArchive != "" {
-		fmt.Fprintf(b.logw(), "build: loading the image of commit %s from %s instead of building\n", rev.Commit[:7], b.LoadArchive)
+		fmt.Fprintf(b.logw(), "build: loading the image of commit %s from %s instead of building\n", naming.ShortCommit(rev.Commit), b.LoadArchive)
 		img, err := Load(ctx, b.Archiver, b.AppImage, rev.Commit, b.LoadArchive)
 		if err != nil || b.Registry == "" {
 			return img, err
 		}
-		return b.push(ctx, img, b.AppImage+":"+rev.Commit[:7], purpose)
+		return b.push(ctx, img, b.AppImage+":"+naming.ShortCommit(rev.Commit), purpose)
 	}
 	tags, err := naming.ImageTags(b.AppImage, rev.Commit, purpose)
 	if err != nil {
@@ -158,7 +158,7 @@ func (b *Builder) BuildRouter(ctx context.Context) (string, error) {
 	return b.buildOrReuse(ctx, rev, image.GoImage{
 		ModuleDir: b.ModuleDir, Package: "./cmd/slipway-router", Dockerfile: b.ModuleDir + "/cmd/slipway-router/Dockerfile", Binary: "router",
 		Version: rev.Version, Commit: rev.Commit, Source: Source,
-		Tags: []string{b.RouterImage + ":" + rev.Commit[:7], b.RouterImage + ":latest"},
+		Tags: []string{b.RouterImage + ":" + naming.ShortCommit(rev.Commit), b.RouterImage + ":latest"},
 	})
 }
 
@@ -171,7 +171,7 @@ func (b *Builder) routerRevision(ctx context.Context) (Revision, error) {
 	if err != nil || commit == "" {
 		return b.revision(ctx)
 	}
-	version := "router-" + commit[:7]
+	version := "router-" + naming.ShortCommit(commit)
 	status, err := Git(ctx, b.ModuleDir, append([]string{"status", "--porcelain", "--"}, routerInputs...)...)
 	if err != nil {
 		return Revision{}, err
@@ -193,11 +193,11 @@ func (b *Builder) buildOrReuse(ctx context.Context, rev Revision, g image.GoImag
 		if err == nil && info.Config != nil &&
 			info.Config.Labels["org.opencontainers.image.revision"] == rev.Commit &&
 			info.Config.Labels["org.opencontainers.image.version"] == rev.Version {
-			fmt.Fprintf(b.logw(), "build: reusing %s (%s), already built from commit %s\n", g.Tags[0], info.ID[:19], rev.Commit[:7])
+			fmt.Fprintf(b.logw(), "build: reusing %s (%s), already built from commit %s\n", g.Tags[0], info.ID[:19], naming.ShortCommit(rev.Commit))
 			return info.ID, image.Tag(ctx, b.Engine, info.ID, g.Tags[1:]...)
 		}
 	}
-	fmt.Fprintf(b.logw(), "build: %s (commit %s, version %s)\n", g.Tags[0], rev.Commit[:7], rev.Version)
+	fmt.Fprintf(b.logw(), "build: %s (commit %s, version %s)\n", g.Tags[0], naming.ShortCommit(rev.Commit), rev.Version)
 	return image.BuildGo(ctx, b.Engine, g, b.logw())
 }
 

@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"text/tabwriter"
 
 	"github.com/slipway/slipway/internal/build"
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/local"
+	"github.com/slipway/slipway/internal/naming"
 )
 
 // PrintConfig prints the effective settings with secrets redacted. Invalid
@@ -26,7 +30,13 @@ func PrintConfig() error {
 
 // with opens a session, runs fn and closes the session.
 func with(ctx context.Context, fn func(*Session) error) error {
-	s, err := Open(ctx)
+	return withSession(ctx, false, fn)
+}
+
+// withSession is with; alwaysLocal opens the local target whatever
+// SLIPWAY_TARGET says.
+func withSession(ctx context.Context, alwaysLocal bool, fn func(*Session) error) error {
+	s, err := open(ctx, alwaysLocal)
 	if err != nil {
 		return err
 	}
@@ -51,7 +61,7 @@ func Build(ctx context.Context) error {
 			if err := build.Save(ctx, s.Docker, s.Cfg.AppImage, img, path); err != nil {
 				return err
 			}
-			fmt.Fprintf(s.Err, "build: app image of commit %s saved to %s\n", img.Commit[:7], path)
+			fmt.Fprintf(s.Err, "build: app image of commit %s saved to %s\n", naming.ShortCommit(img.Commit), path)
 		}
 		fmt.Fprintf(s.Out, "app    %s (commit %s, version %s)\nrouter %s\n", img.Ref, img.Commit, img.Version, rid)
 		return nil
@@ -74,15 +84,41 @@ func Push(ctx context.Context) error {
 	})
 }
 
-// Status prints every stack of the app with its health and traffic.
+// Status prints every stack of the app with its health and traffic, then
+// every container of the app with its state, so a container an interrupted
+// deploy left (Exited) is never hidden.
 func Status(ctx context.Context) error {
 	return with(ctx, func(s *Session) error {
 		rows, err := s.Flow.Status(ctx)
 		if err != nil {
 			return err
 		}
-		return deploy.PrintStatus(s.Out, rows)
+		if err := deploy.PrintStatus(s.Out, rows); err != nil {
+			return err
+		}
+		cs, err := s.Provider.Containers(ctx)
+		if err != nil {
+			return err
+		}
+		return printContainers(s.Out, cs)
 	})
+}
+
+// printContainers writes the containers table after a blank line; nothing
+// when there are none.
+func printContainers(w io.Writer, cs []local.Container) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nCONTAINER\tSTACK\tSTATE\tSTATUS")
+	for _, c := range cs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Name, c.Stack, c.State, c.Status)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("print containers: %w", err)
+	}
+	return nil
 }
 
 // Release deploys a new production stack, tests it, then moves traffic.

@@ -21,9 +21,10 @@ var demoPreviews = []deploy.PreviewRequest{
 
 // Demo builds the images, brings up the shared stack, releases a production
 // stack, deploys previews of two pull requests, and prints every URL and the
-// status table. Everything is left running; `local:down` removes it.
+// status table. Everything is left running; `local:down` removes it. The
+// demo is always local, whatever SLIPWAY_TARGET says.
 func Demo(ctx context.Context) error {
-	return with(ctx, func(s *Session) error {
+	return withSession(ctx, true, func(s *Session) error {
 		start := time.Now()
 		if err := s.PrepareRouter(ctx); err != nil {
 			return err
@@ -56,10 +57,14 @@ func Demo(ctx context.Context) error {
 }
 
 // LocalDown removes every container, network and volume that carries this
-// app's label, and nothing else.
+// app's label, then every tag of the app's image repository, and nothing
+// else.
 func LocalDown(ctx context.Context) error {
 	return with(ctx, func(s *Session) error {
-		return local.Down(ctx, s.Docker, s.Cfg.App, s.Err)
+		if err := local.Down(ctx, s.Docker, s.Cfg.App, s.Err); err != nil {
+			return err
+		}
+		return local.RemoveImages(ctx, s.Docker, s.Cfg.AppImage, s.Err)
 	})
 }
 

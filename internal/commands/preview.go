@@ -16,14 +16,19 @@ import (
 // knows of it: the -pr flag or SLIPWAY_PR, else the Actions event, else the
 // open pull request of the checked-out branch, else the branch itself.
 // skip is non-empty when this run has nothing to do (an event for another
-// verb, a fork on the wrong workflow...).
-func previewContext(ctx context.Context, s *Session, verb string, pr *int) (req deploy.PreviewRequest, gh github.Context, skip string, err error) {
+// verb, a fork on the wrong workflow...). An invalid number fails here,
+// before anything is touched. Outside Actions, GitHub is optional: when it
+// cannot be asked, one line says nothing is reported to it (louder when the
+// user named a pull request that cannot be looked up), and quiet is set so
+// the reporter does not say it again.
+func previewContext(ctx context.Context, s *Session, verb string, pr *int) (req deploy.PreviewRequest, gh github.Context, skip string, quiet bool, err error) {
 	req = deploy.PreviewRequest{Env: appEnv("APP_MESSAGE", "APP_COLOR")}
+	asked, err := requestedPR(pr, os.Getenv)
+	if err != nil {
+		return req, gh, "", false, fmt.Errorf("name the preview: %w", err)
+	}
 	args := []string{verb}
 	if pr != nil {
-		if *pr <= 0 {
-			return req, gh, "", fmt.Errorf("-pr=%d is not a pull request number", *pr)
-		}
 		args = append(args, strconv.Itoa(*pr))
 	}
 	// Detect reads the -pr number and SLIPWAY_PR itself, and keeps the
@@ -32,29 +37,51 @@ func previewContext(ctx context.Context, s *Session, verb string, pr *int) (req 
 	switch {
 	case err == nil:
 	case os.Getenv("GITHUB_ACTIONS") == "true":
-		return req, gh, "", fmt.Errorf("read the GitHub event: %w", err)
-	case gh.PR == 0 && os.Getenv("SLIPWAY_PR") != "": // the number itself was refused
-		return req, gh, "", fmt.Errorf("name the preview: %w", err)
+		return req, gh, "", false, fmt.Errorf("read the GitHub event: %w", err)
+	case asked && gh.PR == 0: // the number itself was refused
+		return req, gh, "", false, fmt.Errorf("name the preview: %w", err)
+	case asked:
+		fmt.Fprintf(s.Err, "github: warning: nothing is reported to pull request #%d: %v\n", gh.PR, err)
+		quiet = true
 	default: // a laptop: GitHub is optional
-		fmt.Fprintf(s.Err, "github: %v\n", err)
+		fmt.Fprintln(s.Err, "github: nothing is reported to GitHub from this machine (that needs a GitHub remote and `gh auth login` or GH_TOKEN)")
+		quiet = true
 	}
 	if gh.Actions {
 		if d := gh.Action(); d.Kind == github.Ignore {
-			return req, gh, d.Reason, nil
+			return req, gh, d.Reason, quiet, nil
 		}
 	}
 	req.PR = gh.PR
 	if req.PR == 0 {
 		b, err := build.Git(ctx, s.ModuleDir, "rev-parse", "--abbrev-ref", "HEAD")
 		if err != nil || b == "HEAD" {
-			return req, gh, "", errors.New("name the preview: pass -pr=<number>, set SLIPWAY_PR, or check out a branch")
+			return req, gh, "", quiet, errors.New("name the preview: pass -pr=<number>, set SLIPWAY_PR, or check out a branch")
 		}
 		req.Branch = b
 	}
 	for _, n := range gh.Notes {
 		fmt.Fprintf(s.Err, "github: %s\n", n)
 	}
-	return req, gh, "", nil
+	return req, gh, "", quiet, nil
+}
+
+// requestedPR checks the pull request number the user gave (-pr or
+// SLIPWAY_PR) and reports whether there is one.
+func requestedPR(pr *int, env func(string) string) (bool, error) {
+	if pr != nil {
+		if _, err := github.ParsePR(strconv.Itoa(*pr)); err != nil {
+			return false, fmt.Errorf("-pr: %w", err)
+		}
+		return true, nil
+	}
+	if v := env("SLIPWAY_PR"); v != "" {
+		if _, err := github.ParsePR(v); err != nil {
+			return false, fmt.Errorf("SLIPWAY_PR: %w", err)
+		}
+		return true, nil
+	}
+	return false, nil
 }
 
 // PreviewDeploy deploys the preview of a pull request (or branch), runs the
@@ -62,7 +89,7 @@ func previewContext(ctx context.Context, s *Session, verb string, pr *int) (req 
 // preview's URL.
 func PreviewDeploy(ctx context.Context, pr *int) error {
 	return with(ctx, func(s *Session) error {
-		req, gh, skip, err := previewContext(ctx, s, "deploy", pr)
+		req, gh, skip, quiet, err := previewContext(ctx, s, "deploy", pr)
 		if err != nil || skip != "" {
 			return skipped(s, skip, err)
 		}
@@ -71,7 +98,7 @@ func PreviewDeploy(ctx context.Context, pr *int) error {
 			fmt.Fprintf(s.Err, "preview: no AWS deploy: %s; deploying to the local target on this machine\n", why)
 			notes = append(notes, "No AWS deploy: "+why)
 		}
-		s.Flow.Reporter = newReporter(gh, s.Cfg.Target, notes, s.Err)
+		s.Flow.Reporter = newReporter(gh, s.Cfg.Target, notes, quiet, s.Err)
 		s.Builder.LoadArchive = os.Getenv("SLIPWAY_IMAGE_ARCHIVE")
 		if err := s.PrepareRouter(ctx); err != nil {
 			return err
@@ -90,11 +117,11 @@ func PreviewDeploy(ctx context.Context, pr *int) error {
 // tells the pull request.
 func PreviewDestroy(ctx context.Context, pr *int) error {
 	return with(ctx, func(s *Session) error {
-		req, gh, skip, err := previewContext(ctx, s, "destroy", pr)
+		req, gh, skip, quiet, err := previewContext(ctx, s, "destroy", pr)
 		if err != nil || skip != "" {
 			return skipped(s, skip, err)
 		}
-		s.Flow.Reporter = newReporter(gh, s.Cfg.Target, nil, s.Err)
+		s.Flow.Reporter = newReporter(gh, s.Cfg.Target, nil, quiet, s.Err)
 		if err := s.Flow.DestroyPreview(ctx, req); err != nil {
 			annotate(err)
 			return err

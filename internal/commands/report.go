@@ -20,9 +20,10 @@ type ghReporter struct {
 }
 
 // newReporter returns a reporter for pull request previews, or nil when
-// there is no pull request. Without GitHub access it says why in one line;
-// in Actions it still writes the step summary.
-func newReporter(gh github.Context, target string, notes []string, log io.Writer) deploy.Reporter {
+// there is no pull request. Without GitHub access it says why in one line
+// (outside Actions, unless quiet: the run already said so); in Actions it
+// still writes the step summary.
+func newReporter(gh github.Context, target string, notes []string, quiet bool, log io.Writer) deploy.Reporter {
 	if gh.PR <= 0 {
 		return nil
 	}
@@ -33,14 +34,13 @@ func newReporter(gh github.Context, target string, notes []string, log io.Writer
 	actions := os.Getenv("GITHUB_ACTIONS") == "true"
 	pub, err := github.NewPublisherFromEnv(os.Getenv, log)
 	if err != nil {
-		prefix := "github: "
-		if actions {
-			prefix = "warning: github: "
-		}
-		fmt.Fprintf(log, "%snot reporting to the pull request: %v\n", prefix, err)
 		if !actions {
+			if !quiet {
+				fmt.Fprintf(log, "github: nothing is reported to pull request #%d: %v\n", gh.PR, err)
+			}
 			return nil
 		}
+		fmt.Fprintf(log, "warning: github: not reporting to the pull request: %v\n", err)
 		pub = nil // the step summary is still written
 	}
 	return &ghReporter{pub: pub, base: base, env: os.Getenv, log: log}

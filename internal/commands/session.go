@@ -31,13 +31,20 @@ type Session struct {
 }
 
 // Open loads the configuration and connects to the target.
-func Open(ctx context.Context) (*Session, error) {
+func Open(ctx context.Context) (*Session, error) { return open(ctx, false) }
+
+// open is Open; with alwaysLocal (the demo) the target is local whatever
+// SLIPWAY_TARGET says.
+func open(ctx context.Context, alwaysLocal bool) (*Session, error) {
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
 		return nil, fmt.Errorf("configuration:\n%w", err)
 	}
+	if alwaysLocal {
+		cfg = localOnly(cfg, os.Stderr)
+	}
 	if cfg.Target != config.TargetLocal {
-		return nil, fmt.Errorf("target %s (%s): the aws target's stack engine is not in this build yet; set SLIPWAY_TARGET=local to use the local Docker target", cfg.Target, cfg.TargetDetected)
+		return nil, fmt.Errorf("SLIPWAY_TARGET=%s: the aws target's stack engine is not in this build yet; unset SLIPWAY_TARGET to use the local Docker target", cfg.Target)
 	}
 	dir, err := build.ModuleDir()
 	if err != nil {
@@ -75,4 +82,13 @@ func (s *Session) PrepareRouter(ctx context.Context) error {
 	}
 	s.Provider.SetRouterImage(id)
 	return nil
+}
+
+// localOnly returns cfg on the local target, saying so when it was not.
+func localOnly(cfg config.Config, log io.Writer) config.Config {
+	if cfg.Target != config.TargetLocal {
+		fmt.Fprintf(log, "demo: runs on the local target (Docker on this machine); SLIPWAY_TARGET=%s applies to the other targets\n", cfg.Target)
+		cfg.Target, cfg.TargetDetected = config.TargetLocal, "the demo is always local"
+	}
+	return cfg
 }

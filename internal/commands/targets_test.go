@@ -65,6 +65,46 @@ func TestPreviewTargetsAsAUserRunsThem(t *testing.T) {
 	if !strings.Contains(stderr, "3 passed, 0 failed") {
 		t.Fatalf("the integration tests should run against the preview:\n%s", stderr)
 	}
+	// Outside Actions with no way to reach GitHub, one line says so; the
+	// user named a pull request, so that line is a warning.
+	if lines := githubLines(stderr); len(lines) != 1 || !strings.Contains(lines[0], "nothing is reported to pull request #7") {
+		t.Errorf("preview:deploy -pr=7 without GitHub access should say once that nothing is reported to #7, said %q", lines)
+	}
+	branch := currentBranch(t)
+	if branch != "" {
+		// A branch preview, as a user without a pull request deploys it.
+		_, stderr, err := mage(t, env, "preview:deploy")
+		if err != nil {
+			t.Fatalf("preview:deploy of branch %s: %v\n%s", branch, err, stderr)
+		}
+		if lines := githubLines(stderr); len(lines) != 1 || !strings.Contains(lines[0], "nothing is reported to GitHub") || strings.Contains(lines[0], "warning") {
+			t.Errorf("a branch preview without GitHub access should say once, quietly, that nothing is reported to GitHub, said %q", lines)
+		}
+		t.Cleanup(func() {
+			if _, stderr, err := mage(t, env, "preview:destroy"); err != nil {
+				t.Errorf("preview:destroy of branch %s: %v\n%s", branch, err, stderr)
+			}
+		})
+	}
+	// Invalid pull request numbers fail before anything is touched.
+	for _, bad := range []struct {
+		env  []string
+		args []string
+	}{
+		{nil, []string{"preview:destroy", "-pr=99999999999"}},
+		{[]string{"SLIPWAY_PR=99999999999"}, []string{"preview:destroy"}},
+		{[]string{"SLIPWAY_PR=seven"}, []string{"preview:destroy"}},
+		{nil, []string{"preview:deploy", "-pr=99999999999"}},
+	} {
+		_, stderr, err := mage(t, append(append([]string(nil), env...), bad.env...), bad.args...)
+		if err == nil || !strings.Contains(stderr, "not a pull request number") {
+			t.Errorf("%v %v exited 0 or did not say the number is wrong: %v\n%s", bad.env, bad.args, err, stderr)
+		}
+	}
+	status, stderr, err := mage(t, env, "status")
+	if err != nil || !strings.Contains(status, app+"-pr-7") || (branch != "" && !strings.Contains(status, app+"-br-")) {
+		t.Fatalf("a preview went missing after the invalid numbers: %v\n%s\n%s", err, status, stderr)
+	}
 	req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:"+port+"/", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -80,9 +120,16 @@ func TestPreviewTargetsAsAUserRunsThem(t *testing.T) {
 		t.Fatalf("preview page: %d %v\n%s", resp.StatusCode, err, page)
 	}
 
-	status, stderr, err := mage(t, env, "status")
-	if err != nil || !strings.Contains(status, app+"-pr-7") || !strings.Contains(status, wantURL) || !strings.Contains(status, "healthy") {
+	status, stderr, err = mage(t, env, "status")
+	if err != nil || !strings.Contains(status, app+"-pr-7") || !strings.Contains(status, wantURL) || !strings.Contains(status, "healthy") ||
+		!strings.Contains(status, "CONTAINER") || !strings.Contains(status, app+"-router") {
 		t.Fatalf("status: %v\n%s\n%s", err, status, stderr)
+	}
+	// test:integration with the URL deploy printed and the short commit
+	// status shows.
+	commit := commitInStatus(t, status, app+"-pr-7")
+	if out, stderr, err := mage(t, env, "test:integration", wantURL, "-commit="+commit); err != nil || !strings.Contains(out, "3 passed, 0 failed") {
+		t.Fatalf("test:integration %s -commit=%s: %v\n%s\n%s", wantURL, commit, err, out, stderr)
 	}
 	for i := 1; i <= 2; i++ {
 		if _, stderr, err := mage(t, env, "preview:destroy", "-pr=7"); err != nil {
@@ -95,6 +142,59 @@ func TestPreviewTargetsAsAUserRunsThem(t *testing.T) {
 	}
 }
 
+// commitInStatus is the COMMIT column of stack's row in the status table.
+func commitInStatus(t *testing.T, status, stack string) string {
+	t.Helper()
+	for _, l := range strings.Split(status, "\n") {
+		if f := strings.Fields(l); len(f) > 3 && f[0] == stack {
+			return f[3]
+		}
+	}
+	t.Fatalf("status has no row for %s:\n%s", stack, status)
+	return ""
+}
+
+// githubLines are the lines of a run's progress that speak of GitHub.
+func githubLines(stderr string) []string {
+	var lines []string
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.Contains(l, "github:") {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+// currentBranch is the checked-out branch, or "" on a detached HEAD.
+func currentBranch(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("git", "rev-parse", "--abbrev-ref", "HEAD").Output()
+	if err != nil {
+		t.Fatalf("git rev-parse: %v", err)
+	}
+	if b := strings.TrimSpace(string(out)); b != "HEAD" {
+		return b
+	}
+	return ""
+}
+
+// AWS credentials on a laptop do not switch the target; config says how.
+func TestAWSCredentialsAloneKeepTheLocalTarget(t *testing.T) {
+	out, stderr, err := mage(t, []string{"AWS_PROFILE=dev", "AWS_ACCESS_KEY_ID=AKIAEXAMPLE", "SLIPWAY_TARGET="}, "config")
+	if err != nil {
+		t.Fatalf("config: %v\n%s", err, stderr)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "SLIPWAY_TARGET ") {
+			if !strings.Contains(l, " local ") || !strings.Contains(l, "set SLIPWAY_TARGET=aws") {
+				t.Fatalf("config with AWS credentials: %q, want the local target and how to switch", l)
+			}
+			return
+		}
+	}
+	t.Fatalf("config printed no SLIPWAY_TARGET line:\n%s", out)
+}
+
 func TestBadConfigurationListsEveryProblem(t *testing.T) {
 	_, stderr, err := mage(t, []string{"SLIPWAY_APP=Bad App", "SLIPWAY_ROUTER_PORT=0", "SLIPWAY_TARGET=gcp"}, "status")
 	combined := stderr
@@ -104,6 +204,37 @@ func TestBadConfigurationListsEveryProblem(t *testing.T) {
 	for _, want := range []string{"SLIPWAY_APP", "SLIPWAY_ROUTER_PORT", "SLIPWAY_TARGET"} {
 		if !strings.Contains(combined, want) {
 			t.Errorf("the error does not name %s:\n%s", want, combined)
+		}
+	}
+}
+
+// A new user with AWS credentials on the laptop (and even SLIPWAY_TARGET=aws
+// left over) runs the demo: it runs on this machine and says so.
+func TestDemoWithAWSSettingsRunsLocally(t *testing.T) {
+	testenv.Docker(t)
+	app := randomApp(t, "td")
+	port := strconv.Itoa(testenv.FreePort(t))
+	env := []string{
+		"SLIPWAY_APP=" + app, "SLIPWAY_TARGET=aws", "AWS_PROFILE=dev", "SLIPWAY_ROUTER_PORT=" + port, "SLIPWAY_ROUTER_ADMIN_PORT=" + strconv.Itoa(testenv.FreePort(t)),
+		"SLIPWAY_APP_IMAGE=slipway-test/" + app, "SLIPWAY_ROUTER_IMAGE=slipway-test/router",
+		"GITHUB_ACTIONS=", "GITHUB_EVENT_PATH=", "GH_TOKEN=", "GITHUB_TOKEN=", "GH_CONFIG_DIR=" + t.TempDir(),
+	}
+	t.Cleanup(func() {
+		down := append(append([]string(nil), env...), "SLIPWAY_TARGET=local")
+		if _, stderr, err := mage(t, down, "local:down"); err != nil {
+			t.Errorf("local:down: %v\n%s", err, stderr)
+		}
+	})
+	out, stderr, err := mage(t, env, "demo")
+	if err != nil {
+		t.Fatalf("demo with SLIPWAY_TARGET=aws and AWS_PROFILE set: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr, "demo: runs on the local target") {
+		t.Errorf("demo does not say it runs locally:\n%s", stderr)
+	}
+	for _, want := range []string{fmt.Sprintf("http://%s.localhost:%s", app, port), fmt.Sprintf("http://pr-1.%s.localhost:%s", app, port)} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo did not print %s:\n%s", want, out)
 		}
 	}
 }

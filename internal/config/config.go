@@ -52,7 +52,7 @@ type Setting struct {
 // Settings lists every variable Slipway reads.
 var Settings = []Setting{
 	{"SLIPWAY_APP", "slipway", "application name; prefixes every stack, container and image", false},
-	{"SLIPWAY_TARGET", "local, or aws when AWS credentials are configured", "where environments run: local (Docker) or aws", false},
+	{"SLIPWAY_TARGET", "local", "where environments run: local (Docker on this machine) or aws; AWS credentials alone never select aws", false},
 	{"SLIPWAY_DOMAIN", "localhost", "previews answer at pr-<N>.<app>.<domain>", false},
 	{"SLIPWAY_ROUTER_PORT", "8080", "local router's traffic port on 127.0.0.1", false},
 	{"SLIPWAY_ROUTER_ADMIN_PORT", "8081", "local router's admin API port on 127.0.0.1", false},
@@ -134,23 +134,28 @@ func (c Config) Dial(host string) (baseURL, hostHeader string) {
 	return c.URL(host), ""
 }
 
+// target is local unless SLIPWAY_TARGET=aws: AWS credentials on a laptop
+// never switch it (the workflows set SLIPWAY_TARGET). The second value says
+// why, and how to switch.
 func (p *parser) target() (string, string) {
 	v := strings.ToLower(strings.TrimSpace(p.env("SLIPWAY_TARGET")))
 	switch v {
-	case TargetLocal, TargetAWS:
-		return v, "set by SLIPWAY_TARGET"
+	case TargetAWS:
+		return v, "set by SLIPWAY_TARGET; unset it for the local target (Docker on this machine)"
+	case TargetLocal:
+		return v, "set by SLIPWAY_TARGET; set SLIPWAY_TARGET=aws to deploy to AWS"
 	case "":
 		if why := awsConfigured(p.env); why != "" {
-			return TargetAWS, "AWS credentials found (" + why + ")"
+			return TargetLocal, "the default; AWS credentials found (" + why + "): set SLIPWAY_TARGET=aws to deploy to AWS"
 		}
-		return TargetLocal, "no AWS credentials configured"
+		return TargetLocal, "the default; set SLIPWAY_TARGET=aws to deploy to AWS"
 	}
 	p.problem(fmt.Errorf("SLIPWAY_TARGET=%q is not a target: set it to local or aws", v))
 	return TargetLocal, "invalid SLIPWAY_TARGET"
 }
 
 // awsConfigured says where AWS credentials would come from, or "" when no
-// AWS account is configured. It looks only at the environment and the
+// AWS account is configured; config only mentions it. It looks only at the environment and the
 // shared files; it makes no network call.
 func awsConfigured(env func(string) string) string {
 	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
@@ -241,8 +246,12 @@ func (p *parser) duration(k string, def time.Duration) time.Duration {
 		return def
 	}
 	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
+	if err != nil {
 		p.problem(fmt.Errorf("%s=%q is not a duration: set it like 90s, 15m or 336h", k, v))
+		return def
+	}
+	if d <= 0 {
+		p.problem(fmt.Errorf("%s=%s: it must be positive: set it like 90s, 15m or 336h", k, v))
 		return def
 	}
 	return d

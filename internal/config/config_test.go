@@ -42,10 +42,11 @@ func TestTargetDetection(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{"profile variable means aws", map[string]string{"AWS_PROFILE": "dev"}, TargetAWS},
-		{"OIDC web identity means aws", map[string]string{"AWS_WEB_IDENTITY_TOKEN_FILE": "/tmp/t"}, TargetAWS},
-		{"shared config file means aws", map[string]string{"HOME": home}, TargetAWS},
-		{"explicit local wins over credentials", map[string]string{"AWS_PROFILE": "dev", "SLIPWAY_TARGET": "local"}, TargetLocal},
+		{"a profile variable alone stays local", map[string]string{"AWS_PROFILE": "dev"}, TargetLocal},
+		{"OIDC web identity alone stays local", map[string]string{"AWS_WEB_IDENTITY_TOKEN_FILE": "/tmp/t"}, TargetLocal},
+		{"a shared config file alone stays local", map[string]string{"HOME": home}, TargetLocal},
+		{"SLIPWAY_TARGET=aws selects aws", map[string]string{"SLIPWAY_TARGET": "aws", "HOME": t.TempDir()}, TargetAWS},
+		{"explicit local with credentials", map[string]string{"AWS_PROFILE": "dev", "SLIPWAY_TARGET": "local"}, TargetLocal},
 		{"nothing configured means local", map[string]string{"HOME": t.TempDir()}, TargetLocal},
 	}
 	for _, tt := range tests {
@@ -56,6 +57,13 @@ func TestTargetDetection(t *testing.T) {
 			}
 			if c.Target != tt.want {
 				t.Fatalf("target %q (%s), want %q", c.Target, c.TargetDetected, tt.want)
+			}
+			how := "set SLIPWAY_TARGET=aws"
+			if tt.want == TargetAWS {
+				how = "unset it for the local target"
+			}
+			if !strings.Contains(c.TargetDetected, how) {
+				t.Fatalf("config does not say how to switch the target: %q, want %q", c.TargetDetected, how)
 			}
 		})
 	}
@@ -109,6 +117,22 @@ func TestPrintRedactsSecrets(t *testing.T) {
 	}
 	if out != string(want) {
 		t.Fatalf("config output changed (go test ./internal/config -update to accept):\n%s", out)
+	}
+}
+
+func TestDurationProblemsSayWhatIsWrong(t *testing.T) {
+	tests := []struct{ value, want, notWant string }{
+		{"-1s", "SLIPWAY_HEALTH_TIMEOUT=-1s: it must be positive", "not a duration"},
+		{"0s", "SLIPWAY_HEALTH_TIMEOUT=0s: it must be positive", "not a duration"},
+		{"a minute", `SLIPWAY_HEALTH_TIMEOUT="a minute" is not a duration`, "positive"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			_, err := Load(envOf(map[string]string{"HOME": t.TempDir(), "SLIPWAY_HEALTH_TIMEOUT": tt.value}))
+			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), tt.notWant) {
+				t.Fatalf("SLIPWAY_HEALTH_TIMEOUT=%s: got %v, want %q", tt.value, err, tt.want)
+			}
+		})
 	}
 }
 

@@ -76,9 +76,14 @@ func TestReleaseMovesTrafficOnlyAfterTestsPass(t *testing.T) {
 	ctx := context.Background()
 	p, tester := newFake(), &fakeTester{fail: map[string]bool{"bbbbbbb": true}}
 	f, _ := newFlow(p, "aaaaaaa", tester)
+	var log bytes.Buffer
+	f.Log = &log
 	first, err := f.Release(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "(kept for rollback: none)") {
+		t.Fatalf("the first release should say nothing is kept for rollback, in words:\n%s", log.String())
 	}
 	if live := p.routes.Live(); len(live) != 1 || live[0] != first.Stack {
 		t.Fatalf("live %v, want %s", live, first.Stack)

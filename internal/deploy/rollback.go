@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/slipway/slipway/internal/naming"
 )
 
 // RollbackResult says where production went back to.
@@ -95,7 +97,7 @@ func stamp(t time.Time) string {
 // commitLabel is the short commit, marked when the image was built from a
 // dirty tree: a dirty image is never shown as the clean commit.
 func commitLabel(s Stack) string {
-	c := short7(s.Commit)
+	c := naming.ShortCommit(s.Commit)
 	if c == "" {
 		c = "-"
 	}

@@ -186,10 +186,3 @@ func age(d time.Duration) string {
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
-
-func short7(s string) string {
-	if len(s) > 7 {
-		return s[:7]
-	}
-	return s
-}

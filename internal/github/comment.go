@@ -64,7 +64,7 @@ func (c *Comments) find(ctx context.Context, base string, pr int) (*Comment, err
 		return nil, fmt.Errorf("find comment on pull request #%d: %w", pr, err)
 	}
 	if dupes > 0 && c.log != nil {
-		warnf(c.log, false, "pull request #%d has %d more comments starting with %s; updating the first (%d) only", pr, dupes, Marker, found.ID)
+		warnf(c.log, false, "pull request #%d has %d comments starting with %s; updating the first (%d) only", pr, dupes+1, Marker, found.ID)
 	}
 	return found, nil
 }

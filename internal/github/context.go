@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/slipway/slipway/internal/naming"
 )
 
 // SafeToDeployLabel is the label a maintainer adds to a pull request from a
@@ -190,7 +192,7 @@ func (c Context) AWSDeployAllowed() (bool, string) {
 		return true, "not a pull request"
 	}
 	if c.Actions && c.Event == "pull_request_target" && c.EventAction == "labeled" && c.Label == SafeToDeployLabel {
-		return true, fmt.Sprintf("a maintainer labelled pull request #%d %s at head %s", c.PR, SafeToDeployLabel, abbrev(c.SHA))
+		return true, fmt.Sprintf("a maintainer labelled pull request #%d %s at head %s", c.PR, SafeToDeployLabel, naming.ShortCommit(c.SHA))
 	}
 	if c.Actions && c.Event == "pull_request" && c.Actor == "dependabot[bot]" {
 		return false, fmt.Sprintf("pull request #%d is from Dependabot, whose runs get no secrets or AWS credentials: "+
@@ -208,15 +210,7 @@ func (c Context) AWSDeployAllowed() (bool, string) {
 	}
 	return false, fmt.Sprintf("pull request #%d comes from the fork %s, not %s: the automatic workflow never deploys a fork to AWS; "+
 		"it is checked on the runner with the local target instead. A maintainer can deploy the reviewed head %s to AWS "+
-		"by adding the label %s (workflow preview-fork.yml)", c.PR, head, c.Repo, abbrev(c.SHA), SafeToDeployLabel)
-}
-
-// abbrev shortens a commit id for messages.
-func abbrev(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
+		"by adding the label %s (workflow preview-fork.yml)", c.PR, head, c.Repo, naming.ShortCommit(c.SHA), SafeToDeployLabel)
 }
 
 // Preview targets.

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/slipway/slipway/internal/naming"
 )
 
 // ProductionEnvironment is the deployment environment of releases.
@@ -98,18 +100,18 @@ func (d *Deployments) Create(ctx context.Context, req DeploymentRequest) (Deploy
 	var raw json.RawMessage
 	r, err := call(ctx, d.api, http.MethodPost, base+"/deployments", in, &raw)
 	if err != nil {
-		return Deployment{}, fmt.Errorf("create deployment %s for %s: %w", req.Environment, abbrev(req.Ref), err)
+		return Deployment{}, fmt.Errorf("create deployment %s for %s: %w", req.Environment, naming.ShortCommit(req.Ref), err)
 	}
 	if r.Status == http.StatusAccepted {
 		var m struct {
 			Message string `json:"message"`
 		}
 		_ = json.Unmarshal(raw, &m) // the message only decorates the error
-		return Deployment{}, fmt.Errorf("create deployment %s for %s: %w (HTTP 202: %s)", req.Environment, abbrev(req.Ref), ErrNoDeployment, m.Message)
+		return Deployment{}, fmt.Errorf("create deployment %s for %s: %w (HTTP 202: %s)", req.Environment, naming.ShortCommit(req.Ref), ErrNoDeployment, m.Message)
 	}
 	var out Deployment
 	if err := json.Unmarshal(raw, &out); err != nil {
-		return Deployment{}, fmt.Errorf("create deployment %s for %s: decode: %w", req.Environment, abbrev(req.Ref), err)
+		return Deployment{}, fmt.Errorf("create deployment %s for %s: decode: %w", req.Environment, naming.ShortCommit(req.Ref), err)
 	}
 	return out, nil
 }

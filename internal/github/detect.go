@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+
+	"github.com/slipway/slipway/internal/naming"
 )
 
 // Detector finds out what a run is about. Its fields are the outside world;
@@ -140,7 +142,7 @@ func (d *Detector) openPullRequest(ctx context.Context, env func(string) string,
 	if local != "" && local != c.SHA {
 		// What gets built is the checkout, so report that commit.
 		c.Notes = append(c.Notes, fmt.Sprintf("local HEAD %s is not the head %s of pull request #%d (unpushed commits?): "+
-			"push first, or GitHub cannot show a deployment or status for it", abbrev(local), abbrev(c.SHA), c.PR))
+			"push first, or GitHub cannot show a deployment or status for it", naming.ShortCommit(local), naming.ShortCommit(c.SHA), c.PR))
 		c.SHA = local
 	}
 	return c, nil
@@ -211,6 +213,20 @@ func parseArgs(args []string) (request, error) {
 	return r, nil
 }
 
+// MaxPR is the largest pull request number GitHub can give (its numbers
+// are 32-bit).
+const MaxPR = 1<<31 - 1
+
+// ParsePR reads a pull request number as a user gives it ("42", "#42",
+// "pr-42" or "-pr=42"), or says what is wrong with it.
+func ParsePR(s string) (int, error) {
+	n, ok := prNumber(s)
+	if !ok {
+		return 0, fmt.Errorf("%q is not a pull request number (a whole number from 1 to %d, like 42)", s, MaxPR)
+	}
+	return n, nil
+}
+
 // prNumber reads "42", "#42", "pr-42" or mage's flag form "-pr=42".
 func prNumber(s string) (int, bool) {
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "-pr="), "#")
@@ -218,7 +234,7 @@ func prNumber(s string) (int, bool) {
 		s = s[3:]
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n <= 0 || n > 1<<31-1 {
+	if err != nil || n <= 0 || n > MaxPR {
 		return 0, false
 	}
 	return n, true

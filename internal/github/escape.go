@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/slipway/slipway/internal/naming"
 )
 
 // zwsp is a zero-width space written as an entity so that golden files show
@@ -133,7 +135,7 @@ func shortSHA(sha string) string {
 	if !hexSHA.MatchString(sha) {
 		return escapeCell(sha, 40)
 	}
-	return "`" + sha[:7] + "`"
+	return "`" + naming.ShortCommit(sha) + "`"
 }
 
 // shortDigest returns "sha256:" and the first 12 hex digits of an image

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/naming"
 )
 
 // Preview statuses of a PreviewReport: the orchestration's event statuses,
@@ -233,9 +234,9 @@ func deploymentStatus(r PreviewReport) DeploymentStatus {
 	s := DeploymentStatus{LogURL: r.LogURL}
 	switch r.Status {
 	case StatusDeploying:
-		s.State, s.Description = "in_progress", "Deploying "+abbrev(r.SHA)+where(r)
+		s.State, s.Description = "in_progress", "Deploying "+naming.ShortCommit(r.SHA)+where(r)
 	case StatusDeployed:
-		s.State, s.Description = "success", "Deployed "+abbrev(r.SHA)+where(r)
+		s.State, s.Description = "success", "Deployed "+naming.ShortCommit(r.SHA)+where(r)
 		if !r.Ephemeral {
 			s.EnvironmentURL = r.URL
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+
+	"github.com/slipway/slipway/internal/naming"
 )
 
 // IntegrationContext is the commit status the integration tests of a
@@ -44,11 +46,11 @@ func (s *Statuses) Set(ctx context.Context, sha string, st CommitStatus) error {
 	switch st.State {
 	case StatePending, StateSuccess, StateFailure, StateError:
 	default:
-		return fmt.Errorf("set commit status %s on %s: state %q is not pending, success, failure or error", st.Context, abbrev(sha), st.State)
+		return fmt.Errorf("set commit status %s on %s: state %q is not pending, success, failure or error", st.Context, naming.ShortCommit(sha), st.State)
 	}
 	base, err := repoPath(s.repo)
 	if err != nil {
-		return fmt.Errorf("set commit status %s on %s: %w", st.Context, abbrev(sha), err)
+		return fmt.Errorf("set commit status %s on %s: %w", st.Context, naming.ShortCommit(sha), err)
 	}
 	if !hexSHA.MatchString(sha) {
 		return fmt.Errorf("set commit status %s: %q is not a commit SHA", st.Context, sha)
@@ -61,7 +63,7 @@ func (s *Statuses) Set(ctx context.Context, sha string, st CommitStatus) error {
 	}{st.State, st.TargetURL, clip(oneLine(st.Description), 140), st.Context}
 	path := base + "/statuses/" + url.PathEscape(sha)
 	if _, err := call(ctx, s.api, http.MethodPost, path, in, nil); err != nil {
-		return fmt.Errorf("set commit status %s on %s: %w", st.Context, abbrev(sha), err)
+		return fmt.Errorf("set commit status %s on %s: %w", st.Context, naming.ShortCommit(sha), err)
 	}
 	return nil
 }

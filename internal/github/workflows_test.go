@@ -127,17 +127,22 @@ func TestRunScriptCheckCatchesInjection(t *testing.T) {
 // workflow is the part of a workflow file the permission checks read.
 type workflow struct {
 	Permissions map[string]string `yaml:"permissions"`
+	Concurrency concurrency       `yaml:"concurrency"`
 	Jobs        map[string]struct {
 		Permissions map[string]string `yaml:"permissions"`
-		Concurrency struct {
-			Group            string `yaml:"group"`
-			CancelInProgress bool   `yaml:"cancel-in-progress"`
-		} `yaml:"concurrency"`
-		Steps []struct {
+		Concurrency concurrency       `yaml:"concurrency"`
+		Steps       []struct {
 			Uses string            `yaml:"uses"`
 			With map[string]string `yaml:"with"`
 		} `yaml:"steps"`
 	} `yaml:"jobs"`
+}
+
+// concurrency is a job's or workflow's concurrency; cancel-in-progress may
+// be an expression, so it is read as text ("true", "false" or "${{ … }}").
+type concurrency struct {
+	Group            string `yaml:"group"`
+	CancelInProgress string `yaml:"cancel-in-progress"`
 }
 
 func readWorkflow(t *testing.T, path string) workflow {
@@ -173,17 +178,35 @@ func TestWorkflowPermissionsAreTheLeastNeeded(t *testing.T) {
 	}
 }
 
-func TestPreviewConcurrencyNeverCancelsADestroy(t *testing.T) {
+// A pull request closed while its deploy runs must end with no preview:
+// its deploy and destroy share one group per pull request, and the newest
+// event cancels the run in progress, so the destroy runs after the deploy
+// has stopped and cannot be overtaken by it.
+func TestClosingAPullRequestDuringItsDeployEndsWithNoPreview(t *testing.T) {
+	w := readWorkflow(t, filepath.Join(moduleRoot(t), ".github/workflows/preview.yml"))
+	c := w.Concurrency
+	if !strings.Contains(c.Group, "github.event.pull_request.number") || c.CancelInProgress != "true" {
+		t.Errorf("preview.yml: workflow concurrency %+v; want one group per pull request that cancels the run in progress", c)
+	}
+	for _, job := range []string{"deploy", "destroy"} {
+		if _, ok := w.Jobs[job]; !ok {
+			t.Fatalf("preview.yml has no %s job", job)
+		}
+		if jc := w.Jobs[job].Concurrency; jc != (concurrency{}) {
+			t.Errorf("preview.yml: job %s has its own concurrency %+v, so a destroy could run beside a deploy of the same pull request", job, jc)
+		}
+	}
+}
+
+func TestForkPreviewConcurrencyNeverCancelsADestroy(t *testing.T) {
 	root := moduleRoot(t)
-	for _, f := range []string{"preview.yml", "preview-fork.yml"} {
-		w := readWorkflow(t, filepath.Join(root, ".github/workflows", f))
-		deploy, destroy := w.Jobs["deploy"].Concurrency, w.Jobs["destroy"].Concurrency
-		if !deploy.CancelInProgress || destroy.CancelInProgress || deploy.Group == destroy.Group || destroy.Group == "" {
-			t.Errorf("%s: deploy concurrency %+v, destroy %+v; want a cancelling deploy group and a separate, never-cancelled destroy group", f, deploy, destroy)
-		}
-		if !strings.Contains(destroy.Group, "github.event.pull_request.number") {
-			t.Errorf("%s: destroy group %q is not per pull request", f, destroy.Group)
-		}
+	w := readWorkflow(t, filepath.Join(root, ".github/workflows", "preview-fork.yml"))
+	deploy, destroy := w.Jobs["deploy"].Concurrency, w.Jobs["destroy"].Concurrency
+	if deploy.CancelInProgress != "true" || destroy.CancelInProgress != "false" || deploy.Group == destroy.Group || destroy.Group == "" {
+		t.Errorf("preview-fork.yml: deploy concurrency %+v, destroy %+v; want a cancelling deploy group and a separate, never-cancelled destroy group", deploy, destroy)
+	}
+	if !strings.Contains(destroy.Group, "github.event.pull_request.number") {
+		t.Errorf("preview-fork.yml: destroy group %q is not per pull request", destroy.Group)
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/slipway/slipway/internal/naming"
 )
 
 // Package is the integration test package Run executes, relative to the
@@ -26,7 +28,7 @@ const Package = "./sample-app/integration"
 type Target struct {
 	BaseURL      string // http(s) URL of the environment, e.g. http://pr-42.app.localhost:8080
 	Host         string // Host header to send, when BaseURL is an address and routing is by host
-	ExpectCommit string // commit the environment must serve
+	ExpectCommit string // commit the environment must serve: 7 to 40 hex characters (a short SHA will do)
 	ExpectStack  string // stack the environment must report
 	StackHeader  string // sent as X-Slipway-Stack, to reach a stack before it gets traffic
 }
@@ -101,6 +103,11 @@ func (t Target) Validate() error {
 	}
 	if u.Host == "" || u.Hostname() == "" {
 		return fmt.Errorf("integration target: base URL %q has no host: %s", t.BaseURL, want)
+	}
+	if t.ExpectCommit != "" {
+		if _, err := naming.ShortSHA(t.ExpectCommit); err != nil {
+			return fmt.Errorf("integration target: -commit: %w (the 7 characters `status` shows will do)", err)
+		}
 	}
 	return nil
 }

@@ -57,6 +57,31 @@ func TestRunPassesAgainstTheRightBuild(t *testing.T) {
 	}
 }
 
+// What a user does after `demo`: test:integration with the URL it printed
+// (a *.localhost name, which DNS here may not resolve) and the 7-character
+// commit that `status` shows.
+func TestRunAcceptsTheDemoURLAndTheShortCommitStatusShows(t *testing.T) {
+	needGo(t)
+	_, port, err := net.SplitHostPort(strings.TrimPrefix(startSampleApp(t), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := Target{BaseURL: "http://pr-42.app.localhost:" + port, ExpectCommit: sampleCommit[:7]}
+	res, err := Run(t.Context(), moduleDir, target, nil)
+	if err != nil || !res.OK() || res.Passed != 3 {
+		t.Fatalf("Run() = %s, %v; want 3 passed\n%s", res.Summary(), err, res.Output)
+	}
+}
+
+func TestABadCommitIsRefusedBeforeRunning(t *testing.T) {
+	for _, c := range []string{"c0ffee", "not-a-sha", "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c"} {
+		_, err := Run(t.Context(), moduleDir, Target{BaseURL: "http://127.0.0.1:1", ExpectCommit: c}, nil)
+		if err == nil || !strings.Contains(err.Error(), "-commit") {
+			t.Errorf("ExpectCommit %q: error %v, want one naming -commit", c, err)
+		}
+	}
+}
+
 func TestRunReportsAWrongCommitAsFailedTests(t *testing.T) {
 	needGo(t)
 	target := Target{BaseURL: startSampleApp(t), ExpectCommit: "0000000deadbeef"}

@@ -4,8 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 )
@@ -44,8 +48,55 @@ func Down(ctx context.Context, d Downer, app string, log io.Writer) error {
 			return fmt.Errorf("remove volume %s: %w", v.Name, err)
 		}
 	}
-	fmt.Fprintf(log, "down: %d containers, %d networks, %d volumes of %s removed\n", len(cs), len(ns), len(vs.Volumes), app)
+	fmt.Fprintf(log, "down: %s, %s, %s of %s removed\n", count(len(cs), "container"), count(len(ns), "network"), count(len(vs.Volumes), "volume"), app)
 	return nil
+}
+
+// RemoveImages removes every tag of the image repository repo (the app's
+// :<sha7>, :pr-N, :branch-… tags pile up as previews are deployed). Docker
+// deletes an image's layers only when no other image uses them, so shared
+// layers stay. A tag still used by a container (of another app sharing the
+// repository) is kept and said so. Running it when nothing is there
+// succeeds.
+func RemoveImages(ctx context.Context, d ImageRemover, repo string, log io.Writer) error {
+	list, err := d.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", repo))})
+	if err != nil {
+		return fmt.Errorf("list images of %s: %w", repo, err)
+	}
+	removed := 0
+	for _, im := range list {
+		for _, tag := range im.RepoTags {
+			if !strings.HasPrefix(tag, repo+":") {
+				continue
+			}
+			_, err := d.ImageRemove(ctx, tag, image.RemoveOptions{PruneChildren: true})
+			switch {
+			case err == nil:
+				removed++
+			case cerrdefs.IsNotFound(err):
+			case cerrdefs.IsConflict(err):
+				fmt.Fprintf(log, "down: keeping image %s: a container still uses it\n", tag)
+			default:
+				return fmt.Errorf("remove image %s: %w", tag, err)
+			}
+		}
+	}
+	fmt.Fprintf(log, "down: %s of %s removed (layers other images use are kept)\n", count(removed, "image tag"), repo)
+	return nil
+}
+
+// ImageRemover is what RemoveImages needs from Docker.
+type ImageRemover interface {
+	ImageList(ctx context.Context, o image.ListOptions) ([]image.Summary, error)
+	ImageRemove(ctx context.Context, ref string, o image.RemoveOptions) ([]image.DeleteResponse, error)
+}
+
+// count says "1 network" or "2 networks".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // Downer is what Down needs from Docker.

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/errdefs"
 
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/router"
@@ -177,7 +177,7 @@ func (p *Provider) stackOfTarget(ctx context.Context) (map[string]instance, erro
 func (p *Provider) Routes(ctx context.Context) (deploy.Routes, error) {
 	t, err := p.router.Table(ctx)
 	if err != nil {
-		if _, ierr := p.d.ContainerInspect(ctx, p.routerName()); errdefs.IsNotFound(ierr) {
+		if _, ierr := p.d.ContainerInspect(ctx, p.routerName()); cerrdefs.IsNotFound(ierr) {
 			return deploy.Routes{Hosts: map[string]string{}}, nil // no shared stack: nothing routes
 		}
 		return deploy.Routes{}, fmt.Errorf("read router table: %w (is the router running? `docker logs %s`)", err, p.routerName())

@@ -34,6 +34,42 @@ func (p *Provider) instances(ctx context.Context) ([]instance, error) {
 	return out, nil
 }
 
+// Container is one container of the app, as `status` lists it.
+type Container struct {
+	Name, Stack, Role string
+	State             string // Docker's: running, exited, created...
+	Status            string // Docker's words: "Up 5 minutes", "Exited (2) 1 minute ago"
+}
+
+// Containers lists every container of the app, the router first, then each
+// stack's newest first: nothing is hidden, not even an older instance an
+// interrupted deploy left behind.
+func (p *Provider) Containers(ctx context.Context) ([]Container, error) {
+	cs, err := p.d.ContainerList(ctx, container.ListOptions{All: true, Filters: appFilter(p.o.App)})
+	if err != nil {
+		return nil, fmt.Errorf("list containers of %s: %w", p.o.App, err)
+	}
+	ins := make([]instance, 0, len(cs))
+	for _, c := range cs {
+		ins = append(ins, fromSummary(c))
+	}
+	sort.SliceStable(ins, func(i, j int) bool {
+		a, b := ins[i], ins[j]
+		if (a.Role == roleRouter) != (b.Role == roleRouter) {
+			return a.Role == roleRouter
+		}
+		if a.Stack != b.Stack {
+			return a.Stack < b.Stack
+		}
+		return a.Created.After(b.Created)
+	})
+	out := make([]Container, 0, len(ins))
+	for _, in := range ins {
+		out = append(out, Container{Name: in.Name, Stack: in.Stack, Role: in.Role, State: in.State, Status: in.Status})
+	}
+	return out, nil
+}
+
 // Stacks lists this app's stacks from container labels.
 func (p *Provider) Stacks(ctx context.Context) ([]deploy.Stack, error) {
 	ins, err := p.instances(ctx)
@@ -98,7 +134,8 @@ func envList(env map[string]string) []string {
 
 // Deploy starts a new instance of the stack, waits until the router sees it
 // healthy, moves the stack's routes to it and retires older instances.
-// Deploying what already runs changes nothing.
+// Deploying what already runs starts nothing, but still retires older
+// instances of the stack (an interrupted deploy can leave one, Exited).
 func (p *Provider) Deploy(ctx context.Context, s deploy.Spec) (deploy.Stack, error) {
 	if !naming.ValidStack(s.Stack) || !strings.HasPrefix(s.Stack, p.o.App+"-") {
 		return deploy.Stack{}, fmt.Errorf("deploy %q: not a stack name of app %s", s.Stack, p.o.App)
@@ -110,18 +147,25 @@ func (p *Provider) Deploy(ctx context.Context, s deploy.Spec) (deploy.Stack, err
 		return deploy.Stack{}, err
 	}
 	var old []instance
+	var cur *instance
 	for _, in := range ins {
-		if in.Stack == s.Stack && in.Name != name {
+		switch {
+		case in.Name == name:
+			cur = &in
+		case in.Stack == s.Stack:
 			old = append(old, in)
 		}
-		if in.Name == name && in.State == "running" && p.health(ctx)[name] {
-			p.logf("%s: unchanged (%s already runs commit %s)", s.Stack, name, short7(s.Commit))
-			return p.stackOf(ctx, s.Stack)
+	}
+	if cur != nil && cur.State == "running" && p.health(ctx)[name] {
+		p.logf("%s: unchanged (%s already runs commit %s)", s.Stack, name, naming.ShortCommit(s.Commit))
+		if err := p.promote(ctx, s.Stack, name, old); err != nil {
+			return deploy.Stack{}, err
 		}
-		if in.Name == name {
-			if err := p.d.ContainerRemove(ctx, in.ID, container.RemoveOptions{Force: true}); err != nil {
-				return deploy.Stack{}, fmt.Errorf("remove stale container %s: %w", name, err)
-			}
+		return p.stackOf(ctx, s.Stack)
+	}
+	if cur != nil {
+		if err := p.d.ContainerRemove(ctx, cur.ID, container.RemoveOptions{Force: true}); err != nil {
+			return deploy.Stack{}, fmt.Errorf("remove stale container %s: %w", name, err)
 		}
 	}
 	if err := p.start(ctx, s, name, hash); err != nil {
@@ -151,7 +195,7 @@ func (p *Provider) stackOf(ctx context.Context, stack string) (deploy.Stack, err
 // container is removed and nothing else changes.
 func (p *Provider) start(ctx context.Context, s deploy.Spec, name, hash string) error {
 	env := append([]string{"PORT=" + appPort, "SLIPWAY_STACK=" + s.Stack}, envList(s.Env)...)
-	p.logf("%s: starting container %s (commit %s, image %s)", s.Stack, name, short7(s.Commit), short(s.Image))
+	p.logf("%s: starting container %s (commit %s, image %s)", s.Stack, name, naming.ShortCommit(s.Commit), short(s.Image))
 	cfg := &container.Config{Image: s.Image, Env: env, Labels: specLabels(p.o.App, s, hash, time.Now())}
 	host := &container.HostConfig{NetworkMode: container.NetworkMode(p.network())}
 	resp, err := p.d.ContainerCreate(ctx, cfg, host, nil, nil, name)
@@ -159,27 +203,42 @@ func (p *Provider) start(ctx context.Context, s deploy.Spec, name, hash string) 
 		return fmt.Errorf("create container %s: %w", name, err)
 	}
 	if err := p.d.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
-		p.discard(resp.ID)
+		p.discard(ctx, resp.ID)
 		return fmt.Errorf("start container %s: %w", name, err)
 	}
 	if err := p.addTarget(ctx, s.Stack, name); err != nil {
-		p.discard(resp.ID)
+		p.discard(ctx, resp.ID)
 		return err
 	}
 	if err := p.waitHealthy(ctx, s.Stack, name, resp.ID); err != nil {
-		if rerr := p.removeTargets(context.WithoutCancel(ctx), map[string]bool{name: true}); rerr != nil {
+		cctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		if rerr := p.removeTargets(cctx, map[string]bool{name: true}); rerr != nil {
 			p.logf("%s: could not unregister %s from the router: %v", s.Stack, name, rerr)
 		}
-		p.discard(resp.ID)
+		p.discard(ctx, resp.ID)
 		return err
 	}
 	return nil
 }
 
+// CleanupTimeout bounds each cleanup step (removing a container that never
+// served, reading its last output): cleanup runs even after Ctrl-C, but a
+// stuck engine cannot hang the run forever.
+const CleanupTimeout = 30 * time.Second
+
+// cleanupContext is ctx without its cancellation (Ctrl-C still cleans up)
+// and with CleanupTimeout.
+func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), CleanupTimeout)
+}
+
 // discard removes a container that never served, ignoring a failure but
 // saying so.
-func (p *Provider) discard(id string) {
-	if err := p.d.ContainerRemove(context.Background(), id, container.RemoveOptions{Force: true}); err != nil {
+func (p *Provider) discard(ctx context.Context, id string) {
+	ctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	if err := p.d.ContainerRemove(ctx, id, container.RemoveOptions{Force: true}); err != nil {
 		p.logf("could not remove container %s: %v", short(id), err)
 	}
 }
@@ -191,7 +250,7 @@ func (p *Provider) waitHealthy(ctx context.Context, stack, name, id string) erro
 	for {
 		c, err := p.d.ContainerInspect(ctx, id)
 		if err == nil && c.State != nil && !c.State.Running {
-			return fmt.Errorf("deploy %s: container %s exited with code %d before it became healthy; its last output:\n%s", stack, name, c.State.ExitCode, p.tail(id))
+			return fmt.Errorf("deploy %s: container %s exited with code %d before it became healthy; its last output:\n%s", stack, name, c.State.ExitCode, p.tail(ctx, id))
 		}
 		st, err := p.router.Status(ctx)
 		if err == nil {
@@ -206,15 +265,18 @@ func (p *Provider) waitHealthy(ctx context.Context, stack, name, id string) erro
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("deploy %s: %s not healthy within %s (SLIPWAY_HEALTH_TIMEOUT): last health check: %s; its last output:\n%s", stack, name, p.o.HealthTimeout, lastErr, p.tail(id))
+			return fmt.Errorf("deploy %s: %s not healthy within %s (SLIPWAY_HEALTH_TIMEOUT): last health check: %s; its last output:\n%s", stack, name, p.o.HealthTimeout, lastErr, p.tail(ctx, id))
 		case <-time.After(20 * time.Millisecond): // two loopback calls: cheap
 		}
 	}
 }
 
-// tail returns the last lines a container wrote.
-func (p *Provider) tail(id string) string {
-	rc, err := p.d.ContainerLogs(context.Background(), id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: "20"})
+// tail returns the last lines a container wrote; it works after ctx has
+// ended (a health timeout, Ctrl-C), within CleanupTimeout.
+func (p *Provider) tail(ctx context.Context, id string) string {
+	ctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	rc, err := p.d.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: "20"})
 	if err != nil {
 		return "(logs unavailable: " + err.Error() + ")"
 	}
@@ -224,11 +286,4 @@ func (p *Provider) tail(id string) string {
 		return out.String() + "(reading logs: " + err.Error() + ")"
 	}
 	return strings.TrimRight(out.String(), "\n")
-}
-
-func short7(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

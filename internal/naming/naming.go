@@ -40,6 +40,17 @@ func ValidateApp(app string) error {
 	return nil
 }
 
+// ShortCommit shortens a commit id for people to read: its first seven
+// characters (what git and `status` show), or all of it when shorter. It is
+// the one short form everywhere (logs, status, GitHub); ShortSHA also checks
+// that the id is a SHA, for names.
+func ShortCommit(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
 // ShortSHA returns the first seven characters of a hex commit SHA.
 func ShortSHA(sha string) (string, error) {
 	s := strings.ToLower(sha)

@@ -82,8 +82,23 @@ func TestELBNamesFitAndStayDistinct(t *testing.T) {
 	if ELB(long1+"-tg") == ELB(long2+"-tg") {
 		t.Errorf("truncated names collide: %q", ELB(long1+"-tg"))
 	}
-	if ELB(long1+"-tg") != ELB(long1+"-tg") {
-		t.Error("ELB is not stable")
+	// Stable across versions: AWS resources created by an older Slipway
+	// must keep their names, so this value is pinned.
+	if got := ELB(long1 + "-tg"); got != "shop-prod-20261125200405-10077d" {
+		t.Errorf("ELB(%q) = %q changed: existing target groups would be orphaned", long1+"-tg", got)
+	}
+}
+
+func TestShortCommitIsWhatStatusShows(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"6dcb09b5b57875f334f61aebed695e2e4193db5e", "6dcb09b"},
+		{"6dcb09b", "6dcb09b"},
+		{"abc", "abc"},
+		{"", ""},
+	} {
+		if got := ShortCommit(tt.in); got != tt.want {
+			t.Errorf("ShortCommit(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
 

@@ -29,6 +29,7 @@ import (
 	"sync"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
@@ -38,6 +39,7 @@ import (
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/itest"
 	"github.com/slipway/slipway/internal/local"
+	"github.com/slipway/slipway/internal/naming"
 )
 
 // Goal is the target: the URL serves the new commit this long after
@@ -158,7 +160,7 @@ func newBench(o Options, cli *client.Client) (*bench, error) {
 	b := &bench{o: o, cli: cli, app: "pb" + hexes[:6]}
 	b.revs[0] = build.Revision{Commit: hexes[6:46], Version: "bench-a"}
 	b.revs[1] = build.Revision{Commit: hexes[46:86], Version: "bench-b"}
-	if b.revs[0].Commit[:7] == b.revs[1].Commit[:7] {
+	if naming.ShortCommit(b.revs[0].Commit) == naming.ShortCommit(b.revs[1].Commit) {
 		return nil, errors.New("choose bench commits: two random commits share a short SHA; run again")
 	}
 	ports, err := freePorts(2)
@@ -183,7 +185,7 @@ func newBench(o Options, cli *client.Client) (*bench, error) {
 // the way commands.Open does, with timing seams around each piece.
 func (b *bench) prepare(ctx context.Context) error {
 	w := b.rec.writer()
-	fmt.Fprintf(w, "bench: app %s, router on 127.0.0.1:%d, commits A %s and B %s", b.app, b.cfg.RouterPort, b.revs[0].Commit[:7], b.revs[1].Commit[:7])
+	fmt.Fprintf(w, "bench: app %s, router on 127.0.0.1:%d, commits A %s and B %s", b.app, b.cfg.RouterPort, naming.ShortCommit(b.revs[0].Commit), naming.ShortCommit(b.revs[1].Commit))
 	b.builder = &build.Builder{Engine: b.cli, ModuleDir: b.o.ModuleDir, AppImage: b.cfg.AppImage, RouterImage: b.cfg.RouterImage, Log: w}
 	routerID, err := b.prebuild(ctx)
 	if err != nil {
@@ -215,12 +217,12 @@ func (b *bench) prebuild(ctx context.Context) (string, error) {
 		b.builder.Rev = &b.revs[i]
 		id, err := b.builder.BuildRouter(ctx)
 		if err != nil {
-			return "", fmt.Errorf("build router image at %s: %w", b.revs[i].Commit[:7], err)
+			return "", fmt.Errorf("build router image at %s: %w", naming.ShortCommit(b.revs[i].Commit), err)
 		}
 		routers = append(routers, id)
 		_, err = b.builder.Build(ctx, "bench")
 		if err != nil {
-			return "", fmt.Errorf("build app image at %s: %w", b.revs[i].Commit[:7], err)
+			return "", fmt.Errorf("build app image at %s: %w", naming.ShortCommit(b.revs[i].Commit), err)
 		}
 	}
 	return routers[0], nil
@@ -255,7 +257,7 @@ func (b *bench) untagImages(ctx context.Context) error {
 				if !strings.HasPrefix(tag, repo+":") {
 					continue
 				}
-				if _, err := b.cli.ImageRemove(ctx, tag, image.RemoveOptions{PruneChildren: true}); err != nil && !client.IsErrNotFound(err) {
+				if _, err := b.cli.ImageRemove(ctx, tag, image.RemoveOptions{PruneChildren: true}); err != nil && !cerrdefs.IsNotFound(err) {
 					errs = append(errs, fmt.Errorf("remove bench image %s: %w", tag, err))
 				}
 			}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/slipway/slipway/internal/naming"
 )
 
 // column is one figure of a deploy: the time between two events ("" is
@@ -72,7 +74,7 @@ func medians(rows []row) map[string]time.Duration {
 
 func (b *bench) header() string {
 	return fmt.Sprintf("preview deploy with the image already built: local target, app %s, PR %d, %d rounds alternating commits %s and %s, %d CPUs",
-		b.app, previewPR, b.o.Rounds, b.revs[1].Commit[:7], b.revs[0].Commit[:7], runtime.NumCPU())
+		b.app, previewPR, b.o.Rounds, naming.ShortCommit(b.revs[1].Commit), naming.ShortCommit(b.revs[0].Commit), runtime.NumCPU())
 }
 
 // report writes one table of rounds per scenario with their medians and
@@ -115,7 +117,7 @@ func renderTable(b *strings.Builder, rows []row) (map[string]time.Duration, erro
 		if r.round == 0 {
 			label = "0*"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t", label, short7(r.commit))
+		fmt.Fprintf(tw, "%s\t%s\t", label, naming.ShortCommit(r.commit))
 		for _, c := range columns {
 			d, ok := c.of(r)
 			fmt.Fprintf(tw, "%s\t", orDash(d, ok))
@@ -209,11 +211,4 @@ func orDash(d time.Duration, ok bool) string {
 		return "-"
 	}
 	return fmtDur(d)
-}
-
-func short7(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

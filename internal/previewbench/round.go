@@ -10,6 +10,7 @@ import (
 
 	"github.com/slipway/slipway/internal/build"
 	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/naming"
 )
 
 // Bounds of the watcher that polls the preview URL during a deploy.
@@ -59,7 +60,7 @@ func (b *bench) rounds(ctx context.Context, sc scenario) (table, error) {
 			t.rows = append(t.rows, r)
 		}
 		if err != nil {
-			return t, fmt.Errorf("measure round %d (commit %s): %w", i, rev.Commit[:7], err)
+			return t, fmt.Errorf("measure round %d (commit %s): %w", i, naming.ShortCommit(rev.Commit), err)
 		}
 	}
 	return t, nil
@@ -101,7 +102,7 @@ func (b *bench) round(ctx context.Context, n int, rev build.Revision, sc scenari
 		return r, err
 	}
 	if _, ok := r.at[evServed]; !ok {
-		return r, fmt.Errorf("watch %s: the deploy succeeded but the URL never served commit %s within %s", host, rev.Commit[:7], pollBound)
+		return r, fmt.Errorf("watch %s: the deploy succeeded but the URL never served commit %s within %s", host, naming.ShortCommit(rev.Commit), pollBound)
 	}
 	return r, nil
 }

@@ -1,7 +1,7 @@
 // Package testrun is the whole test suite behind `go run mage.go test`: it
 // prepares what the tests need that a user does not already have (a Python
-// virtual environment with pinned moto and cfn-lint), then runs go vet, a
-// gofmt check, actionlint on the workflows and go test.
+// virtual environment with pinned moto and cfn-lint), then runs a gofmt
+// check, go vet, staticcheck, actionlint on the workflows and go test.
 package testrun
 
 import (
@@ -45,24 +45,34 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	env := append(os.Environ(), "PATH="+filepath.Join(venv, "bin")+string(os.PathListSeparator)+os.Getenv("PATH"), "SLIPWAY_VENV="+venv)
-	steps := []struct {
-		name string
-		args []string
-	}{
-		{"go vet", []string{"go", "vet", "./..."}},
-		{"actionlint", []string{"go", "tool", "actionlint", "-color=false"}},
-		{"go test", append(append([]string{"go", "test", "-count=1"}, o.GoTest...), "./...")},
-	}
 	if err := gofmtCheck(ctx, o); err != nil {
 		return err
 	}
-	for _, s := range steps {
-		fmt.Fprintf(o.Err, "test: %s\n", s.name)
-		if err := run(ctx, o, env, s.args...); err != nil {
-			return fmt.Errorf("%s: %w", s.name, err)
+	for _, s := range Steps(o.GoTest) {
+		fmt.Fprintf(o.Err, "test: %s\n", s.Name)
+		if err := run(ctx, o, env, s.Args...); err != nil {
+			return fmt.Errorf("%s: %w", s.Name, err)
 		}
 	}
 	return nil
+}
+
+// Step is one command of the suite, run from the module's root.
+type Step struct {
+	Name string
+	Args []string
+}
+
+// Steps are the suite's commands after the gofmt check, in order. The
+// linters are Go tools pinned in go.mod (`go tool`), so every machine runs
+// the same versions.
+func Steps(goTest []string) []Step {
+	return []Step{
+		{"go vet", []string{"go", "vet", "./..."}},
+		{"staticcheck", []string{"go", "tool", "staticcheck", "./..."}},
+		{"actionlint", []string{"go", "tool", "actionlint", "-color=false"}},
+		{"go test", append(append([]string{"go", "test", "-count=1"}, goTest...), "./...")},
+	}
 }
 
 func gofmtCheck(ctx context.Context, o Options) error {

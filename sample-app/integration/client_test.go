@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/slipway/slipway/internal/localhost"
 )
 
 const (
@@ -17,7 +19,9 @@ const (
 	maxBody        = 1 << 20
 )
 
-var client = &http.Client{Timeout: requestTimeout}
+// client reaches *.localhost on 127.0.0.1 (RFC 6761), so the URL `demo`
+// prints works where DNS does not resolve it.
+var client = localhost.Client(requestTimeout)
 
 func hostNote() string {
 	if env.host == "" {
