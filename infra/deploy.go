@@ -1,0 +1,235 @@
+package infra
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+
+	"github.com/slipway/slipway/internal/naming"
+)
+
+// DeployParams are the settings of one deploy stack: a preview (Role
+// RolePreview) or a release (RoleProduction). The stack's own name reaches
+// the container as SLIPWAY_STACK; its tags are set by the tool on the stack.
+//
+// Every stack gets one listener rule on Shared.ListenerARN at Priority (the
+// tool allocates a free one): a preview in host mode matches Host; any other
+// stack matches the header TestHeader with the stack's name, which attaches
+// its target group to the ALB (ECS refuses a service whose target group has
+// no load balancer) and lets a release be tested before traffic moves. A
+// preview without a domain also gets a listener of its own on ListenerPort.
+// Production traffic never goes through a template: the tool owns that rule.
+type DeployParams struct {
+	Stack string // stack name from package naming; names the target group
+	Role  string // RolePreview or RoleProduction
+	Image string // immutable reference: <repo>@sha256:...
+	Env   map[string]string
+
+	CPU, Memory         int           // CPU units and MiB; zero: 256 and 512
+	DesiredCount        int           // zero: 1
+	ContainerPort       int           // zero: 8080
+	HealthPath          string        // empty: /healthz
+	DeregistrationDelay time.Duration // zero: 10 s preview, 30 s production
+
+	Host         string // preview host mode: pr-42.preview.example.com
+	Priority     int    // listener rule priority, 1-50000
+	ListenerPort int    // preview port mode: a port in the shared range
+
+	Shared SharedOutputs
+}
+
+var (
+	envNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,254}$`)
+	hostRe    = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	pathRe    = regexp.MustCompile(`^/[A-Za-z0-9/._~-]{0,1023}$`)
+	reserved  = map[string]bool{"SLIPWAY_STACK": true, "PORT": true}
+)
+
+// Fargate's CPU units and the memory (MiB) each accepts.
+var fargateMemory = map[int][2]int{256: {512, 2048}, 512: {1024, 4096}, 1024: {2048, 8192}, 2048: {4096, 16384}, 4096: {8192, 30720}}
+
+// Parameters checks the settings and returns the deploy stack's parameters.
+func (p DeployParams) Parameters() ([]cfntypes.Parameter, error) {
+	p = p.withDefaults()
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	s := p.Shared
+	out := []cfntypes.Parameter{
+		param("Role", p.Role),
+		param("Image", p.Image),
+		param("Cpu", itoa(p.CPU)),
+		param("Memory", itoa(p.Memory)),
+		param("DesiredCount", itoa(p.DesiredCount)),
+		param("ContainerPort", itoa(p.ContainerPort)),
+		param("HealthPath", p.HealthPath),
+		param("DeregistrationDelay", itoa(int(p.DeregistrationDelay/time.Second))),
+		param("TargetGroupName", naming.ELB(p.Stack)),
+		param("Host", p.Host),
+		param("Priority", itoa(p.Priority)),
+		param("ListenerPort", itoa(p.ListenerPort)),
+		param("Scheme", s.Scheme),
+		param("Cluster", s.ClusterName),
+		param("VpcId", s.VPCID),
+		param("SubnetIds", strings.Join(s.SubnetIDs, ",")),
+		param("ExecutionRoleArn", s.ExecutionRoleARN),
+		param("LogGroupName", s.LogGroupName),
+		param("LoadBalancerArn", s.LoadBalancerARN),
+		param("LoadBalancerDnsName", s.LoadBalancerDNSName),
+		param("LoadBalancerSecurityGroupId", s.LoadBalancerSGID),
+		param("ListenerArn", s.ListenerARN),
+	}
+	keys := make([]string, 0, len(p.Env))
+	for k := range p.Env {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for i := range MaxEnv {
+		name, value := "", ""
+		if i < len(keys) {
+			name, value = keys[i], p.Env[keys[i]]
+		}
+		out = append(out, param(fmt.Sprintf("EnvName%d", i+1), name), param(fmt.Sprintf("EnvValue%d", i+1), value))
+	}
+	return out, nil
+}
+
+func (p DeployParams) withDefaults() DeployParams {
+	if p.CPU == 0 {
+		p.CPU = DefaultCPU
+	}
+	if p.Memory == 0 {
+		p.Memory = DefaultMemory
+	}
+	if p.DesiredCount == 0 {
+		p.DesiredCount = 1
+	}
+	if p.ContainerPort == 0 {
+		p.ContainerPort = DefaultContainerPort
+	}
+	if p.HealthPath == "" {
+		p.HealthPath = DefaultHealthPath
+	}
+	if p.DeregistrationDelay == 0 {
+		p.DeregistrationDelay = MaxPreviewDeregistration * time.Second
+		if p.Role == RoleProduction {
+			p.DeregistrationDelay = MaxProductionDeregistration * time.Second
+		}
+	}
+	return p
+}
+
+func (p DeployParams) validate() error {
+	if !naming.ValidStack(p.Stack) {
+		return errf("stack name %q: want letters, digits and hyphens, starting with a letter (names come from package naming)", p.Stack)
+	}
+	if p.Image == "" {
+		return errf("stack %s: no image: push the image first and pass its digest reference", p.Stack)
+	}
+	if err := p.validateSize(); err != nil {
+		return err
+	}
+	if err := p.validateRouting(); err != nil {
+		return err
+	}
+	if err := validateEnv(p.Env); err != nil {
+		return err
+	}
+	return validateShared(p.Shared)
+}
+
+func (p DeployParams) validateSize() error {
+	mem, ok := fargateMemory[p.CPU]
+	if !ok {
+		return errf("CPU %d units: Fargate takes 256, 512, 1024, 2048 or 4096", p.CPU)
+	}
+	if p.Memory < mem[0] || p.Memory > mem[1] || (p.CPU > 256 && p.Memory%1024 != 0) || (p.CPU == 256 && p.Memory != 512 && p.Memory%1024 != 0) {
+		return errf("memory %d MiB with %d CPU units: Fargate takes %d-%d MiB (in GiB steps above 512)", p.Memory, p.CPU, mem[0], mem[1])
+	}
+	if p.DesiredCount < 1 || p.DesiredCount > 10 {
+		return errf("desired count %d: want 1-10 tasks", p.DesiredCount)
+	}
+	if p.ContainerPort < 1 || p.ContainerPort > 65535 {
+		return errf("container port %d: want 1-65535", p.ContainerPort)
+	}
+	if !pathRe.MatchString(p.HealthPath) {
+		return errf("health check path %q: want an absolute URL path such as /healthz", p.HealthPath)
+	}
+	return nil
+}
+
+func (p DeployParams) validateRouting() error {
+	limit := MaxPreviewDeregistration
+	switch p.Role {
+	case RolePreview:
+	case RoleProduction:
+		limit = MaxProductionDeregistration
+		if p.Host != "" || p.ListenerPort != 0 {
+			return errf("stack %s: a production stack gets no host or port (production traffic moves through the production rule)", p.Stack)
+		}
+	default:
+		return errf("stack %s: role %q: want %q or %q", p.Stack, p.Role, RolePreview, RoleProduction)
+	}
+	d := p.DeregistrationDelay
+	if d < 0 || d%time.Second != 0 || d > time.Duration(limit)*time.Second {
+		return errf("deregistration delay %s for a %s stack: want whole seconds, at most %ds", d, p.Role, limit)
+	}
+	if p.Priority < 1 || p.Priority > MaxRulePriority {
+		return errf("stack %s: listener rule priority %d: want 1-%d (allocate a free one)", p.Stack, p.Priority, MaxRulePriority)
+	}
+	if p.Role != RolePreview {
+		return nil
+	}
+	switch {
+	case p.Host != "" && p.ListenerPort != 0:
+		return errf("preview %s: give a host (domain set) or a listener port (no domain), not both", p.Stack)
+	case p.Host != "":
+		if !hostRe.MatchString(p.Host) {
+			return errf("preview %s: host %q is not a lower-case DNS name such as pr-42.example.com", p.Stack, p.Host)
+		}
+	case p.ListenerPort != 0:
+		first, last := p.Shared.PreviewPortFirst, p.Shared.PreviewPortLast
+		if p.ListenerPort < 1 || p.ListenerPort > 65535 || (last != 0 && (p.ListenerPort < first || p.ListenerPort > last)) {
+			return errf("preview %s: listener port %d is outside the preview range %d-%d (all in use? destroy stale previews)", p.Stack, p.ListenerPort, first, last)
+		}
+	default:
+		return errf("preview %s: no host and no listener port: a preview needs one (host with a domain, port without)", p.Stack)
+	}
+	return nil
+}
+
+func validateEnv(env map[string]string) error {
+	if len(env) > MaxEnv {
+		return errf("%d environment variables: a deploy stack takes at most %d", len(env), MaxEnv)
+	}
+	for k := range env {
+		if !envNameRe.MatchString(k) {
+			return errf("environment variable name %q: want letters, digits and underscores, not starting with a digit", k)
+		}
+		if reserved[k] {
+			return errf("environment variable %s is set by Slipway itself; choose another name", k)
+		}
+	}
+	return nil
+}
+
+func validateShared(s SharedOutputs) error {
+	for k, v := range map[string]string{
+		OutputClusterName: s.ClusterName, OutputVPCID: s.VPCID, OutputExecutionRoleARN: s.ExecutionRoleARN,
+		OutputLogGroupName: s.LogGroupName, OutputLoadBalancerARN: s.LoadBalancerARN,
+		OutputLoadBalancerDNSName: s.LoadBalancerDNSName, OutputLoadBalancerSGID: s.LoadBalancerSGID,
+		OutputALBListenerARN: s.ListenerARN, OutputScheme: s.Scheme,
+	} {
+		if v == "" {
+			return errf("shared stack output %s is empty (read the shared stack with ParseSharedOutputs; run shared:deploy)", k)
+		}
+	}
+	if len(s.SubnetIDs) < 2 {
+		return errf("shared stack output %s: %d subnets, want at least two", OutputSubnetIDs, len(s.SubnetIDs))
+	}
+	return nil
+}
