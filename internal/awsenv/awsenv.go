@@ -2,15 +2,17 @@
 // on the aws target: the SDK's default credential chain (environment,
 // shared profile, SSO, OIDC web identity in GitHub Actions, container and
 // instance roles), the region, and an endpoint override for tests against a
-// moto server.
+// moto server; and the retryer every client built from it uses.
 package awsenv
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
@@ -19,6 +21,42 @@ import (
 type Settings struct {
 	Region   string // AWS_REGION; empty: the SDK's own lookup (profile)
 	Endpoint string // SLIPWAY_AWS_ENDPOINT; empty: the real AWS endpoints
+
+	// MaxAttempts per API call, the first included (default 10: the SDK's
+	// 3 give up during a burst of CloudFormation throttling). The SDK's
+	// AWS_MAX_ATTEMPTS still overrides it.
+	MaxAttempts int
+	// MaxBackoff caps the wait between two attempts (default 20 s); the
+	// wait grows exponentially with full jitter up to it. Tests lower it.
+	MaxBackoff time.Duration
+}
+
+// Defaults for the retryer.
+const (
+	DefaultMaxAttempts = 10
+	DefaultMaxBackoff  = 20 * time.Second
+)
+
+// Retryer returns the retryer Load puts in the configuration: the SDK's
+// standard mode (retries throttling, 5xx and connection errors; exponential
+// backoff with full jitter; a retry quota shared by the client) with more
+// attempts. Standard rather than adaptive: adaptive mode also slows every
+// later call of the client after a throttle, which would stretch the
+// status polls that wait for a stack.
+func Retryer(s Settings) func() aws.Retryer {
+	attempts, backoff := s.MaxAttempts, s.MaxBackoff
+	if attempts <= 0 {
+		attempts = DefaultMaxAttempts
+	}
+	if backoff <= 0 {
+		backoff = DefaultMaxBackoff
+	}
+	return func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = attempts
+			o.MaxBackoff = backoff
+		})
+	}
 }
 
 // Load resolves the SDK configuration and fails early, with what to set,
@@ -38,6 +76,7 @@ func Load(ctx context.Context, s Settings) (aws.Config, error) {
 	if s.Endpoint != "" {
 		cfg.BaseEndpoint = aws.String(s.Endpoint)
 	}
+	cfg.Retryer = Retryer(s)
 	return cfg, nil
 }
 

@@ -1,0 +1,163 @@
+package cfnstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+)
+
+// maxSteps bounds the reconcile loop: wait out a running operation,
+// repair (continue a rollback or delete a failed stack), then apply.
+const maxSteps = 4
+
+// Upsert makes the stack run in.Template with in.Parameters: it reads the
+// stack's status first and acts on it (see the package doc), so running it
+// again after any failure or interruption converges. On failure the error
+// is a *StackError carrying in.Next.
+func (e *Engine) Upsert(ctx context.Context, in Input) (Result, error) {
+	res, err := e.upsert(ctx, in)
+	var se *StackError
+	if errors.As(err, &se) && se.Next == "" {
+		se.Next = in.Next
+	}
+	return res, err
+}
+
+func (e *Engine) upsert(ctx context.Context, in Input) (Result, error) {
+	var res Result
+	waited, repaired := false, false
+	for range maxSteps {
+		st, err := e.Describe(ctx, in.Name)
+		if err != nil {
+			return res, err
+		}
+		switch {
+		case st.State == StateAbsent || st.State == StateReview:
+			return e.create(ctx, in, res, repaired)
+		case st.State == StateHealthy || st.State == StateRolledBack:
+			return e.update(ctx, in, res)
+		case st.State.Busy() && !waited:
+			waited = true
+			fmt.Fprintf(e.out, "%s is %s (%s): waiting up to %s for that operation to end\n", in.Name, st.State, st.Status, e.opts.BusyTimeout)
+			if _, err := e.wait(ctx, "wait for", e.logFrom(ctx, st), e.opts.BusyTimeout, ErrBusy); err != nil {
+				return res, err
+			}
+		case st.State == StateFailed || (st.State == StateRollbackFailed && st.Status != types.StackStatusUpdateRollbackFailed):
+			orphans, err := e.replaceFailed(ctx, in, st)
+			res.Orphans, repaired = append(res.Orphans, orphans...), true
+			if err != nil {
+				return res, err
+			}
+		case st.Status == types.StackStatusUpdateRollbackFailed && !repaired:
+			repaired = true
+			if err := e.continueRollback(ctx, st); err != nil {
+				return res, err
+			}
+		default:
+			return res, &StackError{Op: "update", Stack: in.Name, Status: string(st.Status), State: st.State, Reason: st.Reason,
+				Err: fmt.Errorf("cannot update a stack that is %s", st.State)}
+		}
+	}
+	return res, &StackError{Op: "update", Stack: in.Name, Err: errors.New("the stack did not settle: run the command again")}
+}
+
+func (e *Engine) create(ctx context.Context, in Input, res Result, recreated bool) (Result, error) {
+	_, st, err := e.apply(ctx, in, types.ChangeSetTypeCreate)
+	if err != nil {
+		return res, err
+	}
+	if in.TerminationProtection {
+		if _, err := e.api.UpdateTerminationProtection(ctx, &cloudformation.UpdateTerminationProtectionInput{
+			StackName: aws.String(st.ID), EnableTerminationProtection: aws.Bool(true),
+		}); err != nil {
+			return res, &StackError{Op: "create", Stack: in.Name, Status: string(st.Status), State: st.State,
+				Err: fmt.Errorf("turn on termination protection: %w", err)}
+		}
+		st.TerminationProtection = true
+	}
+	res.Action, res.Stack = Created, st
+	if recreated {
+		res.Action = Recreated
+	}
+	return e.refresh(ctx, res)
+}
+
+func (e *Engine) update(ctx context.Context, in Input, res Result) (Result, error) {
+	changed, _, err := e.apply(ctx, in, types.ChangeSetTypeUpdate)
+	if err != nil {
+		return res, err
+	}
+	res.Action = Updated
+	if !changed {
+		res.Action = Unchanged
+		fmt.Fprintf(e.out, "%s: no changes\n", in.Name)
+	}
+	return e.refresh(ctx, res)
+}
+
+// refresh reads the stack once more for its outputs and tags.
+func (e *Engine) refresh(ctx context.Context, res Result) (Result, error) {
+	name := res.Stack.ID
+	if name == "" {
+		name = res.Stack.Name
+	}
+	st, err := e.Describe(ctx, name)
+	if err != nil {
+		return res, err
+	}
+	res.Stack = st
+	return res, nil
+}
+
+// replaceFailed deletes a stack that never came up (ROLLBACK_COMPLETE,
+// ROLLBACK_FAILED, CREATE_FAILED) so it can be created again, unless the
+// guard says it carries production traffic.
+func (e *Engine) replaceFailed(ctx context.Context, in Input, st Stack) ([]Resource, error) {
+	if in.Live != nil {
+		live, err := in.Live(ctx, st)
+		if err != nil {
+			return nil, &StackError{Op: "re-create", Stack: in.Name, Status: string(st.Status), State: st.State,
+				Err: fmt.Errorf("check whether it carries production traffic: %w", err)}
+		}
+		if live {
+			return nil, &StackError{Op: "re-create", Stack: in.Name, Status: string(st.Status), State: st.State, Reason: st.Reason, Err: ErrLive}
+		}
+	}
+	fmt.Fprintf(e.out, "%s is %s (%s): deleting it to create it again\n", in.Name, st.State, st.Status)
+	return e.deleteStack(ctx, st)
+}
+
+// continueRollback asks CloudFormation to finish an update rollback that
+// failed, and waits for UPDATE_ROLLBACK_COMPLETE.
+func (e *Engine) continueRollback(ctx context.Context, st Stack) error {
+	const op = "continue rollback"
+	fmt.Fprintf(e.out, "%s is %s: continuing the rollback\n", st.Name, st.Status)
+	log := e.logFrom(ctx, st)
+	if _, err := e.api.ContinueUpdateRollback(ctx, &cloudformation.ContinueUpdateRollbackInput{
+		StackName: aws.String(st.ID), ClientRequestToken: aws.String(token("rollback")),
+	}); err != nil {
+		return &StackError{Op: op, Stack: st.Name, Status: string(st.Status), State: st.State, Err: fmt.Errorf("continue update rollback: %w", err)}
+	}
+	after, err := e.wait(ctx, op, log, e.opts.Timeout, ErrTimeout)
+	if err != nil {
+		return err
+	}
+	if after.Status != types.StackStatusUpdateRollbackComplete {
+		return failure(op, after, log)
+	}
+	return nil
+}
+
+// logFrom starts following a stack's events from now. A failed first read
+// is printed and the log starts empty: events are informational.
+func (e *Engine) logFrom(ctx context.Context, st Stack) *eventLog {
+	log := newEventLog(e.api, e.out, st)
+	if err := log.baseline(ctx); err != nil {
+		fmt.Fprintf(e.out, "%s: %v\n", st.Name, err)
+	}
+	return log
+}
