@@ -3,7 +3,6 @@ package awsprov
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,10 +17,7 @@ type ELB interface {
 	ModifyRule(ctx context.Context, in *elbv2.ModifyRuleInput, opts ...func(*elbv2.Options)) (*elbv2.ModifyRuleOutput, error)
 	DeleteRule(ctx context.Context, in *elbv2.DeleteRuleInput, opts ...func(*elbv2.Options)) (*elbv2.DeleteRuleOutput, error)
 	DescribeTags(ctx context.Context, in *elbv2.DescribeTagsInput, opts ...func(*elbv2.Options)) (*elbv2.DescribeTagsOutput, error)
-	AddTags(ctx context.Context, in *elbv2.AddTagsInput, opts ...func(*elbv2.Options)) (*elbv2.AddTagsOutput, error)
 	DescribeListeners(ctx context.Context, in *elbv2.DescribeListenersInput, opts ...func(*elbv2.Options)) (*elbv2.DescribeListenersOutput, error)
-	CreateListener(ctx context.Context, in *elbv2.CreateListenerInput, opts ...func(*elbv2.Options)) (*elbv2.CreateListenerOutput, error)
-	ModifyListener(ctx context.Context, in *elbv2.ModifyListenerInput, opts ...func(*elbv2.Options)) (*elbv2.ModifyListenerOutput, error)
 	DeleteListener(ctx context.Context, in *elbv2.DeleteListenerInput, opts ...func(*elbv2.Options)) (*elbv2.DeleteListenerOutput, error)
 	DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetHealthInput, opts ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error)
 }
@@ -32,22 +28,12 @@ var _ ELB = (*elbv2.Client)(nil)
 // the state Routes reads back.
 const (
 	TagApp   = "slipway:app"
-	TagKind  = "slipway:kind" // production, host, header, port
-	TagStack = "slipway:stack"
-	TagHost  = "slipway:host"
+	TagKind  = "slipway:kind" // production
+	TagHost  = "slipway:host" // also on preview stacks: the host they answer on
 )
 
-// Kinds of routing resource.
-const (
-	kindProduction = "production"
-	kindHost       = "host"
-	kindHeader     = "header"
-	kindPort       = "port"
-)
-
-// StackHeader is the request header that reaches a production stack before
-// it has traffic (release tests).
-const StackHeader = "X-Slipway-Stack"
+// kindProduction marks the production rule.
+const kindProduction = "production"
 
 // owned is a rule or listener with its tags.
 type owned struct {
@@ -65,8 +51,7 @@ type TargetWeight struct {
 	Weight      int
 }
 
-func (o owned) kind() string  { return o.Tags[TagKind] }
-func (o owned) stack() string { return o.Tags[TagStack] }
+func (o owned) kind() string { return o.Tags[TagKind] }
 
 // rules lists every rule of the listener with its tags.
 func (t *Traffic) rules(ctx context.Context) ([]owned, error) {
@@ -189,11 +174,8 @@ func forward(tgs []TargetWeight, sticky int32) []elbtypes.Action {
 	return []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, ForwardConfig: cfg}}
 }
 
-func (t *Traffic) tags(kind, stack, host string) []elbtypes.Tag {
+func (t *Traffic) tags(kind, host string) []elbtypes.Tag {
 	tags := []elbtypes.Tag{{Key: aws.String(TagApp), Value: aws.String(t.App)}, {Key: aws.String(TagKind), Value: aws.String(kind)}}
-	if stack != "" {
-		tags = append(tags, elbtypes.Tag{Key: aws.String(TagStack), Value: aws.String(stack)})
-	}
 	if host != "" {
 		tags = append(tags, elbtypes.Tag{Key: aws.String(TagHost), Value: aws.String(host)})
 	}
@@ -210,11 +192,3 @@ func freeLowest(used map[int]bool, lo, hi int) (int, bool) {
 	return 0, false
 }
 
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}

@@ -21,12 +21,12 @@ const (
 	allocAttempts      = 5
 )
 
-// Traffic owns the shared ALB's routing through the ELBv2 API: the
-// production rule (created once, tagged, lowest priority, one weighted
-// forward), the preview host rules and the release header rules on the main
-// listener, and, without a domain, one listener port per preview. Nothing
-// here is in a CloudFormation template, so a shared-stack update never
-// resets what a release set.
+// Traffic owns the shared ALB's production rule through the ELBv2 API
+// (created once, tagged, lowest priority, one weighted forward with
+// stickiness): it is in no CloudFormation template, so a shared-stack update
+// never resets what a release set. It also allocates the free rule
+// priorities and preview ports deploy stacks take, and sweeps what a
+// deleted stack left behind.
 type Traffic struct {
 	ELB            ELB
 	App            string
@@ -91,7 +91,7 @@ func (t *Traffic) SetWeights(ctx context.Context, ws []TargetWeight) error {
 	}
 	_, err = t.ELB.CreateRule(ctx, &elbv2.CreateRuleInput{
 		ListenerArn: aws.String(t.Listener), Priority: aws.Int32(ProductionPriority),
-		Conditions: cond, Actions: actions, Tags: t.tags(kindProduction, "", t.ProductionHost),
+		Conditions: cond, Actions: actions, Tags: t.tags(kindProduction, t.ProductionHost),
 	})
 	if err != nil {
 		return fmt.Errorf("create production rule on listener %s: %w", t.Listener, err)
@@ -125,74 +125,6 @@ func checkWeights(ws []TargetWeight) error {
 
 func hostCondition(host string) elbtypes.RuleCondition {
 	return elbtypes.RuleCondition{Field: aws.String("host-header"), HostHeaderConfig: &elbtypes.HostHeaderConditionConfig{Values: []string{host}}}
-}
-
-// Hosts reads host → stack from the preview host rules, or from the
-// preview listeners in port mode.
-func (t *Traffic) Hosts(ctx context.Context) (map[string]string, error) {
-	var os []owned
-	var err error
-	if t.Ports.Enabled() {
-		os, err = t.listeners(ctx)
-		os = t.mine(os, kindPort)
-	} else {
-		os, err = t.rules(ctx)
-		os = t.mine(os, kindHost)
-	}
-	if err != nil {
-		return nil, err
-	}
-	hosts := map[string]string{}
-	for _, o := range os {
-		hosts[o.Tags[TagHost]] = o.stack()
-	}
-	return hosts, nil
-}
-
-// HostPorts reads host → listener port (port mode).
-func (t *Traffic) HostPorts(ctx context.Context) (map[string]int, error) {
-	ls, err := t.listeners(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]int{}
-	for _, l := range t.mine(ls, kindPort) {
-		out[l.Tags[TagHost]] = l.Port
-	}
-	return out, nil
-}
-
-// RemoveStack deletes every rule and listener that routes to stack (host,
-// header and port), leaving the production rule alone.
-func (t *Traffic) RemoveStack(ctx context.Context, stack string) error {
-	rules, err := t.rules(ctx)
-	if err != nil {
-		return err
-	}
-	for _, kind := range []string{kindHost, kindHeader} {
-		for _, r := range t.mine(rules, kind) {
-			if r.stack() == stack {
-				if err := t.deleteRule(ctx, r.ARN); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	if t.LoadBalancer == "" {
-		return nil
-	}
-	ls, err := t.listeners(ctx)
-	if err != nil {
-		return err
-	}
-	for _, l := range t.mine(ls, kindPort) {
-		if l.stack() == stack {
-			if _, err := t.ELB.DeleteListener(ctx, &elbv2.DeleteListenerInput{ListenerArn: aws.String(l.ARN)}); err != nil && !notFound(err) {
-				return fmt.Errorf("delete listener on port %d of %s: %w", l.Port, stack, err)
-			}
-		}
-	}
-	return nil
 }
 
 func (t *Traffic) deleteRule(ctx context.Context, arn string) error {

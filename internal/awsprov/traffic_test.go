@@ -3,7 +3,6 @@ package awsprov
 import (
 	"context"
 	"errors"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -112,126 +111,40 @@ func TestProductionSplitOverSixTargetGroupsIsRefusedBeforeAnyCall(t *testing.T) 
 	}
 }
 
-func TestTwoPreviewsDeployedAtOnceGetDistinctPriorities(t *testing.T) {
+func TestFreePrioritiesAndPortsSkipWhatIsTakenAndRefusePastTheRange(t *testing.T) {
 	f := newALB(t)
 	ctx := context.Background()
 	tr := f.traffic("shop")
-	tgs := []string{f.targetGroup(t, "pr-1"), f.targetGroup(t, "pr-2")}
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i := range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			host := []string{"pr-1.shop.example.com", "pr-2.shop.example.com"}[i]
-			errs[i] = tr.SetHost(ctx, host, []string{"shop-pr-1", "shop-pr-2"}[i], tgs[i])
-		}()
+	tr.Ports = PortRange{First: 8001, Last: 8002}
+	tg := f.targetGroup(t, "pr-1")
+	must(t, tr.SetWeights(ctx, []TargetWeight{{tg, 1}}))
+	_, err := f.elb.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(f.listener), Priority: aws.Int32(1),
+		Conditions: []elbtypes.RuleCondition{hostCondition("pr-1.example.com")}, Actions: forward([]TargetWeight{{tg, 1}}, 0)})
+	must(t, err)
+	prio, err := tr.FreePriority(ctx, "shop-pr-2", map[int]bool{2: true})
+	if err != nil || prio != 3 {
+		t.Errorf("FreePriority with 1 used and 2 reserved = %d, %v; want 3", prio, err)
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
+	port, err := tr.FreePort(ctx, "shop-pr-2", nil)
+	if err != nil || port != 8001 {
+		t.Fatalf("FreePort = %d, %v; want 8001", port, err)
 	}
-	hosts, err := tr.Hosts(ctx)
-	if err != nil {
-		t.Fatal(err)
+	_, err = f.elb.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: aws.String(f.lb), Port: aws.Int32(8001),
+		Protocol: elbtypes.ProtocolEnumHttp, DefaultActions: forward([]TargetWeight{{tg, 1}}, 0)})
+	must(t, err)
+	_, err = tr.FreePort(ctx, "shop-pr-3", map[int]bool{8002: true})
+	if err == nil || !strings.Contains(err.Error(), "every port of the preview range 8001-8002") {
+		t.Fatalf("FreePort with the range full: %v, want a refusal naming the range", err)
 	}
-	if hosts["pr-1.shop.example.com"] != "shop-pr-1" || hosts["pr-2.shop.example.com"] != "shop-pr-2" {
-		t.Fatalf("hosts read back %v", hosts)
+	// Sweep frees what forwards only to tg, and leaves the production rule.
+	must(t, tr.Sweep(ctx, tg))
+	if port, err := tr.FreePort(ctx, "shop-pr-3", nil); err != nil || port != 8001 {
+		t.Errorf("after Sweep: FreePort = %d, %v; want 8001 again", port, err)
 	}
-	assertDistinctPriorities(t, f, 2)
-}
-
-func TestHostRuleRetriesWhenAnotherDeployTakesItsPriority(t *testing.T) {
-	f := newALB(t)
-	ctx := context.Background()
-	c := &countingELB{ELB: f.elb}
-	tr := f.traffic("shop")
-	tr.ELB = c
-	tg1, tg2 := f.targetGroup(t, "pr-1"), f.targetGroup(t, "pr-2")
-	other := f.traffic("shop") // a concurrent deploy, straight to moto
-	c.beforeCreate = func(in *elbv2.CreateRuleInput) {
-		if err := other.SetHost(ctx, "pr-2.shop.example.com", "shop-pr-2", tg2); err != nil {
-			t.Errorf("concurrent SetHost: %v", err)
-		}
-	}
-	if err := tr.SetHost(ctx, "pr-1.shop.example.com", "shop-pr-1", tg1); err != nil {
-		t.Fatalf("SetHost after PriorityInUse: %v", err)
-	}
-	if c.creates != 2 {
-		t.Errorf("CreateRule calls = %d, want 2 (PriorityInUse, then the next free priority)", c.creates)
-	}
-	assertDistinctPriorities(t, f, 2)
-	// Re-pointing an existing host is one ModifyRule, not a new rule.
-	if err := tr.SetHost(ctx, "pr-1.shop.example.com", "shop-pr-1b", tg2); err != nil {
-		t.Fatal(err)
-	}
-	hosts, err := tr.Hosts(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if hosts["pr-1.shop.example.com"] != "shop-pr-1b" || c.creates != 2 || c.modifies != 1 {
-		t.Errorf("after re-point: hosts %v, %d creates, %d modifies", hosts, c.creates, c.modifies)
-	}
-}
-
-func TestRemoveStackDeletesItsRulesAndLeavesProduction(t *testing.T) {
-	f := newALB(t)
-	ctx := context.Background()
-	tr := f.traffic("shop")
-	prod, pr := f.targetGroup(t, "prod"), f.targetGroup(t, "pr-3")
-	must(t, tr.SetWeights(ctx, []TargetWeight{{prod, 100}}))
-	must(t, tr.SetStackHeader(ctx, "shop-prod-1", prod))
-	must(t, tr.SetHost(ctx, "pr-3.shop.example.com", "shop-pr-3", pr))
-	must(t, tr.SetStackHeader(ctx, "shop-pr-3", pr))
-	must(t, tr.RemoveStack(ctx, "shop-pr-3"))
 	rules, err := tr.rules(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var left []string
-	for _, r := range rules {
-		if !r.Default {
-			left = append(left, r.kind()+":"+r.stack())
-		}
-	}
-	sort.Strings(left)
-	if strings.Join(left, ",") != "header:shop-prod-1,production:" {
-		t.Errorf("rules left after removing shop-pr-3: %v, want the production rule and shop-prod-1's header rule", left)
-	}
-}
-
-func TestPortsAreAllocatedFreedAndRefusedPastTheRange(t *testing.T) {
-	f := newALB(t)
-	ctx := context.Background()
-	tr := f.traffic("shop")
-	tr.ProductionHost, tr.Ports = "", PortRange{First: 8001, Last: 8002}
-	a, b, c := f.targetGroup(t, "a"), f.targetGroup(t, "b"), f.targetGroup(t, "c")
-	must(t, tr.SetHost(ctx, "pr-1", "shop-pr-1", a))
-	must(t, tr.SetHost(ctx, "pr-2", "shop-pr-2", b))
-	err := tr.SetHost(ctx, "pr-3", "shop-pr-3", c)
-	if err == nil || !strings.Contains(err.Error(), "SLIPWAY_AWS_PORTS=8001-8002 is in use") {
-		t.Fatalf("third preview on a two-port range: %v, want a refusal naming the range", err)
-	}
-	ports, err := tr.HostPorts(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ports["pr-1"] != 8001 || ports["pr-2"] != 8002 {
-		t.Fatalf("ports %v, want pr-1:8001 pr-2:8002", ports)
-	}
-	must(t, tr.RemoveStack(ctx, "shop-pr-1"))
-	must(t, tr.SetHost(ctx, "pr-3", "shop-pr-3", c))
-	if ports, _ = tr.HostPorts(ctx); ports["pr-3"] != 8001 || len(ports) != 2 {
-		t.Errorf("after freeing 8001: ports %v, want pr-3 on 8001", ports)
-	}
-	hosts, err := tr.Hosts(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if hosts["pr-3"] != "shop-pr-3" {
-		t.Errorf("hosts %v", hosts)
+	must(t, err)
+	if len(rules) != 2 || rules[0].kind() != kindProduction && rules[1].kind() != kindProduction {
+		t.Errorf("after Sweep: %d rules, want the default and the production rule", len(rules))
 	}
 }
 
