@@ -45,7 +45,7 @@ type DeployParams struct {
 var (
 	envNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,254}$`)
 	hostRe    = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
-	pathRe    = regexp.MustCompile(`^/[A-Za-z0-9/._~-]{0,1023}$`)
+	pathRe    = regexp.MustCompile(`^/[A-Za-z0-9/._~-]{0,1000}$`)
 	reserved  = map[string]bool{"SLIPWAY_STACK": true, "PORT": true}
 )
 

@@ -1,0 +1,218 @@
+package infra
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// sharedOut is what a shared stack without a domain reports.
+func sharedOut() SharedOutputs {
+	return SharedOutputs{
+		RepositoryURI: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/demo", RepositoryName: "demo",
+		ClusterName: "demo", ClusterARN: "arn:aws:ecs:eu-west-1:123456789012:cluster/demo",
+		VPCID: "vpc-0123456789abcdef0", SubnetIDs: []string{"subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"},
+		ExecutionRoleARN:    "arn:aws:iam::123456789012:role/demo-shared-TaskExecutionRole-ABC",
+		LogGroupName:        "/slipway/demo",
+		LoadBalancerARN:     "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/demo-shared/50dc6c495c0c9188",
+		LoadBalancerDNSName: "demo-shared-1234567890.eu-west-1.elb.amazonaws.com",
+		LoadBalancerSGID:    "sg-0123456789abcdef0",
+		ListenerARN:         "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/demo-shared/50dc6c495c0c9188/f2f7dc8efc522ab2",
+		HTTPListenerARN:     "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/demo-shared/50dc6c495c0c9188/f2f7dc8efc522ab2",
+		Scheme:              "http", PreviewPortFirst: DefaultPreviewPortFirst, PreviewPortLast: DefaultPreviewPortLast,
+	}
+}
+
+const digestRef = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/demo@sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
+
+func previewHost() DeployParams {
+	s := sharedOut()
+	s.Scheme, s.Domain, s.PreviewPortFirst, s.PreviewPortLast = "https", "preview.example.com", 0, 0
+	return DeployParams{Stack: "demo-pr-42", Role: RolePreview, Image: digestRef,
+		Env:  map[string]string{"APP_MESSAGE": "Hello from PR 42", "APP_COLOR": "teal"},
+		Host: "pr-42.preview.example.com", Priority: 42, Shared: s}
+}
+
+func previewPort() DeployParams {
+	return DeployParams{Stack: "demo-pr-7", Role: RolePreview, Image: digestRef,
+		Env: map[string]string{"APP_MESSAGE": "Hello from PR 7"}, Priority: 107, ListenerPort: 8003, Shared: sharedOut()}
+}
+
+func release() DeployParams {
+	return DeployParams{Stack: "demo-prod-20261202041500-0123abc", Role: RoleProduction, Image: digestRef,
+		Env: map[string]string{"APP_MESSAGE": "Hello", "APP_COLOR": "navy"}, CPU: 512, Memory: 1024, DesiredCount: 2,
+		Priority: 900, Shared: sharedOut()}
+}
+
+func render(ps []cfntypes.Parameter) string {
+	var b strings.Builder
+	for _, p := range ps {
+		b.WriteString(aws.ToString(p.ParameterKey) + "=" + aws.ToString(p.ParameterValue) + "\n")
+	}
+	return b.String()
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run go test ./infra -update to write it): %v", err)
+	}
+	if got != string(want) {
+		t.Errorf("parameters differ from %s (rerun with -update if intended):\n--- got\n%s--- want\n%s", path, got, want)
+	}
+}
+
+func TestParametersMatchGoldenFiles(t *testing.T) {
+	cases := []struct {
+		name   string
+		params func() ([]cfntypes.Parameter, error)
+	}{
+		{"deploy-preview-host.golden", previewHost().Parameters},
+		{"deploy-preview-port.golden", previewPort().Parameters},
+		{"deploy-release.golden", release().Parameters},
+		{"shared-defaults.golden", SharedParams{App: "demo"}.Parameters},
+		{"shared-domain.golden", SharedParams{App: "demo", VPCID: "vpc-0123456789abcdef0",
+			SubnetIDs:      []string{"subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"},
+			CertificateARN: "arn:aws:acm:eu-west-1:123456789012:certificate/8f6c1f4e-1111-2222-3333-444455556666",
+			Domain:         "preview.example.com", HostedZoneID: "Z0123456789ABCDEFGHIJ", LogRetentionDays: 30}.Parameters},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ps, err := c.params()
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, c.name, render(ps))
+		})
+	}
+}
+
+// Every parameter the builders pass is declared by the template, and every
+// template parameter without a default is passed.
+func TestParametersMatchTemplates(t *testing.T) {
+	cases := []struct {
+		template string
+		params   func() ([]cfntypes.Parameter, error)
+	}{
+		{"deploy.yaml", previewHost().Parameters},
+		{"deploy.yaml", release().Parameters},
+		{"shared.yaml", SharedParams{App: "demo"}.Parameters},
+	}
+	for _, c := range cases {
+		decl := loadTemplate(t, c.template)["Parameters"].(map[string]any)
+		ps, err := c.params()
+		if err != nil {
+			t.Fatal(err)
+		}
+		passed := map[string]bool{}
+		for _, p := range ps {
+			k := aws.ToString(p.ParameterKey)
+			passed[k] = true
+			if _, ok := decl[k]; !ok {
+				t.Errorf("%s: parameter %s is passed but not declared", c.template, k)
+			}
+		}
+		for k := range decl {
+			if !passed[k] {
+				t.Errorf("%s: parameter %s is declared but never passed (an update that omits it counts as a change)", c.template, k)
+			}
+		}
+	}
+}
+
+func TestDeployParamsRefuseBadSettings(t *testing.T) {
+	cases := []struct {
+		name   string
+		edit   func(p *DeployParams)
+		expect string
+	}{
+		{"preview drains at most 10 s", func(p *DeployParams) { p.DeregistrationDelay = 11 * time.Second }, "at most 10s"},
+		{"release drains at most 30 s", func(p *DeployParams) { *p = release(); p.DeregistrationDelay = 31 * time.Second }, "at most 30s"},
+		{"production gets no host", func(p *DeployParams) { *p = release(); p.Host = "www.example.com" }, "production stack gets no host"},
+		{"preview needs a host or a port", func(p *DeployParams) { p.Host = "" }, "needs one"},
+		{"not both host and port", func(p *DeployParams) { p.ListenerPort = 8001 }, "not both"},
+		{"port outside the shared range", func(p *DeployParams) { *p = previewPort(); p.ListenerPort = 9000 }, "outside the preview range 8001-8040"},
+		{"priority is required", func(p *DeployParams) { p.Priority = 0 }, "priority 0"},
+		{"Fargate size", func(p *DeployParams) { p.CPU, p.Memory = 256, 4096 }, "Fargate takes 512-2048"},
+		{"too many variables", func(p *DeployParams) {
+			p.Env = map[string]string{}
+			for _, k := range strings.Fields("A B C D E F G H I J K") {
+				p.Env[k] = "x"
+			}
+		}, "at most 10"},
+		{"reserved variable", func(p *DeployParams) { p.Env = map[string]string{"SLIPWAY_STACK": "x"} }, "set by Slipway itself"},
+		{"no image", func(p *DeployParams) { p.Image = "" }, "push the image first"},
+		{"shared outputs missing", func(p *DeployParams) { p.Shared.ListenerARN = "" }, "ListenerArn is empty"},
+		{"unknown role", func(p *DeployParams) { p.Role = "staging" }, `role "staging"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := previewHost()
+			c.edit(&p)
+			_, err := p.Parameters()
+			if err == nil || !strings.Contains(err.Error(), c.expect) {
+				t.Fatalf("err = %v, want it to say %q", err, c.expect)
+			}
+		})
+	}
+}
+
+func TestSharedParamsRefuseBadSettings(t *testing.T) {
+	cases := []struct {
+		name   string
+		p      SharedParams
+		expect string
+	}{
+		{"app name", SharedParams{App: "Demo_App"}, "invalid app name"},
+		{"VPC without subnets", SharedParams{App: "demo", VPCID: "vpc-0123456789abcdef0"}, "at least two public subnets"},
+		{"domain without zone", SharedParams{App: "demo", Domain: "example.com"}, "set both"},
+		{"port range past the listener quota", SharedParams{App: "demo", PreviewPortFirst: 8000, PreviewPortLast: 8100}, "at most 50 listeners"},
+		{"bad CIDR", SharedParams{App: "demo", VPCCIDR: "10.0.0.0/33"}, "CIDR"},
+		{"retention CloudWatch refuses", SharedParams{App: "demo", LogRetentionDays: 10}, "log retention 10"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := c.p.Parameters()
+			if err == nil || !strings.Contains(err.Error(), c.expect) {
+				t.Fatalf("err = %v, want it to say %q", err, c.expect)
+			}
+		})
+	}
+}
+
+func TestParseSharedOutputs(t *testing.T) {
+	out := func(k, v string) cfntypes.Output { return cfntypes.Output{OutputKey: aws.String(k), OutputValue: aws.String(v)} }
+	all := []cfntypes.Output{
+		out(OutputRepositoryURI, "u"), out(OutputRepositoryName, "demo"), out(OutputClusterName, "demo"),
+		out(OutputClusterARN, "arn"), out(OutputVPCID, "vpc-1"), out(OutputSubnetIDs, "['subnet-a', 'subnet-b']"),
+		out(OutputExecutionRoleARN, "r"), out(OutputLogGroupName, "/slipway/demo"), out(OutputLoadBalancerARN, "lb"),
+		out(OutputLoadBalancerDNSName, "dns"), out(OutputLoadBalancerSGID, "sg-1"), out(OutputALBListenerARN, "l"),
+		out(OutputHTTPListenerARN, "l"), out(OutputScheme, "http"), out(OutputPreviewPortFirst, "8001"), out(OutputPreviewPortLast, "8040"),
+	}
+	s, err := ParseSharedOutputs(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(s.SubnetIDs, ",") != "subnet-a,subnet-b" || s.PreviewPortLast != 8040 {
+		t.Fatalf("parsed %+v", s)
+	}
+	_, err = ParseSharedOutputs(all[2:])
+	if err == nil || !strings.Contains(err.Error(), "missing RepositoryUri, RepositoryName") || !strings.Contains(err.Error(), "shared:deploy") {
+		t.Fatalf("err = %v, want the missing outputs and what to run", err)
+	}
+}

@@ -1,0 +1,102 @@
+package infra
+
+import (
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestSharedTemplateSettings(t *testing.T) {
+	tpl := loadTemplate(t, "shared.yaml")
+	res := func(path ...string) any { return at(t, tpl, append([]string{"Resources"}, path...)...) }
+	notFound := map[string]any{"Type": "fixed-response", "FixedResponseConfig": map[string]any{
+		"StatusCode": "404", "ContentType": "text/plain", "MessageBody": "Not found: no environment serves this address.\n"}}
+	cases := []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"images scanned on push", res("Repository", "Properties", "ImageScanningConfiguration", "ScanOnPush"), "true"},
+		{"repository kept when the stack goes (rollback images)", res("Repository", "DeletionPolicy"), "Retain"},
+		{"VPC only when none is given", res("Vpc", "Condition"), "CreateVpc"},
+		{"first subnet in the first zone", res("SubnetA", "Properties", "AvailabilityZone"), map[string]any{"Fn::Select": []any{"0", map[string]any{"Fn::GetAZs": ""}}}},
+		{"second subnet in the second zone", res("SubnetB", "Properties", "AvailabilityZone"), map[string]any{"Fn::Select": []any{"1", map[string]any{"Fn::GetAZs": ""}}}},
+		{"public subnets", res("SubnetA", "Properties", "MapPublicIpOnLaunch"), "true"},
+		{"subnet CIDRs from parameters (moto crashes on Fn::Cidr)", res("SubnetB", "Properties", "CidrBlock"), ref("SubnetBCidr")},
+		{"execution role has the ECS managed policy", res("TaskExecutionRole", "Properties", "ManagedPolicyArns"), []any{map[string]any{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"}}},
+		{"log retention", res("LogGroup", "Properties", "RetentionInDays"), ref("LogRetentionDays")},
+		{"internet-facing ALB", res("LoadBalancer", "Properties", "Scheme"), "internet-facing"},
+		{"ALB named for IAM scoping", res("LoadBalancer", "Properties", "Name"), map[string]any{"Fn::Sub": "${App}-shared"}},
+		{"HTTP 404 naming no environment, or a redirect to HTTPS", res("HttpListener", "Properties", "DefaultActions", "#0"), map[string]any{"Fn::If": []any{"HasCertificate",
+			map[string]any{"Type": "redirect", "RedirectConfig": map[string]any{"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}, notFound}}},
+		{"HTTPS only with a certificate", res("HttpsListener", "Condition"), "HasCertificate"},
+		{"HTTPS 404 default", res("HttpsListener", "Properties", "DefaultActions"), []any{notFound}},
+		{"apex record with a domain", res("ApexRecord", "Condition"), "HasDomain"},
+		{"wildcard record", res("WildcardRecord", "Properties", "Name"), map[string]any{"Fn::Sub": "*.${Domain}"}},
+		{"preview ports open only without a domain", at(t, tpl, "Conditions", "PreviewPorts"), map[string]any{"Fn::Not": []any{map[string]any{"Condition": "HasDomain"}}}},
+		{"preview port range in the ALB security group", res("LoadBalancerSecurityGroup", "Properties", "SecurityGroupIngress", "#2"), map[string]any{"Fn::If": []any{"PreviewPorts",
+			map[string]any{"Description": "Preview listener ports (no domain)", "IpProtocol": "tcp", "FromPort": ref("PreviewPortFirst"), "ToPort": ref("PreviewPortLast"), "CidrIp": "0.0.0.0/0"},
+			ref("AWS::NoValue")}}},
+		{"rules go on HTTPS when there is a certificate", at(t, tpl, "Outputs", OutputALBListenerARN, "Value"), map[string]any{"Fn::If": []any{"HasCertificate", ref("HttpsListener"), ref("HttpListener")}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if !reflect.DeepEqual(c.got, c.want) {
+				t.Errorf("got %#v\nwant %#v", c.got, c.want)
+			}
+		})
+	}
+	lifecycle := res("Repository", "Properties", "LifecyclePolicy", "LifecyclePolicyText", "Fn::Sub").(string)
+	for _, want := range []string{`"tagStatus": "untagged"`, `"type": "expire"`, "${UntaggedImageDays}"} {
+		if !strings.Contains(lifecycle, want) {
+			t.Errorf("lifecycle policy %s lacks %s", lifecycle, want)
+		}
+	}
+}
+
+// Every output key the Go code names exists in the templates, and back.
+func TestOutputConstantsMatchTemplates(t *testing.T) {
+	shared := []string{OutputRepositoryURI, OutputRepositoryName, OutputClusterName, OutputClusterARN, OutputVPCID,
+		OutputSubnetIDs, OutputExecutionRoleARN, OutputLogGroupName, OutputLoadBalancerARN, OutputLoadBalancerDNSName,
+		OutputLoadBalancerSGID, OutputALBListenerARN, OutputHTTPListenerARN, OutputScheme, OutputDomain,
+		OutputPreviewPortFirst, OutputPreviewPortLast}
+	deploy := []string{OutputDeployTargetGroupARN, OutputDeployServiceARN, OutputDeployServiceName,
+		OutputDeployTaskDefinition, OutputDeployListenerRuleARN, OutputDeployPreviewListener, OutputDeployURL}
+	for name, keys := range map[string][]string{"shared.yaml": shared, "deploy.yaml": deploy} {
+		outs := loadTemplate(t, name)["Outputs"].(map[string]any)
+		for _, k := range keys {
+			if _, ok := outs[k]; !ok {
+				t.Errorf("%s has no output %s", name, k)
+			}
+		}
+		if len(outs) != len(keys) {
+			t.Errorf("%s has %d outputs, the Go constants name %d", name, len(outs), len(keys))
+		}
+	}
+}
+
+// What moto cannot run, and what would couple stacks, is kept out of both
+// templates (research/moto.md): Fn::Cidr crashes CreateStack, GetAtt on a
+// target group, listener, rule or task definition fails, ImportValue blocks
+// changes to the shared stack.
+func TestTemplatesAvoidWhatBreaks(t *testing.T) {
+	banned := []struct {
+		re  *regexp.Regexp
+		why string
+	}{
+		{regexp.MustCompile(`Fn::Cidr\s*:|!Cidr\s`), "Fn::Cidr crashes moto; take CIDRs as parameters"},
+		{regexp.MustCompile(`Fn::ImportValue\s*:|!ImportValue\s`), "outputs go to deploy stacks as parameters, never Fn::ImportValue"},
+		{regexp.MustCompile(`GetAtt\s+(TargetGroup|Listener|ListenerRule|HttpListener|HttpsListener|PreviewListener|TaskDefinition)\.`), "use !Ref for these ARNs (moto fails GetAtt on them)"},
+		{regexp.MustCompile(`NatGateway`), "no NAT gateway: tasks get public IPs"},
+		{regexp.MustCompile(`EnableTerminationProtection`), "termination protection is set by the tool on CreateStack"},
+	}
+	for _, name := range []string{"shared.yaml", "deploy.yaml"} {
+		text := mustRead(name)
+		for _, b := range banned {
+			if loc := b.re.FindStringIndex(text); loc != nil {
+				t.Errorf("%s: %q: %s", name, text[loc[0]:loc[1]], b.why)
+			}
+		}
+	}
+}
