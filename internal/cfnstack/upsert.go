@@ -83,27 +83,27 @@ func (e *Engine) create(ctx context.Context, in Input, res Result, recreated boo
 	if recreated {
 		res.Action = Recreated
 	}
-	return e.refresh(ctx, res)
+	return e.refresh(ctx, in, res)
 }
 
 func (e *Engine) update(ctx context.Context, in Input, res Result) (Result, error) {
-	changed, _, err := e.apply(ctx, in, types.ChangeSetTypeUpdate)
+	changed, st, err := e.apply(ctx, in, types.ChangeSetTypeUpdate)
 	if err != nil {
 		return res, err
 	}
-	res.Action = Updated
+	res.Action, res.Stack = Updated, st
 	if !changed {
 		res.Action = Unchanged
 		fmt.Fprintf(e.out, "%s: no changes\n", in.Name)
 	}
-	return e.refresh(ctx, res)
+	return e.refresh(ctx, in, res)
 }
 
 // refresh reads the stack once more for its outputs and tags.
-func (e *Engine) refresh(ctx context.Context, res Result) (Result, error) {
+func (e *Engine) refresh(ctx context.Context, in Input, res Result) (Result, error) {
 	name := res.Stack.ID
 	if name == "" {
-		name = res.Stack.Name
+		name = in.Name
 	}
 	st, err := e.Describe(ctx, name)
 	if err != nil {

@@ -1,0 +1,201 @@
+package cfnstack
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmw "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/slipway/slipway/internal/awsenv"
+	"github.com/slipway/slipway/internal/testenv"
+)
+
+// fast are the engine's bounds in tests: moto answers at once.
+var fast = Options{Poll: 20 * time.Millisecond, Timeout: 5 * time.Second, BusyTimeout: 300 * time.Millisecond}
+
+// call is one attempt of an operation as it leaves the client. A hook may
+// answer it without moto (return an output or an error) or call Next and
+// edit what moto answered.
+type call struct {
+	Op     string
+	Params any
+	N      int // 1 for the operation's first attempt in this test
+	Next   func() (any, error)
+}
+
+type hook func(c *call) (any, error)
+
+// injector sits in front of moto as SDK middleware: it counts every
+// attempt per operation and lets hooks replace or edit answers, so a test
+// can show what moto never does (failed and stuck stacks, throttling).
+type injector struct {
+	mu     sync.Mutex
+	calls  map[string]int
+	params map[string][]any
+	hooks  map[string]hook
+}
+
+type paramsKey struct{}
+
+func newInjector() *injector {
+	return &injector{calls: map[string]int{}, params: map[string][]any{}, hooks: map[string]hook{}}
+}
+
+// on sets the hook for an operation.
+func (in *injector) on(op string, h hook) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.hooks[op] = h
+}
+
+// count is how many attempts of op reached the injector (moto, or a hook).
+func (in *injector) count(op string) int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.calls[op]
+}
+
+// sent returns the inputs of every attempt of op.
+func (in *injector) sent(op string) []any {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return append([]any(nil), in.params[op]...)
+}
+
+func (in *injector) apiOption(stack *middleware.Stack) error {
+	// Initialize: the typed input, for the hooks below (once per operation).
+	err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc("keepParams",
+		func(ctx context.Context, i middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			return next.HandleInitialize(middleware.WithStackValue(ctx, paramsKey{}, i.Parameters), i)
+		}), middleware.Before)
+	if err != nil {
+		return err
+	}
+	// Deserialize, first: inside the retry loop, so an injected throttle is
+	// retried by the client's retryer like a real one.
+	return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("inject",
+		func(ctx context.Context, i middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+			op := awsmw.GetOperationName(ctx)
+			params := middleware.GetStackValue(ctx, paramsKey{})
+			in.mu.Lock()
+			in.calls[op]++
+			in.params[op] = append(in.params[op], params)
+			c := &call{Op: op, Params: params, N: in.calls[op]}
+			h := in.hooks[op]
+			in.mu.Unlock()
+			var out middleware.DeserializeOutput
+			var md middleware.Metadata
+			c.Next = func() (any, error) {
+				var err error
+				out, md, err = next.HandleDeserialize(ctx, i)
+				return out.Result, err
+			}
+			if h == nil {
+				_, err := c.Next()
+				return out, md, err
+			}
+			res, err := h(c)
+			out.Result = res
+			return out, md, err
+		}), middleware.Before)
+}
+
+// env is one test's view of the shared moto server.
+type env struct {
+	cfn  *cloudformation.Client
+	inj  *injector
+	eng  *Engine
+	out  *syncBuffer
+	tmpl string
+}
+
+// newEnv builds a CloudFormation client the way the commands do
+// (awsenv.Load: its retryer, with a short backoff), pointed at moto with
+// static dummy credentials, with an injector in front.
+func newEnv(t *testing.T, endpoint string, o Options) *env {
+	t.Helper()
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	cfg, err := awsenv.Load(context.Background(), awsenv.Settings{Region: "us-east-1", Endpoint: endpoint, MaxBackoff: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inj := newInjector()
+	cfn := cloudformation.NewFromConfig(cfg, func(o *cloudformation.Options) {
+		o.APIOptions = append(o.APIOptions, inj.apiOption)
+	})
+	body, err := os.ReadFile(filepath.Join("testdata", "param.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &syncBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("progress:\n%s", out.String())
+		}
+	})
+	return &env{cfn: cfn, inj: inj, eng: New(cfn, out, o), out: out, tmpl: string(body)}
+}
+
+func (e *env) input(name, value string) Input {
+	return Input{
+		Name: name, Template: e.tmpl,
+		Parameters: map[string]string{"Value": value},
+		Tags:       map[string]string{"slipway:app": "demo", "slipway:role": "preview", "slipway:pr": "42"},
+		Next:       "go run mage.go preview:destroy 42",
+	}
+}
+
+// mustCreate creates a stack through the engine, with no faults.
+func (e *env) mustCreate(t *testing.T, name string) Stack {
+	t.Helper()
+	res, err := e.eng.Upsert(context.Background(), e.input(name, "v1"))
+	if err != nil {
+		t.Fatalf("create %s: %v", name, err)
+	}
+	return res.Stack
+}
+
+// syncBuffer is the progress writer: the engine writes, the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func (s *syncBuffer) lines() []string {
+	return strings.Split(strings.TrimSpace(s.String()), "\n")
+}
+
+// motoEndpoint starts one moto server for a test and its subtests.
+func motoEndpoint(t *testing.T) string {
+	t.Helper()
+	return testenv.Moto(t)
+}
+
+var _ = aws.String
