@@ -1,0 +1,145 @@
+package awsprov
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/slipway/slipway/internal/cfnstack"
+	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/testenv"
+)
+
+// awsEnv is one moto server with the provider's clients in front of an
+// injector, and a stand-in for ECS's target registration.
+type awsEnv struct {
+	cfg aws.Config
+	inj *injector
+	elb *elbv2.Client
+	log *syncBuffer
+}
+
+// newAWSEnv starts moto with ECS services reporting one running task
+// (MOTO_ECS_SERVICE_RUNNING: by default moto's services never run), and a
+// goroutine that registers a target in every new target group, as ECS
+// does for a started task (moto's ECS registers none; its registered
+// targets are healthy at once).
+func newAWSEnv(t *testing.T) *awsEnv {
+	t.Helper()
+	t.Setenv("MOTO_ECS_SERVICE_RUNNING", "1")
+	cfg := motoConfig(testenv.Moto(t))
+	inj := newInjector()
+	cfg.APIOptions = append(cfg.APIOptions, inj.apiOption)
+	e := &awsEnv{cfg: cfg, inj: inj, elb: elbv2.NewFromConfig(motoConfig(aws.ToString(cfg.BaseEndpoint))), log: &syncBuffer{}}
+	// moto answers UpdateTerminationProtection with HTTP 500 (not
+	// implemented); AWS turns the protection on and returns the stack ID.
+	inj.on("UpdateTerminationProtection", func(params any, _ func() (any, error)) (any, error) {
+		return &cloudformation.UpdateTerminationProtectionOutput{StackId: params.(*cloudformation.UpdateTerminationProtectionInput).StackName}, nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		e.registerTargets(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		if t.Failed() {
+			t.Logf("progress:\n%s", e.log.String())
+		}
+	})
+	return e
+}
+
+func (e *awsEnv) registerTargets(ctx context.Context) {
+	done := map[string]bool{}
+	for n := 0; ctx.Err() == nil; n++ {
+		out, err := e.elb.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{})
+		if err == nil {
+			for _, tg := range out.TargetGroups {
+				arn := aws.ToString(tg.TargetGroupArn)
+				if done[arn] {
+					continue
+				}
+				done[arn] = true
+				_, _ = e.elb.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(arn),
+					Targets: []elbtypes.TargetDescription{{Id: aws.String(fmt.Sprintf("10.42.0.%d", len(done)+10)), Port: aws.Int32(8080)}}})
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// provider is the aws provider for app on this moto, host mode unless
+// domain is "".
+func (e *awsEnv) provider(app, domain string) *Provider {
+	o := Options{App: app, HealthTimeout: 3 * time.Second, Poll: 20 * time.Millisecond, Log: e.log,
+		Stack: cfnstack.Options{Poll: 20 * time.Millisecond, Timeout: 5 * time.Second, BusyTimeout: 300 * time.Millisecond}}
+	if domain != "" {
+		o.Shared.Domain, o.Shared.HostedZoneID = domain, "Z0123456789ABC"
+	}
+	return New(Clients{CFN: cloudformation.NewFromConfig(e.cfg), ELB: elbv2.NewFromConfig(e.cfg), ECS: ecs.NewFromConfig(e.cfg)}, o)
+}
+
+func previewSpec(app string, pr int, domain string) deploy.Spec {
+	commit := strings.Repeat(fmt.Sprint(pr%10), 40)
+	digest := "sha256:" + strings.Repeat(fmt.Sprint(pr%10), 64)
+	return deploy.Spec{Stack: fmt.Sprintf("%s-pr-%d", app, pr), Role: deploy.RolePreview, PR: pr, Commit: commit,
+		Image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/" + app + "@" + digest, Digest: digest,
+		Host: fmt.Sprintf("pr-%d.%s", pr, domain), Env: map[string]string{"APP_MESSAGE": "hi"}}
+}
+
+func releaseSpec(app, suffix string, n int) deploy.Spec {
+	s := previewSpec(app, n, "")
+	s.Stack, s.Role, s.PR, s.Host = app+"-prod-"+suffix, deploy.RoleProduction, 0, ""
+	return s
+}
+
+// syncBuffer is the progress writer: the provider writes, the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestProviderSmoke(t *testing.T) {
+	e := newAWSEnv(t)
+	ctx := context.Background()
+	p := e.provider("shop", "example.com")
+	must(t, p.EnsureShared(ctx))
+	st, err := p.Deploy(ctx, previewSpec("shop", 1, "example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", st)
+	stacks, err := p.Stacks(ctx)
+	t.Logf("%+v %v", stacks, err)
+	r, err := p.Routes(ctx)
+	t.Logf("%+v %v", r, err)
+}
