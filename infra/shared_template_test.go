@@ -35,9 +35,10 @@ func TestSharedTemplateSettings(t *testing.T) {
 		{"apex record with a domain", res("ApexRecord", "Condition"), "HasDomain"},
 		{"wildcard record", res("WildcardRecord", "Properties", "Name"), map[string]any{"Fn::Sub": "*.${Domain}"}},
 		{"preview ports open only without a domain", at(t, tpl, "Conditions", "PreviewPorts"), map[string]any{"Fn::Not": []any{map[string]any{"Condition": "HasDomain"}}}},
-		{"preview port range in the ALB security group", res("LoadBalancerSecurityGroup", "Properties", "SecurityGroupIngress", "#2"), map[string]any{"Fn::If": []any{"PreviewPorts",
-			map[string]any{"Description": "Preview listener ports (no domain)", "IpProtocol": "tcp", "FromPort": ref("PreviewPortFirst"), "ToPort": ref("PreviewPortLast"), "CidrIp": "0.0.0.0/0"},
-			ref("AWS::NoValue")}}},
+		{"preview port range in the ALB security group", res("PreviewPortsIngress", "Properties"), map[string]any{"GroupId": map[string]any{"Fn::GetAtt": "LoadBalancerSecurityGroup.GroupId"},
+			"Description": "Preview listener ports (no domain)", "IpProtocol": "tcp", "FromPort": ref("PreviewPortFirst"), "ToPort": ref("PreviewPortLast"), "CidrIp": "0.0.0.0/0"}},
+		{"port range opened only without a domain", res("PreviewPortsIngress", "Condition"), "PreviewPorts"},
+		{"443 opened only with a certificate", res("HttpsIngress", "Condition"), "HasCertificate"},
 		{"rules go on HTTPS when there is a certificate", at(t, tpl, "Outputs", OutputALBListenerARN, "Value"), map[string]any{"Fn::If": []any{"HasCertificate", ref("HttpsListener"), ref("HttpListener")}}},
 	}
 	for _, c := range cases {
