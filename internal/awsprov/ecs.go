@@ -16,14 +16,13 @@ import (
 // ECS is the part of the ECS API Slipway calls.
 type ECS interface {
 	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, opts ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
-	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, opts ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
 }
 
 var _ ECS = (*ecs.Client)(nil)
 
 // rollout is what a deployed stack must show before Deploy returns.
 type rollout struct {
-	stack, cluster, service, targetGroup, image, next string
+	stack, cluster, service, taskDef, targetGroup, image, next string
 }
 
 // verify waits, bounded, until the ECS service runs the task definition
@@ -79,37 +78,23 @@ func (p *Provider) serviceReady(ctx context.Context, r rollout) (bool, error) {
 		return false, rolloutFailure(r.stack, "service "+r.service, "not found in cluster "+r.cluster, r.next)
 	}
 	svc := out.Services[0]
-	img, err := p.taskImage(ctx, aws.ToString(svc.TaskDefinition))
-	if err != nil {
-		return false, err
+	for _, d := range svc.Deployments {
+		if aws.ToString(d.Status) == "PRIMARY" && d.RolloutState == ecstypes.DeploymentRolloutStateFailed {
+			return false, rolloutFailure(r.stack, "service "+r.service, "ECS rollout of "+r.image+" failed: "+aws.ToString(d.RolloutStateReason), r.next)
+		}
 	}
-	if img != r.image {
+	if got := aws.ToString(svc.TaskDefinition); got != r.taskDef {
 		return false, rolloutFailure(r.stack, "service "+r.service, fmt.Sprintf(
-			"runs %s (task definition %s), not the deployed %s: the ECS deployment circuit breaker rolled back to the previous version because the new tasks did not start or stay healthy; see its events with `aws ecs describe-services --cluster %s --services %s`",
-			img, aws.ToString(svc.TaskDefinition), r.image, r.cluster, r.service), r.next)
+			"runs task definition %s, not %s with the deployed image %s: the ECS deployment circuit breaker rolled back to the previous version because the new tasks did not start or stay healthy; see the service's events with `aws ecs describe-services --cluster %s --services %s`",
+			got, r.taskDef, r.image, r.cluster, r.service), r.next)
 	}
 	for _, d := range svc.Deployments {
-		if aws.ToString(d.Status) != "PRIMARY" {
-			continue
+		if aws.ToString(d.Status) == "PRIMARY" {
+			running := d.RunningCount >= d.DesiredCount && d.DesiredCount > 0
+			return running && d.RolloutState != ecstypes.DeploymentRolloutStateInProgress, nil
 		}
-		if d.RolloutState == ecstypes.DeploymentRolloutStateFailed {
-			return false, rolloutFailure(r.stack, "service "+r.service, "ECS rollout failed: "+aws.ToString(d.RolloutStateReason), r.next)
-		}
-		running := d.RunningCount >= d.DesiredCount && d.DesiredCount > 0
-		return running && d.RolloutState != ecstypes.DeploymentRolloutStateInProgress, nil
 	}
 	return svc.RunningCount >= svc.DesiredCount && svc.DesiredCount > 0, nil
-}
-
-func (p *Provider) taskImage(ctx context.Context, arn string) (string, error) {
-	td, err := p.ecs.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn)})
-	if err != nil {
-		return "", fmt.Errorf("describe task definition %s: %w", arn, err)
-	}
-	if td.TaskDefinition == nil || len(td.TaskDefinition.ContainerDefinitions) == 0 {
-		return "", fmt.Errorf("task definition %s has no container", arn)
-	}
-	return aws.ToString(td.TaskDefinition.ContainerDefinitions[0].Image), nil
 }
 
 // targetsHealthy reports whether tg has a healthy target, and if not, what

@@ -27,9 +27,9 @@ var _ ELB = (*elbv2.Client)(nil)
 // Tags Slipway puts on the listener rules and listeners it owns: they are
 // the state Routes reads back.
 const (
-	TagApp   = "slipway:app"
-	TagKind  = "slipway:kind" // production
-	TagHost  = "slipway:host" // also on preview stacks: the host they answer on
+	TagApp  = "slipway:app"
+	TagKind = "slipway:kind" // production
+	TagHost = "slipway:host" // also on preview stacks: the host they answer on
 )
 
 // kindProduction marks the production rule.
@@ -191,4 +191,3 @@ func freeLowest(used map[int]bool, lo, hi int) (int, bool) {
 	}
 	return 0, false
 }
-

@@ -15,6 +15,8 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	"github.com/aws/smithy-go/middleware"
+
 	"github.com/slipway/slipway/internal/cfnstack"
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/testenv"
@@ -39,13 +41,14 @@ func newAWSEnv(t *testing.T) *awsEnv {
 	t.Setenv("MOTO_ECS_SERVICE_RUNNING", "1")
 	cfg := motoConfig(testenv.Moto(t))
 	inj := newInjector()
-	cfg.APIOptions = append(cfg.APIOptions, inj.apiOption)
+	cfg.APIOptions = append(cfg.APIOptions, inj.apiOption, zonePrefix)
 	e := &awsEnv{cfg: cfg, inj: inj, elb: elbv2.NewFromConfig(motoConfig(aws.ToString(cfg.BaseEndpoint))), log: &syncBuffer{}}
 	// moto answers UpdateTerminationProtection with HTTP 500 (not
 	// implemented); AWS turns the protection on and returns the stack ID.
 	inj.on("UpdateTerminationProtection", func(params any, _ func() (any, error)) (any, error) {
 		return &cloudformation.UpdateTerminationProtectionOutput{StackId: params.(*cloudformation.UpdateTerminationProtectionInput).StackName}, nil
 	})
+	installCreateAsStack(inj, cloudformation.NewFromConfig(motoConfig(aws.ToString(cfg.BaseEndpoint))))
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -91,9 +94,45 @@ func (e *awsEnv) provider(app, domain string) *Provider {
 	o := Options{App: app, HealthTimeout: 3 * time.Second, Poll: 20 * time.Millisecond, Log: e.log,
 		Stack: cfnstack.Options{Poll: 20 * time.Millisecond, Timeout: 5 * time.Second, BusyTimeout: 300 * time.Millisecond}}
 	if domain != "" {
-		o.Shared.Domain, o.Shared.HostedZoneID = domain, "Z0123456789ABC"
+		o.Shared.Domain, o.Shared.HostedZoneID = domain, e.hostedZone(domain)
 	}
 	return New(Clients{CFN: cloudformation.NewFromConfig(e.cfg), ELB: elbv2.NewFromConfig(e.cfg), ECS: ecs.NewFromConfig(e.cfg)}, o)
+}
+
+// hostedZone makes a Route 53 zone for domain (through a stack: the
+// provider has no Route 53 client of its own) and returns its ID.
+func (e *awsEnv) hostedZone(domain string) string {
+	ctx := context.Background()
+	cf := cloudformation.NewFromConfig(motoConfig(aws.ToString(e.cfg.BaseEndpoint)))
+	name := "zone-" + strings.ReplaceAll(domain, ".", "-")
+	body := "Resources:\n  Zone:\n    Type: AWS::Route53::HostedZone\n    Properties: {Name: " + domain + "}\nOutputs:\n  Id: {Value: !Ref Zone}\n"
+	if _, err := cf.CreateStack(ctx, &cloudformation.CreateStackInput{StackName: aws.String(name), TemplateBody: aws.String(body)}); err != nil {
+		panic("create hosted zone: " + err.Error())
+	}
+	out, err := cf.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(name)})
+	if err != nil || len(out.Stacks[0].Outputs) == 0 {
+		panic(fmt.Sprintf("read hosted zone: %v", err))
+	}
+	// AWS zone IDs start with Z (and infra checks that); moto's do not.
+	// The provider gets "Z"+moto's ID; zonePrefix strips it on the way
+	// to moto.
+	return "Z" + strings.TrimPrefix(aws.ToString(out.Stacks[0].Outputs[0].OutputValue), "/hostedzone/")
+}
+
+// zonePrefix removes the Z added by hostedZone from the HostedZoneId
+// parameter of a change set, before it is sent to moto.
+func zonePrefix(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("motoZoneID",
+		func(ctx context.Context, i middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			if in, ok := i.Parameters.(*cloudformation.CreateChangeSetInput); ok {
+				for k, p := range in.Parameters {
+					if aws.ToString(p.ParameterKey) == "HostedZoneId" {
+						in.Parameters[k].ParameterValue = aws.String(strings.TrimPrefix(aws.ToString(p.ParameterValue), "Z"))
+					}
+				}
+			}
+			return next.HandleInitialize(ctx, i)
+		}), middleware.Before)
 }
 
 func previewSpec(app string, pr int, domain string) deploy.Spec {
