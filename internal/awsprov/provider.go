@@ -51,6 +51,7 @@ type Options struct {
 // Provider implements deploy.Provider on AWS.
 type Provider struct {
 	o   Options
+	cfn cfnstack.API
 	eng *cfnstack.Engine
 	elb ELB
 	ecs ECS
@@ -78,7 +79,7 @@ func New(c Clients, o Options) *Provider {
 		o.Sticky = time.Hour
 	}
 	o.Shared.App = o.App
-	return &Provider{o: o, eng: cfnstack.New(c.CFN, o.Log, o.Stack), elb: c.ELB, ecs: c.ECS,
+	return &Provider{o: o, cfn: c.CFN, eng: cfnstack.New(c.CFN, o.Log, o.Stack), elb: c.ELB, ecs: c.ECS,
 		reserved: map[string]bool{}, ports: map[string]int{}}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
@@ -29,6 +30,43 @@ type awsEnv struct {
 	inj *injector
 	elb *elbv2.Client
 	log *syncBuffer
+
+	mu        sync.Mutex
+	protected map[string]bool                  // stack ID -> termination protection
+	edits     map[string]func(*cfntypes.Stack) // by stack name: what a test makes DescribeStacks say
+}
+
+// editStack makes DescribeStacks report stack as edit says, until the
+// returned function is called.
+func (e *awsEnv) editStack(name string, edit func(*cfntypes.Stack)) func() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.edits[name] = edit
+	return func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		delete(e.edits, name)
+	}
+}
+
+func (e *awsEnv) describeStacks(_ any, next func() (any, error)) (any, error) {
+	res, err := next()
+	out, ok := res.(*cloudformation.DescribeStacksOutput)
+	if err != nil || !ok {
+		return res, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i := range out.Stacks {
+		s := &out.Stacks[i]
+		if e.protected[aws.ToString(s.StackId)] {
+			s.EnableTerminationProtection = aws.Bool(true)
+		}
+		if edit := e.edits[aws.ToString(s.StackName)]; edit != nil {
+			edit(s)
+		}
+	}
+	return out, nil
 }
 
 // newAWSEnv starts moto with ECS services reporting one running task
@@ -42,12 +80,19 @@ func newAWSEnv(t *testing.T) *awsEnv {
 	cfg := motoConfig(testenv.Moto(t))
 	inj := newInjector()
 	cfg.APIOptions = append(cfg.APIOptions, inj.apiOption, zonePrefix)
-	e := &awsEnv{cfg: cfg, inj: inj, elb: elbv2.NewFromConfig(motoConfig(aws.ToString(cfg.BaseEndpoint))), log: &syncBuffer{}}
+	e := &awsEnv{cfg: cfg, inj: inj, elb: elbv2.NewFromConfig(motoConfig(aws.ToString(cfg.BaseEndpoint))), log: &syncBuffer{},
+		protected: map[string]bool{}, edits: map[string]func(*cfntypes.Stack){}}
 	// moto answers UpdateTerminationProtection with HTTP 500 (not
-	// implemented); AWS turns the protection on and returns the stack ID.
+	// implemented); AWS sets the protection, returns the stack ID and
+	// reports it in DescribeStacks.
 	inj.on("UpdateTerminationProtection", func(params any, _ func() (any, error)) (any, error) {
-		return &cloudformation.UpdateTerminationProtectionOutput{StackId: params.(*cloudformation.UpdateTerminationProtectionInput).StackName}, nil
+		in := params.(*cloudformation.UpdateTerminationProtectionInput)
+		e.mu.Lock()
+		e.protected[aws.ToString(in.StackName)] = aws.ToBool(in.EnableTerminationProtection)
+		e.mu.Unlock()
+		return &cloudformation.UpdateTerminationProtectionOutput{StackId: in.StackName}, nil
 	})
+	inj.on("DescribeStacks", e.describeStacks)
 	installCreateAsStack(inj, cloudformation.NewFromConfig(motoConfig(aws.ToString(cfg.BaseEndpoint))))
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -165,20 +210,4 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-func TestProviderSmoke(t *testing.T) {
-	e := newAWSEnv(t)
-	ctx := context.Background()
-	p := e.provider("shop", "example.com")
-	must(t, p.EnsureShared(ctx))
-	st, err := p.Deploy(ctx, previewSpec("shop", 1, "example.com"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%+v", st)
-	stacks, err := p.Stacks(ctx)
-	t.Logf("%+v %v", stacks, err)
-	r, err := p.Routes(ctx)
-	t.Logf("%+v %v", r, err)
 }

@@ -1,0 +1,207 @@
+package awsprov
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/slipway/slipway/internal/deploy"
+)
+
+// One moto server for these tests; each subtest has an app of its own.
+func TestProviderOnMoto(t *testing.T) {
+	e := newAWSEnv(t)
+	ctx := context.Background()
+
+	t.Run("a preview deploys healthy with its tags, host and rule, and is destroyed without a trace", func(t *testing.T) {
+		p := e.provider("tags", "tags.example.com")
+		must(t, p.EnsureShared(ctx))
+		spec := previewSpec("tags", 7, "tags.example.com")
+		st, err := p.Deploy(ctx, spec)
+		must(t, err)
+		if !st.Healthy || st.State != deploy.StateHealthy || st.PR != 7 || st.Commit != spec.Commit || st.Digest != spec.Digest {
+			t.Errorf("deployed stack %+v, want healthy PR 7 with the spec's commit and digest", st)
+		}
+		r, err := p.Routes(ctx)
+		must(t, err)
+		if r.Hosts["pr-7.tags.example.com"] != "tags-pr-7" || len(r.Production) != 0 {
+			t.Errorf("routes %+v, want pr-7's host and no production", r)
+		}
+		must(t, p.SetHost(ctx, "pr-7.tags.example.com", "tags-pr-7"))
+		if err := p.SetHost(ctx, "pr-8.tags.example.com", "tags-pr-7"); err == nil {
+			t.Error("SetHost of another host on a deployed preview succeeded; the host is the stack's")
+		}
+		// Re-deploying the same spec changes nothing and keeps the slot.
+		before := stackParam(t, e, "tags-pr-7", "Priority")
+		_, err = p.Deploy(ctx, spec)
+		must(t, err)
+		if after := stackParam(t, e, "tags-pr-7", "Priority"); after != before {
+			t.Errorf("re-deploy moved the rule from priority %s to %s", before, after)
+		}
+		must(t, p.Delete(ctx, "tags-pr-7"))
+		stacks, err := p.Stacks(ctx)
+		must(t, err)
+		if len(stacks) != 0 {
+			t.Errorf("stacks after destroy: %+v", stacks)
+		}
+		shared, err := p.Shared(ctx)
+		must(t, err)
+		if n := ownRules(t, e, shared.ListenerARN); n != 0 {
+			t.Errorf("%d listener rules left after destroying the only preview, want 0", n)
+		}
+		must(t, p.Delete(ctx, "tags-pr-7")) // destroying what is gone succeeds
+	})
+
+	t.Run("two PRs deployed at once get distinct rule priorities", func(t *testing.T) {
+		p := e.provider("twin", "twin.example.com")
+		must(t, p.EnsureShared(ctx))
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = p.Deploy(ctx, previewSpec("twin", i+1, "twin.example.com"))
+			}()
+		}
+		wg.Wait()
+		must(t, errors.Join(errs...))
+		a, b := stackParam(t, e, "twin-pr-1", "Priority"), stackParam(t, e, "twin-pr-2", "Priority")
+		if a == b || a == "" {
+			t.Errorf("priorities %q and %q, want two distinct ones", a, b)
+		}
+		r, err := p.Routes(ctx)
+		must(t, err)
+		if len(r.Hosts) != 2 {
+			t.Errorf("hosts %v, want both previews", r.Hosts)
+		}
+	})
+
+	t.Run("previews without a domain get free ports of the range, freed on destroy", func(t *testing.T) {
+		p := e.provider("ports", "")
+		p.o.Shared.PreviewPortFirst, p.o.Shared.PreviewPortLast = 9001, 9002
+		must(t, p.EnsureShared(ctx))
+		for pr := 1; pr <= 2; pr++ {
+			_, err := p.Deploy(ctx, previewSpec("ports", pr, "ports"))
+			must(t, err)
+		}
+		if port, ok := p.Port("pr-2.ports"); !ok || port != 9002 {
+			t.Errorf("pr-2's port = %d, %v; want 9002", port, ok)
+		}
+		_, err := p.Deploy(ctx, previewSpec("ports", 3, "ports"))
+		if err == nil || !strings.Contains(err.Error(), "every port of the preview range 9001-9002") {
+			t.Fatalf("third preview on two ports: %v, want a refusal naming the range", err)
+		}
+		must(t, p.Delete(ctx, "ports-pr-1"))
+		_, err = p.Deploy(ctx, previewSpec("ports", 3, "ports"))
+		must(t, err)
+		if port, _ := p.Port("pr-3.ports"); port != 9001 {
+			t.Errorf("pr-3 got port %d, want the freed 9001", port)
+		}
+	})
+
+	t.Run("a release shifts the production rule with one call and Routes reads the weights back", func(t *testing.T) {
+		p := e.provider("rel", "rel.example.com")
+		must(t, p.EnsureShared(ctx))
+		for _, s := range []string{"a", "b"} {
+			_, err := p.Deploy(ctx, releaseSpec("rel", s, 1))
+			must(t, err)
+		}
+		must(t, p.SetProduction(ctx, []deploy.Weight{{Stack: "rel-prod-a", Weight: 100}}))
+		modifies := e.inj.count("ModifyRule")
+		must(t, p.SetProduction(ctx, []deploy.Weight{{Stack: "rel-prod-a", Weight: 90}, {Stack: "rel-prod-b", Weight: 10}}))
+		if n := e.inj.count("ModifyRule") - modifies; n != 1 {
+			t.Errorf("a shift made %d ModifyRule calls, want 1", n)
+		}
+		r, err := p.Routes(ctx)
+		must(t, err)
+		want := []deploy.Weight{{Stack: "rel-prod-a", Weight: 90}, {Stack: "rel-prod-b", Weight: 10}}
+		if len(r.Production) != 2 || r.Production[0] != want[0] || r.Production[1] != want[1] {
+			t.Errorf("production read back %v, want %v", r.Production, want)
+		}
+
+		err = p.Delete(ctx, "rel-prod-b")
+		if !errors.Is(err, deploy.ErrLive) {
+			t.Fatalf("delete of a stack with 10%% of production: %v, want ErrLive", err)
+		}
+		must(t, p.SetProduction(ctx, []deploy.Weight{{Stack: "rel-prod-a", Weight: 100}}))
+		must(t, p.Delete(ctx, "rel-prod-b")) // no traffic: it may go
+
+		err = p.DestroyShared(ctx)
+		if err == nil || !strings.Contains(err.Error(), "rel-prod-a") {
+			t.Fatalf("shared destroy with a production stack left: %v, want a refusal naming rel-prod-a", err)
+		}
+		if _, err := p.Shared(ctx); err != nil {
+			t.Fatalf("shared stack gone after a refused destroy: %v", err)
+		}
+	})
+
+	t.Run("shared-stack destroy is refused while previews exist, and works once they are gone", func(t *testing.T) {
+		p := e.provider("gone", "gone.example.com")
+		must(t, p.EnsureShared(ctx))
+		_, err := p.Deploy(ctx, previewSpec("gone", 4, "gone.example.com"))
+		must(t, err)
+		err = p.DestroyShared(ctx)
+		if err == nil || !strings.Contains(err.Error(), "gone-pr-4") {
+			t.Fatalf("shared destroy with a preview: %v, want a refusal naming gone-pr-4", err)
+		}
+		must(t, p.Delete(ctx, "gone-pr-4"))
+		protection := e.inj.count("UpdateTerminationProtection")
+		if err := p.DestroyShared(ctx); err != nil {
+			// moto refuses to delete the VPC while the ALB's ENIs hold it,
+			// then drops the stack anyway (research/moto.md); AWS deletes
+			// the ALB first.
+			t.Logf("shared destroy on moto: %v", err)
+		}
+		if e.inj.count("UpdateTerminationProtection") != protection+1 {
+			t.Error("termination protection was not turned off before the delete")
+		}
+	})
+}
+
+// stackParam reads a parameter of a stack straight from moto.
+func stackParam(t *testing.T, e *awsEnv, stack, key string) string {
+	t.Helper()
+	cf := cloudformation.NewFromConfig(motoConfig(aws.ToString(e.cfg.BaseEndpoint)))
+	out, err := cf.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String(stack)})
+	must(t, err)
+	for _, p := range out.Stacks[0].Parameters {
+		if aws.ToString(p.ParameterKey) == key {
+			return aws.ToString(p.ParameterValue)
+		}
+	}
+	return ""
+}
+
+// ownRules counts the non-default rules of a listener.
+func ownRules(t *testing.T, e *awsEnv, listener string) int {
+	t.Helper()
+	out, err := e.elb.DescribeRules(context.Background(), &elbv2.DescribeRulesInput{ListenerArn: aws.String(listener)})
+	must(t, err)
+	n := 0
+	for _, r := range out.Rules {
+		if !aws.ToBool(r.IsDefault) {
+			n++
+		}
+	}
+	return n
+}
+
+var (
+	_ = strconv.Itoa
+	_ = time.Second
+	_ cfntypes.StackStatus
+	_ ecs.Options
+	_ elbtypes.TargetHealthStateEnum
+)
