@@ -74,7 +74,7 @@ func (e *awsEnv) describeStacks(_ any, next func() (any, error)) (any, error) {
 // goroutine that registers a target in every new target group, as ECS
 // does for a started task (moto's ECS registers none; its registered
 // targets are healthy at once).
-func newAWSEnv(t *testing.T) *awsEnv {
+func newAWSEnv(t testing.TB) *awsEnv {
 	t.Helper()
 	t.Setenv("MOTO_ECS_SERVICE_RUNNING", "1")
 	cfg := motoConfig(testenv.Moto(t))

@@ -177,7 +177,7 @@ func sameWeights(a, b []TargetWeight) bool {
 	return true
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
