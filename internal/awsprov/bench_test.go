@@ -32,11 +32,12 @@ func BenchmarkPreviewDeploy(b *testing.B) {
 			p := e.provider(app, app+".example.com")
 			o := p.o
 			o.Poll, o.HealthTimeout, o.Stack = poll, 0, cfnstack.Options{Poll: poll} // zero: the defaults
-			p = New(Clients{CFN: p.cfn, ELB: p.elb, ECS: p.ecs}, o)
-			must(b, p.EnsureShared(ctx))
+			clients := Clients{CFN: p.cfn, ELB: p.elb, ECS: p.ecs}
+			must(b, New(clients, o).EnsureShared(ctx))
 			b.ResetTimer()
 			for i := range b.N {
 				spec := previewSpec(app, i+1, app+".example.com")
+				p := New(clients, o) // a fresh process: reads the shared stack again
 				must(b, p.EnsureShared(ctx))
 				_, err := p.Deploy(ctx, spec)
 				must(b, err)

@@ -57,6 +57,7 @@ type Provider struct {
 	ecs ECS
 
 	mu       sync.Mutex
+	ensured  bool // EnsureShared succeeded in this process: later calls are no-ops
 	shared   *infra.SharedOutputs
 	reserved map[string]bool // priorities and ports being created by this process
 	ports    map[string]int  // host -> listener port, as last read (port mode)
@@ -89,8 +90,15 @@ func (p *Provider) logf(f string, a ...any) { fmt.Fprintf(p.o.Log, f+"\n", a...)
 func (p *Provider) PortMode() bool { return p.o.Shared.Domain == "" }
 
 // EnsureShared creates or updates the shared stack (termination
-// protection on) and reads its outputs.
+// protection on) and reads its outputs, once per process (the push needs
+// the repository before the deploy).
 func (p *Provider) EnsureShared(ctx context.Context) error {
+	p.mu.Lock()
+	done := p.ensured
+	p.mu.Unlock()
+	if done {
+		return nil
+	}
 	name, err := naming.Shared(p.o.App)
 	if err != nil {
 		return err
@@ -110,7 +118,13 @@ func (p *Provider) EnsureShared(ctx context.Context) error {
 		return failure(err)
 	}
 	p.logf("%s: %s", name, res.Action)
-	return p.setShared(res.Stack)
+	if err := p.setShared(res.Stack); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.ensured = true
+	p.mu.Unlock()
+	return nil
 }
 
 // Shared returns the shared stack's outputs, read once per provider.

@@ -50,7 +50,7 @@ func (p *Provider) DestroyShared(ctx context.Context) error {
 		p.logf("%s: warning: resource %s (%s) was retained and still exists: delete it by hand", name, o.LogicalID, o.PhysicalID)
 	}
 	p.mu.Lock()
-	p.shared = nil
+	p.shared, p.ensured = nil, false
 	p.mu.Unlock()
 	p.logf("%s: deleted", name)
 	return nil

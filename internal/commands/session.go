@@ -5,12 +5,14 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/docker/docker/client"
 
+	"github.com/slipway/slipway/internal/awsprov"
 	"github.com/slipway/slipway/internal/build"
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/deploy"
@@ -26,6 +28,7 @@ type Session struct {
 	Docker    *client.Client
 	Builder   *build.Builder
 	Provider  *local.Provider
+	AWS       *awsprov.Provider // set on the aws target (aws.go), which then is Flow.Provider
 	Flow      *deploy.Flow
 	Out, Err  io.Writer // results on Out, progress on Err
 }
@@ -35,9 +38,6 @@ func Open(ctx context.Context) (*Session, error) {
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
 		return nil, fmt.Errorf("configuration:\n%w", err)
-	}
-	if cfg.Target != config.TargetLocal {
-		return nil, fmt.Errorf("target %s (%s): the aws target's stack engine is not in this build yet; set SLIPWAY_TARGET=local to use the local Docker target", cfg.Target, cfg.TargetDetected)
 	}
 	dir, err := build.ModuleDir()
 	if err != nil {
@@ -61,6 +61,11 @@ func Open(ctx context.Context) (*Session, error) {
 		App: cfg.App, Provider: s.Provider, Builder: s.Builder, Log: s.Err,
 		Tester: itest.Tester{ModuleDir: dir, Log: s.Err}, Routing: cfg,
 	}
+	if cfg.Target == config.TargetAWS {
+		if err := openAWS(ctx, s); err != nil {
+			return nil, errors.Join(err, s.Close())
+		}
+	}
 	return s, nil
 }
 
@@ -69,6 +74,9 @@ func (s *Session) Close() error { return s.Docker.Close() }
 
 // PrepareRouter builds the router image so the shared stack can start it.
 func (s *Session) PrepareRouter(ctx context.Context) error {
+	if s.AWS != nil {
+		return nil // the shared ALB is the router
+	}
 	id, err := s.Builder.BuildRouter(ctx)
 	if err != nil {
 		return fmt.Errorf("build router image: %w", err)

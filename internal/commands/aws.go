@@ -1,0 +1,164 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+
+	"github.com/slipway/slipway/infra"
+	"github.com/slipway/slipway/internal/awsenv"
+	"github.com/slipway/slipway/internal/awsprov"
+	"github.com/slipway/slipway/internal/build"
+	"github.com/slipway/slipway/internal/config"
+	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/image"
+)
+
+// minAWSHealth is the least time a Fargate task gets to start and pass
+// its health checks (image pull, ENI, two checks 5 s apart).
+const minAWSHealth = 5 * time.Minute
+
+// openAWS puts the aws target behind s.Flow: the SDK configuration (its
+// credential chain, the retryer), the provider, ECR push and the URLs.
+func openAWS(ctx context.Context, s *Session) error {
+	c := s.Cfg
+	cfg, err := awsenv.Load(ctx, awsenv.Settings{Region: c.AWSRegion, Endpoint: c.AWSEndpoint})
+	if err != nil {
+		return err
+	}
+	shared := infra.SharedParams{VPCID: c.AWS.VPCID, SubnetIDs: c.AWS.SubnetIDs, CertificateARN: c.AWS.CertificateARN,
+		PreviewPortFirst: c.AWS.PortFirst, PreviewPortLast: c.AWS.PortLast}
+	if c.AWS.HostMode() {
+		shared.Domain, shared.HostedZoneID = c.Domain, c.AWS.HostedZoneID
+	}
+	p := awsprov.New(awsprov.Clients{CFN: cloudformation.NewFromConfig(cfg), ELB: elbv2.NewFromConfig(cfg), ECS: ecs.NewFromConfig(cfg)},
+		awsprov.Options{App: c.App, Shared: shared, CPU: c.AWS.CPU, Memory: c.AWS.Memory,
+			HealthTimeout: max(c.HealthTimeout, minAWSHealth), Log: s.Err})
+	s.AWS = p
+	s.Flow.Provider = p
+	s.Flow.Routing = awsRouting{cfg: c, p: p}
+	s.Flow.Builder = &ecrBuilder{b: s.Builder, api: ecr.NewFromConfig(cfg), mirror: c.AWS.RegistryMirror, p: p}
+	return nil
+}
+
+// ecrBuilder builds the app image and pushes it to the shared stack's ECR
+// repository (through the mirror when one is set) with an ECR login; the
+// image is deployed as <repository URI>@<digest>.
+type ecrBuilder struct {
+	b      *build.Builder
+	api    image.ECRTokens
+	mirror string
+	p      *awsprov.Provider
+}
+
+func (e *ecrBuilder) Build(ctx context.Context, purpose string) (deploy.Image, error) {
+	if err := e.p.EnsureShared(ctx); err != nil { // the repository is in the shared stack
+		return deploy.Image{}, fmt.Errorf("ensure shared stack: %w", err)
+	}
+	shared, err := e.p.Shared(ctx)
+	if err != nil {
+		return deploy.Image{}, err
+	}
+	login, err := image.LoginECR(ctx, e.api, e.mirror)
+	if err != nil {
+		return deploy.Image{}, err
+	}
+	e.b.Registry, e.b.Auth, e.b.AppImage = login.Host, login.Auth, shared.RepositoryName
+	img, err := e.b.Build(ctx, purpose)
+	if err != nil {
+		return img, err
+	}
+	if img.Ref, err = image.ByDigest(shared.RepositoryURI, img.Digest); err != nil {
+		return img, err
+	}
+	return img, nil
+}
+
+// awsRouting gives the URLs of the aws target: host names under the
+// domain with a hosted zone, else ports on the shared ALB.
+type awsRouting struct {
+	cfg config.Config
+	p   *awsprov.Provider
+}
+
+func (r awsRouting) PreviewHost(label string) string {
+	if r.cfg.AWS.HostMode() {
+		return label + "." + r.cfg.Domain
+	}
+	return label + "." + r.cfg.App // a key: the URL is the ALB's name and the preview's port
+}
+
+func (r awsRouting) ProductionHost() string {
+	if r.cfg.AWS.HostMode() {
+		return r.cfg.Domain
+	}
+	return r.albName()
+}
+
+func (r awsRouting) URL(host string) string {
+	if r.cfg.AWS.HostMode() {
+		scheme := "http"
+		if r.cfg.AWS.CertificateARN != "" {
+			scheme = "https"
+		}
+		return scheme + "://" + host
+	}
+	alb := r.albName()
+	if host == alb {
+		return "http://" + alb
+	}
+	if port, ok := r.p.Port(host); ok {
+		return fmt.Sprintf("http://%s:%d", alb, port)
+	}
+	return "http://" + alb + ":<port given at deploy>"
+}
+
+func (r awsRouting) Dial(host string) (string, string) { return r.URL(host), "" }
+
+// albName is the shared ALB's DNS name, read once from the shared stack.
+func (r awsRouting) albName() string {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := r.p.Shared(ctx)
+	if err != nil {
+		return "<shared ALB: " + err.Error() + ">"
+	}
+	return s.LoadBalancerDNSName
+}
+
+// withAWS runs fn on an aws session, or says how to get one.
+func withAWS(ctx context.Context, target string, fn func(*Session) error) error {
+	return with(ctx, func(s *Session) error {
+		if s.AWS == nil {
+			return errors.New(target + " is for the aws target: set SLIPWAY_TARGET=aws (and AWS credentials)")
+		}
+		return fn(s)
+	})
+}
+
+// SharedDeploy creates or updates the shared stack and prints the ALB's
+// name and the URL scheme previews get.
+func SharedDeploy(ctx context.Context) error {
+	return withAWS(ctx, "shared:deploy", func(s *Session) error {
+		if err := s.AWS.EnsureShared(ctx); err != nil {
+			return err
+		}
+		sh, err := s.AWS.Shared(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(s.Out, "%s\t%s\n", sh.LoadBalancerDNSName, s.Cfg.URLScheme())
+		return nil
+	})
+}
+
+// SharedDestroy deletes the shared stack, refused while deploy stacks exist.
+func SharedDestroy(ctx context.Context) error {
+	return withAWS(ctx, "shared:destroy", func(s *Session) error { return s.AWS.DestroyShared(ctx) })
+}
