@@ -12,8 +12,8 @@ import (
 // BenchmarkPreviewDeploy is the tool's own time for a preview deploy on
 // the aws target against moto, excluding the image build and push (the
 // image reference is given) and the integration tests: what
-// preview:deploy does on AWS between them (the shared stack's no-op
-// update, the deploy stack's create through a change set, the ECS and
+// preview:deploy does on AWS between them (reading the shared
+// stack, the deploy stack's create through a change set, the ECS and
 // target health checks, reading the routes back). moto answers at once,
 // so the figure is the tool's calls and waits. Poll intervals: 100 ms (the
 // SDK waiter's minimum is a fifth of it), and the 5 s default.

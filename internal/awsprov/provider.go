@@ -89,9 +89,10 @@ func (p *Provider) logf(f string, a ...any) { fmt.Fprintf(p.o.Log, f+"\n", a...)
 // PortMode reports whether previews get ALB ports (no domain).
 func (p *Provider) PortMode() bool { return p.o.Shared.Domain == "" }
 
-// EnsureShared creates or updates the shared stack (termination
-// protection on) and reads its outputs, once per process (the push needs
-// the repository before the deploy).
+// EnsureShared makes sure the shared stack is there, once per process:
+// a healthy shared stack is only read (the preview role may not change it;
+// settings change through DeployShared), an absent or failed one is
+// created.
 func (p *Provider) EnsureShared(ctx context.Context) error {
 	p.mu.Lock()
 	done := p.ensured
@@ -99,6 +100,23 @@ func (p *Provider) EnsureShared(ctx context.Context) error {
 	if done {
 		return nil
 	}
+	name, err := naming.Shared(p.o.App)
+	if err != nil {
+		return err
+	}
+	st, err := p.eng.Describe(ctx, name)
+	if err != nil {
+		return failure(err)
+	}
+	if st.State == cfnstack.StateHealthy || st.State == cfnstack.StateRolledBack {
+		return p.markShared(st)
+	}
+	return p.DeployShared(ctx)
+}
+
+// DeployShared creates or updates the shared stack (termination
+// protection on) with the configured settings and reads its outputs.
+func (p *Provider) DeployShared(ctx context.Context) error {
 	name, err := naming.Shared(p.o.App)
 	if err != nil {
 		return err
@@ -118,7 +136,11 @@ func (p *Provider) EnsureShared(ctx context.Context) error {
 		return failure(err)
 	}
 	p.logf("%s: %s", name, res.Action)
-	if err := p.setShared(res.Stack); err != nil {
+	return p.markShared(res.Stack)
+}
+
+func (p *Provider) markShared(st cfnstack.Stack) error {
+	if err := p.setShared(st); err != nil {
 		return err
 	}
 	p.mu.Lock()

@@ -27,6 +27,14 @@ func TestProviderOnMoto(t *testing.T) {
 	t.Run("a preview deploys healthy with its tags, host and rule, and is destroyed without a trace", func(t *testing.T) {
 		p := e.provider("tags", "tags.example.com")
 		must(t, p.EnsureShared(ctx))
+		// A later run (the preview role: it may not change the shared
+		// stack) only reads a healthy shared stack.
+		changeSets := e.inj.count("CreateChangeSet")
+		p = New(Clients{CFN: p.cfn, ELB: p.elb, ECS: p.ecs}, p.o)
+		must(t, p.EnsureShared(ctx))
+		if n := e.inj.count("CreateChangeSet") - changeSets; n != 0 {
+			t.Errorf("EnsureShared on a healthy shared stack created %d change sets, want none", n)
+		}
 		spec := previewSpec("tags", 7, "tags.example.com")
 		st, err := p.Deploy(ctx, spec)
 		must(t, err)

@@ -146,7 +146,7 @@ func withAWS(ctx context.Context, target string, fn func(*Session) error) error 
 // name and the URL scheme previews get.
 func SharedDeploy(ctx context.Context) error {
 	return withAWS(ctx, "shared:deploy", func(s *Session) error {
-		if err := s.AWS.EnsureShared(ctx); err != nil {
+		if err := s.AWS.DeployShared(ctx); err != nil {
 			return err
 		}
 		sh, err := s.AWS.Shared(ctx)
