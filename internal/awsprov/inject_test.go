@@ -34,6 +34,13 @@ func (in *injector) on(op string, h hook) {
 	in.hooks[op] = h
 }
 
+// hook returns the hook of op, to wrap it.
+func (in *injector) hook(op string) hook {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.hooks[op]
+}
+
 func (in *injector) count(op string) int {
 	in.mu.Lock()
 	defer in.mu.Unlock()

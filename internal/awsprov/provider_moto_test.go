@@ -3,6 +3,7 @@ package awsprov
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -96,6 +97,46 @@ func TestProviderOnMoto(t *testing.T) {
 		}
 	})
 
+	t.Run("a priority another process takes between allocation and create is allocated again", func(t *testing.T) {
+		p := e.provider("race", "race.example.com")
+		must(t, p.EnsureShared(ctx))
+		shared, err := p.Shared(ctx)
+		must(t, err)
+		// Another runner's deploy creates its rule at the same priority
+		// first. AWS then fails this stack's rule with "Priority '1' is
+		// currently in use" and the stack ends ROLLBACK_COMPLETE; moto
+		// raises PriorityInUse from the create and leaves a half-made
+		// stack, so the hook answers the create with that error itself.
+		create := e.inj.hook("CreateChangeSet")
+		var taken string
+		e.inj.on("CreateChangeSet", func(params any, next func() (any, error)) (any, error) {
+			in := params.(*cloudformation.CreateChangeSetInput)
+			if aws.ToString(in.StackName) == "race-pr-1" && taken == "" {
+				for _, prm := range in.Parameters {
+					if aws.ToString(prm.ParameterKey) == "Priority" {
+						taken = aws.ToString(prm.ParameterValue)
+					}
+				}
+				tg := otherTargetGroup(t, e, "race-other")
+				prio, _ := strconv.Atoi(taken)
+				_, err := e.elb.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(shared.ListenerARN), Priority: aws.Int32(int32(prio)),
+					Conditions: []elbtypes.RuleCondition{hostCondition("other.race.example.com")}, Actions: forward([]TargetWeight{{tg, 1}}, 0)})
+				must(t, err)
+				return nil, &elbtypes.PriorityInUseException{Message: aws.String("The specified priority is in use.")}
+			}
+			return create(params, next)
+		})
+		defer e.inj.on("CreateChangeSet", create)
+		_, err = p.Deploy(ctx, previewSpec("race", 1, "race.example.com"))
+		must(t, err)
+		if got := stackParam(t, e, "race-pr-1", "Priority"); got == taken || got == "" {
+			t.Errorf("deployed at priority %q, the one taken was %q: want another", got, taken)
+		}
+		if !strings.Contains(e.log.String(), "race-pr-1: rule priority "+taken+" was taken by another deploy meanwhile") {
+			t.Error("the retry was not reported")
+		}
+	})
+
 	t.Run("previews without a domain get free ports of the range, freed on destroy", func(t *testing.T) {
 		p := e.provider("ports", "")
 		p.o.Shared.PreviewPortFirst, p.o.Shared.PreviewPortLast = 9001, 9002
@@ -176,6 +217,17 @@ func TestProviderOnMoto(t *testing.T) {
 			t.Error("termination protection was not turned off before the delete")
 		}
 	})
+}
+
+// otherTargetGroup creates a target group in the shared VPC of moto.
+func otherTargetGroup(t *testing.T, e *awsEnv, name string) string {
+	t.Helper()
+	vpcs, err := e.elb.DescribeLoadBalancers(context.Background(), &elbv2.DescribeLoadBalancersInput{})
+	must(t, err)
+	out, err := e.elb.CreateTargetGroup(context.Background(), &elbv2.CreateTargetGroupInput{Name: aws.String(name), Protocol: elbtypes.ProtocolEnumHttp,
+		Port: aws.Int32(8080), VpcId: vpcs.LoadBalancers[0].VpcId, TargetType: elbtypes.TargetTypeEnumIp})
+	must(t, err)
+	return aws.ToString(out.TargetGroups[0].TargetGroupArn)
 }
 
 // stackParam reads a parameter of a stack straight from moto.
