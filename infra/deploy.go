@@ -49,6 +49,9 @@ var (
 	reserved  = map[string]bool{"SLIPWAY_STACK": true, "PORT": true}
 )
 
+// maxParamValue is CloudFormation's limit on one parameter value, in bytes.
+const maxParamValue = 4096
+
 // Fargate's CPU units and the memory (MiB) each accepts.
 var fargateMemory = map[int][2]int{256: {512, 2048}, 512: {1024, 4096}, 1024: {2048, 8192}, 2048: {4096, 16384}, 4096: {8192, 30720}}
 
@@ -147,7 +150,7 @@ func (p DeployParams) validateSize() error {
 	if !ok {
 		return errf("CPU %d units: Fargate takes 256, 512, 1024, 2048 or 4096", p.CPU)
 	}
-	if p.Memory < mem[0] || p.Memory > mem[1] || (p.CPU > 256 && p.Memory%1024 != 0) || (p.CPU == 256 && p.Memory != 512 && p.Memory%1024 != 0) {
+	if p.Memory < mem[0] || p.Memory > mem[1] || (p.Memory != 512 && p.Memory%1024 != 0) {
 		return errf("memory %d MiB with %d CPU units: Fargate takes %d-%d MiB (in GiB steps above 512)", p.Memory, p.CPU, mem[0], mem[1])
 	}
 	if p.DesiredCount < 1 || p.DesiredCount > 10 {
@@ -206,7 +209,10 @@ func validateEnv(env map[string]string) error {
 	if len(env) > MaxEnv {
 		return errf("%d environment variables: a deploy stack takes at most %d", len(env), MaxEnv)
 	}
-	for k := range env {
+	for k, v := range env {
+		if len(v) > maxParamValue {
+			return errf("environment variable %s: %d bytes, a stack parameter holds at most %d", k, len(v), maxParamValue)
+		}
 		if !envNameRe.MatchString(k) {
 			return errf("environment variable name %q: want letters, digits and underscores, not starting with a digit", k)
 		}

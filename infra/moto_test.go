@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/slipway/slipway/internal/awsenv"
@@ -17,7 +18,7 @@ import (
 
 // motoClients starts a moto server and returns clients that reach it with
 // static dummy credentials; nothing of the machine's AWS setup is used.
-func motoClients(t *testing.T) (*cloudformation.Client, *elbv2.Client) {
+func motoClients(t *testing.T) (*cloudformation.Client, *elbv2.Client, *ecs.Client) {
 	t.Helper()
 	endpoint := testenv.Moto(t)
 	home := t.TempDir()
@@ -32,7 +33,7 @@ func motoClients(t *testing.T) (*cloudformation.Client, *elbv2.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cloudformation.NewFromConfig(cfg), elbv2.NewFromConfig(cfg)
+	return cloudformation.NewFromConfig(cfg), elbv2.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
 }
 
 func createStack(t *testing.T, cfn *cloudformation.Client, name, body string, params []cfntypes.Parameter, tags map[string]string) (*cfntypes.Stack, error) {
@@ -77,57 +78,116 @@ func tagsOf(s *cfntypes.Stack) map[string]string {
 	return m
 }
 
+// motoStacks is a shared stack and the deploy stacks created from its
+// outputs on one moto server.
+type motoStacks struct {
+	cfn     *cloudformation.Client
+	elb     *elbv2.Client
+	ecs     *ecs.Client
+	shared  SharedOutputs
+	host    DeployParams // preview with a domain
+	port    DeployParams // preview on an ALB port
+	release DeployParams
+	stacks  map[string]*cfntypes.Stack
+}
+
 // The shared stack's outputs, passed as parameters, create deploy stacks of
 // all three kinds; their tags, outputs and routing resources read back.
 func TestStacksCreateOnMoto(t *testing.T) {
-	cfn, elb := motoClients(t)
-	ctx := context.Background()
+	f := createAll(t)
+	for _, c := range []struct {
+		name  string
+		check func(t *testing.T, f *motoStacks)
+	}{
+		{"a shared stack in an existing VPC creates no network", checkExistingVPC},
+		{"previews report their URLs, releases none", checkURLs},
+		{"each stack has its rule on the shared listener", checkRules},
+		{"a preview without a domain has its own listener", checkListeners},
+		{"target group health check", checkTargetGroup},
+		{"container environment", checkEnvironment},
+		{"a new image updates the stack", checkUpdate},
+		{"a taken priority is refused", checkPriorityClash},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.check(t, f) })
+	}
+}
+
+func createAll(t *testing.T) *motoStacks {
+	t.Helper()
+	f := &motoStacks{stacks: map[string]*cfntypes.Stack{}}
+	f.cfn, f.elb, f.ecs = motoClients(t)
 	sp, err := SharedParams{App: "demo"}.Parameters()
 	if err != nil {
 		t.Fatal(err)
 	}
-	shared, err := createStack(t, cfn, "demo-shared", SharedTemplate(), sp, map[string]string{"slipway:app": "demo"})
+	shared, err := createStack(t, f.cfn, "demo-shared", SharedTemplate(), sp, map[string]string{"slipway:app": "demo"})
 	if err != nil {
 		t.Fatalf("create shared stack: %v", err)
 	}
-	so, err := ParseSharedOutputs(shared.Outputs)
-	if err != nil {
+	if f.shared, err = ParseSharedOutputs(shared.Outputs); err != nil {
 		t.Fatal(err)
 	}
+	so := f.shared
 	if len(so.SubnetIDs) != 2 || so.Scheme != "http" || so.PreviewPortFirst != DefaultPreviewPortFirst || so.Domain != "" {
 		t.Fatalf("shared outputs %+v: want two subnets, http, the default port range, no domain", so)
 	}
-
-	host := previewHost()
-	host.Shared = so
-	port := previewPort()
-	port.Shared = so
-	rel := release()
-	rel.Shared = so
-	stacks := map[string]*cfntypes.Stack{}
-	for _, p := range []DeployParams{host, port, rel} {
+	f.host, f.port, f.release = previewHost(), previewPort(), release()
+	f.host.Shared, f.port.Shared, f.release.Shared = so, so, so
+	for _, p := range []DeployParams{f.host, f.port, f.release} {
 		ps, err := p.Parameters()
 		if err != nil {
 			t.Fatal(err)
 		}
 		tags := map[string]string{"slipway:app": "demo", "slipway:role": p.Role, "slipway:commit": "0123abc"}
-		s, err := createStack(t, cfn, p.Stack, DeployTemplate(), ps, tags)
+		s, err := createStack(t, f.cfn, p.Stack, DeployTemplate(), ps, tags)
 		if err != nil {
 			t.Fatalf("create %s: %v", p.Stack, err)
 		}
 		if got := tagsOf(s); got["slipway:role"] != p.Role || got["slipway:commit"] != "0123abc" {
 			t.Errorf("%s: tags read back %v", p.Stack, got)
 		}
-		stacks[p.Stack] = s
+		f.stacks[p.Stack] = s
 	}
+	return f
+}
 
-	if u := outputs(stacks["demo-pr-42"])[OutputDeployURL]; u != "http://pr-42.preview.example.com/" {
+// A second app in the first one's network: no VPC of its own, and its
+// outputs name the given VPC and subnets.
+func checkExistingVPC(t *testing.T, f *motoStacks) {
+	ep, err := SharedParams{App: "other", VPCID: f.shared.VPCID, SubnetIDs: f.shared.SubnetIDs}.Parameters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, err := createStack(t, f.cfn, "other-shared", SharedTemplate(), ep, nil)
+	if err != nil {
+		t.Fatalf("create shared stack in an existing VPC: %v", err)
+	}
+	eo, err := ParseSharedOutputs(ext.Outputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eo.VPCID != f.shared.VPCID || strings.Join(eo.SubnetIDs, ",") != strings.Join(f.shared.SubnetIDs, ",") {
+		t.Errorf("existing network: outputs %s %v, want %s %v", eo.VPCID, eo.SubnetIDs, f.shared.VPCID, f.shared.SubnetIDs)
+	}
+	res, err := f.cfn.DescribeStackResources(context.Background(), &cloudformation.DescribeStackResourcesInput{StackName: aws.String("other-shared")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res.StackResources {
+		if typ := aws.ToString(r.ResourceType); strings.HasPrefix(typ, "AWS::EC2::VPC") || typ == "AWS::EC2::Subnet" || typ == "AWS::EC2::InternetGateway" {
+			t.Errorf("existing network: the stack created %s %s", typ, aws.ToString(r.LogicalResourceId))
+		}
+	}
+}
+
+func checkURLs(t *testing.T, f *motoStacks) {
+	if u := outputs(f.stacks["demo-pr-42"])[OutputDeployURL]; u != "http://pr-42.preview.example.com/" {
 		t.Errorf("host preview URL = %q", u)
 	}
-	if u := outputs(stacks["demo-pr-7"])[OutputDeployURL]; u != "http://"+so.LoadBalancerDNSName+":8003/" {
+	if u := outputs(f.stacks["demo-pr-7"])[OutputDeployURL]; u != "http://"+f.shared.LoadBalancerDNSName+":8003/" {
 		t.Errorf("port preview URL = %q", u)
 	}
-	relOut := outputs(stacks[rel.Stack])
+	relOut := outputs(f.stacks[f.release.Stack])
 	if _, ok := relOut[OutputDeployURL]; ok {
 		t.Errorf("a release has no URL of its own: %v", relOut)
 	}
@@ -136,8 +196,10 @@ func TestStacksCreateOnMoto(t *testing.T) {
 			t.Errorf("release output %s missing: %v", k, relOut)
 		}
 	}
+}
 
-	rules, err := elb.DescribeRules(ctx, &elbv2.DescribeRulesInput{ListenerArn: aws.String(so.ListenerARN)})
+func checkRules(t *testing.T, f *motoStacks) {
+	rules, err := f.elb.DescribeRules(context.Background(), &elbv2.DescribeRulesInput{ListenerArn: aws.String(f.shared.ListenerARN)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,14 +214,16 @@ func TestStacksCreateOnMoto(t *testing.T) {
 			}
 		}
 	}
-	want := map[string]string{"42": "host pr-42.preview.example.com", "107": TestHeader + " demo-pr-7", "900": TestHeader + " " + rel.Stack}
+	want := map[string]string{"42": "host pr-42.preview.example.com", "107": TestHeader + " demo-pr-7", "900": TestHeader + " " + f.release.Stack}
 	for prio, w := range want {
 		if seen[prio] != w {
 			t.Errorf("rule at priority %s = %q, want %q (all: %v)", prio, seen[prio], w, seen)
 		}
 	}
+}
 
-	ls, err := elb.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: aws.String(so.LoadBalancerARN)})
+func checkListeners(t *testing.T, f *motoStacks) {
+	ls, err := f.elb.DescribeListeners(context.Background(), &elbv2.DescribeListenersInput{LoadBalancerArn: aws.String(f.shared.LoadBalancerARN)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,8 +234,10 @@ func TestStacksCreateOnMoto(t *testing.T) {
 	if ports[80] != "fixed-response" || ports[8003] != "forward" || len(ports) != 2 {
 		t.Errorf("listeners %v: want the shared 404 on 80 and the port preview's forward on 8003, nothing else", ports)
 	}
+}
 
-	tgs, err := elb.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{Names: []string{"demo-pr-7"}})
+func checkTargetGroup(t *testing.T, f *motoStacks) {
+	tgs, err := f.elb.DescribeTargetGroups(context.Background(), &elbv2.DescribeTargetGroupsInput{Names: []string{"demo-pr-7"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,17 +245,63 @@ func TestStacksCreateOnMoto(t *testing.T) {
 	if tg.TargetType != "ip" || aws.ToString(tg.HealthCheckPath) != "/healthz" || aws.ToInt32(tg.HealthCheckIntervalSeconds) != 5 || aws.ToInt32(tg.HealthyThresholdCount) != 2 {
 		t.Errorf("target group: type %s path %s every %ds healthy after %d", tg.TargetType, aws.ToString(tg.HealthCheckPath), aws.ToInt32(tg.HealthCheckIntervalSeconds), aws.ToInt32(tg.HealthyThresholdCount))
 	}
+}
 
-	// A second preview asking for a taken priority is refused: the tool
-	// allocates another and retries. (Real AWS fails the ListenerRule
-	// resource and rolls the stack back; moto refuses CreateStack itself.)
+func checkEnvironment(t *testing.T, f *motoStacks) {
+	td, err := f.ecs.DescribeTaskDefinition(context.Background(), &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(outputs(f.stacks["demo-pr-7"])[OutputDeployTaskDefinition])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env []string
+	for _, kv := range td.TaskDefinition.ContainerDefinitions[0].Environment {
+		// moto keeps an unused slot (!If ... AWS::NoValue) as an entry
+		// with an empty name; real CloudFormation drops the item.
+		if aws.ToString(kv.Name) != "" {
+			env = append(env, aws.ToString(kv.Name)+"="+aws.ToString(kv.Value))
+		}
+	}
+	if got := strings.Join(env, " "); got != "SLIPWAY_STACK=demo-pr-7 PORT=8080 APP_MESSAGE=Hello from PR 7" {
+		t.Errorf("container environment %q: want the stack name, the port and the settings", got)
+	}
+}
+
+// (The no-op update with the same settings cannot be checked here: moto
+// 5.2.5 counts a list parameter, SubnetIds, as changed on every
+// UpdateStack; real CloudFormation answers "No updates are to be
+// performed.")
+func checkUpdate(t *testing.T, f *motoStacks) {
+	host := f.host
+	host.Image = strings.Replace(digestRef, "2c26", "fcde", 1)
+	changed, err := host.Parameters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.cfn.UpdateStack(context.Background(), &cloudformation.UpdateStackInput{StackName: aws.String(host.Stack), TemplateBody: aws.String(DeployTemplate()), Parameters: changed, Tags: f.stacks[host.Stack].Tags}); err != nil {
+		t.Fatalf("new image: %v", err)
+	}
+	upd, err := f.cfn.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String(host.Stack)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A new revision; moto's update path drops the container fields of the
+	// new revision (Image comes back empty), so only the ARN is checked.
+	before, after := outputs(f.stacks[host.Stack])[OutputDeployTaskDefinition], outputs(&upd.Stacks[0])[OutputDeployTaskDefinition]
+	if before == after || !strings.HasPrefix(after, strings.TrimRight(before, "0123456789")) {
+		t.Errorf("task definition %s after the update, was %s: want a new revision of the same family", after, before)
+	}
+}
+
+// A second preview asking for a taken priority is refused: the tool
+// allocates another and retries. (Real AWS fails the ListenerRule resource
+// and rolls the stack back; moto refuses CreateStack itself.)
+func checkPriorityClash(t *testing.T, f *motoStacks) {
 	clash := previewHost()
-	clash.Stack, clash.Host, clash.Shared = "demo-pr-43", "pr-43.preview.example.com", so
+	clash.Stack, clash.Host, clash.Shared = "demo-pr-43", "pr-43.preview.example.com", f.shared
 	ps, err := clash.Parameters()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := createStack(t, cfn, clash.Stack, DeployTemplate(), ps, nil); err == nil || !strings.Contains(err.Error(), "PriorityInUse") {
+	if _, err := createStack(t, f.cfn, clash.Stack, DeployTemplate(), ps, nil); err == nil || !strings.Contains(err.Error(), "PriorityInUse") {
 		t.Errorf("a taken priority: err = %v, want PriorityInUse", err)
 	}
 }

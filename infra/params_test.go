@@ -155,6 +155,7 @@ func TestDeployParamsRefuseBadSettings(t *testing.T) {
 				p.Env[k] = "x"
 			}
 		}, "at most 10"},
+		{"value too long for a parameter", func(p *DeployParams) { p.Env = map[string]string{"BIG": strings.Repeat("x", 4097)} }, "at most 4096"},
 		{"reserved variable", func(p *DeployParams) { p.Env = map[string]string{"SLIPWAY_STACK": "x"} }, "set by Slipway itself"},
 		{"no image", func(p *DeployParams) { p.Image = "" }, "push the image first"},
 		{"shared outputs missing", func(p *DeployParams) { p.Shared.ListenerARN = "" }, "ListenerArn is empty"},
@@ -183,6 +184,8 @@ func TestSharedParamsRefuseBadSettings(t *testing.T) {
 		{"domain without zone", SharedParams{App: "demo", Domain: "example.com"}, "set both"},
 		{"port range past the listener quota", SharedParams{App: "demo", PreviewPortFirst: 8000, PreviewPortLast: 8100}, "at most 50 listeners"},
 		{"bad CIDR", SharedParams{App: "demo", VPCCIDR: "10.0.0.0/33"}, "CIDR"},
+		{"subnet outside the VPC", SharedParams{App: "demo", VPCCIDR: "10.1.0.0/16"}, "inside the VPC's 10.1.0.0/16"},
+		{"overlapping subnets", SharedParams{App: "demo", SubnetCIDRs: [2]string{"10.42.0.0/20", "10.42.8.0/24"}}, "do not overlap"},
 		{"retention CloudWatch refuses", SharedParams{App: "demo", LogRetentionDays: 10}, "log retention 10"},
 	}
 	for _, c := range cases {
@@ -196,7 +199,9 @@ func TestSharedParamsRefuseBadSettings(t *testing.T) {
 }
 
 func TestParseSharedOutputs(t *testing.T) {
-	out := func(k, v string) cfntypes.Output { return cfntypes.Output{OutputKey: aws.String(k), OutputValue: aws.String(v)} }
+	out := func(k, v string) cfntypes.Output {
+		return cfntypes.Output{OutputKey: aws.String(k), OutputValue: aws.String(v)}
+	}
 	all := []cfntypes.Output{
 		out(OutputRepositoryURI, "u"), out(OutputRepositoryName, "demo"), out(OutputClusterName, "demo"),
 		out(OutputClusterARN, "arn"), out(OutputVPCID, "vpc-1"), out(OutputSubnetIDs, "['subnet-a', 'subnet-b']"),

@@ -41,7 +41,7 @@ type SharedParams struct {
 var (
 	vpcIDRe    = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
 	subnetIDRe = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
-	zoneIDRe   = regexp.MustCompile(`^Z[0-9A-Z]{1,31}$`)
+	zoneIDRe   = regexp.MustCompile(`^[0-9A-Z]{1,32}$`)
 	certARNRe  = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$`)
 	domainRe   = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 )
@@ -111,7 +111,7 @@ func (p SharedParams) validate() error {
 		return errf("domain %q is not a lower-case DNS name such as preview.example.com", p.Domain)
 	}
 	if p.HostedZoneID != "" && !zoneIDRe.MatchString(p.HostedZoneID) {
-		return errf("hosted zone %q is not a Route 53 zone ID (Z...)", p.HostedZoneID)
+		return errf("hosted zone %q is not a Route 53 zone ID such as Z0123456789ABCDEFGHIJ (without /hostedzone/)", p.HostedZoneID)
 	}
 	first, last := p.PreviewPortFirst, p.PreviewPortLast
 	if first < 1024 || last > 65535 || first > last {
@@ -131,10 +131,17 @@ func (p SharedParams) validate() error {
 
 func (p SharedParams) validateNetwork() error {
 	if p.VPCID == "" && len(p.SubnetIDs) == 0 {
-		for _, c := range []string{p.VPCCIDR, p.SubnetCIDRs[0], p.SubnetCIDRs[1]} {
-			if _, err := netip.ParsePrefix(c); err != nil {
-				return errf("CIDR %q: %v", c, err)
+		var nets [3]netip.Prefix
+		for i, c := range []string{p.VPCCIDR, p.SubnetCIDRs[0], p.SubnetCIDRs[1]} {
+			n, err := netip.ParsePrefix(c)
+			if err != nil || !n.Addr().Is4() || n != n.Masked() {
+				return errf("CIDR %q: want an IPv4 network such as 10.42.0.0/16", c)
 			}
+			nets[i] = n
+		}
+		vpc, a, b := nets[0], nets[1], nets[2]
+		if !vpc.Contains(a.Addr()) || !vpc.Contains(b.Addr()) || a.Bits() < vpc.Bits() || b.Bits() < vpc.Bits() || a.Overlaps(b) {
+			return errf("subnets %s and %s: want two networks inside the VPC's %s that do not overlap", a, b, vpc)
 		}
 		return nil
 	}

@@ -19,6 +19,7 @@ func TestSharedTemplateSettings(t *testing.T) {
 	}{
 		{"images scanned on push", res("Repository", "Properties", "ImageScanningConfiguration", "ScanOnPush"), "true"},
 		{"repository kept when the stack goes (rollback images)", res("Repository", "DeletionPolicy"), "Retain"},
+		{"task logs go with the stack (they expire anyway)", res("LogGroup", "DeletionPolicy"), "Delete"},
 		{"VPC only when none is given", res("Vpc", "Condition"), "CreateVpc"},
 		{"first subnet in the first zone", res("SubnetA", "Properties", "AvailabilityZone"), map[string]any{"Fn::Select": []any{"0", map[string]any{"Fn::GetAZs": ""}}}},
 		{"second subnet in the second zone", res("SubnetB", "Properties", "AvailabilityZone"), map[string]any{"Fn::Select": []any{"1", map[string]any{"Fn::GetAZs": ""}}}},

@@ -179,3 +179,25 @@ func TestDeployTemplateHasNoProductionRoute(t *testing.T) {
 		t.Errorf("HostMode must require a preview, got %#v", conds)
 	}
 }
+
+// Settings reach the container through MaxEnv name/value slots; an unused
+// slot (empty name) leaves no entry behind.
+func TestDeployTemplateEnvironmentSlots(t *testing.T) {
+	tpl := loadTemplate(t, "deploy.yaml")
+	env := at(t, tpl, "Resources", "TaskDefinition", "Properties", "ContainerDefinitions", "#0", "Environment").([]any)
+	if len(env) != 2+MaxEnv {
+		t.Fatalf("%d environment entries, want SLIPWAY_STACK, PORT and %d slots", len(env), MaxEnv)
+	}
+	for i := 1; i <= MaxEnv; i++ {
+		n := fmt.Sprint(i)
+		want := map[string]any{"Fn::If": []any{"HasEnv" + n,
+			map[string]any{"Name": ref("EnvName" + n), "Value": ref("EnvValue" + n)}, ref("AWS::NoValue")}}
+		if got := env[1+i]; !reflect.DeepEqual(got, want) {
+			t.Errorf("slot %d: got %#v\nwant %#v", i, got, want)
+		}
+		cond := map[string]any{"Fn::Not": []any{map[string]any{"Fn::Equals": []any{ref("EnvName" + n), ""}}}}
+		if got := at(t, tpl, "Conditions", "HasEnv"+n); !reflect.DeepEqual(got, cond) {
+			t.Errorf("condition HasEnv%d: got %#v", i, got)
+		}
+	}
+}

@@ -1,0 +1,82 @@
+package infra
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+)
+
+// With a certificate, a domain and its hosted zone, the shared stack serves
+// HTTPS, redirects HTTP, and points the apex and *.<domain> at the ALB.
+func TestSharedStackWithDomainOnMoto(t *testing.T) {
+	cfn, elb, _ := motoClients(t)
+	ctx := context.Background()
+	cfg := cfn.Options()
+	r53 := route53.New(route53.Options{Region: cfg.Region, Credentials: cfg.Credentials, BaseEndpoint: cfg.BaseEndpoint, HTTPClient: cfg.HTTPClient})
+	certs := acm.New(acm.Options{Region: cfg.Region, Credentials: cfg.Credentials, BaseEndpoint: cfg.BaseEndpoint, HTTPClient: cfg.HTTPClient})
+	zone, err := r53.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{Name: aws.String("preview.example.com"), CallerReference: aws.String(t.Name())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zoneID := strings.TrimPrefix(aws.ToString(zone.HostedZone.Id), "/hostedzone/")
+	cert, err := certs.RequestCertificate(ctx, &acm.RequestCertificateInput{DomainName: aws.String("*.preview.example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := SharedParams{App: "demo", CertificateARN: aws.ToString(cert.CertificateArn), Domain: "preview.example.com", HostedZoneID: zoneID}.Parameters()
+	if err != nil {
+		t.Fatalf("a moto zone ID or certificate ARN is refused: %v", err)
+	}
+	st, err := createStack(t, cfn, "demo-shared", SharedTemplate(), sp, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	so, err := ParseSharedOutputs(st.Outputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if so.Scheme != "https" || so.Domain != "preview.example.com" || so.PreviewPortFirst != 0 || so.ListenerARN == so.HTTPListenerARN {
+		t.Errorf("outputs %+v: want https, the domain, no port range, rules on the HTTPS listener", so)
+	}
+
+	ls, err := elb.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: aws.String(so.LoadBalancerARN)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults := map[int32]string{}
+	for _, l := range ls.Listeners {
+		a := l.DefaultActions[0]
+		defaults[aws.ToInt32(l.Port)] = string(a.Type)
+		if a.RedirectConfig != nil {
+			defaults[aws.ToInt32(l.Port)] += " " + aws.ToString(a.RedirectConfig.Protocol) + ":" + aws.ToString(a.RedirectConfig.Port)
+		}
+		if a.FixedResponseConfig != nil {
+			defaults[aws.ToInt32(l.Port)] += " " + aws.ToString(a.FixedResponseConfig.StatusCode)
+		}
+	}
+	if defaults[80] != "redirect HTTPS:443" || defaults[443] != "fixed-response 404" || len(defaults) != 2 {
+		t.Errorf("listeners %v: want 80 redirecting to HTTPS and 443 answering 404", defaults)
+	}
+
+	rrs, err := r53.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zoneID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var aliases []string
+	for _, r := range rrs.ResourceRecordSets {
+		if r.AliasTarget != nil {
+			aliases = append(aliases, strings.TrimSuffix(aws.ToString(r.Name), ".")+" "+string(r.Type)+" -> "+aws.ToString(r.AliasTarget.DNSName))
+		}
+	}
+	sort.Strings(aliases)
+	want := []string{"*.preview.example.com A -> " + so.LoadBalancerDNSName, "preview.example.com A -> " + so.LoadBalancerDNSName}
+	if strings.Join(aliases, "\n") != strings.Join(want, "\n") {
+		t.Errorf("alias records:\n%s\nwant:\n%s", strings.Join(aliases, "\n"), strings.Join(want, "\n"))
+	}
+}

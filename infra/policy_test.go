@@ -1,0 +1,299 @@
+package infra
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// A small IAM evaluator for the policy files: explicit deny wins, then any
+// allow, else the implicit deny. It knows only the condition operators the
+// files use and fails the test on any other, so it cannot pass by ignoring
+// a condition.
+
+type strs []string
+
+func (s *strs) UnmarshalJSON(b []byte) error {
+	if bytes.HasPrefix(bytes.TrimSpace(b), []byte("[")) {
+		return json.Unmarshal(b, (*[]string)(s))
+	}
+	var one string
+	if err := json.Unmarshal(b, &one); err != nil {
+		return err
+	}
+	*s = strs{one}
+	return nil
+}
+
+type statement struct {
+	Sid       string
+	Effect    string
+	Action    strs
+	NotAction strs
+	Resource  strs
+	Principal map[string]strs
+	Condition map[string]map[string]strs
+}
+
+type policy struct {
+	Version   string
+	Statement []statement
+}
+
+// request is one API call: its action, resource and request context.
+type request struct {
+	action, resource string
+	ctx              map[string][]string
+}
+
+func glob(pattern, s string, fold bool) bool {
+	re := "^" + strings.ReplaceAll(strings.ReplaceAll(regexp.QuoteMeta(pattern), `\*`, ".*"), `\?`, ".") + "$"
+	if fold {
+		re = "(?i)" + re
+	}
+	return regexp.MustCompile(re).MatchString(s)
+}
+
+func anyGlob(patterns []string, s string, fold bool) bool {
+	for _, p := range patterns {
+		if glob(p, s, fold) {
+			return true
+		}
+	}
+	return false
+}
+
+func (st statement) matches(t *testing.T, r request) bool {
+	t.Helper()
+	if len(st.Action) > 0 && !anyGlob(st.Action, r.action, true) {
+		return false
+	}
+	if len(st.NotAction) > 0 && anyGlob(st.NotAction, r.action, true) {
+		return false
+	}
+	if !anyGlob(st.Resource, r.resource, false) {
+		return false
+	}
+	for op, keys := range st.Condition {
+		for key, want := range keys {
+			if !condition(t, op, r.ctx[key], want) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func condition(t *testing.T, op string, got, want []string) bool {
+	t.Helper()
+	switch op {
+	case "StringEquals", "StringLike":
+		return len(got) == 1 && (op == "StringLike" && anyGlob(want, got[0], false) || op == "StringEquals" && contains(want, got[0]))
+	case "ForAnyValue:StringEquals":
+		for _, g := range got {
+			if contains(want, g) {
+				return true
+			}
+		}
+		return false
+	case "ForAllValues:StringEquals":
+		for _, g := range got {
+			if !contains(want, g) {
+				return false
+			}
+		}
+		return true
+	case "Null":
+		return (want[0] == "true") == (got == nil)
+	}
+	t.Fatalf("condition operator %s: the test evaluator does not know it; teach it before using it", op)
+	return false
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func decide(t *testing.T, p policy, r request) string {
+	t.Helper()
+	allowed := ""
+	for _, st := range p.Statement {
+		if !st.matches(t, r) {
+			continue
+		}
+		if st.Effect == "Deny" {
+			return "denied by " + st.Sid
+		}
+		allowed = "allowed by " + st.Sid
+	}
+	if allowed == "" {
+		return "not allowed"
+	}
+	return allowed
+}
+
+var vars = PolicyVars{App: "demo", Account: "123456789012", Region: "eu-west-1", Repo: "acme/shop"}
+
+func loadPolicy(t *testing.T, name string) policy {
+	t.Helper()
+	b, err := Policy(name, vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p policy
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		t.Fatalf("decode %s: %v", name, err)
+	}
+	return p
+}
+
+const (
+	arnPrefix   = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:"
+	prodRule    = arnPrefix + "listener-rule/app/demo-shared/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee"
+	listener    = arnPrefix + "listener/app/demo-shared/50dc6c495c0c9188/f2f7dc8efc522ab2"
+	prodTG      = arnPrefix + "targetgroup/demo-prod-20261202041500-e1c6b0/73e2d6bc24d8a067"
+	previewTG   = arnPrefix + "targetgroup/demo-pr-42/73e2d6bc24d8a068"
+	stackARN    = "arn:aws:cloudformation:eu-west-1:123456789012:stack/%s/1f2e3d4c-0000-1111-2222-333344445555"
+	prodService = "arn:aws:ecs:eu-west-1:123456789012:service/demo/demo-prod-20261202041500-0123abc-Service-AbC123"
+	prService   = "arn:aws:ecs:eu-west-1:123456789012:service/demo/demo-pr-42-Service-AbC123"
+)
+
+var (
+	viaCFN      = map[string][]string{"aws:CalledVia": {"cloudformation.amazonaws.com"}}
+	deployTypes = map[string][]string{"cloudformation:ResourceTypes": {"AWS::ECS::Service", "AWS::ElasticLoadBalancingV2::ListenerRule"}}
+	prodStack   = fmt.Sprintf(stackARN, "demo-prod-20261202041500-0123abc")
+	prStack     = fmt.Sprintf(stackARN, "demo-pr-42")
+	sharedStack = fmt.Sprintf(stackARN, "demo-shared")
+)
+
+func TestPreviewRoleScope(t *testing.T) {
+	p := loadPolicy(t, PolicyPreview)
+	cases := []struct {
+		name    string
+		r       request
+		allowed bool
+		deny    bool // an explicit Deny, which no other policy on the role can override
+	}{
+		{"never ModifyRule on the production rule", request{"elasticloadbalancing:ModifyRule", prodRule, nil}, false, true},
+		{"never ModifyRule even through CloudFormation", request{"elasticloadbalancing:ModifyRule", prodRule, viaCFN}, false, true},
+		{"never deletes the production rule, even through CloudFormation", request{"elasticloadbalancing:DeleteRule", prodRule, map[string][]string{"aws:CalledVia": {"cloudformation.amazonaws.com"}, "aws:ResourceTag/slipway:kind": {"production"}}}, false, true},
+		{"never tags over the production rule", request{"elasticloadbalancing:AddTags", prodRule, map[string][]string{"aws:CalledVia": {"cloudformation.amazonaws.com"}, "aws:ResourceTag/slipway:kind": {"production"}}}, false, true},
+		{"never reorders rules", request{"elasticloadbalancing:SetRulePriorities", prodRule, viaCFN}, false, true},
+		{"never deletes a rule directly", request{"elasticloadbalancing:DeleteRule", prodRule, nil}, false, false},
+		{"never changes the shared listener", request{"elasticloadbalancing:ModifyListener", listener, viaCFN}, false, true},
+		{"never updates a production stack", request{"cloudformation:UpdateStack", prodStack, deployTypes}, false, true},
+		{"never deletes a production stack", request{"cloudformation:DeleteStack", prodStack, nil}, false, true},
+		{"never executes a production change set", request{"cloudformation:ExecuteChangeSet", prodStack, nil}, false, true},
+		{"never deletes the shared stack", request{"cloudformation:DeleteStack", sharedStack, nil}, false, true},
+		{"never deletes a production target group", request{"elasticloadbalancing:DeleteTargetGroup", prodTG, viaCFN}, false, true},
+		{"never changes a production service", request{"ecs:UpdateService", prodService, viaCFN}, false, true},
+		{"never imports existing resources into a preview stack", request{"cloudformation:CreateChangeSet", prStack, map[string][]string{"cloudformation:ImportResourceTypes": {"AWS::ElasticLoadBalancingV2::ListenerRule"}}}, false, true},
+		{"no IAM resources in a preview stack", request{"cloudformation:CreateStack", prStack, map[string][]string{"cloudformation:ResourceTypes": {"AWS::IAM::Role"}}}, false, false},
+		{"no target group outside CloudFormation", request{"elasticloadbalancing:CreateTargetGroup", previewTG, nil}, false, false},
+		{"creates preview stacks", request{"cloudformation:CreateStack", prStack, deployTypes}, true, false},
+		{"deletes preview stacks", request{"cloudformation:DeleteStack", prStack, nil}, true, false},
+		{"creates its rule through CloudFormation", request{"elasticloadbalancing:CreateRule", listener, viaCFN}, true, false},
+		{"creates its target group through CloudFormation", request{"elasticloadbalancing:CreateTargetGroup", previewTG, viaCFN}, true, false},
+		{"creates its service through CloudFormation", request{"ecs:CreateService", prService, viaCFN}, true, false},
+		{"reads the shared stack's outputs", request{"cloudformation:DescribeStacks", sharedStack, nil}, true, false},
+		{"pushes images", request{"ecr:PutImage", "arn:aws:ecr:eu-west-1:123456789012:repository/demo", nil}, true, false},
+		{"reads rules to find a free priority", request{"elasticloadbalancing:DescribeRules", "*", nil}, true, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := decide(t, p, c.r)
+			if strings.HasPrefix(got, "allowed") != c.allowed || c.deny && !strings.HasPrefix(got, "denied") {
+				t.Errorf("%s on %s: %s", c.r.action, c.r.resource, got)
+			}
+		})
+	}
+}
+
+func TestReleaseRoleScope(t *testing.T) {
+	p := loadPolicy(t, PolicyRelease)
+	cases := []struct {
+		name    string
+		r       request
+		allowed bool
+	}{
+		{"shifts production traffic", request{"elasticloadbalancing:ModifyRule", prodRule, nil}, true},
+		{"creates the production rule", request{"elasticloadbalancing:CreateRule", listener, nil}, true},
+		{"creates release stacks", request{"cloudformation:CreateStack", prodStack, deployTypes}, true},
+		{"cleans up stale previews", request{"cloudformation:DeleteStack", prStack, nil}, true},
+		{"never deletes the shared stack", request{"cloudformation:DeleteStack", sharedStack, nil}, false},
+		{"never touches another app's stacks", request{"cloudformation:DeleteStack", fmt.Sprintf(stackARN, "other-prod-20261202041500-0123abc"), nil}, false},
+		{"never creates IAM resources through a stack", request{"cloudformation:UpdateStack", prodStack, map[string][]string{"cloudformation:ResourceTypes": {"AWS::IAM::User"}}}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := decide(t, p, c.r)
+			if strings.HasPrefix(got, "allowed") != c.allowed {
+				t.Errorf("%s on %s: %s", c.r.action, c.r.resource, got)
+			}
+		})
+	}
+}
+
+func TestTrustPoliciesPinTheOIDCSubject(t *testing.T) {
+	cases := map[string]string{TrustPreview: "repo:acme/shop:pull_request", TrustRelease: "repo:acme/shop:environment:production"}
+	for name, sub := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := loadPolicy(t, name)
+			if len(p.Statement) != 1 {
+				t.Fatalf("%d statements, want 1", len(p.Statement))
+			}
+			st := p.Statement[0]
+			fed := st.Principal["Federated"]
+			if len(fed) != 1 || fed[0] != "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" {
+				t.Errorf("principal %v: want the account's GitHub OIDC provider", st.Principal)
+			}
+			if len(st.Condition) != 1 || st.Condition["StringEquals"] == nil {
+				t.Fatalf("conditions %v: want exact matches only (StringEquals), no wildcards", st.Condition)
+			}
+			eq := st.Condition["StringEquals"]
+			if got := eq["token.actions.githubusercontent.com:sub"]; len(got) != 1 || got[0] != sub {
+				t.Errorf("subject %v, want %s", got, sub)
+			}
+			if got := eq["token.actions.githubusercontent.com:aud"]; len(got) != 1 || got[0] != "sts.amazonaws.com" {
+				t.Errorf("audience %v, want sts.amazonaws.com", got)
+			}
+		})
+	}
+}
+
+func TestPoliciesRender(t *testing.T) {
+	long := PolicyVars{App: "abcdefghij-klmnopqrs", Account: "123456789012", Region: "ap-southeast-2", Repo: "some-org/some-repository"}
+	for _, name := range PolicyNames() {
+		b, err := Policy(name, long)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.ContainsAny(b, "<>") {
+			t.Errorf("%s: a placeholder is left: %s", name, b)
+		}
+		var min bytes.Buffer
+		if err := json.Compact(&min, b); err != nil {
+			t.Fatal(err)
+		}
+		// A role's inline policies may hold 10,240 characters without
+		// whitespace (the README installs them with put-role-policy).
+		if min.Len() > 10240 {
+			t.Errorf("%s: %d characters with the longest app name, over the 10,240 of a role's inline policies", name, min.Len())
+		}
+	}
+	for _, bad := range []PolicyVars{{App: "demo", Account: "12345", Region: "eu-west-1", Repo: "a/b"}, {App: "demo", Account: "123456789012", Region: "eu-west-1", Repo: "a b"}} {
+		if _, err := Policy(PolicyPreview, bad); err == nil {
+			t.Errorf("Policy(%+v) rendered; want a refusal", bad)
+		}
+	}
+}
