@@ -6,6 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/slipway/slipway/internal/testenv"
 )
@@ -79,5 +83,62 @@ func TestMissingCredentialsSaysWhatToCheck(t *testing.T) {
 	_, _, err = Identity(context.Background(), cfg)
 	if err == nil || !strings.Contains(err.Error(), "check AWS credentials") {
 		t.Fatalf("err = %v, want a hint about credentials", err)
+	}
+}
+
+func TestRetryerAllowsMoreAttemptsThanTheSDKDefault(t *testing.T) {
+	isolate(t)
+	tests := []struct {
+		name string
+		s    Settings
+		want int
+	}{
+		{"default", Settings{Region: "eu-west-1"}, DefaultMaxAttempts},
+		{"set by the caller", Settings{Region: "eu-west-1", MaxAttempts: 4}, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Load(context.Background(), tt.s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Retryer == nil {
+				t.Fatal("no retryer in the configuration")
+			}
+			if got := cfg.Retryer().MaxAttempts(); got != tt.want {
+				t.Errorf("MaxAttempts = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestThrottledCallsAreRetriedUntilTheySucceed(t *testing.T) {
+	endpoint := testenv.Moto(t)
+	isolate(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	cfg, err := Load(context.Background(), Settings{Region: "eu-west-1", Endpoint: endpoint, MaxBackoff: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Real AWS answers Throttling "Rate exceeded" to a burst of calls;
+	// moto never does. Answer the first 6 attempts that way: more than the
+	// SDK's default 3 attempts could survive.
+	attempts := 0
+	throttle := func(stack *middleware.Stack) error {
+		return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("throttle",
+			func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+				if attempts++; attempts <= 6 {
+					return middleware.DeserializeOutput{}, middleware.Metadata{}, &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}
+				}
+				return next.HandleDeserialize(ctx, in)
+			}), middleware.Before)
+	}
+	cfg.APIOptions = append(cfg.APIOptions, throttle)
+	if _, _, err := Identity(context.Background(), cfg); err != nil {
+		t.Fatalf("after 6 throttled attempts: %v", err)
+	}
+	if attempts != 7 {
+		t.Errorf("%d attempts, want 7", attempts)
 	}
 }

@@ -25,6 +25,9 @@ type DeleteInput struct {
 // retries once retaining them and reports them as orphans.
 func (e *Engine) Delete(ctx context.Context, in DeleteInput) (DeleteResult, error) {
 	res, err := e.delete(ctx, in)
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ErrInterrupted) {
+		err = e.interrupted(ctx, "delete", in.Name)
+	}
 	var se *StackError
 	if errors.As(err, &se) && se.Next == "" {
 		se.Next = in.Next

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmw "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/slipway/slipway/internal/awsenv"
@@ -121,7 +123,7 @@ type env struct {
 // newEnv builds a CloudFormation client the way the commands do
 // (awsenv.Load: its retryer, with a short backoff), pointed at moto with
 // static dummy credentials, with an injector in front.
-func newEnv(t *testing.T, endpoint string, o Options) *env {
+func newEnv(t testing.TB, endpoint string, o Options) *env {
 	t.Helper()
 	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -161,7 +163,7 @@ func (e *env) input(name, value string) Input {
 }
 
 // mustCreate creates a stack through the engine, with no faults.
-func (e *env) mustCreate(t *testing.T, name string) Stack {
+func (e *env) mustCreate(t testing.TB, name string) Stack {
 	t.Helper()
 	res, err := e.eng.Upsert(context.Background(), e.input(name, "v1"))
 	if err != nil {
@@ -192,10 +194,58 @@ func (s *syncBuffer) lines() []string {
 	return strings.Split(strings.TrimSpace(s.String()), "\n")
 }
 
-// motoEndpoint starts one moto server for a test and its subtests.
-func motoEndpoint(t *testing.T) string {
-	t.Helper()
-	return testenv.Moto(t)
+// TestAgainstMoto runs every engine test against one moto server (each
+// server takes seconds to start and warm up); each test uses stacks of its
+// own names.
+func TestAgainstMoto(t *testing.T) {
+	endpoint := testenv.Moto(t)
+	t.Run("upsert", func(t *testing.T) { testUpsert(t, endpoint) })
+	t.Run("failure modes", func(t *testing.T) { testFailureModes(t, endpoint) })
+	t.Run("events and throttling", func(t *testing.T) { testEventsAndThrottling(t, endpoint) })
+	t.Run("reads and reconciling", func(t *testing.T) { testReadsAndReconciling(t, endpoint) })
 }
 
-var _ = aws.String
+func (s *syncBuffer) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.Reset()
+}
+
+// withStatus rewrites what DescribeStacks says about one stack, as real
+// AWS would answer during or after an operation moto completes at once.
+func withStatus(res any, err error, name, status, reason string) (any, error) {
+	out, ok := res.(*cloudformation.DescribeStacksOutput)
+	if err != nil || !ok {
+		return res, err
+	}
+	for i, s := range out.Stacks {
+		if aws.ToString(s.StackName) == name {
+			out.Stacks[i].StackStatus = types.StackStatus(status)
+			out.Stacks[i].StackStatusReason = aws.String(reason)
+		}
+	}
+	return out, nil
+}
+
+// event is a stack event as real AWS records it; a stack-level event has
+// the stack as logical ID and the stack ID as physical ID.
+func event(st Stack, id, logical, typ, status, reason string, at time.Time) types.StackEvent {
+	physical := "phys-" + logical
+	if logical == st.Name {
+		physical, typ = st.ID, "AWS::CloudFormation::Stack"
+	}
+	ev := types.StackEvent{
+		EventId: aws.String(id), StackId: aws.String(st.ID), StackName: aws.String(st.Name),
+		LogicalResourceId: aws.String(logical), PhysicalResourceId: aws.String(physical),
+		ResourceType: aws.String(typ), ResourceStatus: types.ResourceStatus(status), Timestamp: aws.Time(at),
+	}
+	if reason != "" {
+		ev.ResourceStatusReason = aws.String(reason)
+	}
+	return ev
+}
+
+// throttled is the error AWS answers when a caller exceeds its rate.
+func throttled() error {
+	return &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded", Fault: smithy.FaultClient}
+}

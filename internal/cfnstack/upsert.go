@@ -20,6 +20,9 @@ const maxSteps = 4
 // is a *StackError carrying in.Next.
 func (e *Engine) Upsert(ctx context.Context, in Input) (Result, error) {
 	res, err := e.upsert(ctx, in)
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ErrInterrupted) {
+		err = e.interrupted(ctx, "update", in.Name)
+	}
 	var se *StackError
 	if errors.As(err, &se) && se.Next == "" {
 		se.Next = in.Next
@@ -40,13 +43,15 @@ func (e *Engine) upsert(ctx context.Context, in Input) (Result, error) {
 			return e.create(ctx, in, res, repaired)
 		case st.State == StateHealthy || st.State == StateRolledBack:
 			return e.update(ctx, in, res)
-		case st.State.Busy() && !waited:
+		case st.State.Busy() && waited:
+			return res, &StackError{Op: "update", Stack: in.Name, Status: string(st.Status), State: st.State, Reason: st.Reason, Err: ErrBusy}
+		case st.State.Busy():
 			waited = true
 			fmt.Fprintf(e.out, "%s is %s (%s): waiting up to %s for that operation to end\n", in.Name, st.State, st.Status, e.opts.BusyTimeout)
 			if _, err := e.wait(ctx, "wait for", e.logFrom(ctx, st), e.opts.BusyTimeout, ErrBusy); err != nil {
 				return res, err
 			}
-		case st.State == StateFailed || (st.State == StateRollbackFailed && st.Status != types.StackStatusUpdateRollbackFailed):
+		case st.State == StateFailed || st.Status == types.StackStatusRollbackFailed:
 			orphans, err := e.replaceFailed(ctx, in, st)
 			res.Orphans, repaired = append(res.Orphans, orphans...), true
 			if err != nil {

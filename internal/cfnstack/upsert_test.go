@@ -11,8 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 )
 
-func TestUpsertAgainstMoto(t *testing.T) {
-	endpoint := motoEndpoint(t)
+func testUpsert(t *testing.T, endpoint string) {
 
 	t.Run("an absent stack is created through a change set, with tags, outputs and tokens", func(t *testing.T) {
 		e := newEnv(t, endpoint, fast)

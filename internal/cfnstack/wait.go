@@ -45,7 +45,7 @@ func (e *Engine) wait(ctx context.Context, op string, log *eventLog, bound time.
 	_, err := w.WaitForOutput(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(log.stack)}, bound)
 	switch {
 	case ctx.Err() != nil:
-		return last, e.interrupted(ctx, op, log)
+		return last, e.interrupted(ctx, op, log.stack)
 	case err == nil:
 		return last, nil
 	case last.State.Busy() || errors.Is(err, context.DeadlineExceeded):
@@ -56,17 +56,17 @@ func (e *Engine) wait(ctx context.Context, op string, log *eventLog, bound time.
 
 // interrupted reads the stack's status once more, on a context of its
 // own, so a Ctrl-C still says where CloudFormation is.
-func (e *Engine) interrupted(ctx context.Context, op string, log *eventLog) error {
+func (e *Engine) interrupted(ctx context.Context, op, stack string) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	se := &StackError{Op: op, Stack: log.name, Err: ErrInterrupted,
-		Reason: "CloudFormation goes on with the operation; run the command again to reconcile"}
-	s, err := e.Describe(rctx, log.stack)
+	se := &StackError{Op: op, Stack: stack, Err: ErrInterrupted,
+		Reason: "CloudFormation goes on with any operation it started; run the command again to reconcile"}
+	s, err := e.Describe(rctx, stack)
 	if err != nil {
 		se.Reason = "could not read its status: " + err.Error()
 		return se
 	}
-	se.Status, se.State = string(s.Status), s.State
+	se.Stack, se.Status, se.State = s.Name, string(s.Status), s.State
 	return se
 }
 
