@@ -363,14 +363,14 @@ var releaseTime = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 func flow(p *Provider, spec deploy.Spec) *deploy.Flow {
 	return &deploy.Flow{
 		App: "fault", Provider: p, Routing: testRouting{},
-		Builder: fixedImage{deploy.Image{Ref: spec.Image, Digest: spec.Digest, Commit: spec.Commit, Version: "v1"}},
+		Builder: &fixedImage{deploy.Image{Ref: spec.Image, Digest: spec.Digest, Commit: spec.Commit, Version: "v1"}},
 		Tester:  passTester{}, Now: func() time.Time { return releaseTime },
 	}
 }
 
 type fixedImage struct{ img deploy.Image }
 
-func (f fixedImage) Build(context.Context, string) (deploy.Image, error) { return f.img, nil }
+func (f *fixedImage) Build(context.Context, string) (deploy.Image, error) { return f.img, nil }
 
 type passTester struct{}
 
