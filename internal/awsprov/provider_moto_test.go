@@ -11,212 +11,226 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/slipway/slipway/internal/deploy"
-	"github.com/slipway/slipway/internal/naming"
 )
 
 // One moto server for these tests; each subtest has an app of its own.
 func TestProviderOnMoto(t *testing.T) {
 	e := newAWSEnv(t)
+
+	t.Run("a preview deploys healthy with its tags, host and rule, and is destroyed without a trace", func(t *testing.T) { testPreviewLifecycle(t, e) })
+
+	t.Run("two PRs deployed at once get distinct rule priorities", func(t *testing.T) { testConcurrentPreviews(t, e) })
+
+	t.Run("a priority another process takes between allocation and create is allocated again", func(t *testing.T) { testPriorityRace(t, e) })
+
+	t.Run("previews without a domain get free ports of the range, freed on destroy", func(t *testing.T) { testPreviewPorts(t, e) })
+
+	t.Run("a release shifts the production rule with one call and Routes reads the weights back", func(t *testing.T) { testReleaseTraffic(t, e) })
+
+	t.Run("shared-stack destroy is refused while previews exist, and works once they are gone", func(t *testing.T) { testSharedDestroy(t, e) })
+}
+
+func testPreviewLifecycle(t *testing.T, e *awsEnv) {
 	ctx := context.Background()
+	p := e.provider("tags", "tags.example.com")
+	must(t, p.EnsureShared(ctx))
+	// A later run (the preview role: it may not change the shared
+	// stack) only reads a healthy shared stack.
+	changeSets := e.inj.count("CreateChangeSet")
+	p = New(Clients{CFN: p.cfn, ELB: p.elb, ECS: p.ecs}, p.o)
+	must(t, p.EnsureShared(ctx))
+	if n := e.inj.count("CreateChangeSet") - changeSets; n != 0 {
+		t.Errorf("EnsureShared on a healthy shared stack created %d change sets, want none", n)
+	}
+	spec := previewSpec("tags", 7, "tags.example.com")
+	st, err := p.Deploy(ctx, spec)
+	must(t, err)
+	if !st.Healthy || st.State != deploy.StateHealthy || st.PR != 7 || st.Commit != spec.Commit || st.Digest != spec.Digest {
+		t.Errorf("deployed stack %+v, want healthy PR 7 with the spec's commit and digest", st)
+	}
+	r, err := p.Routes(ctx)
+	must(t, err)
+	if r.Hosts["pr-7.tags.example.com"] != "tags-pr-7" || len(r.Production) != 0 {
+		t.Errorf("routes %+v, want pr-7's host and no production", r)
+	}
+	must(t, p.SetHost(ctx, "pr-7.tags.example.com", "tags-pr-7"))
+	if err := p.SetHost(ctx, "pr-8.tags.example.com", "tags-pr-7"); err == nil {
+		t.Error("SetHost of another host on a deployed preview succeeded; the host is the stack's")
+	}
+	// Re-deploying the same spec changes nothing and keeps the slot.
+	before := stackParam(t, e, "tags-pr-7", "Priority")
+	_, err = p.Deploy(ctx, spec)
+	must(t, err)
+	if after := stackParam(t, e, "tags-pr-7", "Priority"); after != before {
+		t.Errorf("re-deploy moved the rule from priority %s to %s", before, after)
+	}
+	must(t, p.Delete(ctx, "tags-pr-7"))
+	stacks, err := p.Stacks(ctx)
+	must(t, err)
+	if len(stacks) != 0 {
+		t.Errorf("stacks after destroy: %+v", stacks)
+	}
+	shared, err := p.Shared(ctx)
+	must(t, err)
+	if n := ownRules(t, e, shared.ListenerARN); n != 0 {
+		t.Errorf("%d listener rules left after destroying the only preview, want 0", n)
+	}
+	must(t, p.Delete(ctx, "tags-pr-7")) // destroying what is gone succeeds
+}
 
-	t.Run("a preview deploys healthy with its tags, host and rule, and is destroyed without a trace", func(t *testing.T) {
-		p := e.provider("tags", "tags.example.com")
-		must(t, p.EnsureShared(ctx))
-		// A later run (the preview role: it may not change the shared
-		// stack) only reads a healthy shared stack.
-		changeSets := e.inj.count("CreateChangeSet")
-		p = New(Clients{CFN: p.cfn, ELB: p.elb, ECS: p.ecs}, p.o)
-		must(t, p.EnsureShared(ctx))
-		if n := e.inj.count("CreateChangeSet") - changeSets; n != 0 {
-			t.Errorf("EnsureShared on a healthy shared stack created %d change sets, want none", n)
-		}
-		spec := previewSpec("tags", 7, "tags.example.com")
-		st, err := p.Deploy(ctx, spec)
-		must(t, err)
-		if !st.Healthy || st.State != deploy.StateHealthy || st.PR != 7 || st.Commit != spec.Commit || st.Digest != spec.Digest {
-			t.Errorf("deployed stack %+v, want healthy PR 7 with the spec's commit and digest", st)
-		}
-		r, err := p.Routes(ctx)
-		must(t, err)
-		if r.Hosts["pr-7.tags.example.com"] != "tags-pr-7" || len(r.Production) != 0 {
-			t.Errorf("routes %+v, want pr-7's host and no production", r)
-		}
-		must(t, p.SetHost(ctx, "pr-7.tags.example.com", "tags-pr-7"))
-		if err := p.SetHost(ctx, "pr-8.tags.example.com", "tags-pr-7"); err == nil {
-			t.Error("SetHost of another host on a deployed preview succeeded; the host is the stack's")
-		}
-		// Re-deploying the same spec changes nothing and keeps the slot.
-		before := stackParam(t, e, "tags-pr-7", "Priority")
-		_, err = p.Deploy(ctx, spec)
-		must(t, err)
-		if after := stackParam(t, e, "tags-pr-7", "Priority"); after != before {
-			t.Errorf("re-deploy moved the rule from priority %s to %s", before, after)
-		}
-		must(t, p.Delete(ctx, "tags-pr-7"))
-		stacks, err := p.Stacks(ctx)
-		must(t, err)
-		if len(stacks) != 0 {
-			t.Errorf("stacks after destroy: %+v", stacks)
-		}
-		shared, err := p.Shared(ctx)
-		must(t, err)
-		if n := ownRules(t, e, shared.ListenerARN); n != 0 {
-			t.Errorf("%d listener rules left after destroying the only preview, want 0", n)
-		}
-		must(t, p.Delete(ctx, "tags-pr-7")) // destroying what is gone succeeds
-	})
+func testConcurrentPreviews(t *testing.T, e *awsEnv) {
+	ctx := context.Background()
+	p := e.provider("twin", "twin.example.com")
+	must(t, p.EnsureShared(ctx))
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = p.Deploy(ctx, previewSpec("twin", i+1, "twin.example.com"))
+		}()
+	}
+	wg.Wait()
+	must(t, errors.Join(errs...))
+	a, b := stackParam(t, e, "twin-pr-1", "Priority"), stackParam(t, e, "twin-pr-2", "Priority")
+	if a == b || a == "" {
+		t.Errorf("priorities %q and %q, want two distinct ones", a, b)
+	}
+	r, err := p.Routes(ctx)
+	must(t, err)
+	if len(r.Hosts) != 2 {
+		t.Errorf("hosts %v, want both previews", r.Hosts)
+	}
+}
 
-	t.Run("two PRs deployed at once get distinct rule priorities", func(t *testing.T) {
-		p := e.provider("twin", "twin.example.com")
-		must(t, p.EnsureShared(ctx))
-		var wg sync.WaitGroup
-		errs := make([]error, 2)
-		for i := range 2 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, errs[i] = p.Deploy(ctx, previewSpec("twin", i+1, "twin.example.com"))
-			}()
-		}
-		wg.Wait()
-		must(t, errors.Join(errs...))
-		a, b := stackParam(t, e, "twin-pr-1", "Priority"), stackParam(t, e, "twin-pr-2", "Priority")
-		if a == b || a == "" {
-			t.Errorf("priorities %q and %q, want two distinct ones", a, b)
-		}
-		r, err := p.Routes(ctx)
-		must(t, err)
-		if len(r.Hosts) != 2 {
-			t.Errorf("hosts %v, want both previews", r.Hosts)
-		}
-	})
-
-	t.Run("a priority another process takes between allocation and create is allocated again", func(t *testing.T) {
-		p := e.provider("race", "race.example.com")
-		must(t, p.EnsureShared(ctx))
-		shared, err := p.Shared(ctx)
-		must(t, err)
-		// Another runner's deploy creates its rule at the same priority
-		// first. AWS then fails this stack's rule with "Priority '1' is
-		// currently in use" and the stack ends ROLLBACK_COMPLETE; moto
-		// raises PriorityInUse from the create and leaves a half-made
-		// stack, so the hook answers the create with that error itself.
-		create := e.inj.hook("CreateChangeSet")
-		var taken string
-		e.inj.on("CreateChangeSet", func(params any, next func() (any, error)) (any, error) {
-			in := params.(*cloudformation.CreateChangeSetInput)
-			if aws.ToString(in.StackName) == "race-pr-1" && taken == "" {
-				for _, prm := range in.Parameters {
-					if aws.ToString(prm.ParameterKey) == "Priority" {
-						taken = aws.ToString(prm.ParameterValue)
-					}
+func testPriorityRace(t *testing.T, e *awsEnv) {
+	ctx := context.Background()
+	p := e.provider("race", "race.example.com")
+	must(t, p.EnsureShared(ctx))
+	shared, err := p.Shared(ctx)
+	must(t, err)
+	// Another runner's deploy creates its rule at the same priority
+	// first. AWS then fails this stack's rule with "Priority '1' is
+	// currently in use" and the stack ends ROLLBACK_COMPLETE; moto
+	// raises PriorityInUse from the create and leaves a half-made
+	// stack, so the hook answers the create with that error itself.
+	create := e.inj.hook("CreateChangeSet")
+	var taken string
+	e.inj.on("CreateChangeSet", func(params any, next func() (any, error)) (any, error) {
+		in := params.(*cloudformation.CreateChangeSetInput)
+		if aws.ToString(in.StackName) == "race-pr-1" && taken == "" {
+			for _, prm := range in.Parameters {
+				if aws.ToString(prm.ParameterKey) == "Priority" {
+					taken = aws.ToString(prm.ParameterValue)
 				}
-				tg := otherTargetGroup(t, e, "race-other")
-				prio, _ := strconv.Atoi(taken)
-				_, err := e.elb.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(shared.ListenerARN), Priority: aws.Int32(int32(prio)),
-					Conditions: []elbtypes.RuleCondition{hostCondition("other.race.example.com")}, Actions: forward([]TargetWeight{{tg, 1}}, 0)})
-				must(t, err)
-				return nil, &elbtypes.PriorityInUseException{Message: aws.String("The specified priority is in use.")}
 			}
-			return create(params, next)
-		})
-		defer e.inj.on("CreateChangeSet", create)
-		_, err = p.Deploy(ctx, previewSpec("race", 1, "race.example.com"))
-		must(t, err)
-		if got := stackParam(t, e, "race-pr-1", "Priority"); got == taken || got == "" {
-			t.Errorf("deployed at priority %q, the one taken was %q: want another", got, taken)
-		}
-		if !strings.Contains(e.log.String(), "race-pr-1: rule priority "+taken+" was taken by another deploy meanwhile") {
-			t.Error("the retry was not reported")
-		}
-	})
-
-	t.Run("previews without a domain get free ports of the range, freed on destroy", func(t *testing.T) {
-		p := e.provider("ports", "")
-		p.o.Shared.PreviewPortFirst, p.o.Shared.PreviewPortLast = 9001, 9002
-		must(t, p.EnsureShared(ctx))
-		for pr := 1; pr <= 2; pr++ {
-			_, err := p.Deploy(ctx, previewSpec("ports", pr, "ports"))
+			tg := otherTargetGroup(t, e, "race-other")
+			prio, _ := strconv.Atoi(taken)
+			_, err := e.elb.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(shared.ListenerARN), Priority: aws.Int32(int32(prio)),
+				Conditions: []elbtypes.RuleCondition{hostCondition("other.race.example.com")}, Actions: forward([]TargetWeight{{tg, 1}}, 0)})
 			must(t, err)
+			return nil, &elbtypes.PriorityInUseException{Message: aws.String("The specified priority is in use.")}
 		}
-		if port, ok := p.Port("pr-2.ports"); !ok || port != 9002 {
-			t.Errorf("pr-2's port = %d, %v; want 9002", port, ok)
-		}
-		_, err := p.Deploy(ctx, previewSpec("ports", 3, "ports"))
-		if err == nil || !strings.Contains(err.Error(), "every port of the preview range 9001-9002") {
-			t.Fatalf("third preview on two ports: %v, want a refusal naming the range", err)
-		}
-		must(t, p.Delete(ctx, "ports-pr-1"))
-		_, err = p.Deploy(ctx, previewSpec("ports", 3, "ports"))
-		must(t, err)
-		if port, _ := p.Port("pr-3.ports"); port != 9001 {
-			t.Errorf("pr-3 got port %d, want the freed 9001", port)
-		}
+		return create(params, next)
 	})
+	defer e.inj.on("CreateChangeSet", create)
+	_, err = p.Deploy(ctx, previewSpec("race", 1, "race.example.com"))
+	must(t, err)
+	if got := stackParam(t, e, "race-pr-1", "Priority"); got == taken || got == "" {
+		t.Errorf("deployed at priority %q, the one taken was %q: want another", got, taken)
+	}
+	if !strings.Contains(e.log.String(), "race-pr-1: rule priority "+taken+" was taken by another deploy meanwhile") {
+		t.Error("the retry was not reported")
+	}
+}
 
-	t.Run("a release shifts the production rule with one call and Routes reads the weights back", func(t *testing.T) {
-		p := e.provider("rel", "rel.example.com")
-		must(t, p.EnsureShared(ctx))
-		for _, s := range []string{"a", "b"} {
-			_, err := p.Deploy(ctx, releaseSpec("rel", s, 1))
-			must(t, err)
-		}
-		must(t, p.SetProduction(ctx, []deploy.Weight{{Stack: "rel-prod-a", Weight: 100}}))
-		modifies := e.inj.count("ModifyRule")
-		must(t, p.SetProduction(ctx, []deploy.Weight{{Stack: "rel-prod-a", Weight: 90}, {Stack: "rel-prod-b", Weight: 10}}))
-		if n := e.inj.count("ModifyRule") - modifies; n != 1 {
-			t.Errorf("a shift made %d ModifyRule calls, want 1", n)
-		}
-		r, err := p.Routes(ctx)
+func testPreviewPorts(t *testing.T, e *awsEnv) {
+	ctx := context.Background()
+	p := e.provider("ports", "")
+	p.o.Shared.PreviewPortFirst, p.o.Shared.PreviewPortLast = 9001, 9002
+	must(t, p.EnsureShared(ctx))
+	for pr := 1; pr <= 2; pr++ {
+		_, err := p.Deploy(ctx, previewSpec("ports", pr, "ports"))
 		must(t, err)
-		want := []deploy.Weight{{Stack: "rel-prod-a", Weight: 90}, {Stack: "rel-prod-b", Weight: 10}}
-		if len(r.Production) != 2 || r.Production[0] != want[0] || r.Production[1] != want[1] {
-			t.Errorf("production read back %v, want %v", r.Production, want)
-		}
+	}
+	if port, ok := p.Port("pr-2.ports"); !ok || port != 9002 {
+		t.Errorf("pr-2's port = %d, %v; want 9002", port, ok)
+	}
+	_, err := p.Deploy(ctx, previewSpec("ports", 3, "ports"))
+	if err == nil || !strings.Contains(err.Error(), "every port of the preview range 9001-9002") {
+		t.Fatalf("third preview on two ports: %v, want a refusal naming the range", err)
+	}
+	must(t, p.Delete(ctx, "ports-pr-1"))
+	_, err = p.Deploy(ctx, previewSpec("ports", 3, "ports"))
+	must(t, err)
+	if port, _ := p.Port("pr-3.ports"); port != 9001 {
+		t.Errorf("pr-3 got port %d, want the freed 9001", port)
+	}
+}
 
-		err = p.Delete(ctx, "rel-prod-b")
-		if !errors.Is(err, deploy.ErrLive) {
-			t.Fatalf("delete of a stack with 10%% of production: %v, want ErrLive", err)
-		}
-		must(t, p.SetProduction(ctx, []deploy.Weight{{Stack: "rel-prod-a", Weight: 100}}))
-		must(t, p.Delete(ctx, "rel-prod-b")) // no traffic: it may go
-
-		err = p.DestroyShared(ctx)
-		if err == nil || !strings.Contains(err.Error(), "rel-prod-a") {
-			t.Fatalf("shared destroy with a production stack left: %v, want a refusal naming rel-prod-a", err)
-		}
-		if _, err := p.Shared(ctx); err != nil {
-			t.Fatalf("shared stack gone after a refused destroy: %v", err)
-		}
-	})
-
-	t.Run("shared-stack destroy is refused while previews exist, and works once they are gone", func(t *testing.T) {
-		p := e.provider("gone", "gone.example.com")
-		must(t, p.EnsureShared(ctx))
-		_, err := p.Deploy(ctx, previewSpec("gone", 4, "gone.example.com"))
+func testReleaseTraffic(t *testing.T, e *awsEnv) {
+	ctx := context.Background()
+	p := e.provider("rel", "rel.example.com")
+	must(t, p.EnsureShared(ctx))
+	for _, s := range []string{"a", "b"} {
+		_, err := p.Deploy(ctx, releaseSpec("rel", s, 1))
 		must(t, err)
-		err = p.DestroyShared(ctx)
-		if err == nil || !strings.Contains(err.Error(), "gone-pr-4") {
-			t.Fatalf("shared destroy with a preview: %v, want a refusal naming gone-pr-4", err)
-		}
-		must(t, p.Delete(ctx, "gone-pr-4"))
-		protection := e.inj.count("UpdateTerminationProtection")
-		if err := p.DestroyShared(ctx); err != nil {
-			// moto refuses to delete the VPC while the ALB's ENIs hold it,
-			// then drops the stack anyway (research/moto.md); AWS deletes
-			// the ALB first.
-			t.Logf("shared destroy on moto: %v", err)
-		}
-		if e.inj.count("UpdateTerminationProtection") != protection+1 {
-			t.Error("termination protection was not turned off before the delete")
-		}
-	})
+	}
+	must(t, p.SetProduction(ctx, []deploy.Weight{{Stack: "rel-prod-a", Weight: 100}}))
+	modifies := e.inj.count("ModifyRule")
+	must(t, p.SetProduction(ctx, []deploy.Weight{{Stack: "rel-prod-a", Weight: 90}, {Stack: "rel-prod-b", Weight: 10}}))
+	if n := e.inj.count("ModifyRule") - modifies; n != 1 {
+		t.Errorf("a shift made %d ModifyRule calls, want 1", n)
+	}
+	r, err := p.Routes(ctx)
+	must(t, err)
+	want := []deploy.Weight{{Stack: "rel-prod-a", Weight: 90}, {Stack: "rel-prod-b", Weight: 10}}
+	if len(r.Production) != 2 || r.Production[0] != want[0] || r.Production[1] != want[1] {
+		t.Errorf("production read back %v, want %v", r.Production, want)
+	}
+
+	err = p.Delete(ctx, "rel-prod-b")
+	if !errors.Is(err, deploy.ErrLive) {
+		t.Fatalf("delete of a stack with 10%% of production: %v, want ErrLive", err)
+	}
+	must(t, p.SetProduction(ctx, []deploy.Weight{{Stack: "rel-prod-a", Weight: 100}}))
+	must(t, p.Delete(ctx, "rel-prod-b")) // no traffic: it may go
+
+	err = p.DestroyShared(ctx)
+	if err == nil || !strings.Contains(err.Error(), "rel-prod-a") {
+		t.Fatalf("shared destroy with a production stack left: %v, want a refusal naming rel-prod-a", err)
+	}
+	if _, err := p.Shared(ctx); err != nil {
+		t.Fatalf("shared stack gone after a refused destroy: %v", err)
+	}
+}
+
+func testSharedDestroy(t *testing.T, e *awsEnv) {
+	ctx := context.Background()
+	p := e.provider("gone", "gone.example.com")
+	must(t, p.EnsureShared(ctx))
+	_, err := p.Deploy(ctx, previewSpec("gone", 4, "gone.example.com"))
+	must(t, err)
+	err = p.DestroyShared(ctx)
+	if err == nil || !strings.Contains(err.Error(), "gone-pr-4") {
+		t.Fatalf("shared destroy with a preview: %v, want a refusal naming gone-pr-4", err)
+	}
+	must(t, p.Delete(ctx, "gone-pr-4"))
+	protection := e.inj.count("UpdateTerminationProtection")
+	if err := p.DestroyShared(ctx); err != nil {
+		// moto refuses to delete the VPC while the ALB's ENIs hold it,
+		// then drops the stack anyway (research/moto.md); AWS deletes
+		// the ALB first.
+		t.Logf("shared destroy on moto: %v", err)
+	}
+	if e.inj.count("UpdateTerminationProtection") != protection+1 {
+		t.Error("termination protection was not turned off before the delete")
+	}
 }
 
 // otherTargetGroup creates a target group in the shared VPC of moto.
@@ -256,105 +270,6 @@ func ownRules(t *testing.T, e *awsEnv, listener string) int {
 		}
 	}
 	return n
-}
-
-// TestFaultsLeaveProductionAsItWas: what moto never does, injected in
-// front of it; each says what AWS does.
-func TestFaultsLeaveProductionAsItWas(t *testing.T) {
-	e := newAWSEnv(t)
-	ctx := context.Background()
-	p := e.provider("fault", "fault.example.com")
-	must(t, p.EnsureShared(ctx))
-	_, err := p.Deploy(ctx, releaseSpec("fault", "live", 1))
-	must(t, err)
-	must(t, p.SetProduction(ctx, []deploy.Weight{{Stack: "fault-prod-live", Weight: 100}}))
-	live := []deploy.Weight{{Stack: "fault-prod-live", Weight: 100}}
-	unchanged := func(t *testing.T, modifies int) {
-		t.Helper()
-		r, err := p.Routes(ctx)
-		must(t, err)
-		if len(r.Production) != 1 || r.Production[0] != live[0] || e.inj.count("ModifyRule") != modifies {
-			t.Errorf("production %v after %d ModifyRule calls, want %v unchanged", r.Production, e.inj.count("ModifyRule")-modifies, live)
-		}
-	}
-
-	t.Run("a release stack stuck in progress past the bound fails the release: no second update, no traffic shift", func(t *testing.T) {
-		// AWS: a stack can stay UPDATE_IN_PROGRESS for many minutes (an ECS
-		// service that never stabilises). moto finishes at once, so the
-		// status is rewritten to UPDATE_IN_PROGRESS.
-		spec := releaseSpec("fault", "stuck", 2)
-		name, err := naming.Release("fault", releaseTime, spec.Commit)
-		must(t, err)
-		spec.Stack = name // the name Release gives it
-		_, err = p.Deploy(ctx, spec)
-		must(t, err)
-		defer e.editStack(name, func(s *cfntypes.Stack) { s.StackStatus = cfntypes.StackStatusUpdateInProgress })()
-		executed, modifies := e.inj.count("ExecuteChangeSet"), e.inj.count("ModifyRule")
-		f := flow(p, spec)
-		_, err = f.Release(ctx, nil)
-		if !errors.Is(err, deploy.ErrBusy) || !strings.Contains(err.Error(), "production traffic unchanged") {
-			t.Fatalf("release onto a busy stack: %v, want ErrBusy and traffic unchanged", err)
-		}
-		var fl *deploy.Failure
-		if !errors.As(err, &fl) || fl.Next == "" || fl.Stack != name {
-			t.Errorf("failure %+v, want the stack and the next command", fl)
-		}
-		if n := e.inj.count("ExecuteChangeSet") - executed; n != 0 {
-			t.Errorf("%d change sets executed during the release, want none (the shared stack is unchanged, the release stack busy)", n)
-		}
-		unchanged(t, modifies)
-	})
-
-	t.Run("an ECS rollback to the old task definition fails the deploy with the reason", func(t *testing.T) {
-		// AWS: the deployment circuit breaker rolls the service back to
-		// its previous task definition; the stack can still end COMPLETE.
-		// moto never rolls back, so DescribeServices is rewritten to show
-		// the previous revision.
-		modifies := e.inj.count("ModifyRule")
-		e.inj.on("DescribeServices", func(_ any, next func() (any, error)) (any, error) {
-			res, err := next()
-			if out, ok := res.(*ecs.DescribeServicesOutput); ok && err == nil {
-				for i := range out.Services {
-					out.Services[i].TaskDefinition = aws.String("arn:aws:ecs:us-east-1:123456789012:task-definition/previous:1")
-				}
-			}
-			return res, err
-		})
-		defer e.inj.on("DescribeServices", nil)
-		_, err := p.Deploy(ctx, releaseSpec("fault", "rollback", 3))
-		var fl *deploy.Failure
-		if !errors.As(err, &fl) || !strings.Contains(err.Error(), "circuit breaker rolled back") || !strings.Contains(err.Error(), "previous:1") {
-			t.Fatalf("deploy rolled back by ECS: %v, want a failure naming the old task definition and the circuit breaker", err)
-		}
-		unchanged(t, modifies)
-	})
-
-	t.Run("targets that never turn healthy fail the deploy within the bound, saying why", func(t *testing.T) {
-		// AWS: tasks failing the /healthz check show as unhealthy with
-		// the check's result; moto's registered targets are healthy at
-		// once.
-		modifies := e.inj.count("ModifyRule")
-		e.inj.on("DescribeTargetHealth", func(any, func() (any, error)) (any, error) {
-			return &elbv2.DescribeTargetHealthOutput{TargetHealthDescriptions: []elbtypes.TargetHealthDescription{{
-				Target: &elbtypes.TargetDescription{Id: aws.String("10.42.0.9")},
-				TargetHealth: &elbtypes.TargetHealth{State: elbtypes.TargetHealthStateEnumUnhealthy,
-					Reason: elbtypes.TargetHealthReasonEnumFailedHealthChecks, Description: aws.String("Health checks failed with these codes: [500]")},
-			}}}, nil
-		})
-		defer e.inj.on("DescribeTargetHealth", nil)
-		start := time.Now()
-		_, err := p.Deploy(ctx, releaseSpec("fault", "sick", 4))
-		if err == nil || !strings.Contains(err.Error(), "codes: [500]") || !strings.Contains(err.Error(), "SLIPWAY_HEALTH_TIMEOUT") {
-			t.Fatalf("deploy with unhealthy targets: %v, want the targets' reason and the bound", err)
-		}
-		if d := time.Since(start); d > 10*time.Second {
-			t.Errorf("gave up after %s; the bound is %s", d, p.o.HealthTimeout)
-		}
-		if err := p.SetProduction(ctx, []deploy.Weight{{Stack: "fault-prod-sick", Weight: 100}}); err == nil {
-			t.Error("SetProduction onto a stack without healthy targets succeeded")
-		}
-		unchanged(t, modifies)
-	})
 }
 
 var releaseTime = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
