@@ -43,7 +43,7 @@ func openAWS(ctx context.Context, s *Session) error {
 	s.AWS = p
 	s.Flow.Provider = p
 	s.Flow.Routing = awsRouting{cfg: c, p: p}
-	s.Flow.Builder = &ecrBuilder{b: s.Builder, api: ecr.NewFromConfig(cfg), mirror: c.AWS.RegistryMirror, p: p}
+	s.Flow.Builder = &ecrBuilder{b: s.Builder, api: ecr.NewFromConfig(cfg), mirror: c.AWS.RegistryMirror, repo: sharedRepository(p)}
 	return nil
 }
 
@@ -51,17 +51,14 @@ func openAWS(ctx context.Context, s *Session) error {
 // repository (through the mirror when one is set) with an ECR login; the
 // image is deployed as <repository URI>@<digest>.
 type ecrBuilder struct {
-	b      *build.Builder
+	b      *build.Builder // the session's: local names, archive, engine
 	api    image.ECRTokens
 	mirror string
-	p      *awsprov.Provider
+	repo   func(ctx context.Context) (uri, name string, err error)
 }
 
 func (e *ecrBuilder) Build(ctx context.Context, purpose string) (deploy.Image, error) {
-	if err := e.p.EnsureShared(ctx); err != nil { // the repository is in the shared stack
-		return deploy.Image{}, fmt.Errorf("ensure shared stack: %w", err)
-	}
-	shared, err := e.p.Shared(ctx)
+	uri, name, err := e.repo(ctx)
 	if err != nil {
 		return deploy.Image{}, err
 	}
@@ -69,15 +66,52 @@ func (e *ecrBuilder) Build(ctx context.Context, purpose string) (deploy.Image, e
 	if err != nil {
 		return deploy.Image{}, err
 	}
-	e.b.Registry, e.b.Auth, e.b.AppImage = login.Host, login.Auth, shared.RepositoryName
-	img, err := e.b.Build(ctx, purpose)
+	b := *e.b // this push's registry and names; the session's builder keeps its own
+	b.Registry, b.Auth, b.AppImage = login.Host, login.Auth, name
+	if b.LoadArchive != "" {
+		if err := e.retagArchive(ctx, name); err != nil {
+			return deploy.Image{}, err
+		}
+	}
+	img, err := b.Build(ctx, purpose)
 	if err != nil {
 		return img, err
 	}
-	if img.Ref, err = image.ByDigest(shared.RepositoryURI, img.Digest); err != nil {
+	if img.Ref, err = image.ByDigest(uri, img.Digest); err != nil {
 		return img, err
 	}
 	return img, nil
+}
+
+// retagArchive loads the image archive (a fork's build, named by
+// SLIPWAY_APP_IMAGE) and tags its image <repo>:<sha7>, the name the push
+// loads it by.
+func (e *ecrBuilder) retagArchive(ctx context.Context, repo string) error {
+	rev := e.b.Rev
+	if rev == nil {
+		r, err := build.Detect(ctx, e.b.ModuleDir)
+		if err != nil {
+			return err
+		}
+		rev = &r
+	}
+	img, err := build.Load(ctx, e.b.Archiver, e.b.AppImage, rev.Commit, e.b.LoadArchive)
+	if err != nil {
+		return err
+	}
+	return image.Tag(ctx, e.b.Engine, img.Ref, repo+":"+rev.Commit[:7])
+}
+
+// sharedRepository is the ECR repository of the shared stack, which is
+// created first if it does not exist yet.
+func sharedRepository(p *awsprov.Provider) func(context.Context) (string, string, error) {
+	return func(ctx context.Context) (string, string, error) {
+		if err := p.EnsureShared(ctx); err != nil {
+			return "", "", fmt.Errorf("ensure shared stack: %w", err)
+		}
+		s, err := p.Shared(ctx)
+		return s.RepositoryURI, s.RepositoryName, err
+	}
 }
 
 // awsRouting gives the URLs of the aws target: host names under the
