@@ -35,10 +35,9 @@ func (fx faultFixture) unchanged(t *testing.T, modifies int) {
 	}
 }
 
-// TestFaultsLeaveProductionAsItWas: what moto never does, injected in
+// testFaults: faults leave production as it was. What moto never does, injected in
 // front of it; each says what AWS does.
-func TestFaultsLeaveProductionAsItWas(t *testing.T) {
-	e := newAWSEnv(t)
+func testFaults(t *testing.T, e *awsEnv) {
 	ctx := context.Background()
 	p := e.provider("fault", "fault.example.com")
 	must(t, p.EnsureShared(ctx))

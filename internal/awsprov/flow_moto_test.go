@@ -10,10 +10,9 @@ import (
 	"github.com/slipway/slipway/internal/deploy"
 )
 
-// The orchestration a user runs (preview deploy and destroy, two releases,
+// testFlow: the orchestration a user runs (preview deploy and destroy, two releases,
 // status) on the aws provider against moto, previews on ALB ports.
-func TestFlowOnAWS(t *testing.T) {
-	e := newAWSEnv(t)
+func testFlow(t *testing.T, e *awsEnv) {
 	ctx := context.Background()
 	p := e.provider("flow", "")
 	p.o.Shared.PreviewPortFirst, p.o.Shared.PreviewPortLast = 9101, 9110

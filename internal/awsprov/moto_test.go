@@ -11,8 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
-
-	"github.com/slipway/slipway/internal/testenv"
 )
 
 // motoConfig is an SDK configuration for a moto server: static dummy
@@ -32,19 +30,19 @@ type albFixture struct {
 	lb, listener, vpc string
 }
 
-func newALB(t *testing.T) albFixture {
+func newALB(t *testing.T, endpoint, name string) albFixture {
 	t.Helper()
-	cfg := motoConfig(testenv.Moto(t))
+	cfg := motoConfig(endpoint)
 	ctx := context.Background()
 	body, err := os.ReadFile("testdata/alb.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cf := cloudformation.NewFromConfig(cfg)
-	if _, err := cf.CreateStack(ctx, &cloudformation.CreateStackInput{StackName: aws.String("fixture-alb"), TemplateBody: aws.String(string(body))}); err != nil {
+	if _, err := cf.CreateStack(ctx, &cloudformation.CreateStackInput{StackName: aws.String(name), TemplateBody: aws.String(string(body))}); err != nil {
 		t.Fatalf("create fixture ALB: %v", err)
 	}
-	out, err := cf.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String("fixture-alb")})
+	out, err := cf.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(name)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,9 +17,14 @@ import (
 	"github.com/slipway/slipway/internal/deploy"
 )
 
-// One moto server for these tests; each subtest has an app of its own.
-func TestProviderOnMoto(t *testing.T) {
+// One moto server for every test against it (a server takes seconds to
+// start); each subtest has an app or a load balancer of its own.
+func TestOnMoto(t *testing.T) {
 	e := newAWSEnv(t)
+
+	t.Run("the production rule is created once at the lowest priority and shifted with one ModifyRule", func(t *testing.T) { testProductionRule(t, e) })
+
+	t.Run("free priorities and ports skip what is taken and are refused past the range", func(t *testing.T) { testFreeSlots(t, e) })
 
 	t.Run("a preview deploys healthy with its tags, host and rule, and is destroyed without a trace", func(t *testing.T) { testPreviewLifecycle(t, e) })
 
@@ -32,6 +37,10 @@ func TestProviderOnMoto(t *testing.T) {
 	t.Run("a release shifts the production rule with one call and Routes reads the weights back", func(t *testing.T) { testReleaseTraffic(t, e) })
 
 	t.Run("shared-stack destroy is refused while previews exist, and works once they are gone", func(t *testing.T) { testSharedDestroy(t, e) })
+
+	t.Run("faults leave production as it was", func(t *testing.T) { testFaults(t, e) })
+
+	t.Run("the orchestration runs on the aws provider", func(t *testing.T) { testFlow(t, e) })
 }
 
 func testPreviewLifecycle(t *testing.T, e *awsEnv) {

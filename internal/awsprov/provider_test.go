@@ -36,6 +36,8 @@ type awsEnv struct {
 	edits     map[string]func(*cfntypes.Stack) // by stack name: what a test makes DescribeStacks say
 }
 
+func (e *awsEnv) endpoint() string { return aws.ToString(e.cfg.BaseEndpoint) }
+
 // editStack makes DescribeStacks report stack as edit says, until the
 // returned function is called.
 func (e *awsEnv) editStack(name string, edit func(*cfntypes.Stack)) func() {

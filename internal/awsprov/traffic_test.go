@@ -41,10 +41,10 @@ func (c *countingELB) ModifyRule(ctx context.Context, in *elbv2.ModifyRuleInput,
 	return c.ELB.ModifyRule(ctx, in, o...)
 }
 
-func TestProductionRuleIsCreatedOnceAndShiftedWithOneModifyRule(t *testing.T) {
-	f := newALB(t)
+func testProductionRule(t *testing.T, e *awsEnv) {
+	f := newALB(t, e.endpoint(), "alb-production")
 	ctx := context.Background()
-	blue, green := f.targetGroup(t, "blue"), f.targetGroup(t, "green")
+	blue, green := f.targetGroup(t, "fx-blue"), f.targetGroup(t, "fx-green")
 	c := &countingELB{ELB: f.elb}
 	tr := f.traffic("shop")
 	tr.ELB, tr.Sticky = c, 300e9
@@ -111,12 +111,12 @@ func TestProductionSplitOverSixTargetGroupsIsRefusedBeforeAnyCall(t *testing.T) 
 	}
 }
 
-func TestFreePrioritiesAndPortsSkipWhatIsTakenAndRefusePastTheRange(t *testing.T) {
-	f := newALB(t)
+func testFreeSlots(t *testing.T, e *awsEnv) {
+	f := newALB(t, e.endpoint(), "alb-slots")
 	ctx := context.Background()
 	tr := f.traffic("shop")
 	tr.Ports = PortRange{First: 8001, Last: 8002}
-	tg := f.targetGroup(t, "pr-1")
+	tg := f.targetGroup(t, "fx-slots")
 	must(t, tr.SetWeights(ctx, []TargetWeight{{tg, 1}}))
 	_, err := f.elb.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(f.listener), Priority: aws.Int32(1),
 		Conditions: []elbtypes.RuleCondition{hostCondition("pr-1.example.com")}, Actions: forward([]TargetWeight{{tg, 1}}, 0)})
