@@ -101,7 +101,9 @@ func (p *Provider) upsert(ctx context.Context, s deploy.Spec, shared infra.Share
 // never pick the same; deploys of other processes are caught by
 // PriorityInUse and retried.
 func (p *Provider) allocate(ctx context.Context, s deploy.Spec, existing cfnstack.Stack, shared infra.SharedOutputs) (slot, func(), error) {
-	if existing.State != cfnstack.StateAbsent {
+	// A stack that never came up (ROLLBACK_COMPLETE, e.g. after another
+	// deploy took its priority) has no rule: it is re-created on new slots.
+	if existing.State != cfnstack.StateAbsent && existing.State != cfnstack.StateFailed {
 		prio, _ := strconv.Atoi(existing.Params["Priority"])
 		port, _ := strconv.Atoi(existing.Params["ListenerPort"])
 		if prio > 0 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
@@ -31,6 +32,8 @@ func TestOnMoto(t *testing.T) {
 	t.Run("two PRs deployed at once get distinct rule priorities", func(t *testing.T) { testConcurrentPreviews(t, e) })
 
 	t.Run("a priority another process takes between allocation and create is allocated again", func(t *testing.T) { testPriorityRace(t, e) })
+
+	t.Run("a stack rolled back because its priority was taken is re-created at a free one", func(t *testing.T) { testRolledBackPriority(t, e) })
 
 	t.Run("previews without a domain get free ports of the range, freed on destroy", func(t *testing.T) { testPreviewPorts(t, e) })
 
@@ -240,6 +243,72 @@ func testSharedDestroy(t *testing.T, e *awsEnv) {
 	if e.inj.count("UpdateTerminationProtection") != protection+1 {
 		t.Error("termination protection was not turned off before the delete")
 	}
+}
+
+func testRolledBackPriority(t *testing.T, e *awsEnv) {
+	ctx := context.Background()
+	p := e.provider("rbk", "rbk.example.com")
+	must(t, p.EnsureShared(ctx))
+	spec := previewSpec("rbk", 1, "rbk.example.com")
+	_, err := p.Deploy(ctx, spec)
+	must(t, err)
+	taken := stackParam(t, e, "rbk-pr-1", "Priority")
+	// AWS: when another deploy's rule took the priority first, the
+	// stack's ListenerRule fails ("Priority '1' is currently in use"), the
+	// stack rolls back to ROLLBACK_COMPLETE and has no rule. moto never
+	// fails a stack, so its status reads ROLLBACK_COMPLETE until the
+	// engine deletes it (moto's copy of the rule stays, taking the
+	// priority as the other deploy's would).
+	undo := e.editStack("rbk-pr-1", func(s *cfntypes.Stack) {
+		s.StackStatus, s.StackStatusReason = cfntypes.StackStatusRollbackComplete, aws.String("The following resource(s) failed to create: [ListenerRule].")
+	})
+	shared, err := p.Shared(ctx)
+	must(t, err)
+	tg := stackOutput(t, e, "rbk-pr-1", "TargetGroupArn")
+	other := otherTargetGroup(t, e, "rbk-other")
+	del := e.inj.hook("DeleteStack")
+	e.inj.on("DeleteStack", func(params any, next func() (any, error)) (any, error) {
+		undo()
+		res, err := next()
+		// AWS deletes the stack's target group with it; moto leaves it and
+		// the rule. The rule stays as the other deploy's: it is re-pointed
+		// to that deploy's group, and the leftover group deleted.
+		rules, rerr := e.elb.DescribeRules(ctx, &elbv2.DescribeRulesInput{ListenerArn: aws.String(shared.ListenerARN)})
+		must(t, rerr)
+		for _, r := range rules.Rules {
+			if f := forwardOf(r.Actions); len(f) == 1 && f[0].TargetGroup == tg {
+				_, rerr = e.elb.ModifyRule(ctx, &elbv2.ModifyRuleInput{RuleArn: r.RuleArn, Actions: forward([]TargetWeight{{other, 1}}, 0)})
+				must(t, rerr)
+			}
+		}
+		_, rerr = e.elb.DeleteTargetGroup(ctx, &elbv2.DeleteTargetGroupInput{TargetGroupArn: aws.String(tg)})
+		must(t, rerr)
+		return res, err
+	})
+	defer e.inj.on("DeleteStack", del)
+	_, err = p.Deploy(ctx, spec)
+	must(t, err)
+	if got := stackParam(t, e, "rbk-pr-1", "Priority"); got == taken {
+		t.Errorf("re-created at priority %s, the one that was taken", got)
+	}
+	if !strings.Contains(e.log.String(), "rbk-pr-1 is failed (ROLLBACK_COMPLETE): deleting it to create it again") {
+		t.Error("the re-create was not reported")
+	}
+}
+
+// stackOutput reads an output of a stack straight from moto.
+func stackOutput(t *testing.T, e *awsEnv, stack, key string) string {
+	t.Helper()
+	cf := cloudformation.NewFromConfig(motoConfig(e.endpoint()))
+	out, err := cf.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String(stack)})
+	must(t, err)
+	for _, o := range out.Stacks[0].Outputs {
+		if aws.ToString(o.OutputKey) == key {
+			return aws.ToString(o.OutputValue)
+		}
+	}
+	t.Fatalf("stack %s has no output %s", stack, key)
+	return ""
 }
 
 // otherTargetGroup creates a target group in the shared VPC of moto.
