@@ -15,6 +15,15 @@ import (
 // Preview deploys and destroys pull request environments.
 type Preview mg.Namespace
 
+// Shared manages the aws target's permanent shared stack.
+type Shared mg.Namespace
+
+// Deploy creates or updates the aws shared stack (ECR, network, cluster, ALB) and prints the ALB and the URL scheme.
+func (Shared) Deploy(ctx context.Context) error { return commands.SharedDeploy(ctx) }
+
+// Destroy deletes the aws shared stack; it refuses while any deploy stack exists and names them.
+func (Shared) Destroy(ctx context.Context) error { return commands.SharedDestroy(ctx) }
+
 // Local manages the local target (Docker on this machine).
 type Local mg.Namespace
 

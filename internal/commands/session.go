@@ -5,12 +5,14 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/docker/docker/client"
 
+	"github.com/slipway/slipway/internal/awsprov"
 	"github.com/slipway/slipway/internal/build"
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/deploy"
@@ -26,6 +28,7 @@ type Session struct {
 	Docker    *client.Client
 	Builder   *build.Builder
 	Provider  *local.Provider
+	AWS       *awsprov.Provider // set on the aws target (aws.go), which then is Flow.Provider
 	Flow      *deploy.Flow
 	Out, Err  io.Writer // results on Out, progress on Err
 }
@@ -42,9 +45,6 @@ func open(ctx context.Context, alwaysLocal bool) (*Session, error) {
 	}
 	if alwaysLocal {
 		cfg = localOnly(cfg, os.Stderr)
-	}
-	if cfg.Target != config.TargetLocal {
-		return nil, fmt.Errorf("SLIPWAY_TARGET=%s: the aws target's stack engine is not in this build yet; unset SLIPWAY_TARGET to use the local Docker target", cfg.Target)
 	}
 	dir, err := build.ModuleDir()
 	if err != nil {
@@ -68,6 +68,11 @@ func open(ctx context.Context, alwaysLocal bool) (*Session, error) {
 		App: cfg.App, Provider: s.Provider, Builder: s.Builder, Log: s.Err,
 		Tester: itest.Tester{ModuleDir: dir, Log: s.Err}, Routing: cfg,
 	}
+	if cfg.Target == config.TargetAWS {
+		if err := openAWS(ctx, s); err != nil {
+			return nil, errors.Join(err, s.Close())
+		}
+	}
 	return s, nil
 }
 
@@ -76,6 +81,9 @@ func (s *Session) Close() error { return s.Docker.Close() }
 
 // PrepareRouter builds the router image so the shared stack can start it.
 func (s *Session) PrepareRouter(ctx context.Context) error {
+	if s.AWS != nil {
+		return nil // the shared ALB is the router
+	}
 	id, err := s.Builder.BuildRouter(ctx)
 	if err != nil {
 		return fmt.Errorf("build router image: %w", err)

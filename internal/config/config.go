@@ -41,6 +41,7 @@ type Config struct {
 	AWSEndpoint    string        // SLIPWAY_AWS_ENDPOINT: e.g. a moto server for tests
 	GitHubToken    string        // GH_TOKEN or GITHUB_TOKEN (secret)
 	TargetDetected string        // why Target has its value
+	AWS            AWS           // the aws target's settings (aws.go)
 }
 
 // Setting describes one variable, for `config` output and the README.
@@ -50,7 +51,7 @@ type Setting struct {
 }
 
 // Settings lists every variable Slipway reads.
-var Settings = []Setting{
+var Settings = append([]Setting{
 	{"SLIPWAY_APP", "slipway", "application name; prefixes every stack, container and image", false},
 	{"SLIPWAY_TARGET", "local", "where environments run: local (Docker on this machine) or aws; AWS credentials alone never select aws", false},
 	{"SLIPWAY_DOMAIN", "localhost", "previews answer at pr-<N>.<app>.<domain>", false},
@@ -68,7 +69,7 @@ var Settings = []Setting{
 	{"AWS_REGION", "(SDK default chain)", "AWS region; credentials come from the SDK chain (profile, SSO, env, OIDC web identity)", false},
 	{"SLIPWAY_AWS_ENDPOINT", "(none)", "AWS API endpoint override, e.g. http://127.0.0.1:5000 for moto", false},
 	{"GH_TOKEN / GITHUB_TOKEN", "(gh auth login)", "GitHub token for PR comments and deployments", true},
-}
+}, awsSettings...)
 
 // Load reads the configuration from env (os.Getenv in production) and
 // returns every problem found, joined.
@@ -92,6 +93,7 @@ func Load(env func(string) string) (Config, error) {
 		GitHubToken:   firstOf(env("GH_TOKEN"), env("GITHUB_TOKEN")),
 	}
 	c.AppImage = p.str("SLIPWAY_APP_IMAGE", c.App+"/app")
+	c.AWS = p.aws(c.Domain)
 	if err := naming.ValidateApp(c.App); err != nil {
 		p.problem(err)
 	}

@@ -39,6 +39,7 @@ func Print(w io.Writer, c Config) error {
 		{"production URL", c.URL(c.ProductionHost())},
 		{"preview URL of PR 42", c.URL(c.PreviewHost("pr-42"))},
 	}
+	rows = append(rows, awsRows(c)...)
 	for _, r := range rows {
 		if _, err := fmt.Fprintf(tw, "%s\t%s\n", r[0], r[1]); err != nil {
 			return fmt.Errorf("print config: %w", err)

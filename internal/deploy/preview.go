@@ -81,10 +81,11 @@ func (f *Flow) deployPreview(ctx context.Context, req PreviewRequest, res Previe
 	if err := f.Provider.EnsureShared(ctx); err != nil {
 		return res, fmt.Errorf("ensure shared stack: %w", err)
 	}
-	spec := Spec{Stack: res.Stack, Role: RolePreview, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version, PR: req.PR, Env: req.Env, Branch: req.Branch}
+	spec := Spec{Stack: res.Stack, Role: RolePreview, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version, PR: req.PR, Env: req.Env, Branch: req.Branch, Host: res.Host}
 	if _, err := f.Provider.Deploy(ctx, spec); err != nil {
 		return res, err
 	}
+	res.URL = f.Routing.URL(res.Host) // aws without a domain knows the port only now
 	routes, err := f.Provider.Routes(ctx)
 	if err != nil {
 		return res, err

@@ -54,6 +54,11 @@ type Spec struct {
 	Env     map[string]string // APP_MESSAGE, APP_COLOR, ...
 	Branch  string            // branch the stack was built from, when known
 	Dirty   bool              // built from a working tree with uncommitted changes
+	// Host is the host name a preview answers on ("" for production). The
+	// aws target puts its listener rule in the deploy stack (ECS needs the
+	// target group attached to the ALB before the service starts), so it
+	// must know the host at deploy time; the local target ignores it.
+	Host string
 }
 
 // Stack is a deployed stack as the target reports it.
@@ -71,14 +76,36 @@ type Stack struct {
 	Dirty    bool      // Spec.Dirty: the commit is not all it runs
 	EnvHash  string    // EnvHash of Spec.Env; "" when the target did not record it
 	LastLive time.Time // last time it had production weight; zero: never
-	State    string    // StateFailed, or "" for a stack in good standing
+	State    State     // typed; "" when the provider does not say (healthy, good standing)
 	Scaled   bool      // scaled to zero: it can be scaled back up (see Scaler)
 	Busy     bool      // an operation is in progress on it (AWS *_IN_PROGRESS)
 }
 
-// StateFailed marks a release stack that failed its tests or its canary: it
-// is never a rollback target and cleanup removes it.
-const StateFailed = "failed"
+// State is a stack's lifecycle state, the same words on every target.
+type State string
+
+// States a stack can be in.
+const (
+	StateCreating       State = "creating"
+	StateUpdating       State = "updating"
+	StateHealthy        State = "healthy"
+	StateFailed         State = "failed"          // never came up, or failed its tests or canary: never a rollback target; cleanup removes it
+	StateRolledBack     State = "rolled-back"     // last update failed; the previous version runs
+	StateRollbackFailed State = "rollback-failed" // needs a continued rollback
+	StateDeleting       State = "deleting"
+	StateDeleteFailed   State = "delete-failed"
+)
+
+// Failure is a failed stack operation as the target reports it: the first
+// resource that failed, its reason, and the command to run next (as AWS
+// Copilot reports them). Find it with errors.As.
+type Failure struct {
+	Stack, Resource, Reason, Next string
+	Err                           error // the target's own error, with every detail
+}
+
+func (f *Failure) Error() string { return f.Err.Error() }
+func (f *Failure) Unwrap() error { return f.Err }
 
 // Routes is the live routing: previews by host, production by weight.
 type Routes struct {
@@ -95,6 +122,10 @@ type Weight struct {
 // ErrLive is returned when an action would remove a stack that serves
 // production traffic.
 var ErrLive = errors.New("stack serves production traffic")
+
+// ErrBusy is returned when another operation is in progress on a stack and
+// did not end within the wait's bound: nothing was started.
+var ErrBusy = errors.New("another operation is in progress on the stack")
 
 // Live returns the stacks with a positive production weight.
 func (r Routes) Live() []string {

@@ -40,7 +40,14 @@ type Registry struct {
 // r.User and r.Password.
 func Start(t *testing.T) *Registry {
 	t.Helper()
-	r := &Registry{User: "slipway", Password: "correct-horse-battery"}
+	return StartWithLogin(t, "slipway", "correct-horse-battery")
+}
+
+// StartWithLogin is Start with the given credentials (e.g. the login an
+// ECR authorization token from moto decodes to).
+func StartWithLogin(t *testing.T, user, password string) *Registry {
+	t.Helper()
+	r := &Registry{User: user, Password: password}
 	hash, err := bcrypt.GenerateFromPassword([]byte(r.Password), bcrypt.MinCost)
 	if err != nil {
 		t.Fatalf("hash password: %v", err)

@@ -1,0 +1,121 @@
+package awsprov
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+)
+
+// ECS is the part of the ECS API Slipway calls.
+type ECS interface {
+	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, opts ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
+}
+
+var _ ECS = (*ecs.Client)(nil)
+
+// rollout is what a deployed stack must show before Deploy returns.
+type rollout struct {
+	stack, cluster, service, taskDef, targetGroup, image, next string
+}
+
+// verify waits, bounded, until the ECS service runs the task definition
+// with the deployed image and has finished rolling out, and the target
+// group has a healthy target. A circuit-breaker rollback can leave the
+// stack COMPLETE with the old image: that is a failure, said plainly.
+func (p *Provider) verify(ctx context.Context, r rollout) error {
+	ctx, cancel := context.WithTimeout(ctx, p.o.HealthTimeout)
+	defer cancel()
+	for {
+		done, err := p.serviceReady(ctx, r)
+		if err != nil || done {
+			if err == nil {
+				break
+			}
+			return err
+		}
+		if err := p.pause(ctx, r, "ECS service "+r.service+" did not finish rolling out"); err != nil {
+			return err
+		}
+	}
+	for {
+		healthy, why, err := p.targetsHealthy(ctx, r.targetGroup)
+		if err != nil {
+			return err
+		}
+		if healthy {
+			return nil
+		}
+		if err := p.pause(ctx, r, "target group has no healthy target: "+why); err != nil {
+			return err
+		}
+	}
+}
+
+// pause waits one poll interval, or fails with what was still missing
+// when the bound is reached.
+func (p *Provider) pause(ctx context.Context, r rollout, missing string) error {
+	select {
+	case <-ctx.Done():
+		return rolloutFailure(r.stack, "health", fmt.Sprintf("%s within %s (SLIPWAY_HEALTH_TIMEOUT)", missing, p.o.HealthTimeout), r.next)
+	case <-time.After(p.o.Poll):
+		return nil
+	}
+}
+
+func (p *Provider) serviceReady(ctx context.Context, r rollout) (bool, error) {
+	out, err := p.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(r.cluster), Services: []string{r.service}})
+	if err != nil {
+		return false, fmt.Errorf("describe ECS service %s: %w", r.service, err)
+	}
+	if len(out.Services) == 0 {
+		return false, rolloutFailure(r.stack, "service "+r.service, "not found in cluster "+r.cluster, r.next)
+	}
+	svc := out.Services[0]
+	for _, d := range svc.Deployments {
+		if aws.ToString(d.Status) == "PRIMARY" && d.RolloutState == ecstypes.DeploymentRolloutStateFailed {
+			return false, rolloutFailure(r.stack, "service "+r.service, "ECS rollout of "+r.image+" failed: "+aws.ToString(d.RolloutStateReason), r.next)
+		}
+	}
+	if got := aws.ToString(svc.TaskDefinition); got != r.taskDef {
+		return false, rolloutFailure(r.stack, "service "+r.service, fmt.Sprintf(
+			"runs task definition %s, not %s with the deployed image %s: the ECS deployment circuit breaker rolled back to the previous version because the new tasks did not start or stay healthy; see the service's events with `aws ecs describe-services --cluster %s --services %s`",
+			got, r.taskDef, r.image, r.cluster, r.service), r.next)
+	}
+	for _, d := range svc.Deployments {
+		if aws.ToString(d.Status) == "PRIMARY" {
+			running := d.RunningCount >= d.DesiredCount && d.DesiredCount > 0
+			return running && d.RolloutState != ecstypes.DeploymentRolloutStateInProgress, nil
+		}
+	}
+	return svc.RunningCount >= svc.DesiredCount && svc.DesiredCount > 0, nil
+}
+
+// targetsHealthy reports whether tg has a healthy target, and if not, what
+// its targets say.
+func (p *Provider) targetsHealthy(ctx context.Context, tg string) (bool, string, error) {
+	out, err := p.elb.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)})
+	if err != nil {
+		return false, "", fmt.Errorf("describe target health of %s: %w", tg, err)
+	}
+	var why []string
+	for _, d := range out.TargetHealthDescriptions {
+		if d.TargetHealth == nil {
+			continue
+		}
+		if d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
+			return true, "", nil
+		}
+		why = append(why, fmt.Sprintf("%s %s (%s)", aws.ToString(d.Target.Id), d.TargetHealth.State, aws.ToString(d.TargetHealth.Description)))
+	}
+	if len(why) == 0 {
+		return false, "no targets registered", nil
+	}
+	return false, strings.Join(why, "; "), nil
+}

@@ -1,0 +1,136 @@
+package awsprov
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/naming"
+)
+
+// faultFixture is a live production stack the fault tests must not move.
+type faultFixture struct {
+	e    *awsEnv
+	p    *Provider
+	live []deploy.Weight
+}
+
+// unchanged checks that production still is live, with no ModifyRule
+// since modifies were counted.
+func (fx faultFixture) unchanged(t *testing.T, modifies int) {
+	t.Helper()
+	r, err := fx.p.Routes(context.Background())
+	must(t, err)
+	if len(r.Production) != 1 || r.Production[0] != fx.live[0] || fx.e.inj.count("ModifyRule") != modifies {
+		t.Errorf("production %v after %d ModifyRule calls, want %v unchanged", r.Production, fx.e.inj.count("ModifyRule")-modifies, fx.live)
+	}
+}
+
+// testFaults: faults leave production as it was. What moto never does, injected in
+// front of it; each says what AWS does.
+func testFaults(t *testing.T, e *awsEnv) {
+	ctx := context.Background()
+	p := e.provider("fault", "fault.example.com")
+	must(t, p.EnsureShared(ctx))
+	_, err := p.Deploy(ctx, releaseSpec("fault", "live", 1))
+	must(t, err)
+	must(t, p.SetProduction(ctx, []deploy.Weight{{Stack: "fault-prod-live", Weight: 100}}))
+	live := []deploy.Weight{{Stack: "fault-prod-live", Weight: 100}}
+	fx := faultFixture{e: e, p: p, live: live}
+
+	t.Run("a release stack stuck in progress past the bound fails the release: no second update, no traffic shift", func(t *testing.T) { testStuckRelease(t, fx) })
+
+	t.Run("an ECS rollback to the old task definition fails the deploy with the reason", func(t *testing.T) { testECSRollback(t, fx) })
+
+	t.Run("targets that never turn healthy fail the deploy within the bound, saying why", func(t *testing.T) { testUnhealthyTargets(t, fx) })
+}
+
+func testStuckRelease(t *testing.T, fx faultFixture) {
+	ctx, e, p := context.Background(), fx.e, fx.p
+	// AWS: a stack can stay UPDATE_IN_PROGRESS for many minutes (an ECS
+	// service that never stabilises). moto finishes at once, so the
+	// status is rewritten to UPDATE_IN_PROGRESS.
+	spec := releaseSpec("fault", "stuck", 2)
+	name, err := naming.Release("fault", releaseTime, spec.Commit)
+	must(t, err)
+	spec.Stack = name // the name Release gives it
+	_, err = p.Deploy(ctx, spec)
+	must(t, err)
+	defer e.editStack(name, func(s *cfntypes.Stack) { s.StackStatus = cfntypes.StackStatusUpdateInProgress })()
+	executed, modifies := e.inj.count("ExecuteChangeSet"), e.inj.count("ModifyRule")
+	f := flow(p, spec)
+	_, err = f.Release(ctx, nil)
+	if !errors.Is(err, deploy.ErrBusy) || !strings.Contains(err.Error(), "production traffic unchanged") {
+		t.Fatalf("release onto a busy stack: %v, want ErrBusy and traffic unchanged", err)
+	}
+	var fl *deploy.Failure
+	if !errors.As(err, &fl) || fl.Next == "" || fl.Stack != name {
+		t.Errorf("failure %+v, want the stack and the next command", fl)
+	}
+	if n := e.inj.count("ExecuteChangeSet") - executed; n != 0 {
+		t.Errorf("%d change sets executed during the release, want none (the shared stack is unchanged, the release stack busy)", n)
+	}
+	fx.unchanged(t, modifies)
+}
+
+func testECSRollback(t *testing.T, fx faultFixture) {
+	ctx, e, p := context.Background(), fx.e, fx.p
+	// AWS: the deployment circuit breaker rolls the service back to
+	// its previous task definition; the stack can still end COMPLETE.
+	// moto never rolls back, so DescribeServices is rewritten to show
+	// the previous revision.
+	modifies := e.inj.count("ModifyRule")
+	e.inj.on("DescribeServices", func(_ any, next func() (any, error)) (any, error) {
+		res, err := next()
+		if out, ok := res.(*ecs.DescribeServicesOutput); ok && err == nil {
+			for i := range out.Services {
+				out.Services[i].TaskDefinition = aws.String("arn:aws:ecs:us-east-1:123456789012:task-definition/previous:1")
+			}
+		}
+		return res, err
+	})
+	defer e.inj.on("DescribeServices", nil)
+	_, err := p.Deploy(ctx, releaseSpec("fault", "rollback", 3))
+	var fl *deploy.Failure
+	if !errors.As(err, &fl) || !strings.Contains(err.Error(), "circuit breaker rolled back") || !strings.Contains(err.Error(), "previous:1") {
+		t.Fatalf("deploy rolled back by ECS: %v, want a failure naming the old task definition and the circuit breaker", err)
+	}
+	fx.unchanged(t, modifies)
+}
+
+func testUnhealthyTargets(t *testing.T, fx faultFixture) {
+	ctx, e, p := context.Background(), fx.e, fx.p
+	// AWS: tasks failing the /healthz check show as unhealthy with
+	// the check's result; moto's registered targets are healthy at
+	// once.
+	modifies := e.inj.count("ModifyRule")
+	e.inj.on("DescribeTargetHealth", func(any, func() (any, error)) (any, error) {
+		return &elbv2.DescribeTargetHealthOutput{TargetHealthDescriptions: []elbtypes.TargetHealthDescription{{
+			Target: &elbtypes.TargetDescription{Id: aws.String("10.42.0.9")},
+			TargetHealth: &elbtypes.TargetHealth{State: elbtypes.TargetHealthStateEnumUnhealthy,
+				Reason: elbtypes.TargetHealthReasonEnumFailedHealthChecks, Description: aws.String("Health checks failed with these codes: [500]")},
+		}}}, nil
+	})
+	defer e.inj.on("DescribeTargetHealth", nil)
+	start := time.Now()
+	_, err := p.Deploy(ctx, releaseSpec("fault", "sick", 4))
+	if err == nil || !strings.Contains(err.Error(), "codes: [500]") || !strings.Contains(err.Error(), "SLIPWAY_HEALTH_TIMEOUT") {
+		t.Fatalf("deploy with unhealthy targets: %v, want the targets' reason and the bound", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("gave up after %s; the bound is %s", d, p.o.HealthTimeout)
+	}
+	if err := p.SetProduction(ctx, []deploy.Weight{{Stack: "fault-prod-sick", Weight: 100}}); err == nil {
+		t.Error("SetProduction onto a stack without healthy targets succeeded")
+	}
+	fx.unchanged(t, modifies)
+}

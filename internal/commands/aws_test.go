@@ -1,0 +1,38 @@
+package commands_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/slipway/slipway/internal/testenv"
+)
+
+// With SLIPWAY_TARGET=aws the targets reach the AWS API (moto here) with
+// the SDK's credential chain: config names the URL scheme, status reads an
+// empty account, and shared:destroy of an absent shared stack succeeds.
+func TestAWSTargetsReachTheAWSAPI(t *testing.T) {
+	testenv.Docker(t) // the session connects to the engine that builds and pushes
+	endpoint := testenv.Moto(t)
+	env := []string{
+		"SLIPWAY_APP=awsprobe", "SLIPWAY_TARGET=aws", "SLIPWAY_AWS_ENDPOINT=" + endpoint, "AWS_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_SESSION_TOKEN=", "AWS_PROFILE=",
+		"AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(t.TempDir(), "none"),
+		"SLIPWAY_AWS_PREVIEW_PORTS=9001-9010", "GITHUB_ACTIONS=", "GH_TOKEN=", "GITHUB_TOKEN=",
+	}
+	out, stderr, err := mage(t, env, "config")
+	if err != nil || !strings.Contains(out, "URL scheme") || !strings.Contains(out, "ALB ports: http://<shared ALB DNS name>:<port 9001-9010>/") {
+		t.Fatalf("config on aws: %v\n%s\n%s", err, out, stderr)
+	}
+	out, stderr, err = mage(t, env, "status")
+	if err != nil || strings.Contains(out, "awsprobe-") {
+		t.Fatalf("status of an empty account: %v\n%s\n%s", err, out, stderr)
+	}
+	if _, stderr, err = mage(t, env, "shared:destroy"); err != nil {
+		t.Fatalf("shared:destroy with no shared stack: %v\n%s", err, stderr)
+	}
+	env[1] = "SLIPWAY_TARGET=local"
+	if _, stderr, err = mage(t, env, "shared:deploy"); err == nil || !strings.Contains(stderr, "is for the aws target") {
+		t.Fatalf("shared:deploy on the local target: %v\n%s, want a refusal saying it is for aws", err, stderr)
+	}
+}

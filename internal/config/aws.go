@@ -1,0 +1,120 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// AWS are the aws target's settings: where the shared stack's network,
+// certificate and DNS come from, which URL scheme previews get, the size
+// of each deploy, and an optional registry mirror for pushes.
+type AWS struct {
+	HostedZoneID   string   // SLIPWAY_AWS_HOSTED_ZONE_ID: with SLIPWAY_DOMAIN, previews get host names
+	CertificateARN string   // SLIPWAY_AWS_CERTIFICATE_ARN: HTTPS listener, HTTP redirects
+	VPCID          string   // SLIPWAY_AWS_VPC_ID: an existing VPC; empty: the shared stack makes one
+	SubnetIDs      []string // SLIPWAY_AWS_SUBNET_IDS: two or more public subnets of the VPC
+	PortFirst      int      // SLIPWAY_AWS_PREVIEW_PORTS: ALB ports for previews without a domain
+	PortLast       int
+	CPU, Memory    int    // SLIPWAY_AWS_CPU, SLIPWAY_AWS_MEMORY: Fargate size of each deploy
+	RegistryMirror string // SLIPWAY_REGISTRY_MIRROR: push here with the ECR login instead of ECR
+}
+
+// awsSettings are documented with the others (README, `config`).
+var awsSettings = []Setting{
+	{"SLIPWAY_AWS_HOSTED_ZONE_ID", "(none)", "aws: Route 53 zone of SLIPWAY_DOMAIN; set: previews at pr-<N>.<domain>, unset: previews on ALB ports", false},
+	{"SLIPWAY_AWS_CERTIFICATE_ARN", "(none)", "aws: ACM certificate for HTTPS on the shared ALB (HTTP then redirects)", false},
+	{"SLIPWAY_AWS_VPC_ID", "(none: a new VPC)", "aws: existing VPC for the shared stack", false},
+	{"SLIPWAY_AWS_SUBNET_IDS", "(none)", "aws: comma-separated public subnets of SLIPWAY_AWS_VPC_ID, two or more", false},
+	{"SLIPWAY_AWS_PREVIEW_PORTS", "8001-8040", "aws without a hosted zone: ALB listener ports previews get", false},
+	{"SLIPWAY_AWS_CPU", "256", "aws: Fargate CPU units of each deploy (256 = 0.25 vCPU)", false},
+	{"SLIPWAY_AWS_MEMORY", "512", "aws: Fargate memory (MiB) of each deploy", false},
+	{"SLIPWAY_REGISTRY_MIRROR", "(none)", "aws: registry host[:port] that push sends the app image to with the ECR login, instead of ECR (a mirror fronting ECR; tests use a local registry)", false},
+}
+
+func (p *parser) aws(domain string) AWS {
+	a := AWS{
+		HostedZoneID:   p.str("SLIPWAY_AWS_HOSTED_ZONE_ID", ""),
+		CertificateARN: p.str("SLIPWAY_AWS_CERTIFICATE_ARN", ""),
+		VPCID:          p.str("SLIPWAY_AWS_VPC_ID", ""),
+		CPU:            p.count4096("SLIPWAY_AWS_CPU", 256),
+		Memory:         p.count4096("SLIPWAY_AWS_MEMORY", 512),
+		RegistryMirror: strings.TrimSuffix(p.str("SLIPWAY_REGISTRY_MIRROR", ""), "/"),
+	}
+	if v := p.str("SLIPWAY_AWS_SUBNET_IDS", ""); v != "" {
+		for _, s := range strings.Split(v, ",") {
+			a.SubnetIDs = append(a.SubnetIDs, strings.TrimSpace(s))
+		}
+	}
+	if (a.VPCID == "") != (len(a.SubnetIDs) == 0) {
+		p.problem(errors.New("set both SLIPWAY_AWS_VPC_ID and SLIPWAY_AWS_SUBNET_IDS (an existing network), or neither (the shared stack makes one)"))
+	}
+	if a.HostedZoneID != "" && domain == "localhost" {
+		p.problem(errors.New("SLIPWAY_AWS_HOSTED_ZONE_ID is set but SLIPWAY_DOMAIN is localhost: set SLIPWAY_DOMAIN to the zone's domain, e.g. preview.example.com"))
+	}
+	a.PortFirst, a.PortLast = p.portRange("SLIPWAY_AWS_PREVIEW_PORTS", 8001, 8040)
+	return a
+}
+
+// HostMode reports whether previews get host names under the domain
+// (rather than ports on the shared ALB).
+func (a AWS) HostMode() bool { return a.HostedZoneID != "" }
+
+// URLScheme says in words which URLs previews get on aws.
+func (c Config) URLScheme() string {
+	if c.AWS.HostMode() {
+		scheme := "http"
+		if c.AWS.CertificateARN != "" {
+			scheme = "https"
+		}
+		return fmt.Sprintf("host names: %s://pr-<N>.%s, production %s://%s", scheme, c.Domain, scheme, c.Domain)
+	}
+	return fmt.Sprintf("ALB ports: http://<shared ALB DNS name>:<port %d-%d>/, production on port 80 (no SLIPWAY_AWS_HOSTED_ZONE_ID)", c.AWS.PortFirst, c.AWS.PortLast)
+}
+
+func (p *parser) portRange(k string, first, last int) (int, int) {
+	v := p.env(k)
+	if v == "" {
+		return first, last
+	}
+	a, b, ok := strings.Cut(v, "-")
+	f, err1 := strconv.Atoi(strings.TrimSpace(a))
+	l, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil || f < 1024 || l > 65535 || f > l {
+		p.problem(fmt.Errorf("%s=%q is not a port range: set it like 8001-8040 (within 1024-65535)", k, v))
+		return first, last
+	}
+	return f, l
+}
+
+func (p *parser) count4096(k string, def int) int {
+	v := p.env(k)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 256 || n > 30720 {
+		p.problem(fmt.Errorf("%s=%q is not a Fargate size: CPU 256, 512, 1024, 2048 or 4096; memory in MiB, e.g. 512 or 2048", k, v))
+		return def
+	}
+	return n
+}
+
+// awsRows are the aws settings as `config` prints them.
+func awsRows(c Config) [][2]string {
+	if c.Target != TargetAWS {
+		return nil
+	}
+	return [][2]string{
+		{"SLIPWAY_AWS_HOSTED_ZONE_ID", orUnset(c.AWS.HostedZoneID)},
+		{"SLIPWAY_AWS_CERTIFICATE_ARN", orUnset(c.AWS.CertificateARN)},
+		{"SLIPWAY_AWS_VPC_ID", orUnset(c.AWS.VPCID)},
+		{"SLIPWAY_AWS_SUBNET_IDS", orUnset(strings.Join(c.AWS.SubnetIDs, ","))},
+		{"SLIPWAY_AWS_PREVIEW_PORTS", fmt.Sprintf("%d-%d", c.AWS.PortFirst, c.AWS.PortLast)},
+		{"SLIPWAY_AWS_CPU", strconv.Itoa(c.AWS.CPU)},
+		{"SLIPWAY_AWS_MEMORY", strconv.Itoa(c.AWS.Memory)},
+		{"SLIPWAY_REGISTRY_MIRROR", orUnset(c.AWS.RegistryMirror)},
+		{"URL scheme", c.URLScheme()},
+	}
+}
