@@ -3,6 +3,7 @@ package awsprov
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strconv"
 	"time"
 
@@ -76,6 +77,7 @@ func (p *Provider) upsert(ctx context.Context, s deploy.Spec, shared infra.Share
 		created = time.Now().UTC().Format(time.RFC3339)
 	}
 	tags := map[string]string{TagApp: p.o.App, TagRole: s.Role, TagCommit: s.Commit, TagDigest: s.Digest, TagCreated: created}
+	maps.Copy(tags, lifecycleTags(s))
 	if s.PR > 0 {
 		tags[TagPR] = strconv.Itoa(s.PR)
 	}

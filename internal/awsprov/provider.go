@@ -32,6 +32,8 @@ type Clients struct {
 	CFN cfnstack.API
 	ELB ELB
 	ECS ECS
+	DDB Dynamo     // the app's lease (Locker); nil: no lock
+	CW  CloudWatch // canary analysis (Analyzer); nil: none
 }
 
 // Options configure the aws target.
@@ -55,15 +57,25 @@ type Provider struct {
 	eng *cfnstack.Engine
 	elb ELB
 	ecs ECS
+	ddb Dynamo
+	cw  CloudWatch
 
 	mu       sync.Mutex
 	ensured  bool // EnsureShared succeeded in this process: later calls are no-ops
 	shared   *infra.SharedOutputs
 	reserved map[string]bool // priorities and ports being created by this process
 	ports    map[string]int  // host -> listener port, as last read (port mode)
+
+	sampleFrom, lastSample time.Time // canary metrics: the origin of the counters, the last sample
 }
 
-var _ deploy.Provider = (*Provider)(nil)
+var (
+	_ deploy.Provider = (*Provider)(nil)
+	_ deploy.Scaler   = (*Provider)(nil)
+	_ deploy.Marker   = (*Provider)(nil)
+	_ deploy.Locker   = (*Provider)(nil)
+	_ deploy.Analyzer = (*Provider)(nil)
+)
 
 // New returns the aws provider.
 func New(c Clients, o Options) *Provider {
@@ -80,7 +92,7 @@ func New(c Clients, o Options) *Provider {
 		o.Sticky = time.Hour
 	}
 	o.Shared.App = o.App
-	return &Provider{o: o, cfn: c.CFN, eng: cfnstack.New(c.CFN, o.Log, o.Stack), elb: c.ELB, ecs: c.ECS,
+	return &Provider{o: o, cfn: c.CFN, eng: cfnstack.New(c.CFN, o.Log, o.Stack), elb: c.ELB, ecs: c.ECS, ddb: c.DDB, cw: c.CW,
 		reserved: map[string]bool{}, ports: map[string]int{}}
 }
 
@@ -222,6 +234,11 @@ func (p *Provider) Stacks(ctx context.Context) ([]deploy.Stack, error) {
 	for _, s := range stacks {
 		out = append(out, toStack(s))
 	}
+	rec, err := p.lastLive(ctx)
+	if err != nil {
+		return out, fmt.Errorf("read when stacks were live: %w", err)
+	}
+	withLastLive(out, rec)
 	return out, nil
 }
 
@@ -231,11 +248,13 @@ func toStack(s cfnstack.Stack) deploy.Stack {
 	if err != nil {
 		created = s.Created
 	}
-	return deploy.Stack{
+	st := deploy.Stack{
 		Name: s.Name, Role: s.Tags[TagRole], PR: pr, Commit: s.Tags[TagCommit], Digest: s.Tags[TagDigest],
 		Created: created, Healthy: s.State == cfnstack.StateHealthy, Status: string(s.Status), State: deploy.State(stateWord(s.State)),
 		Busy: s.State.Busy(),
 	}
+	withLifecycle(&st, s)
+	return st
 }
 
 // stateWord maps the engine's states onto the seam's.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/slipway/slipway/infra"
 	"github.com/slipway/slipway/internal/cfnstack"
@@ -116,7 +117,11 @@ func (p *Provider) SetProduction(ctx context.Context, ws []deploy.Weight) error 
 		}
 		tws = append(tws, TargetWeight{TargetGroup: tg, Weight: w.Weight})
 	}
-	if err := p.traffic(shared).SetWeights(ctx, tws); err != nil {
+	warn, err := p.traffic(shared).SetWeightsStamped(ctx, tws, stampLive(stacks, time.Now()))
+	if warn != nil {
+		p.logf("warning: record which stacks were live: %v (rollback and cleanup may not see when they last had traffic)", warn)
+	}
+	if err != nil {
 		return err
 	}
 	p.logf("production traffic: %v", ws)

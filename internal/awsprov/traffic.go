@@ -65,24 +65,42 @@ func (t *Traffic) Weights(ctx context.Context) ([]TargetWeight, error) {
 // SetWeights makes the production rule forward to ws: one ModifyRule when
 // the rule exists, one CreateRule the first time.
 func (t *Traffic) SetWeights(ctx context.Context, ws []TargetWeight) error {
+	_, err := t.SetWeightsStamped(ctx, ws, nil)
+	return err
+}
+
+// Stamp says which tags the production rule gets (add) and loses (drop)
+// just before its forward changes, given what it forwards to now and its
+// tags.
+type Stamp func(current []TargetWeight, tags map[string]string) (add map[string]string, drop []string)
+
+// SetWeightsStamped is SetWeights that first records stamp's tags on the
+// production rule (AddTags: the forward cannot carry tags, so that is the
+// one other call). A failed record does not stop the shift: it is returned
+// as warn.
+func (t *Traffic) SetWeightsStamped(ctx context.Context, ws []TargetWeight, stamp Stamp) (warn, err error) {
 	if err := checkWeights(ws); err != nil {
-		return err
+		return nil, err
 	}
 	rules, err := t.rules(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	actions := forward(ws, int32(t.Sticky/time.Second))
 	if prod := t.mine(rules, kindProduction); len(prod) > 0 {
+		if stamp != nil {
+			add, drop := stamp(prod[0].Forward, prod[0].Tags)
+			warn = t.retag(ctx, prod[0].ARN, add, drop)
+		}
 		_, err := t.ELB.ModifyRule(ctx, &elbv2.ModifyRuleInput{RuleArn: aws.String(prod[0].ARN), Actions: actions})
 		if err != nil {
-			return fmt.Errorf("modify production rule %s: %w", prod[0].ARN, err)
+			return warn, fmt.Errorf("modify production rule %s: %w", prod[0].ARN, err)
 		}
-		return nil
+		return warn, nil
 	}
 	for _, r := range rules {
 		if r.Priority == ProductionPriority {
-			return fmt.Errorf("create production rule: priority %d on listener %s is taken by rule %s, which Slipway does not own: delete or move that rule", ProductionPriority, t.Listener, r.ARN)
+			return nil, fmt.Errorf("create production rule: priority %d on listener %s is taken by rule %s, which Slipway does not own: delete or move that rule", ProductionPriority, t.Listener, r.ARN)
 		}
 	}
 	cond := []elbtypes.RuleCondition{{Field: aws.String("path-pattern"), PathPatternConfig: &elbtypes.PathPatternConditionConfig{Values: []string{"/*"}}}}
@@ -94,7 +112,27 @@ func (t *Traffic) SetWeights(ctx context.Context, ws []TargetWeight) error {
 		Conditions: cond, Actions: actions, Tags: t.tags(kindProduction, t.ProductionHost),
 	})
 	if err != nil {
-		return fmt.Errorf("create production rule on listener %s: %w", t.Listener, err)
+		return nil, fmt.Errorf("create production rule on listener %s: %w", t.Listener, err)
+	}
+	return nil, nil
+}
+
+// retag adds and removes tags of a rule.
+func (t *Traffic) retag(ctx context.Context, arn string, add map[string]string, drop []string) error {
+	if len(drop) > 0 {
+		if _, err := t.ELB.RemoveTags(ctx, &elbv2.RemoveTagsInput{ResourceArns: []string{arn}, TagKeys: drop}); err != nil {
+			return fmt.Errorf("remove tags %v of production rule: %w", drop, err)
+		}
+	}
+	if len(add) == 0 {
+		return nil
+	}
+	tags := make([]elbtypes.Tag, 0, len(add))
+	for k, v := range add {
+		tags = append(tags, elbtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	if _, err := t.ELB.AddTags(ctx, &elbv2.AddTagsInput{ResourceArns: []string{arn}, Tags: tags}); err != nil {
+		return fmt.Errorf("tag production rule: %w", err)
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -37,7 +39,8 @@ func openAWS(ctx context.Context, s *Session) error {
 	if c.AWS.HostMode() {
 		shared.Domain, shared.HostedZoneID = c.Domain, c.AWS.HostedZoneID
 	}
-	p := awsprov.New(awsprov.Clients{CFN: cloudformation.NewFromConfig(cfg), ELB: elbv2.NewFromConfig(cfg), ECS: ecs.NewFromConfig(cfg)},
+	p := awsprov.New(awsprov.Clients{CFN: cloudformation.NewFromConfig(cfg), ELB: elbv2.NewFromConfig(cfg), ECS: ecs.NewFromConfig(cfg),
+		DDB: dynamodb.NewFromConfig(cfg), CW: cloudwatch.NewFromConfig(cfg)},
 		awsprov.Options{App: c.App, Shared: shared, CPU: c.AWS.CPU, Memory: c.AWS.Memory,
 			HealthTimeout: max(c.HealthTimeout, minAWSHealth), Log: s.Err})
 	s.AWS = p
