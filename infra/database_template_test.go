@@ -48,6 +48,8 @@ func TestSharedTemplateDatabaseSettings(t *testing.T) {
 		{"5432 only from the app's tasks", res("DatabaseSecurityGroup", "Properties", "SecurityGroupIngress"), []any{map[string]any{
 			"Description": "PostgreSQL from the app's tasks", "IpProtocol": "tcp", "FromPort": "5432", "ToPort": "5432",
 			"SourceSecurityGroupId": map[string]any{"Fn::GetAtt": "AppTasksSecurityGroup.GroupId"}}}},
+		{"the database calls out to nothing (no default allow-all egress)", res("DatabaseSecurityGroup", "Properties", "SecurityGroupEgress"), []any{map[string]any{
+			"Description": "Disallow all traffic", "IpProtocol": "icmp", "FromPort": "252", "ToPort": "86", "CidrIp": "255.255.255.255/32"}}},
 		{"the app tasks group admits nothing itself", hasKey(res("AppTasksSecurityGroup", "Properties"), "SecurityGroupIngress"), false},
 		{"endpoint output", at(t, tpl, "Outputs", OutputDatabaseEndpoint, "Value"), map[string]any{"Fn::GetAtt": "DatabaseCluster.Endpoint.Address"}},
 		{"port output", at(t, tpl, "Outputs", OutputDatabasePort, "Value"), map[string]any{"Fn::GetAtt": "DatabaseCluster.Endpoint.Port"}},

@@ -88,6 +88,9 @@ func TestSharedStackWithDatabaseOnMoto(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// (Egress is not checked: moto ignores SecurityGroupEgress in a
+		// template and keeps the default allow-all rule; real EC2 replaces
+		// it. The template text is asserted in database_template_test.go.)
 		if len(out.SecurityGroups) != 2 {
 			t.Fatalf("%d security groups read back, want the database's and the app tasks'", len(out.SecurityGroups))
 		}
