@@ -40,6 +40,9 @@ func TestSharedTemplateSettings(t *testing.T) {
 			"Description": "Preview listener ports (no domain)", "IpProtocol": "tcp", "FromPort": ref("PreviewPortFirst"), "ToPort": ref("PreviewPortLast"), "CidrIp": "0.0.0.0/0"}},
 		{"port range opened only without a domain", res("PreviewPortsIngress", "Condition"), "PreviewPorts"},
 		{"443 opened only with a certificate", res("HttpsIngress", "Condition"), "HasCertificate"},
+		{"lock table named as the tool looks it up", res("LockTable", "Properties", "TableName"), map[string]any{"Fn::Sub": LockTableName("${App}")}},
+		{"lock table keyed by id alone", res("LockTable", "Properties", "KeySchema"), []any{map[string]any{"AttributeName": "id", "KeyType": "HASH"}}},
+		{"lock table costs nothing while idle", res("LockTable", "Properties", "BillingMode"), "PAY_PER_REQUEST"},
 		{"rules go on HTTPS when there is a certificate", at(t, tpl, "Outputs", OutputALBListenerARN, "Value"), map[string]any{"Fn::If": []any{"HasCertificate", ref("HttpsListener"), ref("HttpListener")}}},
 	}
 	for _, c := range cases {

@@ -126,6 +126,8 @@ func TestDeployTemplateSettings(t *testing.T) {
 		{"CPU from the parameter", res("TaskDefinition", "Properties", "Cpu"), ref("Cpu")},
 		{"memory from the parameter", res("TaskDefinition", "Properties", "Memory"), ref("Memory")},
 		{"0.25 vCPU by default", at(t, tpl, "Parameters", "Cpu", "Default"), "256"},
+		{"a kept release can be scaled to zero through its parameter (AWS enforces MinValue)", at(t, tpl, "Parameters", "DesiredCount", "MinValue"), "0"},
+		{"the service runs the parameter's count", res("Service", "Properties", "DesiredCount"), ref("DesiredCount")},
 		{"512 MiB by default", at(t, tpl, "Parameters", "Memory", "Default"), "512"},
 		{"execution role from the shared stack", res("TaskDefinition", "Properties", "ExecutionRoleArn"), ref("ExecutionRoleArn")},
 		{"logs to the shared group", res("TaskDefinition", "Properties", "ContainerDefinitions", "#0", "LogConfiguration", "Options", "awslogs-group"), ref("LogGroupName")},
