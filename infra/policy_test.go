@@ -174,6 +174,7 @@ const (
 	taskDefARN  = "arn:aws:ecs:eu-west-1:123456789012:task-definition/%s:3"
 	execRole    = "arn:aws:iam::123456789012:role/demo-shared-TaskExecutionRole-1A2B3C4D5E6F"
 	prExecRole  = "arn:aws:iam::123456789012:role/demo-shared-PreviewExecRole-1A2B3C4D5E6F"
+	lockTable   = "arn:aws:dynamodb:eu-west-1:123456789012:table/demo-slipway-lock"
 )
 
 var (
@@ -221,6 +222,11 @@ func TestPreviewRoleScope(t *testing.T) {
 		{"reads the shared stack's outputs", request{"cloudformation:DescribeStacks", sharedStack, nil}, true, false},
 		{"pushes images", request{"ecr:PutImage", "arn:aws:ecr:eu-west-1:123456789012:repository/demo", nil}, true, false},
 		{"reads rules to find a free priority", request{"elasticloadbalancing:DescribeRules", "*", nil}, true, false},
+		{"lists stacks (DescribeStacks without a name is authorized against *)", request{"cloudformation:DescribeStacks", "*", nil}, true, false},
+		{"never takes the release lock", request{"dynamodb:PutItem", lockTable, nil}, false, false},
+		{"never deletes the release lock", request{"dynamodb:DeleteItem", lockTable, nil}, false, false},
+		{"never reads the canary metrics (nothing beyond listing stacks was added)", request{"cloudwatch:GetMetricData", "*", nil}, false, false},
+		{"never untags the production rule (its last-live records)", request{"elasticloadbalancing:RemoveTags", prodRule, nil}, false, true},
 		{"runs a preview's migration task", request{"ecs:RunTask", prTaskDef, inCluster}, true, false},
 		{"never runs a production task definition", request{"ecs:RunTask", prodTaskDef, inCluster}, false, false},
 		{"never runs tasks on another cluster", request{"ecs:RunTask", prTaskDef, otherCluster}, false, false},
@@ -255,6 +261,19 @@ func TestReleaseRoleScope(t *testing.T) {
 		allowed bool
 	}{
 		{"shifts production traffic", request{"elasticloadbalancing:ModifyRule", prodRule, nil}, true},
+		{"records when stacks were live on the production rule", request{"elasticloadbalancing:AddTags", prodRule, nil}, true},
+		{"drops the records of deleted stacks", request{"elasticloadbalancing:RemoveTags", prodRule, nil}, true},
+		{"lists stacks (DescribeStacks without a name is authorized against *)", request{"cloudformation:DescribeStacks", "*", nil}, true},
+		{"takes the app's lock", request{"dynamodb:PutItem", lockTable, nil}, true},
+		{"renews the app's lock", request{"dynamodb:UpdateItem", lockTable, nil}, true},
+		{"reads who holds the app's lock", request{"dynamodb:GetItem", lockTable, nil}, true},
+		{"gives the app's lock up", request{"dynamodb:DeleteItem", lockTable, nil}, true},
+		{"never touches another table", request{"dynamodb:PutItem", "arn:aws:dynamodb:eu-west-1:123456789012:table/other-slipway-lock", nil}, false},
+		{"never deletes the lock table", request{"dynamodb:DeleteTable", lockTable, nil}, false},
+		{"reads the canary's load balancer metrics", request{"cloudwatch:GetMetricData", "*", nil}, true},
+		{"scales and marks release stacks in place (UpdateStack with the previous template)", request{"cloudformation:UpdateStack", prodStack, nil}, true},
+		{"scales a release's service through CloudFormation", request{"ecs:UpdateService", prodService, viaCFN}, true},
+		{"never scales a service outside CloudFormation (the stack stays the truth)", request{"ecs:UpdateService", prodService, nil}, false},
 		{"creates the production rule", request{"elasticloadbalancing:CreateRule", listener, nil}, true},
 		{"creates release stacks", request{"cloudformation:CreateStack", prodStack, deployTypes}, true},
 		{"cleans up stale previews", request{"cloudformation:DeleteStack", prStack, nil}, true},
