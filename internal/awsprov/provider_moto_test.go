@@ -44,6 +44,12 @@ func TestOnMoto(t *testing.T) {
 	t.Run("faults leave production as it was", func(t *testing.T) { testFaults(t, e) })
 
 	t.Run("the orchestration runs on the aws provider", func(t *testing.T) { testFlow(t, e) })
+
+	t.Run("the lease names its holder, is renewed, and is taken over only after expiry", func(t *testing.T) { testLease(t, e) })
+
+	t.Run("of 16 runs taking the lease at once exactly one wins", func(t *testing.T) { testLeaseRace(t, e) })
+
+	t.Run("without the lock table the lease says to run shared:deploy", func(t *testing.T) { testLeaseNoTable(t, e) })
 }
 
 func testPreviewLifecycle(t *testing.T, e *awsEnv) {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -143,7 +145,8 @@ func (e *awsEnv) provider(app, domain string) *Provider {
 	if domain != "" {
 		o.Shared.Domain, o.Shared.HostedZoneID = domain, e.hostedZone(domain)
 	}
-	return New(Clients{CFN: cloudformation.NewFromConfig(e.cfg), ELB: elbv2.NewFromConfig(e.cfg), ECS: ecs.NewFromConfig(e.cfg)}, o)
+	return New(Clients{CFN: cloudformation.NewFromConfig(e.cfg), ELB: elbv2.NewFromConfig(e.cfg), ECS: ecs.NewFromConfig(e.cfg),
+		DDB: dynamodb.NewFromConfig(e.cfg), CW: cloudwatch.NewFromConfig(e.cfg)}, o)
 }
 
 // hostedZone makes a Route 53 zone for domain (through a stack: the
