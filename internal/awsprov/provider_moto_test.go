@@ -49,6 +49,12 @@ func TestOnMoto(t *testing.T) {
 
 	t.Run("of 16 runs taking the lease at once exactly one wins", func(t *testing.T) { testLeaseRace(t, e) })
 
+	t.Run("release v1, v2 and roll back to v1 with one ModifyRule; stacks carry branch, dirty, env and last live", func(t *testing.T) { testReleaseRollback(t, e) })
+
+	t.Run("a release whose tests fail never gets traffic, is marked failed and is no rollback target", func(t *testing.T) { testFailedRelease(t, e) })
+
+	t.Run("a release while another run holds the lock fails naming the holder", func(t *testing.T) { testReleaseLocked(t, e) })
+
 	t.Run("without the lock table the lease says to run shared:deploy", func(t *testing.T) { testLeaseNoTable(t, e) })
 }
 
