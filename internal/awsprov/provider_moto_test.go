@@ -55,6 +55,8 @@ func TestOnMoto(t *testing.T) {
 
 	t.Run("a release while another run holds the lock fails naming the holder", func(t *testing.T) { testReleaseLocked(t, e) })
 
+	t.Run("cleanup deletes exactly the stale stacks, scales the rollback target down, and a cold rollback scales it up first", func(t *testing.T) { testCleanupAndColdRollback(t, e) })
+
 	t.Run("without the lock table the lease says to run shared:deploy", func(t *testing.T) { testLeaseNoTable(t, e) })
 }
 
