@@ -55,6 +55,10 @@ func TestOnMoto(t *testing.T) {
 
 	t.Run("a release while another run holds the lock fails naming the holder", func(t *testing.T) { testReleaseLocked(t, e) })
 
+	t.Run("a canary whose new stack answers 5xx in CloudWatch is moved back off and marked failed", func(t *testing.T) { testCanaryOnCloudWatch(t, e) })
+
+	t.Run("Sample sums requests, 5xx and latency per stack from CloudWatch", func(t *testing.T) { testSampleSumsTheSteps(t, e) })
+
 	t.Run("cleanup deletes exactly the stale stacks, scales the rollback target down, and a cold rollback scales it up first", func(t *testing.T) { testCleanupAndColdRollback(t, e) })
 
 	t.Run("without the lock table the lease says to run shared:deploy", func(t *testing.T) { testLeaseNoTable(t, e) })
