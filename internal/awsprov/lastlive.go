@@ -17,7 +17,8 @@ import (
 // time): SetProduction stamps the stacks that have weight just before it
 // moves the forward, so a stack that loses its traffic keeps the time it
 // last had it. The rule is the one place traffic is decided, Stacks reads
-// every record with the rule's tags, and a record goes when its stack does.
+// every record with the rule's tags, and the records of deleted stacks are
+// dropped at the next shift.
 const tagLastLive = "slipway:last-live:"
 
 // maxTagKey is ELBv2's limit on a tag key.

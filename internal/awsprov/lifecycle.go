@@ -66,9 +66,7 @@ func withLifecycle(st *deploy.Stack, s cfnstack.Stack) {
 	}
 	if s.Params[paramDesired] == "0" {
 		st.Scaled, st.Healthy = true, false
-		if st.Status == string(s.Status) {
-			st.Status += ", scaled to zero"
-		}
+		st.Status += ", scaled to zero"
 	}
 }
 
