@@ -13,6 +13,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	"github.com/slipway/slipway/internal/cfnstack"
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/naming"
 )
@@ -47,7 +48,7 @@ func testFaults(t *testing.T, e *awsEnv) {
 	live := []deploy.Weight{{Stack: "fault-prod-live", Weight: 100}}
 	fx := faultFixture{e: e, p: p, live: live}
 
-	t.Run("a release stack stuck in progress past the bound fails the release: no second update, no traffic shift", func(t *testing.T) { testStuckRelease(t, fx) })
+	t.Run("a release stack stuck in progress past the bound fails the release with no traffic shift, and nothing is started on it while busy", func(t *testing.T) { testStuckRelease(t, fx) })
 
 	t.Run("an ECS rollback to the old task definition fails the deploy with the reason", func(t *testing.T) { testECSRollback(t, fx) })
 
@@ -56,28 +57,38 @@ func testFaults(t *testing.T, e *awsEnv) {
 
 func testStuckRelease(t *testing.T, fx faultFixture) {
 	ctx, e, p := context.Background(), fx.e, fx.p
-	// AWS: a stack can stay UPDATE_IN_PROGRESS for many minutes (an ECS
-	// service that never stabilises). moto finishes at once, so the
-	// status is rewritten to UPDATE_IN_PROGRESS.
+	// AWS: a stack can stay CREATE_IN_PROGRESS or UPDATE_IN_PROGRESS for
+	// many minutes (an ECS service that never stabilises). moto finishes
+	// at once, so the release stack's status is rewritten to
+	// CREATE_IN_PROGRESS.
 	spec := releaseSpec("fault", "stuck", 2)
 	name, err := naming.Release("fault", releaseTime, spec.Commit)
 	must(t, err)
 	spec.Stack = name // the name Release gives it
-	_, err = p.Deploy(ctx, spec)
-	must(t, err)
-	defer e.editStack(name, func(s *cfntypes.Stack) { s.StackStatus = cfntypes.StackStatusUpdateInProgress })()
+	defer e.editStack(name, func(s *cfntypes.Stack) { s.StackStatus = cfntypes.StackStatusCreateInProgress })()
 	executed, modifies := e.inj.count("ExecuteChangeSet"), e.inj.count("ModifyRule")
 	f := flow(p, spec)
 	_, err = f.Release(ctx, nil)
-	if !errors.Is(err, deploy.ErrBusy) || !strings.Contains(err.Error(), "production traffic unchanged") {
-		t.Fatalf("release onto a busy stack: %v, want ErrBusy and traffic unchanged", err)
+	if !errors.Is(err, cfnstack.ErrTimeout) || !strings.Contains(err.Error(), "production traffic unchanged") {
+		t.Fatalf("release whose stack never finishes: %v, want the bound named and traffic unchanged", err)
 	}
 	var fl *deploy.Failure
 	if !errors.As(err, &fl) || fl.Next == "" || fl.Stack != name {
 		t.Errorf("failure %+v, want the stack and the next command", fl)
 	}
+	if n := e.inj.count("ExecuteChangeSet") - executed; n != 1 {
+		t.Errorf("%d change sets executed during the release, want its one create", n)
+	}
+	fx.unchanged(t, modifies)
+	// Deploying onto the stack while it is still busy waits its bound and
+	// gives up with ErrBusy, starting nothing.
+	executed = e.inj.count("ExecuteChangeSet")
+	_, err = p.Deploy(ctx, spec)
+	if !errors.Is(err, deploy.ErrBusy) || !errors.As(err, &fl) || fl.Stack != name {
+		t.Fatalf("deploy onto a busy stack: %v, want ErrBusy naming it", err)
+	}
 	if n := e.inj.count("ExecuteChangeSet") - executed; n != 0 {
-		t.Errorf("%d change sets executed during the release, want none (the shared stack is unchanged, the release stack busy)", n)
+		t.Errorf("%d change sets executed onto a busy stack, want none", n)
 	}
 	fx.unchanged(t, modifies)
 }

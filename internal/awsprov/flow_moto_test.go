@@ -46,7 +46,7 @@ func testFlow(t *testing.T, e *awsEnv) {
 	must(t, err)
 	var b strings.Builder
 	must(t, deploy.PrintStatus(&b, rows))
-	for _, want := range []string{rel.Stack + "  production", "100%", first + "  production", "flow-pr-5", "http://" + shared.LoadBalancerDNSName + ":9101"} {
+	for _, want := range []string{rel.Stack + "  live", "100%", first + "  previous", "flow-pr-5", "http://" + shared.LoadBalancerDNSName + ":9101"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("status lacks %q:\n%s", want, b.String())
 		}

@@ -48,7 +48,7 @@ func TestMetricDimensionsFromARNs(t *testing.T) {
 
 func TestStacksReadTheLifecycleFromTagsAndParameters(t *testing.T) {
 	s := cfnstack.Stack{Name: "shop-prod-1", Status: "UPDATE_COMPLETE", State: cfnstack.StateHealthy,
-		Tags: map[string]string{TagRole: deploy.RoleProduction, TagBranch: "main", TagDirty: "true", TagEnv: "abc", TagState: "failed"},
+		Tags:   map[string]string{TagRole: deploy.RoleProduction, TagBranch: "main", TagDirty: "true", TagEnv: "abc", TagState: "failed"},
 		Params: map[string]string{paramDesired: "0"}}
 	got := toStack(s)
 	if got.Branch != "main" || !got.Dirty || got.EnvHash != "abc" || got.State != deploy.StateFailed || !got.Scaled || got.Healthy ||

@@ -203,6 +203,7 @@ func TestAgainstMoto(t *testing.T) {
 	t.Run("failure modes", func(t *testing.T) { testFailureModes(t, endpoint) })
 	t.Run("events and throttling", func(t *testing.T) { testEventsAndThrottling(t, endpoint) })
 	t.Run("reads and reconciling", func(t *testing.T) { testReadsAndReconciling(t, endpoint) })
+	t.Run("modify in place", func(t *testing.T) { testModify(t, endpoint) })
 }
 
 func (s *syncBuffer) reset() {
