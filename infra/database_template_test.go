@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -159,4 +160,27 @@ func fmtAny(v any) string {
 		return s
 	}
 	return ""
+}
+
+// Aurora PostgreSQL scales to 0 ACU from 16.3, 15.7, 14.12 and 13.15 on
+// (and in every later major version); the template's version must be one.
+func TestDatabaseVersionPausesAtZero(t *testing.T) {
+	minMinor := map[int]int{13: 15, 14: 12, 15: 7, 16: 3}
+	supports := func(v string) bool {
+		var major, minor int
+		if _, err := fmt.Sscanf(v, "%d.%d", &major, &minor); err != nil {
+			return false
+		}
+		want, known := minMinor[major]
+		return major > 16 || known && minor >= want
+	}
+	for v, want := range map[string]bool{"16.3": true, "16.2": false, "15.7": true, "14.11": false, "13.15": true, "17.4": true, "12.22": false, "16": false} {
+		if supports(v) != want {
+			t.Fatalf("the check itself: %s supports 0 ACU = %v, want %v", v, !want, want)
+		}
+	}
+	got := at(t, loadTemplate(t, "shared.yaml"), "Resources", "DatabaseCluster", "Properties", "EngineVersion").(string)
+	if !supports(got) {
+		t.Errorf("engine version %s cannot scale to 0 ACU: use 16.3+, 15.7+, 14.12+ or 13.15+", got)
+	}
 }
