@@ -39,6 +39,12 @@ type DeployParams struct {
 	Priority     int    // listener rule priority, 1-50000
 	ListenerPort int    // preview port mode: a port in the shared range
 
+	// DatabaseSecretARN names a Secrets Manager secret whose value (a
+	// postgres:// URL) the container gets as DATABASE_URL; empty: none.
+	// Named <app>/... (a preview's <app>/pr-...): the only secrets the
+	// stack's task execution role may read.
+	DatabaseSecretARN string
+
 	Shared SharedOutputs
 }
 
@@ -46,7 +52,7 @@ var (
 	envNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,254}$`)
 	hostRe    = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 	pathRe    = regexp.MustCompile(`^/[A-Za-z0-9/._~-]{0,1000}$`)
-	reserved  = map[string]bool{"SLIPWAY_STACK": true, "PORT": true}
+	reserved  = map[string]bool{"SLIPWAY_STACK": true, "PORT": true, DatabaseURLEnv: true}
 )
 
 // maxParamValue is CloudFormation's limit on one parameter value, in bytes.
@@ -79,7 +85,9 @@ func (p DeployParams) Parameters() ([]cfntypes.Parameter, error) {
 		param("Cluster", s.ClusterName),
 		param("VpcId", s.VPCID),
 		param("SubnetIds", strings.Join(s.SubnetIDs, ",")),
-		param("ExecutionRoleArn", s.ExecutionRoleARN),
+		param("ExecutionRoleArn", p.executionRole()),
+		param("AppTasksSecurityGroupId", s.AppTasksSGID),
+		param("DatabaseSecretArn", p.DatabaseSecretARN),
 		param("LogGroupName", s.LogGroupName),
 		param("LoadBalancerArn", s.LoadBalancerARN),
 		param("LoadBalancerDnsName", s.LoadBalancerDNSName),
@@ -99,6 +107,15 @@ func (p DeployParams) Parameters() ([]cfntypes.Parameter, error) {
 		out = append(out, param(fmt.Sprintf("EnvName%d", i+1), name), param(fmt.Sprintf("EnvValue%d", i+1), value))
 	}
 	return out, nil
+}
+
+// executionRole is the task execution role for the stack's role: a preview's
+// reads only the previews' secrets.
+func (p DeployParams) executionRole() string {
+	if p.Role == RolePreview {
+		return p.Shared.PreviewExecutionRoleARN
+	}
+	return p.Shared.ExecutionRoleARN
 }
 
 func (p DeployParams) withDefaults() DeployParams {
@@ -140,6 +157,9 @@ func (p DeployParams) validate() error {
 		return err
 	}
 	if err := validateEnv(p.Env); err != nil {
+		return err
+	}
+	if err := p.validateDatabaseSecret(); err != nil {
 		return err
 	}
 	return validateShared(p.Shared)
@@ -217,6 +237,9 @@ func validateEnv(env map[string]string) error {
 			return errf("environment variable name %q: want letters, digits and underscores, not starting with a digit", k)
 		}
 		if reserved[k] {
+			if k == DatabaseURLEnv {
+				return errf("environment variable %s: pass the database URL as a secret (DatabaseSecretARN), never as plain environment", k)
+			}
 			return errf("environment variable %s is set by Slipway itself; choose another name", k)
 		}
 	}
@@ -226,6 +249,7 @@ func validateEnv(env map[string]string) error {
 func validateShared(s SharedOutputs) error {
 	for k, v := range map[string]string{
 		OutputClusterName: s.ClusterName, OutputVPCID: s.VPCID, OutputExecutionRoleARN: s.ExecutionRoleARN,
+		OutputPreviewExecutionRole: s.PreviewExecutionRoleARN, OutputAppTasksSGID: s.AppTasksSGID,
 		OutputLogGroupName: s.LogGroupName, OutputLoadBalancerARN: s.LoadBalancerARN,
 		OutputLoadBalancerDNSName: s.LoadBalancerDNSName, OutputLoadBalancerSGID: s.LoadBalancerSGID,
 		OutputALBListenerARN: s.ListenerARN, OutputScheme: s.Scheme,

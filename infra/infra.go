@@ -68,25 +68,28 @@ const (
 	OutputClusterName           = "ClusterName"
 	OutputClusterARN            = "ClusterArn"
 	OutputVPCID                 = "VpcId"
-	OutputSubnetIDs             = "SubnetIds" // comma-separated
-	OutputExecutionRoleARN      = "TaskExecutionRoleArn"
+	OutputSubnetIDs             = "SubnetIds"                   // comma-separated
+	OutputExecutionRoleARN      = "TaskExecutionRoleArn"        // production tasks: reads <app>/* secrets
+	OutputPreviewExecutionRole  = "PreviewTaskExecutionRoleArn" // preview tasks: reads <app>/pr-* secrets only
+	OutputAppTasksSGID          = "AppTasksSecurityGroupId"     // every task carries it; the database admits it
 	OutputLogGroupName          = "LogGroupName"
 	OutputLoadBalancerARN       = "LoadBalancerArn"
 	OutputLoadBalancerDNSName   = "LoadBalancerDnsName"
 	OutputLoadBalancerSGID      = "LoadBalancerSecurityGroupId"
 	OutputALBListenerARN        = "ListenerArn" // where host rules and the production rule go: HTTPS when a certificate is given, else HTTP
 	OutputHTTPListenerARN       = "HttpListenerArn"
-	OutputScheme                = "Scheme"           // "http" or "https"
-	OutputDomain                = "Domain"           // only when a domain and hosted zone are given
-	OutputPreviewPortFirst      = "PreviewPortFirst" // only without a domain
-	OutputPreviewPortLast       = "PreviewPortLast"  // only without a domain
-	OutputDeployTargetGroupARN  = "TargetGroupArn"   // deploy stack
-	OutputDeployServiceARN      = "ServiceArn"       // deploy stack
-	OutputDeployServiceName     = "ServiceName"      // deploy stack
-	OutputDeployTaskDefinition  = "TaskDefinitionArn"
-	OutputDeployListenerRuleARN = "ListenerRuleArn"    // deploy stack: its host or test-header rule
-	OutputDeployPreviewListener = "PreviewListenerArn" // deploy stack, port mode only
-	OutputDeployURL             = "Url"                // deploy stack, previews only
+	OutputScheme                = "Scheme"              // "http" or "https"
+	OutputDomain                = "Domain"              // only when a domain and hosted zone are given
+	OutputPreviewPortFirst      = "PreviewPortFirst"    // only without a domain
+	OutputPreviewPortLast       = "PreviewPortLast"     // only without a domain
+	OutputDeployTargetGroupARN  = "TargetGroupArn"      // deploy stack
+	OutputDeployServiceARN      = "ServiceArn"          // deploy stack
+	OutputDeployServiceName     = "ServiceName"         // deploy stack
+	OutputDeployTaskDefinition  = "TaskDefinitionArn"   // deploy stack; a migration is a RunTask of it
+	OutputDeployTaskSGID        = "TaskSecurityGroupId" // deploy stack: the tasks' own group (a RunTask gets it and AppTasksSecurityGroupId)
+	OutputDeployListenerRuleARN = "ListenerRuleArn"     // deploy stack: its host or test-header rule
+	OutputDeployPreviewListener = "PreviewListenerArn"  // deploy stack, port mode only
+	OutputDeployURL             = "Url"                 // deploy stack, previews only
 )
 
 // param is shorthand for one CloudFormation parameter.

@@ -105,6 +105,8 @@ func TestStacksCreateOnMoto(t *testing.T) {
 		{"a preview without a domain has its own listener", checkListeners},
 		{"target group health check", checkTargetGroup},
 		{"container environment", checkEnvironment},
+		{"DATABASE_URL comes from the secret, only where one is given", checkDatabaseSecret},
+		{"no database unless asked for", checkNoDatabase},
 		{"a new image updates the stack", checkUpdate},
 		{"a taken priority is refused", checkPriorityClash},
 	} {
@@ -262,6 +264,51 @@ func checkEnvironment(t *testing.T, f *motoStacks) {
 	}
 	if got := strings.Join(env, " "); got != "SLIPWAY_STACK=demo-pr-7 PORT=8080 APP_MESSAGE=Hello from PR 7" {
 		t.Errorf("container environment %q: want the stack name, the port and the settings", got)
+	}
+}
+
+// The port preview gets DATABASE_URL from its secret (ECS reads it when a
+// task starts: moto runs no task, so only the definition is checked); the
+// host preview, given no secret, gets none (its Secrets property is
+// !If ... AWS::NoValue).
+func checkDatabaseSecret(t *testing.T, f *motoStacks) {
+	for stack, want := range map[string]string{"demo-pr-7": DatabaseURLEnv + " from " + prSecret, "demo-pr-42": ""} {
+		td, err := f.ecs.DescribeTaskDefinition(context.Background(), &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(outputs(f.stacks[stack])[OutputDeployTaskDefinition])})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, s := range td.TaskDefinition.ContainerDefinitions[0].Secrets {
+			got = append(got, aws.ToString(s.Name)+" from "+aws.ToString(s.ValueFrom))
+		}
+		if strings.Join(got, "; ") != want {
+			t.Errorf("%s: container secrets %q, want %q", stack, got, want)
+		}
+		for _, kv := range td.TaskDefinition.ContainerDefinitions[0].Environment {
+			if aws.ToString(kv.Name) == DatabaseURLEnv {
+				t.Errorf("%s: %s is in the plain environment", stack, DatabaseURLEnv)
+			}
+		}
+	}
+}
+
+// The default shared stack has no database: no RDS resource, no database
+// outputs; the app tasks group exists all the same (deploy stacks attach it).
+func checkNoDatabase(t *testing.T, f *motoStacks) {
+	if f.shared.Database != nil {
+		t.Errorf("database outputs %+v without a database", f.shared.Database)
+	}
+	res, err := f.cfn.DescribeStackResources(context.Background(), &cloudformation.DescribeStackResourcesInput{StackName: aws.String("demo-shared")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res.StackResources {
+		if id := aws.ToString(r.LogicalResourceId); strings.HasPrefix(aws.ToString(r.ResourceType), "AWS::RDS::") || id == "DatabaseSecurityGroup" {
+			t.Errorf("the shared stack without a database created %s %s", aws.ToString(r.ResourceType), id)
+		}
+	}
+	if !strings.HasPrefix(f.shared.AppTasksSGID, "sg-") {
+		t.Errorf("app tasks group %q, want a security group ID", f.shared.AppTasksSGID)
 	}
 }
 

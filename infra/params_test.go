@@ -20,16 +20,20 @@ func sharedOut() SharedOutputs {
 		RepositoryURI: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/demo", RepositoryName: "demo",
 		ClusterName: "demo", ClusterARN: "arn:aws:ecs:eu-west-1:123456789012:cluster/demo",
 		VPCID: "vpc-0123456789abcdef0", SubnetIDs: []string{"subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"},
-		ExecutionRoleARN:    "arn:aws:iam::123456789012:role/demo-shared-TaskExecutionRole-ABC",
-		LogGroupName:        "/slipway/demo",
-		LoadBalancerARN:     "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/demo-shared/50dc6c495c0c9188",
-		LoadBalancerDNSName: "demo-shared-1234567890.eu-west-1.elb.amazonaws.com",
-		LoadBalancerSGID:    "sg-0123456789abcdef0",
-		ListenerARN:         "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/demo-shared/50dc6c495c0c9188/f2f7dc8efc522ab2",
-		HTTPListenerARN:     "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/demo-shared/50dc6c495c0c9188/f2f7dc8efc522ab2",
-		Scheme:              "http", PreviewPortFirst: DefaultPreviewPortFirst, PreviewPortLast: DefaultPreviewPortLast,
+		ExecutionRoleARN:        "arn:aws:iam::123456789012:role/demo-shared-TaskExecutionRole-ABC",
+		PreviewExecutionRoleARN: "arn:aws:iam::123456789012:role/demo-shared-PreviewExecRole-DEF",
+		AppTasksSGID:            "sg-0fedcba9876543210",
+		LogGroupName:            "/slipway/demo",
+		LoadBalancerARN:         "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/demo-shared/50dc6c495c0c9188",
+		LoadBalancerDNSName:     "demo-shared-1234567890.eu-west-1.elb.amazonaws.com",
+		LoadBalancerSGID:        "sg-0123456789abcdef0",
+		ListenerARN:             "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/demo-shared/50dc6c495c0c9188/f2f7dc8efc522ab2",
+		HTTPListenerARN:         "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/demo-shared/50dc6c495c0c9188/f2f7dc8efc522ab2",
+		Scheme:                  "http", PreviewPortFirst: DefaultPreviewPortFirst, PreviewPortLast: DefaultPreviewPortLast,
 	}
 }
+
+const prSecret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:demo/pr-7/database-url-AbCdEf"
 
 const digestRef = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/demo@sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
 
@@ -43,13 +47,15 @@ func previewHost() DeployParams {
 
 func previewPort() DeployParams {
 	return DeployParams{Stack: "demo-pr-7", Role: RolePreview, Image: digestRef,
-		Env: map[string]string{"APP_MESSAGE": "Hello from PR 7"}, Priority: 107, ListenerPort: 8003, Shared: sharedOut()}
+		Env: map[string]string{"APP_MESSAGE": "Hello from PR 7"}, Priority: 107, ListenerPort: 8003, Shared: sharedOut(),
+		DatabaseSecretARN: prSecret}
 }
 
 func release() DeployParams {
 	return DeployParams{Stack: "demo-prod-20261202041500-0123abc", Role: RoleProduction, Image: digestRef,
 		Env: map[string]string{"APP_MESSAGE": "Hello", "APP_COLOR": "navy"}, CPU: 512, Memory: 1024, DesiredCount: 2,
-		Priority: 900, Shared: sharedOut()}
+		Priority: 900, Shared: sharedOut(),
+		DatabaseSecretARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:demo/prod/database-url-XyZ123"}
 }
 
 func render(ps []cfntypes.Parameter) string {
@@ -90,6 +96,7 @@ func TestParametersMatchGoldenFiles(t *testing.T) {
 			SubnetIDs:      []string{"subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"},
 			CertificateARN: "arn:aws:acm:eu-west-1:123456789012:certificate/8f6c1f4e-1111-2222-3333-444455556666",
 			Domain:         "preview.example.com", HostedZoneID: "Z0123456789ABCDEFGHIJ", LogRetentionDays: 30}.Parameters},
+		{"shared-database.golden", SharedParams{App: "demo", Database: true, MaxACU: 4.5}.Parameters},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -112,6 +119,7 @@ func TestParametersMatchTemplates(t *testing.T) {
 		{"deploy.yaml", previewHost().Parameters},
 		{"deploy.yaml", release().Parameters},
 		{"shared.yaml", SharedParams{App: "demo"}.Parameters},
+		{"shared.yaml", SharedParams{App: "demo", Database: true}.Parameters},
 	}
 	for _, c := range cases {
 		decl := loadTemplate(t, c.template)["Parameters"].(map[string]any)
@@ -160,6 +168,16 @@ func TestDeployParamsRefuseBadSettings(t *testing.T) {
 		{"no image", func(p *DeployParams) { p.Image = "" }, "push the image first"},
 		{"shared outputs missing", func(p *DeployParams) { p.Shared.ListenerARN = "" }, "ListenerArn is empty"},
 		{"unknown role", func(p *DeployParams) { p.Role = "staging" }, `role "staging"`},
+		{"database URL never in plain environment", func(p *DeployParams) { p.Env = map[string]string{"DATABASE_URL": "postgres://x"} }, "as a secret"},
+		{"database secret is a Secrets Manager ARN", func(p *DeployParams) { p.DatabaseSecretARN = "demo/pr-42/database-url" }, "not a Secrets Manager secret ARN"},
+		{"a preview reads only preview secrets", func(p *DeployParams) {
+			p.DatabaseSecretARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:demo/prod/database-url-XyZ123"
+		}, "must be named demo/pr-"},
+		{"a release reads only its app's secrets", func(p *DeployParams) {
+			*p = release()
+			p.DatabaseSecretARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:other/prod/database-url-XyZ123"
+		}, "must be named demo/"},
+		{"app tasks security group from the shared stack", func(p *DeployParams) { p.Shared.AppTasksSGID = "" }, "AppTasksSecurityGroupId is empty"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -187,6 +205,10 @@ func TestSharedParamsRefuseBadSettings(t *testing.T) {
 		{"subnet outside the VPC", SharedParams{App: "demo", VPCCIDR: "10.1.0.0/16"}, "inside the VPC's 10.1.0.0/16"},
 		{"overlapping subnets", SharedParams{App: "demo", SubnetCIDRs: [2]string{"10.42.0.0/20", "10.42.8.0/24"}}, "do not overlap"},
 		{"retention CloudWatch refuses", SharedParams{App: "demo", LogRetentionDays: 10}, "log retention 10"},
+		{"capacity without a database", SharedParams{App: "demo", MaxACU: 4}, "without a database"},
+		{"capacity below 1 ACU", SharedParams{App: "demo", Database: true, MaxACU: 0.5}, "want 1-256"},
+		{"capacity in half ACUs", SharedParams{App: "demo", Database: true, MaxACU: 2.25}, "steps of 0.5"},
+		{"capacity above Aurora's maximum", SharedParams{App: "demo", Database: true, MaxACU: 512}, "want 1-256"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -205,7 +227,8 @@ func TestParseSharedOutputs(t *testing.T) {
 	all := []cfntypes.Output{
 		out(OutputRepositoryURI, "u"), out(OutputRepositoryName, "demo"), out(OutputClusterName, "demo"),
 		out(OutputClusterARN, "arn"), out(OutputVPCID, "vpc-1"), out(OutputSubnetIDs, "['subnet-a', 'subnet-b']"),
-		out(OutputExecutionRoleARN, "r"), out(OutputLogGroupName, "/slipway/demo"), out(OutputLoadBalancerARN, "lb"),
+		out(OutputExecutionRoleARN, "r"), out(OutputPreviewExecutionRole, "pr"), out(OutputAppTasksSGID, "sg-2"),
+		out(OutputLogGroupName, "/slipway/demo"), out(OutputLoadBalancerARN, "lb"),
 		out(OutputLoadBalancerDNSName, "dns"), out(OutputLoadBalancerSGID, "sg-1"), out(OutputALBListenerARN, "l"),
 		out(OutputHTTPListenerARN, "l"), out(OutputScheme, "http"), out(OutputPreviewPortFirst, "8001"), out(OutputPreviewPortLast, "8040"),
 	}
@@ -213,11 +236,71 @@ func TestParseSharedOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(s.SubnetIDs, ",") != "subnet-a,subnet-b" || s.PreviewPortLast != 8040 {
+	if strings.Join(s.SubnetIDs, ",") != "subnet-a,subnet-b" || s.PreviewPortLast != 8040 || s.AppTasksSGID != "sg-2" || s.PreviewExecutionRoleARN != "pr" {
 		t.Fatalf("parsed %+v", s)
+	}
+	if s.Database != nil {
+		t.Errorf("no database outputs: Database = %+v, want nil", s.Database)
 	}
 	_, err = ParseSharedOutputs(all[2:])
 	if err == nil || !strings.Contains(err.Error(), "missing RepositoryUri, RepositoryName") || !strings.Contains(err.Error(), "shared:deploy") {
 		t.Fatalf("err = %v, want the missing outputs and what to run", err)
+	}
+}
+
+func TestParseSharedOutputsDatabase(t *testing.T) {
+	out := func(k, v string) cfntypes.Output {
+		return cfntypes.Output{OutputKey: aws.String(k), OutputValue: aws.String(v)}
+	}
+	base := []cfntypes.Output{
+		out(OutputRepositoryURI, "u"), out(OutputRepositoryName, "demo"), out(OutputClusterName, "demo"),
+		out(OutputClusterARN, "arn"), out(OutputVPCID, "vpc-1"), out(OutputSubnetIDs, "subnet-a,subnet-b"),
+		out(OutputExecutionRoleARN, "r"), out(OutputPreviewExecutionRole, "pr"), out(OutputAppTasksSGID, "sg-2"),
+		out(OutputLogGroupName, "/slipway/demo"), out(OutputLoadBalancerARN, "lb"),
+		out(OutputLoadBalancerDNSName, "dns"), out(OutputLoadBalancerSGID, "sg-1"), out(OutputALBListenerARN, "l"),
+		out(OutputHTTPListenerARN, "l"), out(OutputScheme, "http"), out(OutputPreviewPortFirst, "8001"), out(OutputPreviewPortLast, "8040"),
+	}
+	db := []cfntypes.Output{
+		out(OutputDatabaseEndpoint, "demo-db.cluster-c1a2b3.eu-west-1.rds.amazonaws.com"), out(OutputDatabasePort, "5432"),
+		out(OutputDatabaseClusterARN, "arn:aws:rds:eu-west-1:123456789012:cluster:demo-db"),
+		out(OutputDatabaseSecretARN, "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!cluster-0a1b-AbCdEf"),
+	}
+	s, err := ParseSharedOutputs(append(append([]cfntypes.Output{}, base...), db...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DatabaseOutputs{Endpoint: "demo-db.cluster-c1a2b3.eu-west-1.rds.amazonaws.com", Port: 5432,
+		ClusterARN: "arn:aws:rds:eu-west-1:123456789012:cluster:demo-db",
+		SecretARN:  "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!cluster-0a1b-AbCdEf"}
+	if s.Database == nil || *s.Database != want {
+		t.Fatalf("database outputs %+v, want %+v", s.Database, want)
+	}
+	_, err = ParseSharedOutputs(append(append([]cfntypes.Output{}, base...), db[0], db[2]))
+	if err == nil || !strings.Contains(err.Error(), "DatabasePort, DatabaseSecretArn missing") || !strings.Contains(err.Error(), "shared:deploy") {
+		t.Errorf("half the database outputs: err = %v, want the missing ones named and what to run", err)
+	}
+	bad := append(append([]cfntypes.Output{}, base...), db...)
+	bad[len(base)+1] = out(OutputDatabasePort, "{'Fn::GetAtt': ...}")
+	if _, err := ParseSharedOutputs(bad); err == nil || !strings.Contains(err.Error(), "is not a port") {
+		t.Errorf("a port that is not a number: err = %v", err)
+	}
+}
+
+// Previews run with the preview execution role (it reads only <app>/pr-*
+// secrets), releases with the production one.
+func TestDeployParamsPickTheExecutionRole(t *testing.T) {
+	for _, c := range []struct {
+		p    DeployParams
+		want string
+	}{{previewPort(), sharedOut().PreviewExecutionRoleARN}, {release(), sharedOut().ExecutionRoleARN}} {
+		ps, err := c.p.Parameters()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range ps {
+			if aws.ToString(p.ParameterKey) == "ExecutionRoleArn" && aws.ToString(p.ParameterValue) != c.want {
+				t.Errorf("%s stack: execution role %s, want %s", c.p.Role, aws.ToString(p.ParameterValue), c.want)
+			}
+		}
 	}
 }

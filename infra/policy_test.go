@@ -166,14 +166,27 @@ const (
 	stackARN    = "arn:aws:cloudformation:eu-west-1:123456789012:stack/%s/1f2e3d4c-0000-1111-2222-333344445555"
 	prodService = "arn:aws:ecs:eu-west-1:123456789012:service/demo/demo-prod-20261202041500-0123abc-Service-AbC123"
 	prService   = "arn:aws:ecs:eu-west-1:123456789012:service/demo/demo-pr-42-Service-AbC123"
+	secretARN   = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:"
+	prSecretARN = secretARN + "demo/pr-42/database-url-AbCdEf"
+	prodSecret  = secretARN + "demo/prod/database-url-XyZ123"
+	master      = secretARN + "rds!cluster-0a1b2c3d-4e5f-6789-abcd-ef0123456789-AbCdEf"
+	appCluster  = "arn:aws:rds:eu-west-1:123456789012:cluster:demo-db"
+	taskDefARN  = "arn:aws:ecs:eu-west-1:123456789012:task-definition/%s:3"
+	execRole    = "arn:aws:iam::123456789012:role/demo-shared-TaskExecutionRole-1A2B3C4D5E6F"
+	prExecRole  = "arn:aws:iam::123456789012:role/demo-shared-PreviewExecRole-1A2B3C4D5E6F"
 )
 
 var (
-	viaCFN      = map[string][]string{"aws:CalledVia": {"cloudformation.amazonaws.com"}}
-	deployTypes = map[string][]string{"cloudformation:ResourceTypes": {"AWS::ECS::Service", "AWS::ElasticLoadBalancingV2::ListenerRule"}}
-	prodStack   = fmt.Sprintf(stackARN, "demo-prod-20261202041500-0123abc")
-	prStack     = fmt.Sprintf(stackARN, "demo-pr-42")
-	sharedStack = fmt.Sprintf(stackARN, "demo-shared")
+	viaCFN       = map[string][]string{"aws:CalledVia": {"cloudformation.amazonaws.com"}}
+	deployTypes  = map[string][]string{"cloudformation:ResourceTypes": {"AWS::ECS::Service", "AWS::ElasticLoadBalancingV2::ListenerRule"}}
+	prodStack    = fmt.Sprintf(stackARN, "demo-prod-20261202041500-0123abc")
+	prStack      = fmt.Sprintf(stackARN, "demo-pr-42")
+	sharedStack  = fmt.Sprintf(stackARN, "demo-shared")
+	inCluster    = map[string][]string{"ecs:cluster": {"arn:aws:ecs:eu-west-1:123456789012:cluster/demo"}}
+	otherCluster = map[string][]string{"ecs:cluster": {"arn:aws:ecs:eu-west-1:123456789012:cluster/other"}}
+	toECSTasks   = map[string][]string{"iam:PassedToService": {"ecs-tasks.amazonaws.com"}}
+	prodTaskDef  = fmt.Sprintf(taskDefARN, "demo-prod-20261202041500-0123abc")
+	prTaskDef    = fmt.Sprintf(taskDefARN, "demo-pr-42")
 )
 
 func TestPreviewRoleScope(t *testing.T) {
@@ -208,6 +221,21 @@ func TestPreviewRoleScope(t *testing.T) {
 		{"reads the shared stack's outputs", request{"cloudformation:DescribeStacks", sharedStack, nil}, true, false},
 		{"pushes images", request{"ecr:PutImage", "arn:aws:ecr:eu-west-1:123456789012:repository/demo", nil}, true, false},
 		{"reads rules to find a free priority", request{"elasticloadbalancing:DescribeRules", "*", nil}, true, false},
+		{"runs a preview's migration task", request{"ecs:RunTask", prTaskDef, inCluster}, true, false},
+		{"never runs a production task definition", request{"ecs:RunTask", prodTaskDef, inCluster}, false, false},
+		{"never runs tasks on another cluster", request{"ecs:RunTask", prTaskDef, otherCluster}, false, false},
+		{"passes the preview execution role to ECS", request{"iam:PassRole", prExecRole, toECSTasks}, true, false},
+		{"never passes the production execution role (it reads production secrets)", request{"iam:PassRole", execRole, toECSTasks}, false, false},
+		{"never passes the preview execution role to another service", request{"iam:PassRole", prExecRole, map[string][]string{"iam:PassedToService": {"lambda.amazonaws.com"}}}, false, false},
+		{"creates a preview's database secret", request{"secretsmanager:CreateSecret", prSecretARN, nil}, true, false},
+		{"deletes a preview's database secret", request{"secretsmanager:DeleteSecret", prSecretARN, nil}, true, false},
+		{"never creates or changes a production secret", request{"secretsmanager:PutSecretValue", prodSecret, nil}, false, false},
+		{"never deletes a production secret", request{"secretsmanager:DeleteSecret", prodSecret, nil}, false, false},
+		{"never reads a secret, not even its own", request{"secretsmanager:GetSecretValue", prSecretARN, nil}, false, true},
+		{"never reads the database master secret", request{"secretsmanager:GetSecretValue", master, nil}, false, true},
+		{"never runs SQL through the Data API", request{"rds-data:ExecuteStatement", appCluster, nil}, false, true},
+		{"never changes the database cluster", request{"rds:ModifyDBCluster", appCluster, nil}, false, true},
+		{"never deletes the database cluster", request{"rds:DeleteDBCluster", appCluster, nil}, false, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -233,6 +261,22 @@ func TestReleaseRoleScope(t *testing.T) {
 		{"never deletes the shared stack", request{"cloudformation:DeleteStack", sharedStack, nil}, false},
 		{"never touches another app's stacks", request{"cloudformation:DeleteStack", fmt.Sprintf(stackARN, "other-prod-20261202041500-0123abc"), nil}, false},
 		{"never creates IAM resources through a stack", request{"cloudformation:UpdateStack", prodStack, map[string][]string{"cloudformation:ResourceTypes": {"AWS::IAM::User"}}}, false},
+		{"runs a release's migration task", request{"ecs:RunTask", prodTaskDef, inCluster}, true},
+		{"runs a preview's migration task", request{"ecs:RunTask", prTaskDef, inCluster}, true},
+		{"never runs tasks on another cluster", request{"ecs:RunTask", prodTaskDef, otherCluster}, false},
+		{"never runs another app's task definitions", request{"ecs:RunTask", fmt.Sprintf(taskDefARN, "other-prod-20261202041500-0123abc"), inCluster}, false},
+		{"stops a hung migration", request{"ecs:StopTask", "arn:aws:ecs:eu-west-1:123456789012:task/demo/0123456789abcdef", nil}, true},
+		{"passes the production execution role to ECS", request{"iam:PassRole", execRole, toECSTasks}, true},
+		{"passes the preview execution role to ECS", request{"iam:PassRole", prExecRole, toECSTasks}, true},
+		{"never passes an execution role to another service", request{"iam:PassRole", execRole, map[string][]string{"iam:PassedToService": {"ec2.amazonaws.com"}}}, false},
+		{"never passes another role", request{"iam:PassRole", "arn:aws:iam::123456789012:role/admin", toECSTasks}, false},
+		{"creates the production database secret", request{"secretsmanager:CreateSecret", prodSecret, nil}, true},
+		{"drops a stale preview's secret", request{"secretsmanager:DeleteSecret", prSecretARN, nil}, true},
+		{"never touches another app's secrets", request{"secretsmanager:GetSecretValue", secretARN + "other/prod/database-url-XyZ123", nil}, false},
+		{"reads the master secret for the Data API", request{"secretsmanager:GetSecretValue", master, nil}, true},
+		{"runs CREATE DATABASE through the Data API on the app's cluster", request{"rds-data:ExecuteStatement", appCluster, nil}, true},
+		{"never runs statements on another cluster", request{"rds-data:ExecuteStatement", "arn:aws:rds:eu-west-1:123456789012:cluster:other-db", nil}, false},
+		{"never deletes the database cluster", request{"rds:DeleteDBCluster", appCluster, nil}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -36,6 +36,12 @@ type SharedParams struct {
 
 	LogRetentionDays  int // zero: DefaultLogRetentionDays
 	UntaggedImageDays int // zero: DefaultUntaggedImageDays
+
+	// Database adds an Aurora Serverless v2 PostgreSQL cluster <app>-db
+	// (0 ACU minimum: it pauses when idle) scaling up to MaxACU (zero:
+	// DefaultMaxACU). Off by default: an app without a database needs none.
+	Database bool
+	MaxACU   float64
 }
 
 var (
@@ -69,6 +75,8 @@ func (p SharedParams) Parameters() ([]cfntypes.Parameter, error) {
 		param("PreviewPortLast", itoa(p.PreviewPortLast)),
 		param("LogRetentionDays", itoa(p.LogRetentionDays)),
 		param("UntaggedImageDays", itoa(p.UntaggedImageDays)),
+		param("Database", strconv.FormatBool(p.Database)),
+		param("DatabaseMaxCapacity", strconv.FormatFloat(p.maxACU(), 'f', -1, 64)),
 	}, nil
 }
 
@@ -91,7 +99,19 @@ func (p SharedParams) withDefaults() SharedParams {
 	if p.UntaggedImageDays == 0 {
 		p.UntaggedImageDays = DefaultUntaggedImageDays
 	}
+	if p.Database && p.MaxACU == 0 {
+		p.MaxACU = DefaultMaxACU
+	}
 	return p
+}
+
+// maxACU is the capacity passed to the template, which takes one even
+// without a database.
+func (p SharedParams) maxACU() float64 {
+	if p.MaxACU == 0 {
+		return DefaultMaxACU
+	}
+	return p.MaxACU
 }
 
 func (p SharedParams) validate() error {
@@ -126,7 +146,7 @@ func (p SharedParams) validate() error {
 	if p.UntaggedImageDays < 1 {
 		return errf("untagged image expiry %d days: want at least 1", p.UntaggedImageDays)
 	}
-	return nil
+	return p.validateDatabase()
 }
 
 func (p SharedParams) validateNetwork() error {
@@ -165,7 +185,9 @@ type SharedOutputs struct {
 	ClusterName, ClusterARN       string
 	VPCID                         string
 	SubnetIDs                     []string
-	ExecutionRoleARN              string
+	ExecutionRoleARN              string // production tasks
+	PreviewExecutionRoleARN       string // preview tasks: reads only <app>/pr-* secrets
+	AppTasksSGID                  string // every task carries it; the database admits it
 	LogGroupName                  string
 	LoadBalancerARN               string
 	LoadBalancerDNSName           string
@@ -176,6 +198,7 @@ type SharedOutputs struct {
 	Domain                        string // empty: previews get ALB ports
 	PreviewPortFirst              int    // zero when Domain is set
 	PreviewPortLast               int
+	Database                      *DatabaseOutputs // nil: the app has no database
 }
 
 // ParseSharedOutputs reads the shared stack's outputs and says which are
@@ -197,7 +220,8 @@ func ParseSharedOutputs(outs []cfntypes.Output) (SharedOutputs, error) {
 		RepositoryURI: get(OutputRepositoryURI), RepositoryName: get(OutputRepositoryName),
 		ClusterName: get(OutputClusterName), ClusterARN: get(OutputClusterARN),
 		VPCID: get(OutputVPCID), SubnetIDs: splitList(get(OutputSubnetIDs)),
-		ExecutionRoleARN: get(OutputExecutionRoleARN), LogGroupName: get(OutputLogGroupName),
+		ExecutionRoleARN: get(OutputExecutionRoleARN), PreviewExecutionRoleARN: get(OutputPreviewExecutionRole),
+		AppTasksSGID: get(OutputAppTasksSGID), LogGroupName: get(OutputLogGroupName),
 		LoadBalancerARN: get(OutputLoadBalancerARN), LoadBalancerDNSName: get(OutputLoadBalancerDNSName),
 		LoadBalancerSGID: get(OutputLoadBalancerSGID), ListenerARN: get(OutputALBListenerARN),
 		HTTPListenerARN: get(OutputHTTPListenerARN), Scheme: get(OutputScheme),
@@ -206,6 +230,11 @@ func ParseSharedOutputs(outs []cfntypes.Output) (SharedOutputs, error) {
 	if len(missing) > 0 {
 		return SharedOutputs{}, fmt.Errorf("read shared stack outputs: missing %s (update the shared stack: go run mage.go shared:deploy)", strings.Join(missing, ", "))
 	}
+	db, err := parseDatabaseOutputs(m)
+	if err != nil {
+		return SharedOutputs{}, err
+	}
+	s.Database = db
 	if s.Domain == "" {
 		var err1, err2 error
 		s.PreviewPortFirst, err1 = strconv.Atoi(m[OutputPreviewPortFirst])

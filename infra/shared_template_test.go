@@ -60,11 +60,12 @@ func TestSharedTemplateSettings(t *testing.T) {
 // Every output key the Go code names exists in the templates, and back.
 func TestOutputConstantsMatchTemplates(t *testing.T) {
 	shared := []string{OutputRepositoryURI, OutputRepositoryName, OutputClusterName, OutputClusterARN, OutputVPCID,
-		OutputSubnetIDs, OutputExecutionRoleARN, OutputLogGroupName, OutputLoadBalancerARN, OutputLoadBalancerDNSName,
+		OutputSubnetIDs, OutputExecutionRoleARN, OutputPreviewExecutionRole, OutputAppTasksSGID, OutputLogGroupName, OutputLoadBalancerARN, OutputLoadBalancerDNSName,
 		OutputLoadBalancerSGID, OutputALBListenerARN, OutputHTTPListenerARN, OutputScheme, OutputDomain,
-		OutputPreviewPortFirst, OutputPreviewPortLast}
+		OutputPreviewPortFirst, OutputPreviewPortLast,
+		OutputDatabaseEndpoint, OutputDatabasePort, OutputDatabaseClusterARN, OutputDatabaseSecretARN}
 	deploy := []string{OutputDeployTargetGroupARN, OutputDeployServiceARN, OutputDeployServiceName,
-		OutputDeployTaskDefinition, OutputDeployListenerRuleARN, OutputDeployPreviewListener, OutputDeployURL}
+		OutputDeployTaskDefinition, OutputDeployTaskSGID, OutputDeployListenerRuleARN, OutputDeployPreviewListener, OutputDeployURL}
 	for name, keys := range map[string][]string{"shared.yaml": shared, "deploy.yaml": deploy} {
 		outs := loadTemplate(t, name)["Outputs"].(map[string]any)
 		for _, k := range keys {
