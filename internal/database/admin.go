@@ -33,6 +33,25 @@ func ensureRole(ctx context.Context, conn *pgx.Conn, name, password string) erro
 	if _, err := conn.Exec(ctx, stmt); err != nil {
 		return fmt.Errorf("set up role %s: %w", name, err)
 	}
+	return joinRole(ctx, conn, name)
+}
+
+// joinRole makes an admin that is not a superuser (RDS and Aurora's master
+// user) a member of role, which CREATE DATABASE ... OWNER and REASSIGN
+// OWNED need. A superuser needs nothing.
+func joinRole(ctx context.Context, conn *pgx.Conn, role string) error {
+	var super, member bool
+	err := conn.QueryRow(ctx, `SELECT rolsuper, pg_has_role(current_user, $1, 'MEMBER')
+FROM pg_roles WHERE rolname = current_user`, role).Scan(&super, &member)
+	if err != nil {
+		return fmt.Errorf("check the admin's membership of role %s: %w", role, err)
+	}
+	if super || member {
+		return nil
+	}
+	if _, err := conn.Exec(ctx, "GRANT "+ident(role)+" TO CURRENT_USER"); err != nil {
+		return fmt.Errorf("let the admin act as role %s: %w", role, err)
+	}
 	return nil
 }
 
@@ -192,4 +211,25 @@ func parsePreview(app, name string) (int, bool) {
 // pgxCollectStrings reads one text column from every row.
 func pgxCollectStrings(rows pgx.Rows) ([]string, error) {
 	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// ResetGolden drops the golden database (ending its sessions) and creates
+// it empty again with EnsureGolden, for a release that rebuilds it from the
+// migrations rather than migrating the copy it has. Previews already
+// cloned are not touched.
+func (a *Admin) ResetGolden(ctx context.Context, app, password string) (URL, error) {
+	if err := checkApp(app); err != nil {
+		return URL{}, err
+	}
+	name := GoldenName(app)
+	conn, err := a.connect(ctx, "")
+	if err != nil {
+		return URL{}, err
+	}
+	_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(name)+" WITH (FORCE)")
+	_ = conn.Close(ctx) // closing a session loses nothing
+	if err != nil {
+		return URL{}, fmt.Errorf("drop golden database %s: %w", name, err)
+	}
+	return a.EnsureGolden(ctx, app, password)
 }

@@ -162,6 +162,10 @@ func TestPreviewDatabases(t *testing.T) {
 		if n := countNotes(t, connect(t, again.URL), "only in PR 1"); n != 1 {
 			t.Errorf("PR 1's note after re-ensure: %d, want 1", n)
 		}
+		if _, err := pgx.Connect(ctx, p1.URL.Reveal()); err == nil {
+			t.Error("the old password still works after re-ensure with a new one")
+		}
+		p1 = again
 	})
 
 	t.Run("list shows the previews of this app only", func(t *testing.T) {
@@ -185,6 +189,20 @@ func TestPreviewDatabases(t *testing.T) {
 		if !slices.Equal(prs, []int{1, 2}) {
 			t.Errorf("ListPreviews = %v, want [1 2]", prs)
 		}
+	})
+
+	t.Run("resetting the golden database leaves existing previews alone", func(t *testing.T) {
+		g, err := a.ResetGolden(ctx, app, password(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := store.SchemaVersion(ctx, g.Reveal()); err != nil || v != 0 {
+			t.Errorf("golden schema after reset = %d, %v; want 0 (empty)", v, err)
+		}
+		if n := countNotes(t, connect(t, p1.URL), "only in PR 1"); n != 1 {
+			t.Errorf("PR 1's note after the golden reset: %d, want 1", n)
+		}
+		golden(t, a)
 	})
 
 	t.Run("drop removes the database and the role, and can run again", func(t *testing.T) {
