@@ -35,10 +35,20 @@ func TestMigrationsAreMarkedAndMatchTheConstants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for arg, want := range map[string]int{"SCHEMA_HEAD": store.SchemaHead, "SCHEMA_MIN": store.MinSchema} {
-		m := regexp.MustCompile(`(?m)^ARG ` + arg + `=(\d+)$`).FindSubmatch(df)
-		if m == nil || string(m[1]) != strconv.Itoa(want) {
-			t.Errorf("Dockerfile ARG %s = %s, want %d (the image label must match the code)", arg, m, want)
+	var contracts []string
+	for _, m := range ms {
+		if m.Kind == store.Contract {
+			contracts = append(contracts, strconv.FormatInt(m.Version, 10)+":"+m.Name)
+		}
+	}
+	for arg, want := range map[string]string{
+		"SCHEMA_HEAD":      strconv.Itoa(store.SchemaHead),
+		"SCHEMA_MIN":       strconv.Itoa(store.MinSchema),
+		"SCHEMA_CONTRACTS": strings.Join(contracts, ","),
+	} {
+		m := regexp.MustCompile(`(?m)^ARG ` + arg + `=(\S*)$`).FindSubmatch(df)
+		if m == nil || string(m[1]) != want {
+			t.Errorf("Dockerfile ARG %s = %q, want %q (the image label must match the code)", arg, m, want)
 		}
 	}
 }
