@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -272,16 +273,22 @@ func BenchmarkPreviewReady(b *testing.B) {
 	_, a := server(b)
 	golden(b, a)
 	ctx := context.Background()
+	var clone, migrate time.Duration
 	b.ResetTimer()
 	for i := range b.N {
+		t0 := time.Now()
 		u, err := a.EnsurePreview(ctx, app, i+1, password(b))
 		if err != nil {
 			b.Fatal(err)
 		}
+		t1 := time.Now()
 		if _, err := store.Migrate(ctx, u.URL.Reveal(), store.MigrateOptions{}); err != nil {
 			b.Fatal(err)
 		}
+		clone, migrate = clone+t1.Sub(t0), migrate+time.Since(t1)
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/preview")
+	b.ReportMetric(float64(clone.Milliseconds())/float64(b.N), "clone-ms/preview")
+	b.ReportMetric(float64(migrate.Milliseconds())/float64(b.N), "migrate-ms/preview")
 }
