@@ -22,6 +22,7 @@ type App struct {
 	mux          *http.ServeMux
 	shuttingDown atomic.Bool
 	served       atomic.Uint64 // requests that APP_FAIL_PERCENT counts
+	store        Store         // nil without DATABASE_URL
 }
 
 // VersionInfo is the body of GET /version.
@@ -30,6 +31,11 @@ type VersionInfo struct {
 	Commit  string `json:"commit"`
 	Stack   string `json:"stack"`
 	Message string `json:"message"`
+	// With a database only: the newest schema this build migrates to, the
+	// oldest it runs on, and the schema the database has now.
+	SchemaHead     int64  `json:"schema_head,omitempty"`
+	SchemaMin      int64  `json:"schema_min,omitempty"`
+	DatabaseSchema *int64 `json:"database_schema,omitempty"`
 }
 
 // New returns an App for cfg, with empty or unsafe fields replaced by their
@@ -93,8 +99,13 @@ func (a *App) serveHealth(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte("ok\n"))
 }
 
-func (a *App) serveVersion(w http.ResponseWriter, _ *http.Request) {
-	body, err := json.Marshal(a.versionInfo())
+func (a *App) serveVersion(w http.ResponseWriter, r *http.Request) {
+	info := a.versionInfo()
+	if err := a.schemaInfo(r.Context(), &info); err != nil {
+		a.dbUnavailable(w, err)
+		return
+	}
+	body, err := json.Marshal(info)
 	if err != nil {
 		a.log.Error("encode /version", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -157,14 +168,30 @@ dt { font-weight: 600; } dd { margin: 0 0 .5rem 0; font-family: ui-monospace, mo
 <dt>Version</dt><dd id="version">{{.Version}}</dd>
 <dt>Colour</dt><dd id="color">{{.Color}}</dd>
 </dl>
+{{with .DB}}<section id="database">
+<p>Visits to this environment: <strong id="visits">{{.Visits}}</strong> · schema <span id="schema">{{.Schema}}</span></p>
+<ul id="notes">{{range .Notes}}<li>{{.Body}}</li>{{end}}</ul>
+</section>{{end}}
 </main>
 </body>
 </html>
 `))
 
-func (a *App) servePage(w http.ResponseWriter, _ *http.Request) {
+// pageData is what the page template renders: the configuration and, with
+// a database, what it holds.
+type pageData struct {
+	Config
+	DB *dbView
+}
+
+func (a *App) servePage(w http.ResponseWriter, r *http.Request) {
+	db, err := a.pageDB(r.Context())
+	if err != nil {
+		a.dbUnavailable(w, err)
+		return
+	}
 	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, a.cfg); err != nil {
+	if err := pageTemplate.Execute(&buf, pageData{Config: a.cfg, DB: db}); err != nil {
 		a.log.Error("render page", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
