@@ -79,6 +79,10 @@ func TestClient(t *testing.T) {
 		t.Fatalf("WaitHealthy: %v", err)
 	}
 	got, err := tr.client.Table(ctx)
+	if at := got.LastLive["a"]; err == nil && (at.IsZero() || time.Since(at) > time.Minute) {
+		t.Fatalf("Table: last_live %v, want a = the time of the write that made it live", got.LastLive)
+	}
+	got.LastLive = nil
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("Table: %+v, %v; want %+v", got, err, want)
 	}

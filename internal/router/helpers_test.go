@@ -81,8 +81,12 @@ func newBackend(t *testing.T, name string) *backend {
 	return b
 }
 
-// fastHealth checks every 20ms and trusts one result.
-var fastHealth = HealthCheck{Interval: "20ms", Timeout: "500ms", HealthyThreshold: 1, UnhealthyThreshold: 1}
+// fastHealth checks as often as a table may ask and trusts one result.
+var fastHealth = HealthCheck{Interval: "100ms", Timeout: "500ms", HealthyThreshold: 1, UnhealthyThreshold: 1}
+
+// testProductionHosts are the hosts production answers on in these tests:
+// the name the tests send and the loopback address of a plain http.Get.
+var testProductionHosts = []string{"app.localhost", "127.0.0.1"}
 
 func targetOf(b *backend) Target { return Target{Name: b.name, URL: b.URL} }
 
@@ -91,6 +95,9 @@ func (tr *testRouter) replace(t *testing.T, tb Table, healthy ...string) {
 	t.Helper()
 	if tb.Health == (HealthCheck{}) {
 		tb.Health = fastHealth
+	}
+	if tb.ProductionHosts == nil {
+		tb.ProductionHosts = testProductionHosts
 	}
 	if err := tr.Replace(tb); err != nil {
 		t.Fatalf("Replace: %v", err)

@@ -1,0 +1,387 @@
+package router
+
+// The raw-bytes audit of the hand-written router (issue 7), finding by
+// finding: each test sends the exact bytes to the router's server on a
+// loopback port and asserts what the client and a real target see.
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const smuggled = "GET /smuggled HTTP/1.1\r\nHost: app.localhost\r\n\r\n"
+
+// Finding 1: a header named by Connection must never drop the framing or
+// the Host: the target sees one request with the whole body, and the next
+// client on the pooled connection gets its own answer.
+func TestAuditConnectionHeaderCannotSmuggle(t *testing.T) {
+	chunked := fmt.Sprintf("%x\r\n%s\r\n0\r\n\r\n", len(smuggled), smuggled)
+	tests := map[string]struct{ raw, wantBody string }{
+		"Connection: Content-Length": {
+			"POST /a HTTP/1.1\r\nHost: app.localhost\r\nConnection: Content-Length\r\nContent-Length: " + fmt.Sprint(len(smuggled)) + "\r\n\r\n" + smuggled, smuggled},
+		"Connection: close, content-length": {
+			"POST /a HTTP/1.1\r\nHost: app.localhost\r\nConnection: close, content-length\r\nContent-Length: " + fmt.Sprint(len(smuggled)) + "\r\n\r\n" + smuggled, smuggled},
+		"Connection: Transfer-Encoding with a chunked body": {
+			"POST /a HTTP/1.1\r\nHost: app.localhost\r\nConnection: Transfer-Encoding\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked, smuggled},
+		"Connection: Host": {
+			"GET /a HTTP/1.1\r\nHost: app.localhost\r\nConnection: Host\r\n\r\n", ""},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			rt := newRawTarget(t, echoPath)
+			tr := routeTo(t, rt, "")
+			resp, body := send(t, tr, tc.raw, "")
+			if resp.StatusCode != 200 || body != "/a" {
+				t.Fatalf("first client got %d %q, want 200 /a", resp.StatusCode, body)
+			}
+			for i := range 3 { // the next clients reuse the pooled target connection
+				resp, body = send(t, tr, "GET /b HTTP/1.1\r\nHost: app.localhost\r\n\r\n", "")
+				if resp.StatusCode != 200 || body != "/b" {
+					t.Fatalf("next client %d got %d %q, want its own 200 /b", i, resp.StatusCode, body)
+				}
+			}
+			reqs := rt.requests()
+			if len(reqs) != 4 || reqs[0].path != "/a" || reqs[0].body != tc.wantBody || reqs[0].host != "app.localhost" {
+				t.Fatalf("target saw %+v; want /a (host app.localhost, the whole body) then /b three times", reqs)
+			}
+			for _, r := range reqs {
+				if r.path == "/smuggled" {
+					t.Fatal("the body reached the target as a request of its own")
+				}
+			}
+		})
+	}
+}
+
+// Finding 2: a target that sends more than it should (a body on 204, 304
+// or HEAD; bytes after the Content-Length body) must not hand those bytes
+// to the next client.
+func TestAuditOverlongAnswersDoNotPoisonThePool(t *testing.T) {
+	const poison = "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\npoisoned"
+	rt := newRawTarget(t, func(conn net.Conn, req *http.Request, _ []byte) bool {
+		var out string
+		switch {
+		case req.URL.Path == "/next":
+			out = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext"
+		case req.Method == http.MethodHead:
+			out = "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\npoisoned"
+		case req.URL.Path == "/204":
+			out = "HTTP/1.1 204 No Content\r\n\r\n" + poison
+		case req.URL.Path == "/304":
+			out = "HTTP/1.1 304 Not Modified\r\n\r\n" + poison
+		default:
+			out = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" + poison
+		}
+		_, err := io.WriteString(conn, out)
+		return err == nil
+	})
+	tr := routeTo(t, rt, "")
+	for _, first := range []struct{ method, path string }{{"GET", "/204"}, {"GET", "/304"}, {"HEAD", "/head"}, {"GET", "/extra"}} {
+		for i := range 10 {
+			resp, _ := send(t, tr, first.method+" "+first.path+" HTTP/1.1\r\nHost: app.localhost\r\n\r\n", first.method)
+			if resp.StatusCode >= 500 {
+				t.Fatalf("%s %s: %d", first.method, first.path, resp.StatusCode)
+			}
+			resp, body := send(t, tr, "GET /next HTTP/1.1\r\nHost: app.localhost\r\n\r\n", "")
+			if resp.StatusCode != 200 || body != "next" {
+				t.Fatalf("after %s %s (round %d) the next client got %d %q, want 200 next", first.method, first.path, i, resp.StatusCode, body)
+			}
+		}
+	}
+}
+
+// Finding 3: a target that streams its answer while it still reads a
+// 64 MiB upload must not deadlock.
+func TestAuditFullDuplexUploadDoesNotDeadlock(t *testing.T) {
+	const size, chunk = 64 << 20, 1 << 20
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			return
+		}
+		_ = http.NewResponseController(w).EnableFullDuplex()
+		buf := make([]byte, chunk)
+		for {
+			n, err := io.ReadFull(r.Body, buf)
+			if n > 0 { // answer each MiB read with a MiB written, before reading on
+				if _, werr := w.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(target.Close)
+	tr := startRouter(t, Options{})
+	tr.replace(t, Table{Targets: []Target{{Name: "app", URL: target.URL}}, Production: []Weighted{{Target: "app", Weight: 1}}}, "app")
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(tr.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	_ = conn.SetDeadline(time.Now().Add(60 * time.Second))
+	werr := make(chan error, 1)
+	go func() {
+		if _, err := fmt.Fprintf(conn, "POST /dup HTTP/1.1\r\nHost: app.localhost\r\nContent-Length: %d\r\n\r\n", size); err != nil {
+			werr <- err
+			return
+		}
+		_, err := io.CopyN(conn, zeros{}, size)
+		werr <- err
+	}()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("read response: %v (a deadlock ends at the 60s deadline)", err)
+	}
+	n, err := io.CopyN(io.Discard, resp.Body, size)
+	if err != nil || n != size || resp.StatusCode != 200 {
+		t.Fatalf("got %d and %d of %d bytes back: %v", resp.StatusCode, n, size, err)
+	}
+	if err := <-werr; err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// Finding 4: a silent target gets 504 after the idle timeout, and a client
+// that leaves cancels its request to the target.
+func TestAuditSilentTargetIs504AfterTheIdleTimeout(t *testing.T) {
+	hung := make(chan struct{})
+	rt := newRawTarget(t, func(net.Conn, *http.Request, []byte) bool { <-hung; return false })
+	t.Cleanup(func() { close(hung) }) // runs before the target's cleanup
+	tr := routeTo(t, rt, "300ms")
+	start := time.Now()
+	resp, body := send(t, tr, "GET /hang HTTP/1.1\r\nHost: app.localhost\r\n\r\n", "")
+	took := time.Since(start)
+	if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(body, `target "app" did not answer within the idle timeout`) {
+		t.Fatalf("got %d %q, want 504 naming the target", resp.StatusCode, body)
+	}
+	if took < 250*time.Millisecond {
+		t.Fatalf("504 after %v, before the 300ms idle timeout", took)
+	}
+	if strings.Contains(body, "127.0.0.1") {
+		t.Fatalf("the 504 shows an internal address: %q", body)
+	}
+}
+
+func TestAuditClientThatLeavesCancelsItsRequest(t *testing.T) {
+	arrived, cancelled := make(chan struct{}), make(chan struct{})
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			return
+		}
+		close(arrived)
+		select {
+		case <-r.Context().Done():
+			close(cancelled)
+		case <-time.After(30 * time.Second):
+		}
+	}))
+	t.Cleanup(target.Close)
+	tr := startRouter(t, Options{})
+	tr.replace(t, Table{Targets: []Target{{Name: "app", URL: target.URL}}, Production: []Weighted{{Target: "app", Weight: 1}}}, "app")
+	conn, err := net.Dial("tcp", strings.TrimPrefix(tr.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(conn, "GET /wait HTTP/1.1\r\nHost: app.localhost\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	<-arrived
+	_ = conn.Close()
+	select {
+	case <-cancelled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the target's request was not cancelled after the client left")
+	}
+	waitFor(t, "no request in flight", func() bool { return tr.Status().Targets[0].InFlight == 0 })
+}
+
+// Finding 5: after a target closes its idle keep-alive connections (a
+// short keep-alive timeout, like Node's 5s), the next GET and POST succeed.
+func TestAuditStaleKeepAliveConnectionsGiveNo502(t *testing.T) {
+	var closed atomic.Int64
+	target := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		_, _ = fmt.Fprintf(w, "%s %s", r.Method, b)
+	}))
+	target.Config.IdleTimeout = 100 * time.Millisecond
+	target.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateClosed {
+			closed.Add(1)
+		}
+	}
+	target.Start()
+	t.Cleanup(target.Close)
+	tr := startRouter(t, Options{})
+	tr.replace(t, Table{Targets: []Target{{Name: "app", URL: target.URL}}, Production: []Weighted{{Target: "app", Weight: 1}}}, "app")
+	for i := range 5 {
+		before := closed.Load()
+		for _, raw := range []string{"GET / HTTP/1.1\r\nHost: app.localhost\r\n\r\n", "POST / HTTP/1.1\r\nHost: app.localhost\r\nContent-Length: 4\r\n\r\nbody"} {
+			resp, body := send(t, tr, raw, "")
+			if resp.StatusCode != 200 || !strings.HasPrefix(body, raw[:3]) {
+				t.Fatalf("round %d: %q got %d %q", i, raw[:4], resp.StatusCode, body)
+			}
+		}
+		waitFor(t, "the target to close its idle connections", func() bool { return closed.Load() > before })
+	}
+}
+
+// Finding 6: the lesser framing defects.
+func TestAuditStrictRequestFraming(t *testing.T) {
+	rt := newRawTarget(t, echoPath)
+	tr := routeTo(t, rt, "")
+	cookie := "Cookie: big=" + strings.Repeat("c", 9<<10) + "\r\n"
+	long := strings.Repeat("h", 17<<10)
+	tests := map[string]struct {
+		raw        string
+		wantStatus int
+		wantPath   string // what the target must see; "" for nothing
+	}{
+		"a bad chunk-size line is 400":                          {"POST /c HTTP/1.1\r\nHost: app.localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", 400, ""},
+		"a chunk size with junk is 400":                         {"POST /c HTTP/1.1\r\nHost: app.localhost\r\nTransfer-Encoding: chunked\r\n\r\n3 x\r\nabc\r\n0\r\n\r\n", 400, ""},
+		"a malformed trailer is 400":                            {"POST /c HTTP/1.1\r\nHost: app.localhost\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nbad trailer\r\n\r\n", 400, ""},
+		"a 9 KiB cookie passes (ALB: 16 KiB)":                   {"GET /cookie HTTP/1.1\r\nHost: app.localhost\r\n" + cookie + "\r\n", 200, "/cookie"},
+		"a 17 KiB header line is 431":                           {"GET /h HTTP/1.1\r\nHost: app.localhost\r\nX-Long: " + long + "\r\n\r\n", 431, ""},
+		"a 17 KiB request target is 414":                        {"GET /" + long + " HTTP/1.1\r\nHost: app.localhost\r\n\r\n", 414, ""},
+		"a head over 64 KiB is 431":                             {"GET /h HTTP/1.1\r\nHost: app.localhost\r\n" + strings.Repeat("X-A: "+strings.Repeat("a", 8<<10)+"\r\n", 9) + "\r\n", 431, ""},
+		"absolute form is routed and forwarded by its own host": {"GET http://app.localhost/abs HTTP/1.1\r\nHost: other.localhost\r\n\r\n", 200, "/abs"},
+		"absolute form to an unknown host is 404":               {"GET http://other.localhost/abs HTTP/1.1\r\nHost: app.localhost\r\n\r\n", 404, ""},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			before := len(rt.requests())
+			resp, body := send(t, tr, tc.raw, "")
+			if resp.StatusCode != tc.wantStatus {
+				t.Fatalf("got %d %q, want %d", resp.StatusCode, truncate(body), tc.wantStatus)
+			}
+			got := rt.requests()[before:]
+			switch {
+			case tc.wantPath == "" && len(got) != 0:
+				t.Fatalf("the target saw %+v, want nothing", got)
+			case tc.wantPath != "" && (len(got) != 1 || got[0].path != tc.wantPath || got[0].host != "app.localhost"):
+				t.Fatalf("the target saw %+v, want one %s with Host app.localhost", got, tc.wantPath)
+			}
+		})
+	}
+}
+
+func TestAuditStrictResponseFraming(t *testing.T) {
+	rt := newRawTarget(t, func(conn net.Conn, req *http.Request, body []byte) bool {
+		var out string
+		switch req.URL.Path {
+		case "/cr":
+			out = "HTTP/1.1 200 OK\r\nX-Bad: a\rb\r\nContent-Length: 2\r\n\r\nok"
+		case "/nul":
+			out = "HTTP/1.1 200 OK\r\nX-Bad: a\x00b\r\nContent-Length: 2\r\n\r\nok"
+		case "/fold":
+			out = "HTTP/1.1 200 OK\r\nX-Fold: a\r\n b\r\nContent-Length: 2\r\n\r\nok"
+		case "/badchunk":
+			out = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nok\r\n0\r\n\r\n"
+		case "/close":
+			return false
+		}
+		_, err := io.WriteString(conn, out)
+		return err == nil
+	})
+	tr := routeTo(t, rt, "")
+	addr := rt.ln.Addr().String()
+	tests := map[string]struct {
+		path, want string
+		status     int
+	}{
+		"a bare CR in a response header is 502": {"/cr", `target "app" failed`, 502},
+		"a NUL in a response header is 502":     {"/nul", `target "app" failed`, 502},
+		"an obs-fold is unfolded":               {"/fold", "ok", 200},
+		"a target that closes at once is 502":   {"/close", `target "app" failed: it closed the connection`, 502},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			resp, body := send(t, tr, "GET "+tc.path+" HTTP/1.1\r\nHost: app.localhost\r\n\r\n", "")
+			if resp.StatusCode != tc.status || !strings.Contains(body, tc.want) {
+				t.Fatalf("got %d %q, want %d %q", resp.StatusCode, body, tc.status, tc.want)
+			}
+			if strings.Contains(body, addr) || strings.Contains(body, "127.0.0.1") {
+				t.Fatalf("the answer shows an internal address: %q", body)
+			}
+			for k, vs := range resp.Header {
+				for _, v := range vs {
+					if strings.ContainsAny(v, "\r\n\x00") {
+						t.Fatalf("header %s: %q reached the client", k, v)
+					}
+				}
+			}
+			if tc.path == "/fold" && resp.Header.Get("X-Fold") != "a b" {
+				t.Fatalf("X-Fold = %q, want the unfolded \"a b\"", resp.Header.Get("X-Fold"))
+			}
+		})
+	}
+	if out := rawExchange(t, tr.url, "GET /badchunk HTTP/1.1\r\nHost: app.localhost\r\n\r\n"); strings.Contains(out, "ok") {
+		t.Fatalf("a bad chunk-size line from the target reached the client: %q", out)
+	}
+}
+
+// A target that answers 413 early, without reading a large upload, gets
+// its 413 to the client instead of a 502.
+func TestAuditEarly413ReachesTheClient(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer func() { _ = conn.Close() }()
+				br := bufio.NewReader(conn)
+				req, err := http.ReadRequest(br)
+				if err != nil {
+					return
+				}
+				if req.URL.Path == "/healthz" {
+					_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+					return
+				}
+				_, _ = io.WriteString(conn, "HTTP/1.1 413 Content Too Large\r\nContent-Length: 9\r\nConnection: close\r\n\r\ntoo large")
+				_, _ = io.CopyN(io.Discard, br, 64<<10) // read a little, then hang up
+			}()
+		}
+	}()
+	tr := startRouter(t, Options{})
+	tr.replace(t, Table{Targets: []Target{{Name: "app", URL: "http://" + ln.Addr().String()}}, Production: []Weighted{{Target: "app", Weight: 1}}}, "app")
+	conn, err := net.Dial("tcp", strings.TrimPrefix(tr.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
+	go func() {
+		_, _ = fmt.Fprintf(conn, "POST /up HTTP/1.1\r\nHost: app.localhost\r\nContent-Length: %d\r\n\r\n", 32<<20)
+		_, _ = io.CopyN(conn, zeros{}, 32<<20) // fails once the router gives up on the body
+	}()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || string(b) != "too large" {
+		t.Fatalf("got %d %q, want the target's 413", resp.StatusCode, b)
+	}
+}
