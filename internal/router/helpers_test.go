@@ -26,6 +26,9 @@ type testRouter struct {
 // loopback; both stop at the end of the test.
 func startRouter(t *testing.T, opts Options) *testRouter {
 	t.Helper()
+	if opts.AdminToken == "" {
+		opts.AdminToken = testToken
+	}
 	r, err := New(opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -49,7 +52,26 @@ func startRouter(t *testing.T, opts Options) *testRouter {
 		}
 	})
 	return &testRouter{Router: r, url: "http://" + ln.Addr().String(), admin: admin.URL,
-		client: &Client{BaseURL: admin.URL}}
+		client: &Client{BaseURL: admin.URL, Token: opts.AdminToken}}
+}
+
+// testToken is the admin token of the routers in these tests.
+const testToken = "test-admin-token"
+
+// adminRequest sends an admin request with the test token.
+func adminRequest(t *testing.T, method, url, body string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = resp.Body.Close() })
+	return resp
 }
 
 // backend is a real HTTP server that answers with its name.

@@ -30,12 +30,16 @@ type Options struct {
 	// long, and bounds how long a client may take to send a request head
 	// (default 60s).
 	ClientIdleTimeout time.Duration
+	// AdminToken, when set, must come with every admin request but
+	// GET /healthz as "Authorization: Bearer <token>".
+	AdminToken string
 }
 
 // Router routes client requests to targets by its current table.
 type Router struct {
 	log, access *slog.Logger
 	errorLog    *stdlog.Logger
+	token       string
 	store       *store
 	health      *http.Client
 	local       *targetMetrics // answers the router gives itself
@@ -54,7 +58,7 @@ type Router struct {
 // any, or an empty table.
 func New(opts Options) (*Router, error) {
 	r := &Router{
-		log: opts.Log, access: opts.AccessLog,
+		log: opts.Log, access: opts.AccessLog, token: opts.AdminToken,
 		health: &http.Client{Transport: &http.Transport{
 			MaxIdleConnsPerHost: 2, IdleConnTimeout: 10 * time.Second, DisableCompression: true,
 		}},
@@ -271,24 +275,43 @@ func (r *Router) drainingTargets() []*target {
 	return ts
 }
 
-// WriteMetrics writes the Prometheus text exposition.
-func (r *Router) WriteMetrics(w io.Writer) error {
+// metricsTargets are the targets the metrics show: the table's, the
+// draining ones not re-added, then the router's own answers.
+func (r *Router) metricsTargets() []metricsTarget {
 	var ts []metricsTarget
+	snap := r.snap.Load()
 	inTable := map[string]bool{}
-	for _, t := range r.snap.Load().order {
+	for _, t := range snap.order {
 		inTable[t.name] = true
-		ts = append(ts, metricsTarget{m: t.metrics, healthy: t.healthy.Load(), inflight: t.inflight.Load()})
+		ts = append(ts, metricsTarget{m: t.metrics, stack: t.stack, healthy: t.healthy.Load(), inflight: t.inflight.Load()})
 	}
 	for _, t := range r.drainingTargets() {
 		if !inTable[t.name] { // a re-added name shares its counters; show it once
-			ts = append(ts, metricsTarget{m: t.metrics, healthy: t.healthy.Load(), draining: true, inflight: t.inflight.Load()})
+			ts = append(ts, metricsTarget{m: t.metrics, stack: t.stack, healthy: t.healthy.Load(), draining: true, inflight: t.inflight.Load()})
 		}
 	}
 	ts = append(ts, metricsTarget{m: r.local, isLocal: true})
+	return ts
+}
+
+// WriteMetrics writes the Prometheus text exposition.
+func (r *Router) WriteMetrics(w io.Writer) error {
+	ts := r.metricsTargets()
 	if err := writeMetrics(w, ts); err != nil {
 		return fmt.Errorf("write metrics: %w", err)
 	}
 	return nil
+}
+
+// Metrics returns every target's counters by target name; "" holds the
+// answers the router gave itself.
+func (r *Router) Metrics() map[string]TargetStats {
+	ts := r.metricsTargets()
+	out := make(map[string]TargetStats, len(ts))
+	for _, t := range ts {
+		out[t.m.name] = t.stats()
+	}
+	return out
 }
 
 // stackAliases maps each stack named by a target to the target the header

@@ -17,6 +17,7 @@ import (
 // health state, its connection pool and its metrics.
 type target struct {
 	name, url, addr string
+	stack           string // the table's Stack, else the name
 	transport       *http.Transport
 	proxy           *httputil.ReverseProxy
 	metrics         *targetMetrics
@@ -40,7 +41,10 @@ type target struct {
 }
 
 func newTarget(ts targetSpec, m *targetMetrics) *target {
-	t := &target{name: ts.name, url: ts.url, addr: ts.addr, metrics: m, hc: ts.health}
+	t := &target{name: ts.name, url: ts.url, addr: ts.addr, stack: ts.stack, metrics: m, hc: ts.health}
+	if t.stack == "" {
+		t.stack = ts.name
+	}
 	t.cutCtx, t.cut = context.WithCancel(context.Background())
 	return t
 }
