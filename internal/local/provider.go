@@ -39,13 +39,13 @@ type Docker interface {
 
 // Options configure the local target.
 type Options struct {
-	App           string
-	RouterImage   string // image reference (ID or repo@digest) of the router
-	RouterPort    int    // published on 127.0.0.1
-	AdminPort     int    // published on 127.0.0.1
+	App         string
+	RouterImage string // image reference (ID or repo@digest) of the router
+	RouterPort  int    // published on 127.0.0.1
+	AdminPort   int    // published on 127.0.0.1
 	// Domain makes the production host <app>.<domain> (default
 	// "localhost"), the only host production answers on.
-	Domain string
+	Domain        string
 	HealthTimeout time.Duration
 	DrainTimeout  time.Duration
 	Log           io.Writer // progress, one line per event
