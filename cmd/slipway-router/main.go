@@ -148,7 +148,7 @@ func adminHandler(r *router.Router, withPprof bool) http.Handler {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	return mux
+	return r.Guard(mux)
 }
 
 // healthcheck asks the admin API of the router on this host whether it runs.

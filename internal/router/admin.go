@@ -60,12 +60,14 @@ func (r *Router) AdminHandler() http.Handler {
 	mux.HandleFunc("GET /metrics.json", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, r.Metrics())
 	})
-	return r.guard(mux)
+	return r.Guard(mux)
 }
 
-// guard refuses admin requests from anywhere but a local process that
-// knows the token. GET /healthz stays open for Docker's HEALTHCHECK.
-func (r *Router) guard(next http.Handler) http.Handler {
+// Guard refuses admin requests from anywhere but a local process that
+// knows the token; GET /healthz stays open for Docker's HEALTHCHECK. The
+// admin handler has it already; wrap anything else served on the admin
+// listener (pprof) with it too.
+func (r *Router) Guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.Method == http.MethodGet && req.URL.Path == "/healthz" {
 			next.ServeHTTP(w, req)
