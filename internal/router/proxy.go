@@ -56,7 +56,7 @@ func (r *Router) newProxy(t *target) {
 			pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
 			pr.SetXForwarded()
 		},
-		Transport:      t.transport,
+		Transport:      checkedTransport{t.transport},
 		BufferPool:     bufferPool{},
 		ModifyResponse: checkResponse,
 		ErrorHandler:   func(w http.ResponseWriter, req *http.Request, err error) { r.proxyError(t, w, req, err) },
@@ -257,7 +257,7 @@ func failure(err error) string {
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "it refused the connection (is the app listening?)"
-	case errors.Is(err, errBadResponse):
+	case errors.Is(err, errBadResponse), errors.Is(err, errUnsolicited):
 		return err.Error()
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return "it closed the connection without a complete answer"
@@ -319,6 +319,7 @@ func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // eighth of the timeout, to keep timer updates off most reads and writes.
 type idleConn struct {
 	net.Conn
+	connCheck
 	timeout  *atomic.Int64 // nanoseconds
 	deadline atomic.Int64  // unix nanoseconds
 }
@@ -335,11 +336,18 @@ func (c *idleConn) touch() {
 
 func (c *idleConn) Read(p []byte) (int, error) {
 	c.touch()
-	return c.Conn.Read(p)
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.reads.Add(1)
+	}
+	return n, err
 }
 
 func (c *idleConn) Write(p []byte) (int, error) {
 	c.touch()
+	if c.armed.Load() && c.armed.CompareAndSwap(true, false) {
+		c.mark.Store(c.reads.Load())
+	}
 	return c.Conn.Write(p)
 }
 

@@ -185,7 +185,7 @@ func TestRawProtocolEdges(t *testing.T) {
 			"GET /one HTTP/1.0\r\nHost: app.localhost\r\n\r\n", []string{"HTTP/1.0 200 OK\r\n", "\r\n\r\nhello /one"}},
 		"pipelined requests are answered in order": {
 			"GET /a HTTP/1.1\r\nHost: app.localhost\r\n\r\nGET /b HTTP/1.1\r\nHost: app.localhost\r\nConnection: close\r\n\r\n",
-			[]string{"HTTP/1.1 200 OK", "hello /a", "HTTP/1.1 200 OK", "hello /b"}},
+			[]string{"HTTP/1.1 200 OK", "hello ", "/a\r\n", "HTTP/1.1 200 OK", "hello ", "/b\r\n"}},
 		"a body delimited by close reaches the client, which is then closed": {
 			"GET /close HTTP/1.1\r\nHost: app.localhost\r\nConnection: close\r\n\r\n", []string{"HTTP/1.1 200 OK\r\n", "\r\n\r\nb\r\nuntil close\r\n0\r\n\r\n"}},
 		"Expect: 100-continue is passed through before the body": {
