@@ -389,3 +389,51 @@ func TestAuditEarly413ReachesTheClient(t *testing.T) {
 		t.Fatalf("got %d %q, want the target's 413", resp.StatusCode, b)
 	}
 }
+
+// A client that leaves in the middle of a streamed answer cancels the
+// target's request too, and the request leaves the in-flight count (drains
+// wait on it).
+func TestAuditClientThatLeavesMidStreamIsCounted(t *testing.T) {
+	cancelled := make(chan struct{})
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			return
+		}
+		_, _ = io.WriteString(w, "first\n")
+		w.(http.Flusher).Flush()
+		for {
+			select {
+			case <-r.Context().Done():
+				close(cancelled)
+				return
+			case <-time.After(10 * time.Millisecond):
+				if _, err := io.WriteString(w, "more\n"); err != nil {
+					close(cancelled)
+					return
+				}
+				w.(http.Flusher).Flush()
+			}
+		}
+	}))
+	t.Cleanup(target.Close)
+	tr := startRouter(t, Options{})
+	tr.replace(t, Table{Targets: []Target{{Name: "app", URL: target.URL}}, Production: []Weighted{{Target: "app", Weight: 1}}}, "app")
+	conn, err := net.Dial("tcp", strings.TrimPrefix(tr.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, "GET /stream HTTP/1.1\r\nHost: app.localhost\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if line, err := bufio.NewReader(conn).ReadString('\n'); err != nil || line != "HTTP/1.1 200 OK\r\n" {
+		t.Fatalf("first line %q, %v", line, err)
+	}
+	_ = conn.Close()
+	select {
+	case <-cancelled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the target kept streaming after the client left")
+	}
+	waitFor(t, "no request in flight", func() bool { return tr.Status().Targets[0].InFlight == 0 })
+}

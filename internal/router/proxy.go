@@ -130,9 +130,13 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if newID && d.rule == ruleProduction {
 		cookie = cookieName + "=" + id + "; Path=/; HttpOnly; SameSite=Lax"
 	}
+	// Deferred: a response cut mid-stream ends the handler with a panic
+	// (http.ErrAbortHandler), and the request must still leave the count.
+	defer func() {
+		d.t.release()
+		r.finish(req, d, rec.status, start)
+	}()
 	r.forward(rec, req, d.t, cookie)
-	d.t.release()
-	r.finish(req, d, rec.status, start)
 }
 
 // forward sends req to t. The request is cancelled when the client leaves
@@ -152,14 +156,6 @@ func (r *Router) forward(rec *recorder, req *http.Request, t *target, cookie str
 	}
 	// A target may stream its answer while it still reads the upload.
 	_ = http.NewResponseController(rec.ResponseWriter).EnableFullDuplex() // HTTP/1 only; nothing to do otherwise
-	defer func() {
-		if v := recover(); v != nil {
-			if rec.status == 0 {
-				rec.status = statusClientGone
-			}
-			panic(v) // http.ErrAbortHandler: the server closes the client connection
-		}
-	}()
 	out := req.WithContext(ctx)
 	if body != nil {
 		out.Body = body
