@@ -162,4 +162,3 @@ func TestAuditEarly413ReachesTheClient(t *testing.T) {
 		t.Fatalf("got %d %q, want the target's 413", resp.StatusCode, b)
 	}
 }
-
