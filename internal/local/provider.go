@@ -77,9 +77,10 @@ func New(d Docker, o Options) *Provider {
 	}
 	p := &Provider{d: d, o: o}
 	p.router = &router.Client{
-		BaseURL:   "http://127.0.0.1:" + strconv.Itoa(o.AdminPort),
-		HTTP:      &http.Client{Timeout: 10 * time.Second},
-		TokenFunc: p.routerToken,
+		BaseURL: "http://127.0.0.1:" + strconv.Itoa(o.AdminPort),
+		// The token goes on every request of this client, also ones built
+		// by hand from BaseURL and HTTP.
+		HTTP: &http.Client{Timeout: 10 * time.Second, Transport: tokenTransport{p}},
 	}
 	return p
 }

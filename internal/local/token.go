@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
@@ -37,8 +38,8 @@ func tokenOf(c container.InspectResponse) string {
 	return ""
 }
 
-// routerToken is the router client's TokenFunc: the token of this app's
-// router container, read once from Docker (the cloud is the state).
+// routerToken is the token of this app's router container, read once from
+// Docker (the cloud is the state).
 func (p *Provider) routerToken(ctx context.Context) (string, error) {
 	p.tokenMu.Lock()
 	defer p.tokenMu.Unlock()
@@ -63,4 +64,40 @@ func (p *Provider) forgetToken() {
 	p.tokenMu.Lock()
 	p.token = ""
 	p.tokenMu.Unlock()
+}
+
+// tokenTransport sends the router's admin token with every request that
+// does not carry one.
+type tokenTransport struct{ p *Provider }
+
+// A 401 means the router was replaced since the token was read (another
+// run recreated it): the token is read again and a request that can be
+// sent again is, once.
+func (t tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("Authorization") != "" {
+		return http.DefaultTransport.RoundTrip(req)
+	}
+	for attempt := 0; ; attempt++ {
+		tok, err := t.p.routerToken(req.Context())
+		if err != nil {
+			if req.Body != nil {
+				_ = req.Body.Close() // RoundTrip must close it, even on error
+			}
+			return nil, err
+		}
+		out := req.Clone(req.Context())
+		out.Header.Set("Authorization", "Bearer "+tok)
+		if attempt > 0 && req.GetBody != nil {
+			if out.Body, err = req.GetBody(); err != nil {
+				return nil, fmt.Errorf("resend router request: %w", err)
+			}
+		}
+		resp, err := http.DefaultTransport.RoundTrip(out)
+		resendable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+		if err != nil || resp.StatusCode != http.StatusUnauthorized || attempt > 0 || !resendable {
+			return resp, err
+		}
+		_ = resp.Body.Close() // a 401 with a stale token: read the token again
+		t.p.forgetToken()
+	}
 }
