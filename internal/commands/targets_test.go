@@ -140,6 +140,15 @@ func TestPreviewTargetsAsAUserRunsThem(t *testing.T) {
 	if err != nil || strings.Contains(status, app+"-pr-7") {
 		t.Fatalf("the destroyed preview is still listed: %v\n%s", err, status)
 	}
+	resp, err = http.DefaultClient.Do(req) // the destroyed preview's host, like the ALB's default action
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err = io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusNotFound || !strings.Contains(string(page), "no environment matches this host: \""+req.Host+"\"") {
+		t.Fatalf("the destroyed preview's host answers %d %v\n%s\nwant 404 naming the host", resp.StatusCode, err, page)
+	}
 }
 
 // commitInStatus is the COMMIT column of stack's row in the status table.
