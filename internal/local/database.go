@@ -50,7 +50,7 @@ func (p *Provider) dbVolume() string { return p.o.App + "-db-data" }
 // superuser can connect. Data and password survive re-runs; a server on
 // another image is replaced, keeping its volume. Safe to re-run.
 func (p *Provider) EnsureDatabaseServer(ctx context.Context, image string) (DatabaseServer, error) {
-	if err := p.ensureNetwork(ctx); err != nil {
+	if _, err := p.ensureNetwork(ctx); err != nil {
 		return DatabaseServer{}, err
 	}
 	password, err := p.dbPassword(ctx)

@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"strings"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/errdefs"
 )
 
 // tokenEnv is the router container's environment variable that holds the
@@ -47,7 +47,7 @@ func (p *Provider) routerToken(ctx context.Context) (string, error) {
 		return p.token, nil
 	}
 	c, err := p.d.ContainerInspect(ctx, p.routerName())
-	if errdefs.IsNotFound(err) {
+	if cerrdefs.IsNotFound(err) {
 		return "", fmt.Errorf("read router admin token: no router %s (run a deploy or `go run mage.go demo` to create it)", p.routerName())
 	}
 	if err != nil {
