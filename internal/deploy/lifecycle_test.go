@@ -183,6 +183,10 @@ func TestADirtyBuildIsRefusedAndWhenAllowedIsLabelledDirty(t *testing.T) {
 	if got := commitLabel(p.stacks[res.Stack]); got != "aaaaaaa+dirty" {
 		t.Fatalf("status commit %q, want the dirty mark", got)
 	}
+	pre, err := f.DeployPreview(context.Background(), PreviewRequest{PR: 5})
+	if err != nil || commitLabel(p.stacks[pre.Stack]) != "aaaaaaa+dirty" {
+		t.Fatalf("preview %+v %v: a preview of a dirty build must show the dirty mark too", p.stacks[pre.Stack], err)
+	}
 }
 
 type dirtyBuilder struct{}

@@ -81,7 +81,7 @@ func (f *Flow) deployPreview(ctx context.Context, req PreviewRequest, res Previe
 	if err := f.Provider.EnsureShared(ctx); err != nil {
 		return res, fmt.Errorf("ensure shared stack: %w", err)
 	}
-	spec := Spec{Stack: res.Stack, Role: RolePreview, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version, PR: req.PR, Env: req.Env, Branch: req.Branch}
+	spec := Spec{Stack: res.Stack, Role: RolePreview, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version, PR: req.PR, Env: req.Env, Branch: req.Branch, Dirty: img.IsDirty()}
 	if _, err := f.Provider.Deploy(ctx, spec); err != nil {
 		return res, err
 	}

@@ -182,15 +182,40 @@ func ValidHostLabel(label string) bool {
 }
 
 // ImageTags returns the commit tag and the purpose tag (e.g. "pr-42",
-// "release-20261125") for repo.
-func ImageTags(repo, sha, purpose string) ([]string, error) {
-	s7, err := ShortSHA(sha)
+// "release-20261125") for repo. An image built from a working tree with
+// uncommitted changes gets the commit tag "<sha7>-dirty": it is never
+// tagged as the clean commit.
+func ImageTags(repo, sha, purpose string, dirty bool) ([]string, error) {
+	c, err := CommitTag(sha, dirty)
 	if err != nil {
 		return nil, err
 	}
+	p, err := ImageTag(purpose)
+	if err != nil {
+		return nil, err
+	}
+	return []string{repo + ":" + c, repo + ":" + p}, nil
+}
+
+// CommitTag is the tag of an image built from commit sha: its seven-digit
+// short form, with "-dirty" when built from uncommitted changes.
+func CommitTag(sha string, dirty bool) (string, error) {
+	s7, err := ShortSHA(sha)
+	if err != nil {
+		return "", err
+	}
+	if dirty {
+		s7 += "-dirty"
+	}
+	return s7, nil
+}
+
+// ImageTag is the tag an image gets for purpose ("pr-42", "branch-1a2b3c",
+// "release"): what a preview's image is found and removed by.
+func ImageTag(purpose string) (string, error) {
 	p := Slug(purpose, 100)
 	if p == "" {
-		return nil, fmt.Errorf("invalid image purpose %q: want letters and digits such as pr-42", purpose)
+		return "", fmt.Errorf("invalid image purpose %q: want letters and digits such as pr-42", purpose)
 	}
-	return []string{repo + ":" + s7, repo + ":" + p}, nil
+	return p, nil
 }

@@ -126,14 +126,25 @@ func TestHostileBranchesGiveValidDistinctNames(t *testing.T) {
 }
 
 func TestImageTags(t *testing.T) {
-	got, err := ImageTags("127.0.0.1:5000/shop", "0123456789abcdef", "PR 42")
-	if err != nil {
-		t.Fatal(err)
+	tests := map[string]struct {
+		dirty bool
+		want  []string
+	}{
+		"name the clean commit and the purpose":                {false, []string{"127.0.0.1:5000/shop:0123456", "127.0.0.1:5000/shop:pr-42"}},
+		"never name the clean commit for a dirty working tree": {true, []string{"127.0.0.1:5000/shop:0123456-dirty", "127.0.0.1:5000/shop:pr-42"}},
 	}
-	if got[0] != "127.0.0.1:5000/shop:0123456" || got[1] != "127.0.0.1:5000/shop:pr-42" {
-		t.Fatalf("tags %v", got)
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := ImageTags("127.0.0.1:5000/shop", "0123456789abcdef", "PR 42", tc.dirty)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+				t.Fatalf("tags %v, want %v", got, tc.want)
+			}
+		})
 	}
-	if _, err := ImageTags("r", "abc1234", "!!!"); err == nil {
+	if _, err := ImageTags("r", "abc1234", "!!!", false); err == nil {
 		t.Fatal("a purpose with no letters should be refused")
 	}
 }
