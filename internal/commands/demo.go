@@ -66,7 +66,7 @@ func Demo(ctx context.Context) error {
 
 // demoRollback shows a release and a rollback: v1 takes production, v2
 // takes it over, and rollback moves all traffic back to v1 in one step,
-// with v2 kept for the next rollback (or `traffic:set`).
+// with v2 kept (`traffic:set` brings it back).
 func demoRollback(ctx context.Context, s *Session) error {
 	rev, err := build.Detect(ctx, s.ModuleDir)
 	if err != nil {
@@ -88,8 +88,8 @@ func demoRollback(ctx context.Context, s *Session) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(s.Out, "rolled back    %s  (stack %s again in %s; %s kept: `go run mage.go rollback` switches back)\n",
-		url, rb.Stack, time.Since(began).Round(time.Millisecond), v2)
+	fmt.Fprintf(s.Out, "rolled back    %s  (stack %s again in %s; %s kept: `go run mage.go traffic:set %s=100` brings v2 back)\n",
+		url, rb.Stack, time.Since(began).Round(time.Millisecond), v2, v2)
 	return nil
 }
 
