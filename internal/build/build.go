@@ -11,6 +11,9 @@ import (
 	"os/exec"
 	"strings"
 
+	cerrdefs "github.com/containerd/errdefs"
+	dockerimage "github.com/docker/docker/api/types/image"
+
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/image"
 	"github.com/slipway/slipway/internal/naming"
@@ -236,6 +239,26 @@ func (b *Builder) buildOrReuse(ctx context.Context, rev Revision, g image.GoImag
 	}
 	fmt.Fprintf(b.logw(), "build: %s (commit %s, version %s)\n", g.Tags[0], naming.ShortCommit(rev.Commit), rev.Version)
 	return image.BuildGo(ctx, b.Engine, g, b.logw())
+}
+
+// RemoveTag removes the app image's local tag (a preview's :pr-N or
+// :branch-…, see naming.PreviewImageTag). The image stays while another
+// tag (its :<sha7>) names it, and Docker deletes layers only when no other
+// image uses them. A tag a container still uses is kept and said so; a
+// tag that is not there is fine.
+func (b *Builder) RemoveTag(ctx context.Context, tag string) error {
+	ref := b.AppImage + ":" + tag
+	_, err := b.Engine.ImageRemove(ctx, ref, dockerimage.RemoveOptions{PruneChildren: true})
+	switch {
+	case err == nil:
+		fmt.Fprintf(b.logw(), "build: removed image tag %s (layers other images use are kept)\n", ref)
+	case cerrdefs.IsNotFound(err):
+	case cerrdefs.IsConflict(err):
+		fmt.Fprintf(b.logw(), "build: keeping image tag %s: a container still uses it\n", ref)
+	default:
+		return fmt.Errorf("remove image tag %s: %w", ref, err)
+	}
+	return nil
 }
 
 func (b *Builder) revision(ctx context.Context) (Revision, error) {

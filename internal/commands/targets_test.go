@@ -140,6 +140,16 @@ func TestPreviewTargetsAsAUserRunsThem(t *testing.T) {
 	if err != nil || strings.Contains(status, app+"-pr-7") {
 		t.Fatalf("the destroyed preview is still listed: %v\n%s", err, status)
 	}
+	// Its own image tag went with it; the image of the commit stays.
+	cli := testenv.Docker(t)
+	if _, err := cli.ImageInspect(t.Context(), "slipway-test/"+app+":pr-7"); err == nil {
+		t.Errorf("preview:destroy -pr=7 left the image tag slipway-test/%s:pr-7", app)
+	}
+	if branch != "" {
+		if _, err := cli.ImageInspect(t.Context(), "slipway-test/"+app+":"+commit); err != nil {
+			t.Errorf("the commit's image went with the preview's tag (the branch preview still uses it): %v", err)
+		}
+	}
 }
 
 // commitInStatus is the COMMIT column of stack's row in the status table.

@@ -210,6 +210,19 @@ func CommitTag(sha string, dirty bool) (string, error) {
 	return s7, nil
 }
 
+// PreviewImageTag is the tag of a preview's image: "pr-N" for a pull
+// request, "branch-<hash of the branch>" for a branch without one. Deploy
+// tags the image with it and destroy removes it.
+func PreviewImageTag(pr int, branch string) (string, error) {
+	if pr > 0 {
+		return ImageTag(fmt.Sprintf("pr-%d", pr))
+	}
+	if strings.TrimSpace(branch) == "" {
+		return "", fmt.Errorf("name a preview's image: no pull request number and no branch")
+	}
+	return ImageTag("branch-" + Hash(branch))
+}
+
 // ImageTag is the tag an image gets for purpose ("pr-42", "branch-1a2b3c",
 // "release"): what a preview's image is found and removed by.
 func ImageTag(purpose string) (string, error) {
