@@ -86,21 +86,26 @@ func Push(ctx context.Context) error {
 
 // Status prints every stack of the app with its health and traffic, then
 // every container of the app with its state, so a container an interrupted
-// deploy left (Exited) is never hidden.
+// deploy left (Exited) is never hidden. When the router is down it still
+// prints them, says so and what to run, and fails.
 func Status(ctx context.Context) error {
 	return with(ctx, func(s *Session) error {
+		s.Flow.Target = s.Cfg.Target
 		rows, err := s.Flow.Status(ctx)
-		if err != nil {
-			return err
+		if perr := deploy.PrintStatus(s.Out, rows); perr != nil {
+			return perr
 		}
-		if err := deploy.PrintStatus(s.Out, rows); err != nil {
-			return err
+		if hint := s.Flow.RouterHint(err); hint != "" {
+			fmt.Fprintf(s.Err, "status: %s\n", hint)
 		}
-		cs, err := s.Provider.Containers(ctx)
-		if err != nil {
-			return err
+		cs, cerr := s.Provider.Containers(ctx)
+		if cerr != nil {
+			return errors.Join(err, cerr)
 		}
-		return printContainers(s.Out, cs)
+		if perr := printContainers(s.Out, cs); perr != nil {
+			return perr
+		}
+		return err
 	})
 }
 

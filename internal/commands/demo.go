@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/slipway/slipway/internal/build"
@@ -156,7 +157,9 @@ func TestIntegration(ctx context.Context, url string, host, commit, stack *strin
 	if err != nil {
 		return err
 	}
-	t := itest.Target{BaseURL: url, Host: deref(host), ExpectCommit: deref(commit), ExpectStack: deref(stack), StackHeader: deref(stack)}
+	// `status` shows a dirty build's commit as abc1234+dirty: its commit is abc1234.
+	expect := strings.TrimSuffix(deref(commit), "+dirty")
+	t := itest.Target{BaseURL: url, Host: deref(host), ExpectCommit: expect, ExpectStack: deref(stack), StackHeader: deref(stack)}
 	res, err := itest.Run(ctx, dir, t, os.Stderr)
 	if err != nil {
 		return err

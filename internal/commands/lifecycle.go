@@ -170,22 +170,6 @@ func Cleanup(ctx context.Context, dryRun *bool) error {
 	})
 }
 
-// StatusWithRouter prints every stack; when the router is down it still
-// prints them, says so and what to run, and fails.
-func StatusWithRouter(ctx context.Context) error {
-	return with(ctx, func(s *Session) error {
-		s.Flow.Target = s.Cfg.Target
-		rows, err := s.Flow.Status(ctx)
-		if perr := deploy.PrintStatus(s.Out, rows); perr != nil {
-			return perr
-		}
-		if hint := s.Flow.RouterHint(err); hint != "" {
-			fmt.Fprintf(s.Err, "status: %s\n", hint)
-		}
-		return err
-	})
-}
-
 // summarize appends the status and a picture of the split to the Actions
 // step summary, when there is one.
 func summarize(ctx context.Context, s *Session, title string) {
