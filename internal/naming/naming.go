@@ -31,11 +31,32 @@ var (
 	labelRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 )
 
+// scopeWords are the words that follow the app name in the stack names the
+// IAM policies scope by prefix (<app>-pr-*, <app>-prod-*).
+var scopeWords = []string{"pr", "prod"}
+
 // ValidateApp checks an application name: lower-case letters, digits and
-// single hyphens, starting with a letter, at most MaxApp characters.
+// single hyphens, starting with a letter, at most MaxApp characters. Two
+// more rules keep one app out of another's names: no "-pr" or "-prod" word
+// after the first (app "shop-pr"'s stacks shop-pr-… would fall in app
+// shop's <app>-pr-* IAM scope, "shop-prod"'s in its production scope), and
+// no "internal" first word (the shared load balancer <app>-shared may not
+// be named internal-…, and neither may target groups).
 func ValidateApp(app string) error {
 	if len(app) == 0 || len(app) > MaxApp || !appRe.MatchString(app) {
 		return fmt.Errorf("invalid app name %q: use 1-%d lower-case letters, digits and single hyphens, starting with a letter (set SLIPWAY_APP)", app, MaxApp)
+	}
+	words := strings.Split(app, "-")
+	if words[0] == "internal" {
+		return fmt.Errorf("invalid app name %q: its load balancer would be named %s-shared, and AWS refuses load balancer names that start with \"internal-\"; set SLIPWAY_APP to a name whose first word is not \"internal\"", app, app)
+	}
+	for i, w := range words[1:] {
+		for _, sw := range scopeWords {
+			if w == sw {
+				owner := strings.Join(words[:i+1], "-")
+				return fmt.Errorf("invalid app name %q: its stacks (%s-…) would fall in app %s's %s-%s-* stacks, which its IAM roles may change; set SLIPWAY_APP to a name without a \"-%s\" word", app, app, owner, owner, sw, sw)
+			}
+		}
 	}
 	return nil
 }
