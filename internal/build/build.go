@@ -120,7 +120,8 @@ func Git(ctx context.Context, dir string, args ...string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-// Build builds the app image, tags it :<sha7> and :<purpose>, pushes it when
+// Build builds the app image, tags it :<sha7> (:<sha7>-dirty from a working
+// tree with uncommitted changes) and :<purpose>, pushes it when
 // a registry is configured, and returns its immutable reference.
 func (b *Builder) Build(ctx context.Context, purpose string) (deploy.Image, error) {
 	rev, err := b.revision(ctx)
