@@ -23,9 +23,11 @@ import (
 	"github.com/slipway/slipway/sample-app/store"
 )
 
-// Set by the build: -ldflags "-X main.version=... -X main.commit=...".
+// Set by the build: -ldflags "-X main.version=... -X main.commit=...", and
+// "-X main.dirty=true" for a build from uncommitted changes.
 var version = "dev"
 var commit = "unknown"
+var dirty = "false"
 
 func main() {
 	os.Exit(run(os.Args[1:]))
@@ -46,7 +48,7 @@ func run(args []string) int {
 		log.Error("cannot start", "err", err)
 		return 1
 	}
-	cfg.Version, cfg.Commit = version, commit
+	cfg.Version, cfg.Commit, cfg.Dirty = version, commit, dirty == "true"
 
 	if *healthcheck {
 		if err := app.Healthcheck(context.Background(), cfg.Port); err != nil {

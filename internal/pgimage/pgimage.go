@@ -73,7 +73,7 @@ func Build(ctx context.Context, e image.Engine, o Options, progress io.Writer) (
 		}
 	}()
 	entry := filepath.Join(dir, "entrypoint")
-	if err := image.CompileStatic(ctx, o.ModuleDir, "./cmd/slipway-pg-entrypoint", entry, "local", "local"); err != nil {
+	if err := image.CompileStatic(ctx, o.ModuleDir, "./cmd/slipway-pg-entrypoint", entry, "local", "local", false); err != nil {
 		return "", fmt.Errorf("build Postgres image: %w", err)
 	}
 	files, err := rootFiles(ctx, o.BinDir, entry)

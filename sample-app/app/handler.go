@@ -25,10 +25,12 @@ type App struct {
 	store        Store         // nil without DATABASE_URL
 }
 
-// VersionInfo is the body of GET /version.
+// VersionInfo is the body of GET /version. Dirty says the build had
+// uncommitted changes on top of Commit (its version then ends in "-dirty").
 type VersionInfo struct {
 	Version string `json:"version"`
 	Commit  string `json:"commit"`
+	Dirty   bool   `json:"dirty"`
 	Stack   string `json:"stack"`
 	Message string `json:"message"`
 	// With a database only: the newest schema this build migrates to, the
@@ -135,7 +137,7 @@ func (a *App) serveSlow(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) versionInfo() VersionInfo {
-	return VersionInfo{Version: a.cfg.Version, Commit: a.cfg.Commit, Stack: a.cfg.Stack, Message: a.cfg.Message}
+	return VersionInfo{Version: a.cfg.Version, Commit: a.cfg.Commit, Dirty: a.cfg.Dirty, Stack: a.cfg.Stack, Message: a.cfg.Message}
 }
 
 // pageCSP forbids scripts and remote content: the page needs only its own
@@ -150,6 +152,7 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <meta name="slipway-commit" content="{{.Commit}}">
 <meta name="slipway-stack" content="{{.Stack}}">
 <meta name="slipway-version" content="{{.Version}}">
+<meta name="slipway-dirty" content="{{.Dirty}}">
 <title>{{.Message}} · {{.Stack}}</title>
 <style>
 body { margin: 0; min-height: 100vh; display: flex; align-items: center; justify-content: center;
@@ -165,6 +168,9 @@ dt { font-weight: 600; } dd { margin: 0 0 .5rem 0; font-family: ui-monospace, mo
 <dl>
 <dt>Stack</dt><dd id="stack">{{.Stack}}</dd>
 <dt>Commit</dt><dd id="commit">{{.Commit}}</dd>
+{{- if .Dirty}}
+<dt>Working tree</dt><dd id="dirty">dirty: built with uncommitted changes on top of this commit</dd>
+{{- end}}
 <dt>Version</dt><dd id="version">{{.Version}}</dd>
 <dt>Colour</dt><dd id="color">{{.Color}}</dd>
 </dl>
