@@ -46,7 +46,7 @@ func Build(ctx context.Context) error { return commands.Build(ctx) }
 func Push(ctx context.Context) error { return commands.Push(ctx) }
 
 // Status prints every stack with its role, PR or branch, commit, age, last time live, weight, health and URL.
-func Status(ctx context.Context) error { return commands.StatusWithRouter(ctx) }
+func Status(ctx context.Context) error { return commands.Status(ctx) }
 
 // Release deploys a new production stack from a clean default branch, tests it before it gets traffic, then moves traffic to it.
 func Release(ctx context.Context, allowDirty, allowBranch *bool) error {

@@ -3,6 +3,10 @@
 // SHUTDOWN_TIMEOUT) and stops gracefully on SIGTERM or SIGINT. With
 // -healthcheck it instead asks a running copy on 127.0.0.1:$PORT whether it
 // is healthy and exits 0 or 1, for a container HEALTHCHECK without a shell.
+//
+// With DATABASE_URL set it keeps a visit counter and notes in Postgres; the
+// subcommands migrate [-expand-only], seed and schema manage its schema
+// (see commands.go).
 package main
 
 import (
@@ -16,17 +20,23 @@ import (
 	"syscall"
 
 	"github.com/slipway/slipway/sample-app/app"
+	"github.com/slipway/slipway/sample-app/store"
 )
 
-// Set by the build: -ldflags "-X main.version=... -X main.commit=...".
+// Set by the build: -ldflags "-X main.version=... -X main.commit=...", and
+// "-X main.dirty=true" for a build from uncommitted changes.
 var version = "dev"
 var commit = "unknown"
+var dirty = "false"
 
 func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
 func run(args []string) int {
+	if len(args) > 0 && commands[args[0]] != nil {
+		return runCommand(context.Background(), args[0], args[1:], os.Stdout, os.Stderr)
+	}
 	fs := flag.NewFlagSet("sample-app", flag.ContinueOnError)
 	healthcheck := fs.Bool("healthcheck", false, "check the app on 127.0.0.1:$PORT/healthz and exit 0 (healthy) or 1")
 	if err := fs.Parse(args); err != nil {
@@ -38,7 +48,7 @@ func run(args []string) int {
 		log.Error("cannot start", "err", err)
 		return 1
 	}
-	cfg.Version, cfg.Commit = version, commit
+	cfg.Version, cfg.Commit, cfg.Dirty = version, commit, dirty == "true"
 
 	if *healthcheck {
 		if err := app.Healthcheck(context.Background(), cfg.Port); err != nil {
@@ -60,7 +70,17 @@ func run(args []string) int {
 		log.Error("cannot listen", "port", cfg.Port, "err", err)
 		return 1
 	}
-	if err := app.New(cfg, log).Run(ctx, ln); err != nil {
+	a := app.New(cfg, log)
+	if dsn := os.Getenv("DATABASE_URL"); dsn != "" {
+		s, err := store.Open(dsn)
+		if err != nil {
+			log.Error("cannot use DATABASE_URL", "err", err)
+			return 1
+		}
+		defer s.Close()
+		a.WithStore(s)
+	}
+	if err := a.Run(ctx, ln); err != nil {
 		log.Error("exiting with error", "err", err)
 		return 1
 	}

@@ -26,7 +26,7 @@ func TestBinaryReportsItsBuildAndStopsCleanlyOnSIGTERM(t *testing.T) {
 	goBin := testenv.Binary(t, "go", "install Go from https://go.dev/dl/")
 	bin := filepath.Join(t.TempDir(), "sample-app")
 	build := exec.CommandContext(t.Context(), goBin, "build", "-o", bin,
-		"-ldflags", "-X main.version=v9.9.9 -X main.commit=feedc0de", ".")
+		"-ldflags", "-X main.version=v9.9.9-dirty -X main.commit=feedc0de -X main.dirty=true", ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -45,10 +45,10 @@ func TestBinaryReportsItsBuildAndStopsCleanlyOnSIGTERM(t *testing.T) {
 	lines := bufio.NewScanner(stderr)
 	port := waitForPort(t, lines)
 
-	var got map[string]string
+	var got map[string]any
 	getJSON(t, "http://127.0.0.1:"+port+"/version", &got)
-	if got["version"] != "v9.9.9" || got["commit"] != "feedc0de" || got["stack"] != "pr-7-blue" {
-		t.Errorf("/version = %v, want version v9.9.9, commit feedc0de, stack pr-7-blue", got)
+	if got["version"] != "v9.9.9-dirty" || got["commit"] != "feedc0de" || got["dirty"] != true || got["stack"] != "pr-7-blue" {
+		t.Errorf("/version = %v, want version v9.9.9-dirty, commit feedc0de, dirty true, stack pr-7-blue", got)
 	}
 
 	hc := exec.Command(bin, "-healthcheck")

@@ -4,7 +4,11 @@
 //
 // Every flag can also be set through the environment: SLIPWAY_ROUTER_LISTEN,
 // SLIPWAY_ROUTER_ADMIN, SLIPWAY_ROUTER_STATE, SLIPWAY_ROUTER_ACCESS_LOG,
-// SLIPWAY_ROUTER_PPROF. Flags win.
+// SLIPWAY_ROUTER_PPROF, SLIPWAY_ROUTER_CLIENT_IDLE. Flags win.
+//
+// The admin token comes only from the environment (SLIPWAY_ROUTER_TOKEN),
+// so that it shows in no process list; the router refuses to start
+// without one.
 package main
 
 import (
@@ -31,6 +35,8 @@ type config struct {
 	accessLog, pprof     bool
 	healthcheck          bool
 	stopTimeout          time.Duration
+	clientIdle           time.Duration
+	token                string
 }
 
 func main() {
@@ -61,13 +67,22 @@ func parseFlags(args []string) config {
 	fs.BoolVar(&cfg.pprof, "pprof", envBool("SLIPWAY_ROUTER_PPROF", false), "serve /debug/pprof/ on the admin listener")
 	fs.BoolVar(&cfg.healthcheck, "healthcheck", false, "check the admin API of a running router and exit (for Docker HEALTHCHECK)")
 	fs.DurationVar(&cfg.stopTimeout, "stop-timeout", 8*time.Second, "how long SIGTERM waits for requests in flight (below docker stop's 10s)")
+	fs.DurationVar(&cfg.clientIdle, "client-idle", envDuration("SLIPWAY_ROUTER_CLIENT_IDLE", 60*time.Second), "keep-alive time of idle client connections")
 	_ = fs.Parse(args) // ExitOnError: Parse exits on bad flags
+	cfg.token = os.Getenv("SLIPWAY_ROUTER_TOKEN")
 	return cfg
 }
 
 func env(key, def string) string {
 	if v, ok := os.LookupEnv(key); ok {
 		return v
+	}
+	return def
+}
+
+func envDuration(key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(key)); err == nil && d > 0 {
+		return d
 	}
 	return def
 }
@@ -81,7 +96,10 @@ func envBool(key string, def bool) bool {
 
 // run serves until ctx is cancelled, then shuts down gracefully.
 func run(ctx context.Context, cfg config, log *slog.Logger) error {
-	opts := router.Options{StateDir: cfg.state, Log: log}
+	if len(cfg.token) < 16 {
+		return errors.New("start router: SLIPWAY_ROUTER_TOKEN must hold the admin token (16 characters or more): the local provider sets it")
+	}
+	opts := router.Options{StateDir: cfg.state, Log: log, AdminToken: cfg.token, ClientIdleTimeout: cfg.clientIdle}
 	if cfg.accessLog {
 		opts.AccessLog = slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	}
@@ -130,7 +148,7 @@ func adminHandler(r *router.Router, withPprof bool) http.Handler {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	return mux
+	return r.Guard(mux)
 }
 
 // healthcheck asks the admin API of the router on this host whether it runs.

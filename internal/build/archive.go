@@ -25,7 +25,7 @@ type Archiver interface {
 // Save writes the app image of img (with its commit tag) to path, through a
 // temporary file renamed into place.
 func Save(ctx context.Context, a Archiver, appImage string, img deploy.Image, path string) (err error) {
-	s7, err := naming.ShortSHA(img.Commit)
+	s7, err := naming.CommitTag(img.Commit, img.IsDirty())
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,9 @@ import (
 	"os/exec"
 	"strings"
 
+	cerrdefs "github.com/containerd/errdefs"
+	dockerimage "github.com/docker/docker/api/types/image"
+
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/image"
 	"github.com/slipway/slipway/internal/naming"
@@ -41,11 +44,18 @@ type Builder struct {
 	Rebuild bool
 }
 
-// Revision is the commit and version a build carries.
-type Revision struct{ Commit, Version string }
+// Revision is the commit and version a build carries. Dirty says the
+// working tree had uncommitted changes: the version then ends in "-dirty"
+// and the image says so in its tag, labels and /version.
+type Revision struct {
+	Commit, Version string
+	Dirty           bool
+}
 
 // Detect returns the checkout's commit: SLIPWAY_COMMIT, else git HEAD.
-// The version is SLIPWAY_VERSION, else `git describe`, else the short SHA.
+// The version is SLIPWAY_VERSION, else `git describe`, else the short SHA,
+// with "-dirty" added when the working tree has uncommitted changes (the
+// same test the release guard applies, see Dirty).
 func Detect(ctx context.Context, moduleDir string) (Revision, error) {
 	commit := os.Getenv("SLIPWAY_COMMIT")
 	if commit == "" {
@@ -59,6 +69,10 @@ func Detect(ctx context.Context, moduleDir string) (Revision, error) {
 	if err != nil {
 		return Revision{}, fmt.Errorf("SLIPWAY_COMMIT: %w", err)
 	}
+	dirty, err := Dirty(ctx, moduleDir)
+	if err != nil && os.Getenv("SLIPWAY_COMMIT") == "" {
+		return Revision{}, err
+	} // with SLIPWAY_COMMIT outside a git checkout there is no tree to compare
 	version := os.Getenv("SLIPWAY_VERSION")
 	if version == "" {
 		if v, err := Git(ctx, moduleDir, "describe", "--tags", "--always", "--dirty"); err == nil && v != "" {
@@ -67,7 +81,29 @@ func Detect(ctx context.Context, moduleDir string) (Revision, error) {
 			version = s7
 		}
 	}
-	return Revision{Commit: strings.ToLower(commit), Version: version}, nil
+	return Revision{Commit: strings.ToLower(commit), Version: version, Dirty: dirty}.marked(), nil
+}
+
+// marked makes the version and the flag agree: a dirty revision's version
+// ends in "-dirty", and a version that ends so is dirty.
+func (r Revision) marked() Revision {
+	switch {
+	case r.Dirty && !strings.HasSuffix(r.Version, "-dirty"):
+		r.Version += "-dirty"
+	case strings.HasSuffix(r.Version, "-dirty"):
+		r.Dirty = true
+	}
+	return r
+}
+
+// Dirty reports whether the checkout in dir has uncommitted changes to
+// tracked files (untracked files are not built into anything).
+func Dirty(ctx context.Context, dir string) (bool, error) {
+	out, err := Git(ctx, dir, "status", "--porcelain", "--untracked-files=no")
+	if err != nil {
+		return false, fmt.Errorf("read the working tree: %w", err)
+	}
+	return out != "", nil
 }
 
 // Git runs git in dir and returns its trimmed output, or an error with git's message.
@@ -84,7 +120,8 @@ func Git(ctx context.Context, dir string, args ...string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-// Build builds the app image, tags it :<sha7> and :<purpose>, pushes it when
+// Build builds the app image, tags it :<sha7> (:<sha7>-dirty from a working
+// tree with uncommitted changes) and :<purpose>, pushes it when
 // a registry is configured, and returns its immutable reference.
 func (b *Builder) Build(ctx context.Context, purpose string) (deploy.Image, error) {
 	rev, err := b.revision(ctx)
@@ -99,13 +136,13 @@ func (b *Builder) Build(ctx context.Context, purpose string) (deploy.Image, erro
 		}
 		return b.push(ctx, img, b.AppImage+":"+naming.ShortCommit(rev.Commit), purpose)
 	}
-	tags, err := naming.ImageTags(b.AppImage, rev.Commit, purpose)
+	tags, err := naming.ImageTags(b.AppImage, rev.Commit, purpose, rev.Dirty)
 	if err != nil {
 		return deploy.Image{}, err
 	}
 	id, err := b.buildOrReuse(ctx, rev, image.GoImage{
 		ModuleDir: b.ModuleDir, Package: "./sample-app", Dockerfile: b.ModuleDir + "/sample-app/Dockerfile",
-		Version: rev.Version, Commit: rev.Commit, Source: Source, Tags: tags,
+		Version: rev.Version, Commit: rev.Commit, Dirty: rev.Dirty, Source: Source, Tags: tags,
 	})
 	if err != nil {
 		return deploy.Image{}, err
@@ -121,7 +158,7 @@ func (b *Builder) Build(ctx context.Context, purpose string) (deploy.Image, erro
 // :<purpose>, pushes both and returns the image referenced by digest.
 func (b *Builder) push(ctx context.Context, img deploy.Image, source, purpose string) (deploy.Image, error) {
 	repo := b.Registry + "/" + b.AppImage
-	tags, err := naming.ImageTags(repo, img.Commit, purpose)
+	tags, err := naming.ImageTags(repo, img.Commit, purpose, img.IsDirty())
 	if err != nil {
 		return deploy.Image{}, err
 	}
@@ -155,10 +192,14 @@ func (b *Builder) BuildRouter(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	tag, err := naming.CommitTag(rev.Commit, rev.Dirty)
+	if err != nil {
+		return "", err
+	}
 	return b.buildOrReuse(ctx, rev, image.GoImage{
 		ModuleDir: b.ModuleDir, Package: "./cmd/slipway-router", Dockerfile: b.ModuleDir + "/cmd/slipway-router/Dockerfile", Binary: "router",
-		Version: rev.Version, Commit: rev.Commit, Source: Source,
-		Tags: []string{b.RouterImage + ":" + naming.ShortCommit(rev.Commit), b.RouterImage + ":latest"},
+		Version: rev.Version, Commit: rev.Commit, Dirty: rev.Dirty, Source: Source,
+		Tags: []string{b.RouterImage + ":" + tag, b.RouterImage + ":latest"},
 	})
 }
 
@@ -179,7 +220,7 @@ func (b *Builder) routerRevision(ctx context.Context) (Revision, error) {
 	if status != "" {
 		version += "-dirty"
 	}
-	return Revision{Commit: commit, Version: version}, nil
+	return Revision{Commit: commit, Version: version, Dirty: status != ""}, nil
 }
 
 // buildOrReuse returns the image already tagged for a clean commit (its OCI
@@ -188,7 +229,7 @@ func (b *Builder) routerRevision(ctx context.Context) (Revision, error) {
 // time), so reusing is what makes a second deploy of a commit change
 // nothing. A dirty checkout always builds.
 func (b *Builder) buildOrReuse(ctx context.Context, rev Revision, g image.GoImage) (string, error) {
-	if !b.Rebuild && !strings.HasSuffix(rev.Version, "-dirty") && os.Getenv("SLIPWAY_REBUILD") == "" {
+	if !b.Rebuild && !rev.Dirty && os.Getenv("SLIPWAY_REBUILD") == "" {
 		info, err := b.Engine.ImageInspect(ctx, g.Tags[0])
 		if err == nil && info.Config != nil &&
 			info.Config.Labels["org.opencontainers.image.revision"] == rev.Commit &&
@@ -201,9 +242,29 @@ func (b *Builder) buildOrReuse(ctx context.Context, rev Revision, g image.GoImag
 	return image.BuildGo(ctx, b.Engine, g, b.logw())
 }
 
+// RemoveTag removes the app image's local tag (a preview's :pr-N or
+// :branch-…, see naming.PreviewImageTag). The image stays while another
+// tag (its :<sha7>) names it, and Docker deletes layers only when no other
+// image uses them. A tag a container still uses is kept and said so; a
+// tag that is not there is fine.
+func (b *Builder) RemoveTag(ctx context.Context, tag string) error {
+	ref := b.AppImage + ":" + tag
+	_, err := b.Engine.ImageRemove(ctx, ref, dockerimage.RemoveOptions{PruneChildren: true})
+	switch {
+	case err == nil:
+		fmt.Fprintf(b.logw(), "build: removed image tag %s (layers other images use are kept)\n", ref)
+	case cerrdefs.IsNotFound(err):
+	case cerrdefs.IsConflict(err):
+		fmt.Fprintf(b.logw(), "build: keeping image tag %s: a container still uses it\n", ref)
+	default:
+		return fmt.Errorf("remove image tag %s: %w", ref, err)
+	}
+	return nil
+}
+
 func (b *Builder) revision(ctx context.Context) (Revision, error) {
 	if b.Rev != nil {
-		return *b.Rev, nil
+		return b.Rev.marked(), nil
 	}
 	return Detect(ctx, b.ModuleDir)
 }

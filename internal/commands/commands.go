@@ -84,23 +84,28 @@ func Push(ctx context.Context) error {
 	})
 }
 
-// Status prints every stack of the app with its health and traffic, then
-// every container of the app with its state, so a container an interrupted
-// deploy left (Exited) is never hidden.
+// Status prints every stack of the app with its role, health and traffic,
+// then (local target) every container of the app with its state, so a
+// container an interrupted deploy left (Exited) is never hidden. When the
+// router is down it still prints them, says so and what to run, and fails.
 func Status(ctx context.Context) error {
 	return with(ctx, func(s *Session) error {
+		s.Flow.Target = s.Cfg.Target
 		rows, err := s.Flow.Status(ctx)
-		if err != nil {
-			return err
+		if perr := deploy.PrintStatus(s.Out, rows); perr != nil {
+			return perr
 		}
-		if err := deploy.PrintStatus(s.Out, rows); err != nil {
-			return err
+		if hint := s.Flow.RouterHint(err); hint != "" {
+			fmt.Fprintf(s.Err, "status: %s\n", hint)
 		}
-		cs, err := s.Provider.Containers(ctx)
-		if err != nil {
-			return err
+		if s.AWS == nil {
+			cs, cerr := s.Provider.Containers(ctx)
+			if cerr == nil {
+				cerr = printContainers(s.Out, cs)
+			}
+			err = errors.Join(err, cerr)
 		}
-		return printContainers(s.Out, cs)
+		return err
 	})
 }
 

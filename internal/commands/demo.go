@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/slipway/slipway/internal/build"
 	"os"
+	"strings"
 	"time"
+
+	"github.com/slipway/slipway/internal/build"
 
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/itest"
@@ -19,9 +21,18 @@ var demoPreviews = []deploy.PreviewRequest{
 	{PR: 2, Env: map[string]string{"APP_MESSAGE": "PR 2: trying an orange theme", "APP_COLOR": "#ef6c00"}},
 }
 
-// Demo builds the images, brings up the shared stack, releases a production
-// stack, deploys previews of two pull requests, and prints every URL and the
-// status table. Everything is left running; `local:down` removes it. The
+// The two production releases of the demo: v2 is released over v1, then
+// rolled back.
+var (
+	demoV1 = map[string]string{"APP_MESSAGE": "Production v1: the released main branch", "APP_COLOR": "#2e7d32"}
+	demoV2 = map[string]string{"APP_MESSAGE": "Production v2: a release the demo rolls back", "APP_COLOR": "#c62828"}
+)
+
+// Demo builds the images, brings up the shared stack, releases production
+// v1, releases v2 over it and rolls back to v1, deploys previews of two
+// pull requests, and prints every URL and the status table. Everything is
+// left running; `local:down` removes it. Run again, it reuses the stacks of
+// the last run (same commit, same settings) instead of making new ones. The
 // demo is always local, whatever SLIPWAY_TARGET says.
 func Demo(ctx context.Context) error {
 	return withSession(ctx, true, func(s *Session) error {
@@ -29,17 +40,15 @@ func Demo(ctx context.Context) error {
 		if err := s.PrepareRouter(ctx); err != nil {
 			return err
 		}
-		rel, err := s.Flow.Release(ctx, map[string]string{"APP_MESSAGE": "Production: the released main branch", "APP_COLOR": "#2e7d32"})
-		if err != nil {
+		if err := demoRollback(ctx, s); err != nil {
 			return err
 		}
-		fmt.Fprintf(s.Out, "production  %s  (stack %s)\n", s.Flow.Routing.URL(s.Flow.Routing.ProductionHost()), rel.Stack)
 		for _, req := range demoPreviews {
 			res, err := s.Flow.DeployPreview(ctx, req)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(s.Out, "pr-%d        %s  (stack %s)\n", req.PR, res.URL, res.Stack)
+			fmt.Fprintf(s.Out, "pr-%d           %s  (stack %s)\n", req.PR, res.URL, res.Stack)
 		}
 		rows, err := s.Flow.Status(ctx)
 		if err != nil {
@@ -54,6 +63,79 @@ func Demo(ctx context.Context) error {
 		fmt.Fprintf(s.Err, "demo: ready in %s\n", time.Since(start).Round(100*time.Millisecond))
 		return nil
 	})
+}
+
+// demoRollback shows a release and a rollback: v1 takes production, v2
+// takes it over, and rollback moves all traffic back to v1 in one step,
+// with v2 kept (`traffic:set` brings it back).
+func demoRollback(ctx context.Context, s *Session) error {
+	rev, err := build.Detect(ctx, s.ModuleDir)
+	if err != nil {
+		return err
+	}
+	url := s.Flow.Routing.URL(s.Flow.Routing.ProductionHost())
+	v1, err := demoRelease(ctx, s, rev, demoV1)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Out, "production v1  %s  (stack %s)\n", url, v1)
+	v2, err := demoRelease(ctx, s, rev, demoV2)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Out, "released v2    %s  (stack %s took all traffic, %s kept for rollback)\n", url, v2, v1)
+	began := time.Now()
+	rb, err := s.Flow.Rollback(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Out, "rolled back    %s  (stack %s again in %s; %s kept: `go run mage.go traffic:set %s=100` brings v2 back)\n",
+		url, rb.Stack, time.Since(began).Round(time.Millisecond), v2, v2)
+	return nil
+}
+
+// demoRelease makes a production stack running env take all traffic and
+// returns its name. A stack kept from an earlier demo run of the same clean
+// commit with the same environment takes the traffic back (so re-running
+// the demo adds no stacks); otherwise it is a release of a new stack (which
+// does nothing when the live stack already runs it).
+func demoRelease(ctx context.Context, s *Session, rev build.Revision, env map[string]string) (string, error) {
+	if !rev.Dirty {
+		kept, err := keptStack(ctx, s.Flow, rev.Commit, env)
+		if err != nil {
+			return "", err
+		}
+		if kept != "" {
+			fmt.Fprintf(s.Err, "demo: %s, kept from an earlier run, runs this commit and environment: switching traffic to it\n", kept)
+			return kept, s.Flow.SetTraffic(ctx, []deploy.Weight{{Stack: kept, Weight: 100}})
+		}
+	}
+	res, err := s.Flow.Release(ctx, env)
+	return res.Stack, err
+}
+
+// keptStack is a production stack that has no traffic but could take it,
+// built from the clean commit with env.
+func keptStack(ctx context.Context, f *deploy.Flow, commit string, env map[string]string) (string, error) {
+	stacks, err := f.Provider.Stacks(ctx)
+	if err != nil {
+		return "", err
+	}
+	routes, err := f.Provider.Routes(ctx)
+	if err != nil {
+		return "", err
+	}
+	live := map[string]bool{}
+	for _, l := range routes.Live() {
+		live[l] = true
+	}
+	for _, st := range stacks {
+		if st.Role == deploy.RoleProduction && !live[st.Name] && st.State != deploy.StateFailed && !st.Busy &&
+			st.Commit == commit && !st.Dirty && st.EnvHash == deploy.EnvHash(env) && (st.Healthy || st.Scaled) {
+			return st.Name, nil
+		}
+	}
+	return "", nil
 }
 
 // LocalDown removes every container, network and volume that carries this
@@ -75,7 +157,9 @@ func TestIntegration(ctx context.Context, url string, host, commit, stack *strin
 	if err != nil {
 		return err
 	}
-	t := itest.Target{BaseURL: url, Host: deref(host), ExpectCommit: deref(commit), ExpectStack: deref(stack), StackHeader: deref(stack)}
+	// `status` shows a dirty build's commit as abc1234+dirty: its commit is abc1234.
+	expect := strings.TrimSuffix(deref(commit), "+dirty")
+	t := itest.Target{BaseURL: url, Host: deref(host), ExpectCommit: expect, ExpectStack: deref(stack), StackHeader: deref(stack)}
 	res, err := itest.Run(ctx, dir, t, os.Stderr)
 	if err != nil {
 		return err

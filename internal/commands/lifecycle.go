@@ -76,11 +76,11 @@ func ReleaseGuarded(ctx context.Context, allowDirty, allowBranch *bool) error {
 
 func releaseRequest(ctx context.Context, s *Session, lc config.Lifecycle) (deploy.ReleaseRequest, error) {
 	req := deploy.ReleaseRequest{Env: appEnv("APP_MESSAGE", "APP_COLOR", "APP_FAIL_PERCENT"), AllowDirty: lc.AllowDirty, AllowBranch: lc.AllowBranch}
-	porcelain, err := build.Git(ctx, s.ModuleDir, "status", "--porcelain", "--untracked-files=no")
+	dirty, err := build.Dirty(ctx, s.ModuleDir) // the test the build marks its image by
 	if err != nil {
-		return req, fmt.Errorf("release: read the working tree: %w", err)
+		return req, fmt.Errorf("release: %w", err)
 	}
-	req.Dirty = strings.TrimSpace(porcelain) != ""
+	req.Dirty = dirty
 	req.Branch = currentBranch(ctx, s.ModuleDir)
 	req.DefaultBranch = defaultBranch(ctx, s.ModuleDir, lc)
 	return req, nil
@@ -165,22 +165,6 @@ func Cleanup(ctx context.Context, dryRun *bool) error {
 		}
 		if dry {
 			fmt.Fprintln(s.Err, "cleanup: dry run: nothing was changed")
-		}
-		return err
-	})
-}
-
-// StatusWithRouter prints every stack; when the router is down it still
-// prints them, says so and what to run, and fails.
-func StatusWithRouter(ctx context.Context) error {
-	return with(ctx, func(s *Session) error {
-		s.Flow.Target = s.Cfg.Target
-		rows, err := s.Flow.Status(ctx)
-		if perr := deploy.PrintStatus(s.Out, rows); perr != nil {
-			return perr
-		}
-		if hint := s.Flow.RouterHint(err); hint != "" {
-			fmt.Fprintf(s.Err, "status: %s\n", hint)
 		}
 		return err
 	})

@@ -61,7 +61,7 @@ func open(ctx context.Context, alwaysLocal bool) (*Session, error) {
 		Log: s.Err, Archiver: cli,
 	}
 	s.Provider = local.New(cli, local.Options{
-		App: cfg.App, RouterPort: cfg.RouterPort, AdminPort: cfg.AdminPort,
+		App: cfg.App, RouterPort: cfg.RouterPort, AdminPort: cfg.AdminPort, Domain: cfg.Domain,
 		HealthTimeout: cfg.HealthTimeout, DrainTimeout: cfg.DrainTimeout, Log: s.Err,
 	})
 	s.Flow = &deploy.Flow{

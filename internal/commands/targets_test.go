@@ -140,6 +140,25 @@ func TestPreviewTargetsAsAUserRunsThem(t *testing.T) {
 	if err != nil || strings.Contains(status, app+"-pr-7") {
 		t.Fatalf("the destroyed preview is still listed: %v\n%s", err, status)
 	}
+	resp, err = http.DefaultClient.Do(req) // the destroyed preview's host, like the ALB's default action
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err = io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusNotFound || !strings.Contains(string(page), "no environment matches this host: \""+req.Host+"\"") {
+		t.Fatalf("the destroyed preview's host answers %d %v\n%s\nwant 404 naming the host", resp.StatusCode, err, page)
+	}
+	// Its own image tag went with it; the image of the commit stays.
+	cli := testenv.Docker(t)
+	if _, err := cli.ImageInspect(t.Context(), "slipway-test/"+app+":pr-7"); err == nil {
+		t.Errorf("preview:destroy -pr=7 left the image tag slipway-test/%s:pr-7", app)
+	}
+	if branch != "" {
+		if _, err := cli.ImageInspect(t.Context(), "slipway-test/"+app+":"+strings.Replace(commit, "+dirty", "-dirty", 1)); err != nil {
+			t.Errorf("the commit's image went with the preview's tag (the branch preview still uses it): %v", err)
+		}
+	}
 }
 
 // commitInStatus is the COMMIT column of stack's row in the status table.
@@ -209,8 +228,10 @@ func TestBadConfigurationListsEveryProblem(t *testing.T) {
 }
 
 // A new user with AWS credentials on the laptop (and even SLIPWAY_TARGET=aws
-// left over) runs the demo: it runs on this machine and says so.
-func TestDemoWithAWSSettingsRunsLocally(t *testing.T) {
+// left over) runs the demo: it runs on this machine and says so, releases
+// v2 over v1 and rolls back, and production serves v1 at the end. Run
+// again from a clean checkout, it makes no new stacks.
+func TestDemoWithAWSSettingsRunsLocallyAndShowsARollback(t *testing.T) {
 	testenv.Docker(t)
 	app := randomApp(t, "td")
 	port := strconv.Itoa(testenv.FreePort(t))
@@ -237,4 +258,80 @@ func TestDemoWithAWSSettingsRunsLocally(t *testing.T) {
 			t.Errorf("demo did not print %s:\n%s", want, out)
 		}
 	}
+	first := demoSteps(t, out)
+	if first["production v1"] == first["released v2"] || first["rolled back"] != first["production v1"] {
+		t.Fatalf("demo should release v2 on a new stack and roll back to v1's: %v\n%s", first, out)
+	}
+	if page := getProduction(t, app, port); !strings.Contains(page, "Production v1") {
+		t.Errorf("after the demo production should serve v1:\n%s", page)
+	}
+
+	out, stderr, err = mage(t, env, "demo")
+	if err != nil {
+		t.Fatalf("demo run again: %v\n%s", err, stderr)
+	}
+	again := demoSteps(t, out)
+	if again["rolled back"] != again["production v1"] || again["rolled back"] == again["released v2"] {
+		t.Fatalf("demo run again should still roll back to v1: %v\n%s", again, out)
+	}
+	if !checkoutClean(t) {
+		t.Logf("the checkout has uncommitted changes: each demo run builds a new image, so its stacks are new (%v, then %v)", first, again)
+		return
+	}
+	for step, stack := range first {
+		if again[step] != stack {
+			t.Errorf("demo run again from a clean checkout: %s on stack %s, the first run used %s: re-runs must not make new stacks\n%s", step, again[step], stack, out)
+		}
+	}
+}
+
+// demoSteps maps the demo's production lines ("production v1", "released
+// v2", "rolled back") to the stack each names.
+func demoSteps(t *testing.T, out string) map[string]string {
+	t.Helper()
+	steps := map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		for _, step := range []string{"production v1", "released v2", "rolled back"} {
+			if rest, ok := strings.CutPrefix(l, step); ok {
+				if _, after, ok := strings.Cut(rest, "(stack "); ok {
+					steps[step] = strings.FieldsFunc(after, func(r rune) bool { return r == ' ' || r == ')' })[0]
+				}
+			}
+		}
+	}
+	if len(steps) != 3 {
+		t.Fatalf("the demo should print the release of v1, of v2 and the rollback, printed:\n%s", out)
+	}
+	return steps
+}
+
+// getProduction fetches the production page through the router.
+func getProduction(t *testing.T, app, port string) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:"+port+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = app + ".localhost"
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("GET production: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET production: %d %v\n%s", resp.StatusCode, err, body)
+	}
+	return string(body)
+}
+
+// checkoutClean reports whether the checkout has no uncommitted changes to
+// tracked files.
+func checkoutClean(t *testing.T) bool {
+	t.Helper()
+	out, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output()
+	if err != nil {
+		t.Fatalf("git status: %v", err)
+	}
+	return strings.TrimSpace(string(out)) == ""
 }

@@ -89,6 +89,20 @@ func TestEveryProblemIsReportedAtOnce(t *testing.T) {
 	}
 }
 
+// App names that would put the app inside another app's IAM scope, or
+// give its load balancer a name AWS refuses, are refused naming SLIPWAY_APP.
+func TestAppNamesThatCollideAreRefused(t *testing.T) {
+	for app, want := range map[string]string{
+		"shop-pr":  "app shop's shop-pr-* stacks",
+		"internal": `start with "internal-"`,
+	} {
+		_, err := Load(envOf(map[string]string{"SLIPWAY_APP": app}))
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "set SLIPWAY_APP") {
+			t.Errorf("SLIPWAY_APP=%s: %v, want an error saying %q and naming SLIPWAY_APP", app, err, want)
+		}
+	}
+}
+
 func TestPrintRedactsSecrets(t *testing.T) {
 	c, err := Load(envOf(map[string]string{
 		"HOME": t.TempDir(), "SLIPWAY_APP": "shop", "GH_TOKEN": "ghp_supersecret",

@@ -4,7 +4,32 @@ import (
 	"context"
 	"fmt"
 	"sort"
+
+	"github.com/slipway/slipway/internal/naming"
 )
+
+// TagRemover is a Builder that can remove the tag it gave a preview's
+// image (the local engine's <app>/app:pr-N or :branch-…), keeping layers
+// other images use.
+type TagRemover interface {
+	RemoveTag(ctx context.Context, tag string) error
+}
+
+// removeImageTag removes the destroyed preview's own image tag when the
+// builder can. The preview is already gone, so a failure is a warning.
+func (f *Flow) removeImageTag(ctx context.Context, stack string, pr int, branch string) {
+	r, ok := f.Builder.(TagRemover)
+	if !ok || (pr == 0 && branch == "") {
+		return
+	}
+	tag, err := naming.PreviewImageTag(pr, branch)
+	if err == nil {
+		err = r.RemoveTag(ctx, tag)
+	}
+	if err != nil {
+		f.logf("%s: warning: the preview is gone but its image tag stays: %v", stack, err)
+	}
+}
 
 // DestroyStack removes a preview named by its stack, for a branch preview
 // whose branch is gone: its host rules, then the stack. A stack that is not
@@ -48,6 +73,7 @@ func (f *Flow) DestroyStack(ctx context.Context, stack string) error {
 	if err := f.Provider.Delete(ctx, stack); err != nil {
 		return err
 	}
+	f.removeImageTag(ctx, stack, found.PR, found.Branch)
 	url := "-"
 	if len(hosts) > 0 {
 		url = f.Routing.URL(hosts[0])

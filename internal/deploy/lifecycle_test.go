@@ -183,6 +183,10 @@ func TestADirtyBuildIsRefusedAndWhenAllowedIsLabelledDirty(t *testing.T) {
 	if got := commitLabel(p.stacks[res.Stack]); got != "aaaaaaa+dirty" {
 		t.Fatalf("status commit %q, want the dirty mark", got)
 	}
+	pre, err := f.DeployPreview(context.Background(), PreviewRequest{PR: 5})
+	if err != nil || commitLabel(p.stacks[pre.Stack]) != "aaaaaaa+dirty" {
+		t.Fatalf("preview %+v %v: a preview of a dirty build must show the dirty mark too", p.stacks[pre.Stack], err)
+	}
 }
 
 type dirtyBuilder struct{}
@@ -369,5 +373,47 @@ func TestASecondReleaseWaitsUpToTheBoundThenNamesTheHolder(t *testing.T) {
 	var held *LockedError
 	if !errors.As(err, &held) || lk.tries < 3 || !strings.Contains(err.Error(), "waited 200ms") {
 		t.Fatalf("err %v after %d tries, want the holder named after waiting and retrying", err, lk.tries)
+	}
+}
+
+// taggingBuilder records the purpose tags it gave images and removed.
+type taggingBuilder struct {
+	fakeBuilder
+	built, removed []string
+}
+
+func (b *taggingBuilder) Build(ctx context.Context, purpose string) (Image, error) {
+	b.built = append(b.built, purpose)
+	return b.fakeBuilder.Build(ctx, purpose)
+}
+
+func (b *taggingBuilder) RemoveTag(_ context.Context, tag string) error {
+	b.removed = append(b.removed, tag)
+	return nil
+}
+
+// Destroying a preview, by number or by stack name, removes the tag its
+// image was built with, and only that one.
+func TestDestroyingAPreviewRemovesItsOwnImageTag(t *testing.T) {
+	p := newFake()
+	f, _ := newFlow(p, "aaaaaaa", &fakeTester{})
+	b := &taggingBuilder{fakeBuilder: fakeBuilder{commit: "aaaaaaa"}}
+	f.Builder = b
+	ctx := context.Background()
+	if _, err := f.DeployPreview(ctx, PreviewRequest{PR: 42}); err != nil {
+		t.Fatal(err)
+	}
+	branch, err := f.DeployPreview(ctx, PreviewRequest{Branch: "feat/login"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.DestroyPreview(ctx, PreviewRequest{PR: 42}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.DestroyStack(ctx, branch.Stack); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(b.removed, " ") != strings.Join(b.built, " ") || len(b.removed) != 2 || b.removed[0] != "pr-42" {
+		t.Fatalf("built with tags %v, destroy removed %v: want the same tags", b.built, b.removed)
 	}
 }

@@ -73,7 +73,11 @@ func (f *Flow) DeployPreview(ctx context.Context, req PreviewRequest) (PreviewRe
 }
 
 func (f *Flow) deployPreview(ctx context.Context, req PreviewRequest, res PreviewResult) (PreviewResult, error) {
-	img, err := f.Builder.Build(ctx, purposeOf(req))
+	purpose, err := naming.PreviewImageTag(req.PR, req.Branch)
+	if err != nil {
+		return res, err
+	}
+	img, err := f.Builder.Build(ctx, purpose)
 	if err != nil {
 		return res, fmt.Errorf("build image: %w", err)
 	}
@@ -81,7 +85,7 @@ func (f *Flow) deployPreview(ctx context.Context, req PreviewRequest, res Previe
 	if err := f.Provider.EnsureShared(ctx); err != nil {
 		return res, fmt.Errorf("ensure shared stack: %w", err)
 	}
-	spec := Spec{Stack: res.Stack, Role: RolePreview, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version, PR: req.PR, Env: req.Env, Branch: req.Branch, Host: res.Host}
+	spec := Spec{Stack: res.Stack, Role: RolePreview, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version, PR: req.PR, Env: req.Env, Branch: req.Branch, Host: res.Host, Dirty: img.IsDirty()}
 	if _, err := f.Provider.Deploy(ctx, spec); err != nil {
 		return res, err
 	}
@@ -108,13 +112,6 @@ func (f *Flow) deployPreview(ctx context.Context, req PreviewRequest, res Previe
 	return res, nil
 }
 
-func purposeOf(req PreviewRequest) string {
-	if req.PR > 0 {
-		return fmt.Sprintf("pr-%d", req.PR)
-	}
-	return "branch-" + naming.Hash(req.Branch)
-}
-
 // DestroyPreview removes the preview's host rule, drains and deletes its
 // stack, and reports. Destroying a preview that is gone changes nothing.
 func (f *Flow) DestroyPreview(ctx context.Context, req PreviewRequest) error {
@@ -135,6 +132,7 @@ func (f *Flow) DestroyPreview(ctx context.Context, req PreviewRequest) error {
 	if err := f.Provider.Delete(ctx, stack); err != nil {
 		return err
 	}
+	f.removeImageTag(ctx, stack, req.PR, req.Branch)
 	f.report(ctx, Event{PR: req.PR, Stack: stack, URL: f.Routing.URL(host), Status: StatusDestroyed})
 	return nil
 }

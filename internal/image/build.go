@@ -76,9 +76,15 @@ type GoImage struct {
 	Binary     string   // the binary's name in the build context; "app" when empty
 	Version    string   // linked into main.version; build arg VERSION
 	Commit     string   // linked into main.commit; build arg REVISION
+	Dirty      bool     // built from a working tree with uncommitted changes: main.dirty, REVISION "<commit>-dirty", label LabelDirty
 	Source     string   // repository URL; build arg SOURCE
 	Tags       []string // references the daemon gives the image
 }
+
+// LabelDirty is the image label that marks a build from a working tree with
+// uncommitted changes; its OCI revision label is then "<commit>-dirty", so
+// no label of a dirty image names the clean commit alone.
+const LabelDirty = "dev.slipway.dirty"
 
 // BuildGo compiles g's program statically, builds its image from a context
 // holding only "Dockerfile" and the binary (g.Binary, default "app"), with the build arguments
@@ -99,20 +105,25 @@ func BuildGo(ctx context.Context, e Engine, g GoImage, progress io.Writer) (id s
 		name = "app"
 	}
 	bin := filepath.Join(dir, name)
-	if err := CompileStatic(ctx, g.ModuleDir, g.Package, bin, g.Version, g.Commit); err != nil {
+	if err := CompileStatic(ctx, g.ModuleDir, g.Package, bin, g.Version, g.Commit, g.Dirty); err != nil {
 		return "", err
 	}
 	tarball, err := TarContext(map[string]string{"Dockerfile": g.Dockerfile, name: bin})
 	if err != nil {
 		return "", err
 	}
+	revision, labels := g.Commit, map[string]string(nil)
+	if g.Dirty {
+		revision, labels = g.Commit+"-dirty", map[string]string{LabelDirty: "true"}
+	}
 	return Build(ctx, e, BuildOptions{
 		Context: tarball,
 		Tags:    g.Tags,
 		BuildArgs: map[string]string{
 			"VERSION":  g.Version,
-			"REVISION": g.Commit,
+			"REVISION": revision,
 			"SOURCE":   g.Source,
 		},
+		Labels: labels,
 	}, progress)
 }

@@ -14,9 +14,10 @@ import (
 // CompileStatic builds the Go main package pkg (a path such as "./cmd/app",
 // resolved in moduleDir) into a static linux binary at out, for the
 // architecture this program runs on. version and commit are linked into
-// main.version and main.commit. The go command runs with an argument list,
+// main.version and main.commit, and main.dirty is "true" when dirty (built
+// from a working tree with uncommitted changes). The go command runs with an argument list,
 // never through a shell; its output is part of the error when it fails.
-func CompileStatic(ctx context.Context, moduleDir, pkg, out, version, commit string) error {
+func CompileStatic(ctx context.Context, moduleDir, pkg, out, version, commit string, dirty bool) error {
 	for name, v := range map[string]string{"version": version, "commit": commit} {
 		if strings.ContainsAny(v, " \t\r\n'\"\\") {
 			return fmt.Errorf("compile %s: %s %q contains a space, quote or backslash", pkg, name, v)
@@ -27,6 +28,9 @@ func CompileStatic(ctx context.Context, moduleDir, pkg, out, version, commit str
 		return fmt.Errorf("compile %s: resolve output path: %w", pkg, err)
 	}
 	ldflags := fmt.Sprintf("-s -w -X main.version=%s -X main.commit=%s", version, commit)
+	if dirty {
+		ldflags += " -X main.dirty=true"
+	}
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", ldflags, "-o", abs, pkg)
 	cmd.Dir = moduleDir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)

@@ -20,7 +20,7 @@ var goarchToELF = map[string]elf.Machine{
 func TestCompileStaticLinksAStaticLinuxBinaryWithVersion(t *testing.T) {
 	testenv.Binary(t, "go", "install Go")
 	out := filepath.Join(t.TempDir(), "app")
-	if err := image.CompileStatic(t.Context(), ".", "./testdata/hello", out, "v1.2.3", testSHA); err != nil {
+	if err := image.CompileStatic(t.Context(), ".", "./testdata/hello", out, "v1.2.3", testSHA, false); err != nil {
 		t.Fatal(err)
 	}
 	f, err := elf.Open(out)
@@ -71,7 +71,7 @@ func TestCompileStaticFails(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "app")
-			err := image.CompileStatic(t.Context(), ".", tc.pkg, out, tc.version, "abc")
+			err := image.CompileStatic(t.Context(), ".", tc.pkg, out, tc.version, "abc", false)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want one containing %q", err, tc.want)
 			}

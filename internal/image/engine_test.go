@@ -14,6 +14,7 @@ import (
 	dockerimage "github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 	"github.com/slipway/slipway/internal/image"
+	"github.com/slipway/slipway/internal/naming"
 	"github.com/slipway/slipway/internal/testenv"
 	"github.com/slipway/slipway/internal/testenv/registrytest"
 )
@@ -54,7 +55,7 @@ func TestGoImageIsBuiltLabelledAndPushedByDigest(t *testing.T) {
 	defer cancel()
 	p := &pushed{ctx: ctx, cli: testenv.Docker(t), reg: registrytest.Start(t)}
 	p.repo = p.reg.Host + "/slipway-test/hello"
-	tags, err := image.Tags(p.repo, testSHA, "pr-42")
+	tags, err := naming.ImageTags(p.repo, testSHA, "pr-42", false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,6 +50,10 @@ func (f *fakeEngine) ImagePush(_ context.Context, ref string, o dockerimage.Push
 
 func (f *fakeEngine) ImageTag(context.Context, string, string) error { return nil }
 
+func (f *fakeEngine) ImageRemove(context.Context, string, dockerimage.RemoveOptions) ([]dockerimage.DeleteResponse, error) {
+	return nil, nil
+}
+
 func (f *fakeEngine) ImageInspect(context.Context, string, ...client.ImageInspectOption) (dockerimage.InspectResponse, error) {
 	return dockerimage.InspectResponse{}, nil
 }

@@ -9,52 +9,6 @@ import (
 
 const repo = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/slipway/app"
 
-func TestTags(t *testing.T) {
-	tests := map[string]struct {
-		repo, sha, purpose string
-		want               []string // nil: an error
-	}{
-		"a full sha is cut to seven digits": {
-			repo, "0123456789abcdef0123456789abcdef01234567", "pr-42",
-			[]string{repo + ":0123456", repo + ":pr-42"},
-		},
-		"a seven-digit sha is used as is": {
-			"127.0.0.1:5000/hello", "abcdef0", "main",
-			[]string{"127.0.0.1:5000/hello:abcdef0", "127.0.0.1:5000/hello:main"},
-		},
-		"a short sha is refused":                 {repo, "abc123", "pr-42", nil},
-		"an upper-case sha is refused":           {repo, "ABCDEF0123", "pr-42", nil},
-		"a sha that is not hex is refused":       {repo, "main-branch", "pr-42", nil},
-		"a purpose that is not a tag is refused": {repo, "abcdef0", "pr/42", nil},
-		"an empty purpose is refused":            {repo, "abcdef0", "", nil},
-		"a purpose of 129 characters is refused": {
-			repo, "abcdef0", strings.Repeat("a", 129), nil,
-		},
-		"a repository with a tag is refused":       {repo + ":latest", "abcdef0", "pr-42", nil},
-		"a repository without its host is refused": {"slipway/app", "abcdef0", "pr-42", nil},
-		"an upper-case repository name is refused": {"127.0.0.1:5000/Hello", "abcdef0", "pr-42", nil},
-		"an empty repository is refused":           {"", "abcdef0", "pr-42", nil},
-		"a repository with a digest is refused":    {repo + "@sha256:" + strings.Repeat("a", 64), "abcdef0", "x", nil},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			got, err := image.Tags(tc.repo, tc.sha, tc.purpose)
-			if tc.want == nil {
-				if err == nil {
-					t.Fatalf("Tags(%q, %q, %q) = %v, want an error", tc.repo, tc.sha, tc.purpose, got)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Tags: %v", err)
-			}
-			if !equalStrings(got, tc.want) {
-				t.Errorf("Tags = %v, want %v", got, tc.want)
-			}
-		})
-	}
-}
-
 func TestByDigest(t *testing.T) {
 	hex := "2b7e20b65d443cb3509c0c0811fef721b1370142a4e854208f3ae3d232475207"
 	tests := map[string]struct {

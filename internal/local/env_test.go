@@ -16,6 +16,8 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 
 	"github.com/slipway/slipway/internal/build"
@@ -213,4 +215,69 @@ func (e *env) commitAtSoft(host string) (string, int) {
 
 func localDown(ctx context.Context, e *env) error {
 	return local.Down(ctx, e.cli, e.app, testenv.Log(e.t))
+}
+
+// waitInFlight polls the router until a target of stack has a request in
+// flight.
+func (e *env) waitInFlight(stack string) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		st, err := e.provider.Router().Status(ctx)
+		if err == nil {
+			for _, ts := range st.Targets {
+				if strings.HasPrefix(ts.Name, stack+"-") && ts.InFlight > 0 {
+					return
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			e.t.Fatalf("no request in flight to %s: %v", stack, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// waitFor polls cond until it holds, for at most 30s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond) // the poll interval
+	}
+}
+
+// leftovers lists the containers, networks and volumes labelled with app.
+func leftovers(t *testing.T, cli *client.Client, app string) []string {
+	t.Helper()
+	ctx := context.Background()
+	f := filters.NewArgs(filters.Arg("label", local.LabelApp+"="+app))
+	var out []string
+	cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		out = append(out, "container "+strings.Join(c.Names, ","))
+	}
+	ns, err := cli.NetworkList(ctx, network.ListOptions{Filters: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ns {
+		out = append(out, "network "+n.Name)
+	}
+	vs, err := cli.VolumeList(ctx, volume.ListOptions{Filters: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs.Volumes {
+		out = append(out, "volume "+v.Name)
+	}
+	return out
 }

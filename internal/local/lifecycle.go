@@ -2,9 +2,7 @@ package local
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -87,22 +85,11 @@ func (p *Provider) withLastLive(ctx context.Context, stacks []deploy.Stack) []de
 	return stacks
 }
 
-// recordedLastLive reads the router's last_live map; nil when the router is
-// down or does not keep one.
+// recordedLastLive reads the router's last_live record; nil when the
+// router is down.
 func (p *Provider) recordedLastLive(ctx context.Context) map[string]time.Time {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.router.BaseURL+"/table", nil)
+	t, err := p.router.Table(ctx)
 	if err != nil {
-		return nil
-	}
-	resp, err := p.router.HTTP.Do(req)
-	if err != nil {
-		return nil
-	}
-	defer resp.Body.Close()
-	var t struct {
-		LastLive map[string]time.Time `json:"last_live"`
-	}
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&t) != nil {
 		return nil
 	}
 	return t.LastLive

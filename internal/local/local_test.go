@@ -38,8 +38,9 @@ func TestPreviewsAreIsolatedAndDestroyingOneLeavesTheOther(t *testing.T) {
 	if err := e.flow.DestroyPreview(ctx, deploy.PreviewRequest{PR: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if _, code := e.commitAt(e.host(1)); code != http.StatusServiceUnavailable {
-		t.Fatalf("destroyed pr-1 answers %d, want 503 (no production stack)", code)
+	if v, code, err := version(ctx, fmt.Sprintf("http://127.0.0.1:%d", e.port), e.host(1), ""); err != nil || code != http.StatusNotFound ||
+		!strings.Contains(v.Message, fmt.Sprintf("no environment matches this host: %q", e.host(1))) {
+		t.Fatalf("destroyed pr-1 answers %d %q (%v), want 404 naming the host", code, v.Message, err)
 	}
 	if c, _ := e.commitAt(e.host(2)); c != commitB {
 		t.Fatalf("pr-2 stopped serving its commit after pr-1 was destroyed: %q", c)
@@ -138,7 +139,7 @@ func TestNewCommitReplacesThePreviewWithoutAGapAndDrains(t *testing.T) {
 		}
 		slow <- err
 	}()
-	time.Sleep(300 * time.Millisecond) // the slow request is in flight on commit A
+	e.waitInFlight(e.app + "-pr-6") // the slow request is in flight on commit A
 
 	var failures, served atomic.Int64
 	stop := make(chan struct{})

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -31,15 +33,19 @@ type Docker interface {
 	NetworkList(ctx context.Context, o network.ListOptions) ([]network.Summary, error)
 	NetworkRemove(ctx context.Context, id string) error
 	VolumeCreate(ctx context.Context, o volume.CreateOptions) (volume.Volume, error)
+	VolumeInspect(ctx context.Context, id string) (volume.Volume, error)
 	VolumeRemove(ctx context.Context, id string, force bool) error
 }
 
 // Options configure the local target.
 type Options struct {
-	App           string
-	RouterImage   string // image reference (ID or repo@digest) of the router
-	RouterPort    int    // published on 127.0.0.1
-	AdminPort     int    // published on 127.0.0.1
+	App         string
+	RouterImage string // image reference (ID or repo@digest) of the router
+	RouterPort  int    // published on 127.0.0.1
+	AdminPort   int    // published on 127.0.0.1
+	// Domain makes the production host <app>.<domain> (default
+	// "localhost"), the only host production answers on.
+	Domain        string
 	HealthTimeout time.Duration
 	DrainTimeout  time.Duration
 	Log           io.Writer // progress, one line per event
@@ -50,6 +56,9 @@ type Provider struct {
 	d      Docker
 	o      Options
 	router *router.Client
+
+	tokenMu sync.Mutex
+	token   string // the router's admin token, read from its container
 }
 
 // New returns a local provider.
@@ -63,12 +72,22 @@ func New(d Docker, o Options) *Provider {
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = 10 * time.Second
 	}
-	rc := &router.Client{
-		BaseURL: "http://127.0.0.1:" + strconv.Itoa(o.AdminPort),
-		HTTP:    &http.Client{Timeout: 10 * time.Second},
+	if o.Domain == "" {
+		o.Domain = "localhost"
 	}
-	return &Provider{d: d, o: o, router: rc}
+	p := &Provider{d: d, o: o}
+	p.router = &router.Client{
+		BaseURL: "http://127.0.0.1:" + strconv.Itoa(o.AdminPort),
+		// The token goes on every request of this client, also ones built
+		// by hand from BaseURL and HTTP.
+		HTTP: &http.Client{Timeout: 10 * time.Second, Transport: tokenTransport{p}},
+	}
+	return p
 }
+
+// ProductionHosts are the hosts production answers on: <app>.<domain>,
+// the production URL that config, demo and status print.
+func (p *Provider) ProductionHosts() []string { return []string{p.o.App + "." + p.o.Domain} }
 
 // Router returns the admin client of this app's router.
 func (p *Provider) Router() *router.Client { return p.router }
@@ -80,24 +99,65 @@ func (p *Provider) logf(f string, a ...any) { fmt.Fprintf(p.o.Log, f+"\n", a...)
 
 // EnsureShared creates the app's network, the router's state volume and the
 // router container, and waits for the router's admin API. Re-running it
-// changes nothing; a router on another image is replaced, keeping its table.
-func (p *Provider) EnsureShared(ctx context.Context) error {
-	if err := p.ensureNetwork(ctx); err != nil {
+// changes nothing; a router on another image or other published ports is
+// replaced, keeping its table. A router that fails to start leaves nothing
+// behind that this call created.
+func (p *Provider) EnsureShared(ctx context.Context) (err error) {
+	var undo []func()
+	defer func() {
+		if err != nil {
+			p.undo(undo)
+		}
+	}()
+	created, err := p.ensureNetwork(ctx)
+	if err != nil {
 		return err
 	}
-	if _, err := p.d.VolumeCreate(ctx, volume.CreateOptions{Name: p.stateVolume(), Labels: map[string]string{LabelApp: p.o.App, LabelRole: roleRouter}}); err != nil {
-		return fmt.Errorf("create volume %s: %w", p.stateVolume(), err)
+	if created {
+		undo = append(undo, func() { p.removeCreated("network", p.network(), p.d.NetworkRemove) })
 	}
-	if err := p.ensureRouter(ctx); err != nil {
+	if _, ierr := p.d.VolumeInspect(ctx, p.stateVolume()); ierr != nil {
+		if _, err := p.d.VolumeCreate(ctx, volume.CreateOptions{Name: p.stateVolume(), Labels: map[string]string{LabelApp: p.o.App, LabelRole: roleRouter}}); err != nil {
+			return fmt.Errorf("create volume %s: %w", p.stateVolume(), err)
+		}
+		undo = append(undo, func() {
+			p.removeCreated("volume", p.stateVolume(), func(ctx context.Context, id string) error { return p.d.VolumeRemove(ctx, id, true) })
+		})
+	}
+	if err := p.ensureRouter(ctx, &undo); err != nil {
 		return err
 	}
-	return p.waitRouter(ctx)
+	if err := p.waitRouter(ctx); err != nil {
+		return err
+	}
+	return p.update(ctx, "set the production hosts", func(t *router.Table) (bool, error) {
+		return !slices.Equal(t.ProductionHosts, p.ProductionHosts()), nil
+	})
 }
 
-func (p *Provider) ensureNetwork(ctx context.Context) error {
-	_, err := p.d.NetworkInspect(ctx, p.network(), network.InspectOptions{})
+// undo removes, newest first, what a failed EnsureShared created.
+func (p *Provider) undo(steps []func()) {
+	for i := len(steps) - 1; i >= 0; i-- {
+		steps[i]()
+	}
+}
+
+// removeCreated removes one thing a failed start created, with its own
+// bounded context: the caller's may be the one that was cancelled.
+func (p *Provider) removeCreated(kind, name string, remove func(context.Context, string) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := remove(ctx, name); err != nil {
+		p.logf("shared: remove %s %s after the failed start: %v", kind, name, err)
+		return
+	}
+	p.logf("shared: removed %s %s (the router did not start)", kind, name)
+}
+
+func (p *Provider) ensureNetwork(ctx context.Context) (created bool, err error) {
+	_, err = p.d.NetworkInspect(ctx, p.network(), network.InspectOptions{})
 	if err == nil {
-		return nil
+		return false, nil
 	}
 	p.logf("shared: creating network %s", p.network())
 	_, err = p.d.NetworkCreate(ctx, p.network(), network.CreateOptions{
@@ -105,40 +165,82 @@ func (p *Provider) ensureNetwork(ctx context.Context) error {
 		Labels: map[string]string{LabelApp: p.o.App, LabelRole: roleRouter},
 	})
 	if err != nil {
-		return fmt.Errorf("create network %s: %w", p.network(), err)
+		return false, fmt.Errorf("create network %s: %w", p.network(), err)
 	}
-	return nil
+	return true, nil
 }
 
-func (p *Provider) ensureRouter(ctx context.Context) error {
+func (p *Provider) ensureRouter(ctx context.Context, undo *[]func()) error {
 	c, err := p.d.ContainerInspect(ctx, p.routerName())
+	if err != nil {
+		return p.createRouter(ctx, undo)
+	}
+	why := p.routerDiffers(c)
 	switch {
-	case err == nil && c.Config != nil && c.Config.Image == p.o.RouterImage && c.State != nil && c.State.Running:
+	case why == "" && c.State != nil && c.State.Running:
 		return nil
-	case err == nil && c.Config != nil && c.Config.Image == p.o.RouterImage:
+	case why == "":
 		p.logf("shared: starting router %s", p.routerName())
 		if err := p.d.ContainerStart(ctx, c.ID, container.StartOptions{}); err != nil {
-			return fmt.Errorf("start router %s: %w", p.routerName(), err)
+			return fmt.Errorf("start router %s: %w%s", p.routerName(), err, p.portHint())
 		}
 		return nil
-	case err == nil:
-		p.logf("shared: replacing router %s with image %s (routes are kept in volume %s)", p.routerName(), short(p.o.RouterImage), p.stateVolume())
-		stop := 10 // the router finishes in-flight requests on SIGTERM
-		if err := p.d.ContainerStop(ctx, c.ID, container.StopOptions{Timeout: &stop}); err != nil {
-			p.logf("shared: stop old router: %v (removing it anyway)", err)
-		}
-		if err := p.d.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true}); err != nil {
-			return fmt.Errorf("remove old router %s: %w", p.routerName(), err)
-		}
 	}
-	return p.createRouter(ctx)
+	p.logf("shared: replacing router %s: %s (routes are kept in volume %s)", p.routerName(), why, p.stateVolume())
+	stop := 10 // the router finishes in-flight requests on SIGTERM
+	if err := p.d.ContainerStop(ctx, c.ID, container.StopOptions{Timeout: &stop}); err != nil {
+		p.logf("shared: stop old router: %v (removing it anyway)", err)
+	}
+	if err := p.d.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true}); err != nil {
+		return fmt.Errorf("remove old router %s: %w", p.routerName(), err)
+	}
+	p.forgetToken()
+	return p.createRouter(ctx, undo)
 }
 
-func (p *Provider) createRouter(ctx context.Context) error {
+// routerDiffers says why the existing router container does not match the
+// settings, or "" when it does.
+func (p *Provider) routerDiffers(c container.InspectResponse) string {
+	if c.Config == nil || c.HostConfig == nil {
+		return "its configuration cannot be read"
+	}
+	if c.Config.Image != p.o.RouterImage {
+		return "new image " + short(p.o.RouterImage)
+	}
+	if tokenOf(c) == "" {
+		return "it has no admin token (an older router)"
+	}
+	traffic, admin := hostPort(c.HostConfig.PortBindings, "8080/tcp"), hostPort(c.HostConfig.PortBindings, "9000/tcp")
+	if traffic != strconv.Itoa(p.o.RouterPort) || admin != strconv.Itoa(p.o.AdminPort) {
+		return fmt.Sprintf("it publishes ports %s (admin %s) but the settings say %d (admin %d); recreating it on the new ports",
+			traffic, admin, p.o.RouterPort, p.o.AdminPort)
+	}
+	return ""
+}
+
+func hostPort(pm nat.PortMap, port nat.Port) string {
+	if b := pm[port]; len(b) > 0 {
+		return b[0].HostPort
+	}
+	return "none"
+}
+
+func (p *Provider) portHint() string {
+	return fmt.Sprintf(" (is port %d or %d taken? set SLIPWAY_ROUTER_PORT / SLIPWAY_ROUTER_ADMIN_PORT to free ports)", p.o.RouterPort, p.o.AdminPort)
+}
+
+func (p *Provider) createRouter(ctx context.Context, undo *[]func()) error {
 	p.logf("shared: starting router %s on 127.0.0.1:%d (admin 127.0.0.1:%d)", p.routerName(), p.o.RouterPort, p.o.AdminPort)
+	token, err := newToken()
+	if err != nil {
+		return err
+	}
 	cfg := &container.Config{
-		Image:        p.o.RouterImage,
-		Cmd:          []string{"-listen", ":8080", "-admin", ":9000", "-state", "/var/lib/slipway-router"},
+		Image: p.o.RouterImage,
+		Cmd:   []string{"-listen", ":8080", "-admin", ":9000", "-state", "/var/lib/slipway-router"},
+		// The admin token lives in the router's environment: app containers
+		// cannot read it, the provider reads it back with ContainerInspect.
+		Env:          []string{tokenEnv + "=" + token},
 		Labels:       map[string]string{LabelApp: p.o.App, LabelRole: roleRouter, LabelStack: p.o.App + "-shared"},
 		ExposedPorts: nat.PortSet{"8080/tcp": {}, "9000/tcp": {}},
 	}
@@ -155,8 +257,13 @@ func (p *Provider) createRouter(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("create router %s: %w", p.routerName(), err)
 	}
+	*undo = append(*undo, func() {
+		p.removeCreated("container", p.routerName(), func(ctx context.Context, id string) error {
+			return p.d.ContainerRemove(ctx, id, container.RemoveOptions{Force: true})
+		})
+	})
 	if err := p.d.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
-		return fmt.Errorf("start router %s (is port %d or %d taken? set SLIPWAY_ROUTER_PORT / SLIPWAY_ROUTER_ADMIN_PORT): %w", p.routerName(), p.o.RouterPort, p.o.AdminPort, err)
+		return fmt.Errorf("start router %s: %w%s", p.routerName(), err, p.portHint())
 	}
 	return nil
 }

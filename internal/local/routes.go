@@ -16,6 +16,7 @@ import (
 func (p *Provider) baseTable(t router.Table) router.Table {
 	t.Health = router.HealthCheck{Path: "/healthz", Interval: "500ms", Timeout: "1s", HealthyThreshold: 1, UnhealthyThreshold: 3}
 	t.DrainTimeout = p.o.DrainTimeout.String()
+	t.ProductionHosts = p.ProductionHosts()
 	return t
 }
 
@@ -23,6 +24,11 @@ func (p *Provider) baseTable(t router.Table) router.Table {
 // only if nobody replaced the table meanwhile (ETag), retrying a few times:
 // two deploys at once never lose each other's routes.
 func (p *Provider) update(ctx context.Context, what string, change func(t *router.Table) (bool, error)) error {
+	return p.updateTable(ctx, what, false, change)
+}
+
+// updateTable is update; allowEmpty lets the change remove every target.
+func (p *Provider) updateTable(ctx context.Context, what string, allowEmpty bool, change func(t *router.Table) (bool, error)) error {
 	for attempt := 1; ; attempt++ {
 		t, etag, err := p.router.TableVersion(ctx)
 		if err != nil {
@@ -32,7 +38,7 @@ func (p *Provider) update(ctx context.Context, what string, change func(t *route
 		if err != nil || !changed {
 			return err
 		}
-		err = p.router.ReplaceIf(ctx, p.baseTable(t), etag)
+		err = p.router.Put(ctx, p.baseTable(t), router.PutOptions{IfMatch: etag, AllowEmpty: allowEmpty})
 		if err == nil {
 			return nil
 		}
@@ -59,7 +65,7 @@ func (p *Provider) addTarget(ctx context.Context, stack, name string) error {
 // removeTargets unregisters instances and every route to them; the router
 // drains their in-flight requests.
 func (p *Provider) removeTargets(ctx context.Context, names map[string]bool) error {
-	return p.update(ctx, "unregister targets", func(t *router.Table) (bool, error) {
+	return p.updateTable(ctx, "unregister targets", true, func(t *router.Table) (bool, error) {
 		*t = withoutTargets(*t, names)
 		return true, nil
 	})
@@ -67,7 +73,7 @@ func (p *Provider) removeTargets(ctx context.Context, names map[string]bool) err
 
 func withoutTargets(t router.Table, names map[string]bool) router.Table {
 	var out router.Table
-	out.Health, out.DrainTimeout = t.Health, t.DrainTimeout
+	out.Health, out.DrainTimeout, out.IdleTimeout, out.ProductionHosts = t.Health, t.DrainTimeout, t.IdleTimeout, t.ProductionHosts
 	for _, tg := range t.Targets {
 		if !names[tg.Name] {
 			out.Targets = append(out.Targets, tg)
@@ -223,19 +229,49 @@ func (p *Provider) SetHost(ctx context.Context, host, stack string) error {
 }
 
 // SetProduction points the production weights at the stacks' current
-// instances, in one conditional table swap.
+// instances, in one conditional table swap. Every stack given a positive
+// weight must be healthy in the router when the swap is made: otherwise it
+// returns an *UnhealthyError and the table is unchanged.
 func (p *Provider) SetProduction(ctx context.Context, ws []deploy.Weight) error {
 	return p.update(ctx, "set production weights", func(t *router.Table) (bool, error) {
+		st, err := p.router.Status(ctx)
+		if err != nil {
+			return false, err
+		}
+		health := map[string]router.TargetStatus{}
+		for _, ts := range st.Targets {
+			if !ts.Draining {
+				health[ts.Name] = ts
+			}
+		}
 		t.Production = nil
 		for _, w := range ws {
 			name, err := p.instanceOf(ctx, *t, w.Stack)
 			if err != nil {
 				return false, err
 			}
+			if hs := health[name]; w.Weight > 0 && !hs.Healthy {
+				return false, &UnhealthyError{Stack: w.Stack, Target: name, Reason: hs.LastError}
+			}
 			t.Production = append(t.Production, router.Weighted{Target: name, Weight: w.Weight})
 		}
 		return true, nil
 	})
+}
+
+// UnhealthyError is SetProduction's refusal to give traffic to a stack that
+// fails its health check.
+type UnhealthyError struct {
+	Stack, Target string
+	Reason        string // the router's last health check error, if any
+}
+
+func (e *UnhealthyError) Error() string {
+	why := e.Reason
+	if why == "" {
+		why = "its health check has not passed yet"
+	}
+	return fmt.Sprintf("set production weights: stack %s (%s) is not healthy: %s; traffic is unchanged (check `docker logs %s`)", e.Stack, e.Target, why, e.Target)
 }
 
 func (p *Provider) instanceOf(ctx context.Context, t router.Table, stack string) (string, error) {
@@ -270,17 +306,10 @@ func (p *Provider) currentInstances(ctx context.Context, t router.Table) (map[st
 }
 
 // Delete removes a stack: its routes, its router targets (drained) and its
-// containers. It refuses a stack that carries production traffic.
+// containers. It refuses a stack that carries production traffic; that
+// check is made inside the same conditional table write that removes the
+// targets, so a rollback in between cannot lose production's only target.
 func (p *Provider) Delete(ctx context.Context, stack string) error {
-	r, err := p.Routes(ctx)
-	if err != nil {
-		return err
-	}
-	for _, live := range r.Live() {
-		if live == stack {
-			return fmt.Errorf("delete %s: %w: move traffic to another stack first", stack, deploy.ErrLive)
-		}
-	}
 	ins, err := p.instances(ctx)
 	if err != nil {
 		return err
@@ -297,7 +326,16 @@ func (p *Provider) Delete(ctx context.Context, stack string) error {
 		p.logf("%s: nothing to delete", stack)
 		return nil
 	}
-	if err := p.removeTargets(ctx, names); err != nil {
+	err = p.updateTable(ctx, "unregister "+stack, true, func(t *router.Table) (bool, error) {
+		for _, w := range t.Production {
+			if w.Weight > 0 && names[w.Target] {
+				return false, fmt.Errorf("%w: move traffic to another stack first", deploy.ErrLive)
+			}
+		}
+		*t = withoutTargets(*t, names)
+		return true, nil
+	})
+	if err != nil {
 		return fmt.Errorf("delete %s: %w", stack, err)
 	}
 	return p.retire(ctx, stack, mine)

@@ -31,11 +31,32 @@ var (
 	labelRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 )
 
+// scopeWords are the words that follow the app name in the stack names the
+// IAM policies scope by prefix (<app>-pr-*, <app>-prod-*).
+var scopeWords = []string{"pr", "prod"}
+
 // ValidateApp checks an application name: lower-case letters, digits and
-// single hyphens, starting with a letter, at most MaxApp characters.
+// single hyphens, starting with a letter, at most MaxApp characters. Two
+// more rules keep one app out of another's names: no "-pr" or "-prod" word
+// after the first (app "shop-pr"'s stacks shop-pr-… would fall in app
+// shop's <app>-pr-* IAM scope, "shop-prod"'s in its production scope), and
+// no "internal" first word (the shared load balancer <app>-shared may not
+// be named internal-…, and neither may target groups).
 func ValidateApp(app string) error {
 	if len(app) == 0 || len(app) > MaxApp || !appRe.MatchString(app) {
 		return fmt.Errorf("invalid app name %q: use 1-%d lower-case letters, digits and single hyphens, starting with a letter (set SLIPWAY_APP)", app, MaxApp)
+	}
+	words := strings.Split(app, "-")
+	if words[0] == "internal" {
+		return fmt.Errorf("invalid app name %q: its load balancer would be named %s-shared, and AWS refuses load balancer names that start with \"internal-\"; set SLIPWAY_APP to a name whose first word is not \"internal\"", app, app)
+	}
+	for i, w := range words[1:] {
+		for _, sw := range scopeWords {
+			if w == sw {
+				owner := strings.Join(words[:i+1], "-")
+				return fmt.Errorf("invalid app name %q: its stacks (%s-…) would fall in app %s's %s-%s-* stacks, which its IAM roles may change; set SLIPWAY_APP to a name without a \"-%s\" word", app, app, owner, owner, sw, sw)
+			}
+		}
 	}
 	return nil
 }
@@ -182,15 +203,53 @@ func ValidHostLabel(label string) bool {
 }
 
 // ImageTags returns the commit tag and the purpose tag (e.g. "pr-42",
-// "release-20261125") for repo.
-func ImageTags(repo, sha, purpose string) ([]string, error) {
-	s7, err := ShortSHA(sha)
+// "release-20261125") for repo. An image built from a working tree with
+// uncommitted changes gets the commit tag "<sha7>-dirty": it is never
+// tagged as the clean commit.
+func ImageTags(repo, sha, purpose string, dirty bool) ([]string, error) {
+	c, err := CommitTag(sha, dirty)
 	if err != nil {
 		return nil, err
 	}
+	p, err := ImageTag(purpose)
+	if err != nil {
+		return nil, err
+	}
+	return []string{repo + ":" + c, repo + ":" + p}, nil
+}
+
+// CommitTag is the tag of an image built from commit sha: its seven-digit
+// short form, with "-dirty" when built from uncommitted changes.
+func CommitTag(sha string, dirty bool) (string, error) {
+	s7, err := ShortSHA(sha)
+	if err != nil {
+		return "", err
+	}
+	if dirty {
+		s7 += "-dirty"
+	}
+	return s7, nil
+}
+
+// PreviewImageTag is the tag of a preview's image: "pr-N" for a pull
+// request, "branch-<hash of the branch>" for a branch without one. Deploy
+// tags the image with it and destroy removes it.
+func PreviewImageTag(pr int, branch string) (string, error) {
+	if pr > 0 {
+		return ImageTag(fmt.Sprintf("pr-%d", pr))
+	}
+	if strings.TrimSpace(branch) == "" {
+		return "", fmt.Errorf("name a preview's image: no pull request number and no branch")
+	}
+	return ImageTag("branch-" + Hash(branch))
+}
+
+// ImageTag is the tag an image gets for purpose ("pr-42", "branch-1a2b3c",
+// "release"): what a preview's image is found and removed by.
+func ImageTag(purpose string) (string, error) {
 	p := Slug(purpose, 100)
 	if p == "" {
-		return nil, fmt.Errorf("invalid image purpose %q: want letters and digits such as pr-42", purpose)
+		return "", fmt.Errorf("invalid image purpose %q: want letters and digits such as pr-42", purpose)
 	}
-	return []string{repo + ":" + s7, repo + ":" + p}, nil
+	return p, nil
 }

@@ -53,6 +53,11 @@ func TestBadInputIsRefusedWithWhatToDo(t *testing.T) {
 	}{
 		{"app with a shell metacharacter", func() error { _, err := Shared("a;b"); return err }, "SLIPWAY_APP"},
 		{"app too long", func() error { _, err := Shared(strings.Repeat("a", 21)); return err }, "SLIPWAY_APP"},
+		{"app ending in -pr, inside another app's preview scope", func() error { _, err := Shared("shop-pr"); return err }, "app shop's shop-pr-* stacks, which its IAM roles may change; set SLIPWAY_APP"},
+		{"app with a -pr word, inside another app's preview scope", func() error { _, err := Preview("shop-pr-7", 1); return err }, "app shop's shop-pr-*"},
+		{"app with a -prod word, inside another app's production scope", func() error { _, err := Shared("a-b-prod"); return err }, "app a-b's a-b-prod-*"},
+		{"app named internal: ALB internal-shared", func() error { _, err := Shared("internal"); return err }, `start with "internal-"; set SLIPWAY_APP`},
+		{"app starting with internal-", func() error { _, err := Shared("internal-tools"); return err }, "internal-tools-shared"},
 		{"PR zero", func() error { _, err := Preview("shop", 0); return err }, "positive"},
 		{"sha not hex", func() error { _, err := Release("shop", time.Now(), "$(id)"); return err }, "git SHA"},
 		{"empty branch", func() error { _, _, err := BranchPreview("shop", " "); return err }, "check out a branch"},
@@ -126,16 +131,63 @@ func TestHostileBranchesGiveValidDistinctNames(t *testing.T) {
 }
 
 func TestImageTags(t *testing.T) {
-	got, err := ImageTags("127.0.0.1:5000/shop", "0123456789abcdef", "PR 42")
-	if err != nil {
-		t.Fatal(err)
+	tests := map[string]struct {
+		dirty bool
+		want  []string
+	}{
+		"name the clean commit and the purpose":                {false, []string{"127.0.0.1:5000/shop:0123456", "127.0.0.1:5000/shop:pr-42"}},
+		"never name the clean commit for a dirty working tree": {true, []string{"127.0.0.1:5000/shop:0123456-dirty", "127.0.0.1:5000/shop:pr-42"}},
 	}
-	if got[0] != "127.0.0.1:5000/shop:0123456" || got[1] != "127.0.0.1:5000/shop:pr-42" {
-		t.Fatalf("tags %v", got)
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := ImageTags("127.0.0.1:5000/shop", "0123456789abcdef", "PR 42", tc.dirty)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+				t.Fatalf("tags %v, want %v", got, tc.want)
+			}
+		})
 	}
-	if _, err := ImageTags("r", "abc1234", "!!!"); err == nil {
+	if _, err := ImageTags("r", "abc1234", "!!!", false); err == nil {
 		t.Fatal("a purpose with no letters should be refused")
 	}
+}
+
+// Names that only look like the refused ones are fine.
+func TestAppNamesNearTheRefusedOnesAreAccepted(t *testing.T) {
+	for _, app := range []string{"shop", "pr", "prod", "pr-shop", "prod-shop", "shop-prs", "shop-pr1", "shop-production", "internals", "my-internal", "shop-br"} {
+		if err := ValidateApp(app); err != nil {
+			t.Errorf("ValidateApp(%q): %v", app, err)
+		}
+	}
+}
+
+// FuzzAppNames checks that every accepted app name gives a valid load
+// balancer name and that no accepted app's stacks fall in another app's
+// prefix-scoped stacks (<app>-pr-*, <app>-prod-*).
+func FuzzAppNames(f *testing.F) {
+	for _, s := range []string{"shop", "shop-pr", "shop-pr-1", "a-prod", "internal", "internal-x", "x-internal"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, app string) {
+		if ValidateApp(app) != nil {
+			return
+		}
+		if !ValidELB(app + "-shared") {
+			t.Fatalf("app %q: shared load balancer %q is not a valid name", app, app+"-shared")
+		}
+		stacks := []string{app + "-shared", app + "-pr-1", app + "-prod-20261125200405-abcdef0"}
+		words := strings.Split(app, "-")
+		for i := 1; i < len(words); i++ {
+			other := strings.Join(words[:i], "-")
+			for _, s := range stacks {
+				if strings.HasPrefix(s, other+"-pr-") || strings.HasPrefix(s, other+"-prod-") {
+					t.Fatalf("app %q: stack %s falls in app %s's scope", app, s, other)
+				}
+			}
+		}
+	})
 }
 
 func FuzzNames(f *testing.F) {

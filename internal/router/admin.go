@@ -2,15 +2,24 @@ package router
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
+	"strings"
 )
 
-// maxTableBytes bounds a PUT /table body.
-const maxTableBytes = 4 << 20
+// maxTableBytes bounds a PUT /table body: MaxTargets targets with long
+// names fit in well under this.
+const maxTableBytes = 1 << 20
+
+// AllowEmptyParam is the PUT /table query parameter that lets a table
+// remove every target (allow_empty=true); without it such a table is
+// refused with 409, so that a stray `null` or `{}` cannot wipe the routes.
+const AllowEmptyParam = "allow_empty"
 
 // errorBody is the JSON body of a failed admin request.
 type errorBody struct {
@@ -18,8 +27,10 @@ type errorBody struct {
 }
 
 // AdminHandler serves the admin API: GET/PUT /table, GET /status,
-// GET /healthz and GET /metrics. Serve it on its own listener that only the
-// host can reach.
+// GET /healthz, GET /metrics and GET /metrics.json. Serve it on its own
+// listener that only the host can reach. Every request but GET /healthz
+// must name a loopback host (no DNS rebinding from a browser) and carry
+// the admin token (Options.AdminToken) as "Authorization: Bearer <token>".
 func (r *Router) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /table", func(w http.ResponseWriter, _ *http.Request) {
@@ -46,14 +57,68 @@ func (r *Router) AdminHandler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		_, _ = w.Write(buf.Bytes()) // a failed write means the scraper left
 	})
-	return mux
+	mux.HandleFunc("GET /metrics.json", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, r.Metrics())
+	})
+	return r.Guard(mux)
+}
+
+// Guard refuses admin requests from anywhere but a local process that
+// knows the token; GET /healthz stays open for Docker's HEALTHCHECK. The
+// admin handler has it already; wrap anything else served on the admin
+// listener (pprof) with it too.
+func (r *Router) Guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method == http.MethodGet && req.URL.Path == "/healthz" {
+			next.ServeHTTP(w, req)
+			return
+		}
+		if !loopbackHost(req.Host) {
+			writeJSON(w, http.StatusForbidden, errorBody{Errors: []string{fmt.Sprintf(
+				"admin API: Host %q is not a loopback name: use http://127.0.0.1:<admin port>", truncate(req.Host))}})
+			return
+		}
+		if r.token != "" && !validToken(req.Header.Get("Authorization"), r.token) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="slipway-router"`)
+			writeJSON(w, http.StatusUnauthorized, errorBody{Errors: []string{
+				"admin API: missing or wrong token: send Authorization: Bearer <the router's SLIPWAY_ROUTER_TOKEN>"}})
+			return
+		}
+		next.ServeHTTP(w, req)
+	})
+}
+
+func validToken(header, token string) bool {
+	got, ok := strings.CutPrefix(header, "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
+}
+
+// loopbackHost reports whether host (port allowed) names this machine:
+// localhost, or a loopback IP.
+func loopbackHost(host string) bool {
+	h := hostKey(host)
+	if h == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(strings.Trim(h, "[]"))
+	return err == nil && ip.IsLoopback()
 }
 
 func (r *Router) handlePutTable(w http.ResponseWriter, req *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, req.Body, maxTableBytes))
 	dec.DisallowUnknownFields()
+	var raw json.RawMessage
 	var t Table
-	if err := dec.Decode(&t); err != nil {
+	err := dec.Decode(&raw)
+	if err == nil && !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
+		err = errors.New("the body is not a JSON object")
+	}
+	if err == nil {
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.DisallowUnknownFields()
+		err = d.Decode(&t)
+	}
+	if err != nil {
 		writeJSON(w, http.StatusBadRequest, errorBody{Errors: []string{
 			fmt.Sprintf("decode table JSON: %v (send a JSON object with targets, hosts, production, health, drain_timeout)", err)}})
 		return
@@ -62,7 +127,12 @@ func (r *Router) handlePutTable(w http.ResponseWriter, req *http.Request) {
 		writeJSON(w, http.StatusBadRequest, errorBody{Errors: []string{"decode table JSON: trailing data after the table object"}})
 		return
 	}
-	err := r.ReplaceIf(t, req.Header.Get("If-Match"))
+	if len(t.Targets) == 0 && len(r.snap.Load().order) > 0 && req.URL.Query().Get(AllowEmptyParam) != "true" && t.Validate() == nil {
+		writeJSON(w, http.StatusConflict, errorBody{Errors: []string{fmt.Sprintf(
+			"refusing a table that removes every target (%d now): if that is what you want, PUT /table?%s=true", len(r.snap.Load().order), AllowEmptyParam)}})
+		return
+	}
+	err = r.ReplaceIf(t, req.Header.Get("If-Match"))
 	var te *TableError
 	switch {
 	case errors.As(err, &te):

@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -36,15 +37,7 @@ func TestAdminRejectsBadTableAndKeepsTheRunningOne(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			req, err := http.NewRequest(http.MethodPut, tr.admin+"/table", strings.NewReader(tc.body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() { _ = resp.Body.Close() }()
+			resp := adminRequest(t, http.MethodPut, tr.admin+"/table", tc.body)
 			var eb errorBody
 			if err := json.NewDecoder(resp.Body).Decode(&eb); err != nil {
 				t.Fatalf("decode error body: %v", err)
@@ -79,6 +72,10 @@ func TestClient(t *testing.T) {
 		t.Fatalf("WaitHealthy: %v", err)
 	}
 	got, err := tr.client.Table(ctx)
+	if at := got.LastLive["a"]; err == nil && (at.IsZero() || time.Since(at) > time.Minute) {
+		t.Fatalf("Table: last_live %v, want a = the time of the write that made it live", got.LastLive)
+	}
+	got.LastLive = nil
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("Table: %+v, %v; want %+v", got, err, want)
 	}
@@ -147,7 +144,7 @@ func TestMetrics(t *testing.T) {
 	}
 	get(t, c, tr.url+"/", "", map[string]string{"X-Slipway-Stack": "a"})
 	get(t, c, tr.url+"/", "", map[string]string{"X-Slipway-Stack": "nope"})
-	resp, err := http.Get(tr.admin + "/metrics")
+	resp, err := resp0(adminRequest(t, http.MethodGet, tr.admin+"/metrics", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +215,7 @@ func TestAccessLogHasOneJSONLinePerRequest(t *testing.T) {
 func TestStaleWriterGetsAConflictAndChangesNothing(t *testing.T) {
 	tr := startRouter(t, Options{})
 	a, b := newBackend(t, "a"), newBackend(t, "b")
-	c := &Client{BaseURL: tr.admin}
+	c := &Client{BaseURL: tr.admin, Token: testToken}
 	ctx := context.Background()
 	if err := c.Replace(ctx, Table{Targets: []Target{targetOf(a)}}); err != nil {
 		t.Fatal(err)
@@ -244,5 +241,146 @@ func TestStaleWriterGetsAConflictAndChangesNothing(t *testing.T) {
 	}
 	if len(now.Targets) != 2 || len(now.Hosts) != 0 {
 		t.Fatalf("a refused write changed the table: %+v", now)
+	}
+}
+
+func resp0(r *http.Response) (*http.Response, error) { return r, nil }
+
+func TestAdminRefusesForeignHostsAndMissingTokens(t *testing.T) {
+	tr := startRouter(t, Options{})
+	a := newBackend(t, "a")
+	tr.replace(t, Table{Targets: []Target{targetOf(a)}, Production: []Weighted{{Target: "a", Weight: 1}}}, "a")
+	before := tr.Table()
+	body := `{"targets":[{"name":"evil","url":"http://203.0.113.1:80"}],"production":[{"target":"evil","weight":1}]}`
+	tests := map[string]struct {
+		host, auth string
+		want       int
+	}{
+		"no token":                             {"", "", http.StatusUnauthorized},
+		"a wrong token":                        {"", "Bearer nope", http.StatusUnauthorized},
+		"the router's name on the app network": {"app-router:9000", "Bearer " + testToken, http.StatusForbidden},
+		"a DNS-rebound name":                   {"attacker.example:9000", "Bearer " + testToken, http.StatusForbidden},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPut, tr.admin+"/table", strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.host != "" {
+				req.Host = tc.host
+			}
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Fatalf("PUT /table: %d, want %d", resp.StatusCode, tc.want)
+			}
+			if !reflect.DeepEqual(tr.Table(), before) {
+				t.Fatal("the refused PUT changed the table")
+			}
+		})
+	}
+	if resp, err := http.Get(tr.admin + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET /healthz without a token: %v %v, want 200 (Docker HEALTHCHECK)", resp, err)
+	}
+	for _, host := range []string{"localhost:9000", "127.0.0.1", "[::1]:9000"} {
+		if !loopbackHost(host) {
+			t.Errorf("loopbackHost(%q) = false", host)
+		}
+	}
+}
+
+func TestAdminRefusesTablesThatWipeOrOverreach(t *testing.T) {
+	tr := startRouter(t, Options{})
+	a := newBackend(t, "a")
+	tr.replace(t, Table{Targets: []Target{targetOf(a)}, Production: []Weighted{{Target: "a", Weight: 1}}}, "a")
+	before := tr.Table()
+	many := make([]Target, MaxTargets+1)
+	for i := range many {
+		many[i] = Target{Name: fmt.Sprintf("t%d", i), URL: "http://127.0.0.1:1"}
+	}
+	manyJSON, err := json.Marshal(Table{Targets: many})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]struct {
+		query, body string
+		want        int
+		says        string
+	}{
+		"null":                       {"", "null", 400, "not a JSON object"},
+		"an empty object":            {"", "{}", 409, "removes every target"},
+		"an empty target list":       {"", `{"targets":[]}`, 409, "allow_empty=true"},
+		"a 1ns health interval":      {"", `{"targets":[{"name":"a","url":"http://a:1"}],"health":{"interval":"1ns"}}`, 400, "health.interval: 1ns is out of range"},
+		"more targets than allowed":  {"", string(manyJSON), 400, fmt.Sprintf("at most %d", MaxTargets)},
+		"six weighted targets":       {"", `{"targets":[{"name":"a","url":"http://a:1"}],"production":[{"target":"a","weight":1},{"target":"a","weight":1},{"target":"a","weight":1},{"target":"a","weight":1},{"target":"a","weight":1},{"target":"a","weight":1}]}`, 400, "at most 5"},
+		"an idle timeout over 4000s": {"", `{"targets":[{"name":"a","url":"http://a:1"}],"idle_timeout":"2h"}`, 400, "idle_timeout"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			resp := adminRequest(t, http.MethodPut, tr.admin+"/table"+tc.query, tc.body)
+			b, err := io.ReadAll(resp.Body)
+			if err != nil || resp.StatusCode != tc.want || !strings.Contains(string(b), tc.says) {
+				t.Fatalf("got %d %s, want %d saying %q", resp.StatusCode, b, tc.want, tc.says)
+			}
+			if !reflect.DeepEqual(tr.Table(), before) {
+				t.Fatal("the refused table changed the running one")
+			}
+		})
+	}
+	resp := adminRequest(t, http.MethodPut, tr.admin+"/table?allow_empty=true", "{}")
+	if resp.StatusCode != 200 || len(tr.Table().Targets) != 0 {
+		t.Fatalf("an explicit empty table: %d, %d targets left", resp.StatusCode, len(tr.Table().Targets))
+	}
+}
+
+func TestClientMetricsAndLastLive(t *testing.T) {
+	tr := startRouter(t, Options{})
+	var clock atomic.Int64 // the router's clock, moved by the test
+	clock.Store(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC).UnixNano())
+	tr.mu.Lock()
+	tr.now = func() time.Time { return time.Unix(0, clock.Load()) }
+	tr.mu.Unlock()
+	blue, green := newBackend(t, "blue"), newBackend(t, "green")
+	tb := Table{Targets: []Target{{Name: "blue-1", Stack: "blue", URL: blue.URL}, {Name: "green-1", Stack: "green", URL: green.URL}},
+		Production: []Weighted{{Target: "blue-1", Weight: 1}}}
+	tr.replace(t, tb, "blue-1", "green-1")
+	ctx := context.Background()
+	first, err := tr.client.Table(ctx)
+	if err != nil || first.LastLive["blue"].IsZero() || !first.LastLive["green"].IsZero() {
+		t.Fatalf("last_live after blue went live: %v, %v; want blue only", first.LastLive, err)
+	}
+	for range 3 {
+		get(t, keepAliveClient(t), tr.url+"/", "app.localhost", nil)
+	}
+	m, err := tr.client.Metrics(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := m["blue-1"]; s.Stack != "blue" || s.Total("2xx") != 3 || s.Count != 3 || !s.Healthy || len(s.Latency) == 0 {
+		t.Fatalf("metrics of blue-1: %+v, want stack blue, 3 answers 2xx", s)
+	}
+	clock.Add(int64(time.Minute))
+	tb.Production = []Weighted{{Target: "green-1", Weight: 1}}
+	tb.LastLive = map[string]time.Time{"blue": time.Unix(0, 0)} // ignored: the router keeps last_live
+	if err := tr.client.Replace(ctx, tb); err != nil {
+		t.Fatal(err)
+	}
+	second, err := tr.client.Table(ctx)
+	if err != nil || !second.LastLive["blue"].After(first.LastLive["blue"]) || second.LastLive["green"].IsZero() {
+		t.Fatalf("last_live after the switch to green: %v, %v; want blue moved to the switch, green set", second.LastLive, err)
+	}
+	if err := tr.client.Replace(ctx, tb); err != nil {
+		t.Fatal(err)
+	}
+	third, err := tr.client.Table(ctx)
+	if err != nil || !third.LastLive["blue"].Equal(second.LastLive["blue"]) {
+		t.Fatalf("blue's last_live moved on a write where it was not live: %v -> %v", second.LastLive, third.LastLive)
 	}
 }

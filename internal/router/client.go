@@ -17,6 +17,19 @@ type Client struct {
 	BaseURL string
 	// HTTP is the client to use; nil means http.DefaultClient.
 	HTTP *http.Client
+	// Token is the router's admin token, sent as "Authorization: Bearer".
+	Token string
+	// TokenFunc, when Token is empty, is asked for the token before each
+	// request (the local provider reads it from the router container).
+	TokenFunc func(ctx context.Context) (string, error)
+}
+
+// PutOptions qualify a table write.
+type PutOptions struct {
+	// IfMatch makes the write conditional on the table's ETag.
+	IfMatch string
+	// AllowEmpty lets the table remove every target.
+	AllowEmpty bool
 }
 
 // Table returns the router's current table.
@@ -42,14 +55,35 @@ func (c *Client) Replace(ctx context.Context, t Table) error { return c.ReplaceI
 // ReplaceIf swaps in t only if the table is still the one whose ETag is
 // etag; otherwise it returns an error wrapping ErrConflict.
 func (c *Client) ReplaceIf(ctx context.Context, t Table, etag string) error {
+	return c.Put(ctx, t, PutOptions{IfMatch: etag})
+}
+
+// Put swaps in t as o says. A table that removes every target is refused
+// unless o.AllowEmpty.
+func (c *Client) Put(ctx context.Context, t Table, o PutOptions) error {
 	body, err := json.Marshal(t)
 	if err != nil {
 		return fmt.Errorf("encode router table: %w", err)
 	}
-	if _, err := c.do(ctx, http.MethodPut, "/table", body, etag, nil); err != nil {
+	path := "/table"
+	if o.AllowEmpty {
+		path += "?" + AllowEmptyParam + "=true"
+	}
+	if _, err := c.do(ctx, http.MethodPut, path, body, o.IfMatch, nil); err != nil {
 		return fmt.Errorf("replace router table: %w", err)
 	}
 	return nil
+}
+
+// Metrics returns every target's request counters and latency histogram
+// by target name ("" holds the answers the router gave itself), from
+// GET /metrics.json: the numbers of the Prometheus text at GET /metrics.
+func (c *Client) Metrics(ctx context.Context) (map[string]TargetStats, error) {
+	var m map[string]TargetStats
+	if _, err := c.do(ctx, http.MethodGet, "/metrics.json", nil, "", &m); err != nil {
+		return nil, fmt.Errorf("get router metrics: %w", err)
+	}
+	return m, nil
 }
 
 // Status returns the router's view of its targets.
@@ -107,6 +141,15 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, ifMat
 	}
 	if ifMatch != "" {
 		req.Header.Set("If-Match", ifMatch)
+	}
+	token := c.Token
+	if token == "" && c.TokenFunc != nil {
+		if token, err = c.TokenFunc(ctx); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", method, path, err)
+		}
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	hc := c.HTTP
 	if hc == nil {

@@ -16,8 +16,12 @@
 // The header override only reaches healthy targets: a target that is not
 // healthy yet answers 503, an unknown name 404.
 //
-// The traffic path is a hand-written HTTP/1.1 forwarder over pooled backend
-// connections (no net/http server or Transport on the hot path) so that the
-// router stays within reach of HAProxy on small machines; the admin API
-// (table, status, metrics) is an ordinary net/http handler.
+// The traffic path is the standard library's: net/http's server parses
+// and frames client requests (with the ALB's limits: 16 KiB per header
+// line, 64 KiB per head, 414 past 16 KiB of request target) and
+// httputil.ReverseProxy forwards them over a tuned http.Transport per
+// target (Rewrite sets the target, keeps the client's Host and sets the
+// X-Forwarded-* headers; an idle timeout in both directions gives 504; the
+// answers the router gives itself never show an internal address). What
+// is ours is routing, health, draining, metrics and the admin API.
 package router

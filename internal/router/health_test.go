@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestHealthThresholds(t *testing.T) {
@@ -58,7 +57,9 @@ func TestUnhealthyTargetGetsNoTrafficUntilHealthy(t *testing.T) {
 		Production: []Weighted{{Target: "stable", Weight: 50}, {Target: "canary", Weight: 50}},
 	}, "stable")
 	c := keepAliveClient(t)
-	time.Sleep(100 * time.Millisecond) // several failed checks
+	waitFor(t, "the canary's health check to fail", func() bool {
+		return strings.Contains(tr.Status().Targets[1].LastError, "status 503")
+	})
 	for i := range 200 {
 		if _, body := get(t, c, tr.url+"/", "app.localhost", cookieHeader(fmt.Sprintf("c%d", i))); body != "stable" {
 			t.Fatalf("client c%d reached %q while the canary fails its health check", i, body)
@@ -95,11 +96,11 @@ func TestUnhealthyTargetGetsNoTrafficUntilHealthy(t *testing.T) {
 func TestKeptTargetKeepsHealthAcrossReplace(t *testing.T) {
 	tr := startRouter(t, Options{})
 	a := newBackend(t, "a")
-	slow := HealthCheck{Interval: "1h", Timeout: "1s", HealthyThreshold: 1}
+	slow := HealthCheck{Interval: "5m", Timeout: "1s", HealthyThreshold: 1}
 	tr.replace(t, Table{Targets: []Target{targetOf(a)}, Production: []Weighted{{Target: "a", Weight: 1}}, Health: slow}, "a")
 	b := newBackend(t, "b")
 	b.healthy.Store(false) // b never gets traffic: only a's kept health can answer
-	if err := tr.Replace(Table{Targets: []Target{targetOf(a), targetOf(b)}, Health: slow,
+	if err := tr.Replace(Table{Targets: []Target{targetOf(a), targetOf(b)}, Health: slow, ProductionHosts: testProductionHosts,
 		Production: []Weighted{{Target: "a", Weight: 1}, {Target: "b", Weight: 1}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,9 @@ type testRouter struct {
 // loopback; both stop at the end of the test.
 func startRouter(t *testing.T, opts Options) *testRouter {
 	t.Helper()
+	if opts.AdminToken == "" {
+		opts.AdminToken = testToken
+	}
 	r, err := New(opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -49,7 +52,26 @@ func startRouter(t *testing.T, opts Options) *testRouter {
 		}
 	})
 	return &testRouter{Router: r, url: "http://" + ln.Addr().String(), admin: admin.URL,
-		client: &Client{BaseURL: admin.URL}}
+		client: &Client{BaseURL: admin.URL, Token: opts.AdminToken}}
+}
+
+// testToken is the admin token of the routers in these tests.
+const testToken = "test-admin-token"
+
+// adminRequest sends an admin request with the test token.
+func adminRequest(t *testing.T, method, url, body string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = resp.Body.Close() })
+	return resp
 }
 
 // backend is a real HTTP server that answers with its name.
@@ -81,8 +103,12 @@ func newBackend(t *testing.T, name string) *backend {
 	return b
 }
 
-// fastHealth checks every 20ms and trusts one result.
-var fastHealth = HealthCheck{Interval: "20ms", Timeout: "500ms", HealthyThreshold: 1, UnhealthyThreshold: 1}
+// fastHealth checks as often as a table may ask and trusts one result.
+var fastHealth = HealthCheck{Interval: "100ms", Timeout: "500ms", HealthyThreshold: 1, UnhealthyThreshold: 1}
+
+// testProductionHosts are the hosts production answers on in these tests:
+// the name the tests send and the loopback address of a plain http.Get.
+var testProductionHosts = []string{"app.localhost", "127.0.0.1"}
 
 func targetOf(b *backend) Target { return Target{Name: b.name, URL: b.URL} }
 
@@ -91,6 +117,9 @@ func (tr *testRouter) replace(t *testing.T, tb Table, healthy ...string) {
 	t.Helper()
 	if tb.Health == (HealthCheck{}) {
 		tb.Health = fastHealth
+	}
+	if tb.ProductionHosts == nil {
+		tb.ProductionHosts = testProductionHosts
 	}
 	if err := tr.Replace(tb); err != nil {
 		t.Fatalf("Replace: %v", err)

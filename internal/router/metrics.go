@@ -67,6 +67,7 @@ func (m *targetMetrics) observe(r rule, status int, d time.Duration) {
 // metricsTarget is what writeMetrics needs to know about one target.
 type metricsTarget struct {
 	m                          *targetMetrics
+	stack                      string
 	healthy, draining, isLocal bool
 	inflight                   int64
 }
@@ -137,4 +138,64 @@ func b2f(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// TargetStats is one target's counters in GET /metrics.json: the same
+// numbers as the Prometheus text of GET /metrics, for Client.Metrics.
+type TargetStats struct {
+	// Stack is the target's stack (its Stack, else its name); empty for
+	// the answers the router gave itself (target "").
+	Stack string `json:"stack,omitempty"`
+	// Requests counts answers by rule (host, production, header) and
+	// status class ("2xx", "5xx", ...).
+	Requests map[string]map[string]uint64 `json:"requests"`
+	// Latency is the request duration histogram: cumulative counts per
+	// upper bound in seconds (the last bound is +Inf, written as 0).
+	Latency    []LatencyBucket `json:"latency"`
+	LatencySum float64         `json:"latency_sum_seconds"`
+	Count      uint64          `json:"count"`
+	Healthy    bool            `json:"healthy"`
+	Draining   bool            `json:"draining"`
+	InFlight   int64           `json:"in_flight"`
+}
+
+// LatencyBucket is one cumulative histogram bucket.
+type LatencyBucket struct {
+	LE    float64 `json:"le"` // seconds; 0 means +Inf
+	Count uint64  `json:"count"`
+}
+
+// Total is the number of answers of every rule in class ("5xx", ...).
+func (s TargetStats) Total(class string) uint64 {
+	var n uint64
+	for _, byClass := range s.Requests {
+		n += byClass[class]
+	}
+	return n
+}
+
+func (t metricsTarget) stats() TargetStats {
+	st := TargetStats{Stack: t.stack, Requests: map[string]map[string]uint64{},
+		Healthy: t.healthy, Draining: t.draining, InFlight: t.inflight}
+	for r := rule(0); r < numRules; r++ {
+		byClass := map[string]uint64{}
+		for c := 0; c < numClasses; c++ {
+			if n := t.m.requests[r][c].Load(); n > 0 {
+				byClass[strconv.Itoa(c+1)+"xx"] = n
+			}
+		}
+		st.Requests[r.String()] = byClass
+	}
+	var cum uint64
+	for i := range t.m.buckets {
+		cum += t.m.buckets[i].Load()
+		le := 0.0
+		if i < len(latencyBuckets) {
+			le = latencyBuckets[i]
+		}
+		st.Latency = append(st.Latency, LatencyBucket{LE: le, Count: cum})
+	}
+	st.Count = cum
+	st.LatencySum = float64(t.m.sumNanos.Load()) / 1e9
+	return st
 }

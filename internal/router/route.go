@@ -22,6 +22,7 @@ type snapshot struct {
 	targets   map[string]*target
 	stacks    map[string]*target // X-Slipway-Stack by stack name
 	hosts     map[string]*target
+	prodHosts map[string]bool
 	prod      []prodEntry
 	prodTotal uint64
 }
@@ -31,7 +32,7 @@ func emptySnapshot() *snapshot {
 	if err != nil {
 		panic(err) // the empty table is valid; a failure here is a bug
 	}
-	return &snapshot{spec: s, targets: map[string]*target{}, stacks: map[string]*target{}, hosts: map[string]*target{}}
+	return &snapshot{spec: s, targets: map[string]*target{}, stacks: map[string]*target{}, hosts: map[string]*target{}, prodHosts: map[string]bool{}}
 }
 
 // decision is the outcome of routing one request: a target, or a status and
@@ -45,11 +46,11 @@ type decision struct {
 
 // route chooses the target for a request with the given host (any case, port
 // allowed), X-Slipway-Stack value (if hasStack) and client id.
-func (s *snapshot) route(host []byte, stack []byte, hasStack bool, clientID []byte) decision {
+func (s *snapshot) route(host, stack string, hasStack bool, clientID string) decision {
 	if hasStack {
-		t := s.targets[string(stack)]
+		t := s.targets[stack]
 		if t == nil {
-			t = s.stacks[string(stack)]
+			t = s.stacks[stack]
 		}
 		switch {
 		case t == nil:
@@ -60,13 +61,17 @@ func (s *snapshot) route(host []byte, stack []byte, hasStack bool, clientID []by
 		}
 		return decision{t: t, rule: ruleHeader}
 	}
-	var lower [256]byte
-	if t := s.hosts[string(hostKey(lower[:0], host))]; t != nil {
+	key := hostKey(host)
+	if t := s.hosts[key]; t != nil {
 		if !t.healthy.Load() {
 			return decision{t: t, rule: ruleHost, status: http.StatusServiceUnavailable,
-				msg: fmt.Sprintf("target %q for host %q is not healthy yet", t.name, hostKey(nil, host))}
+				msg: fmt.Sprintf("target %q for host %q is not healthy yet", t.name, key)}
 		}
 		return decision{t: t, rule: ruleHost}
+	}
+	if !s.prodHosts[key] {
+		return decision{rule: ruleHost, status: http.StatusNotFound,
+			msg: fmt.Sprintf("no environment matches this host: %q (a preview that was destroyed, or a typo?)", truncate(key))}
 	}
 	if len(s.prod) == 0 {
 		return decision{rule: ruleProduction, status: http.StatusServiceUnavailable, msg: "no production stack is live"}
@@ -78,7 +83,7 @@ func (s *snapshot) route(host []byte, stack []byte, hasStack bool, clientID []by
 		msg: "no healthy production target: every weighted target is failing its health check"}
 }
 
-func (s *snapshot) unknownStack(stack []byte) string {
+func (s *snapshot) unknownStack(stack string) string {
 	names := make([]string, 0, len(s.order))
 	for _, t := range s.order {
 		names = append(names, t.name)
@@ -126,10 +131,10 @@ func (s *snapshot) pickProduction(h uint64) *target {
 
 // hashClient hashes a client id uniformly: FNV-1a, then the murmur3
 // finalizer to spread FNV's weak high bits.
-func hashClient(id []byte) uint64 {
+func hashClient(id string) uint64 {
 	h := uint64(14695981039346656037)
-	for _, c := range id {
-		h ^= uint64(c)
+	for i := 0; i < len(id); i++ {
+		h ^= uint64(id[i])
 		h *= 1099511628211
 	}
 	h ^= h >> 33
@@ -146,29 +151,27 @@ func reduce(h, n uint64) uint64 {
 	return hi
 }
 
-// hostKey appends host lower-cased and without its port to dst.
-func hostKey(dst, host []byte) []byte {
-	if len(host) > 0 && host[0] == '[' {
-		if i := indexByte(host, ']'); i > 0 {
+// hostKey is host lower-cased and without its port.
+func hostKey(host string) string {
+	if strings.HasPrefix(host, "[") {
+		if i := strings.IndexByte(host, ']'); i > 0 {
 			host = host[:i+1]
 		}
-	} else if i := indexByte(host, ':'); i >= 0 {
+	} else if i := strings.IndexByte(host, ':'); i >= 0 {
 		host = host[:i]
 	}
-	for _, c := range host {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+	for i := 0; i < len(host); i++ {
+		if c := host[i]; 'A' <= c && c <= 'Z' {
+			return strings.ToLower(host)
 		}
-		dst = append(dst, c)
 	}
-	return dst
+	return host
 }
 
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
+// truncate shortens s for a message.
+func truncate[S ~string | ~[]byte](s S) string {
+	if len(s) > 64 {
+		return string(s[:64]) + "..."
 	}
-	return -1
+	return string(s)
 }

@@ -18,11 +18,10 @@ func TestHostRules(t *testing.T) {
 	}, "app-pr-42", "app-pr-43", "app-prod")
 	c := keepAliveClient(t)
 	tests := map[string]struct{ host, want string }{
-		"a preview host goes to its target":           {"pr-42.app.localhost", "app-pr-42"},
-		"the port is stripped before matching":        {"pr-43.app.localhost:8080", "app-pr-43"},
-		"hosts match in any case":                     {"PR-42.App.LocalHost", "app-pr-42"},
-		"any other host goes to production":           {"app.localhost", "app-prod"},
-		"a near miss of a preview host is production": {"pr-4.app.localhost", "app-prod"},
+		"a preview host goes to its target":      {"pr-42.app.localhost", "app-pr-42"},
+		"the port is stripped before matching":   {"pr-43.app.localhost:8080", "app-pr-43"},
+		"hosts match in any case":                {"PR-42.App.LocalHost", "app-pr-42"},
+		"the production host goes to production": {"app.localhost", "app-prod"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -31,6 +30,24 @@ func TestHostRules(t *testing.T) {
 				t.Fatalf("Host %s: got %d %q, want 200 %q", tc.host, resp.StatusCode, body, tc.want)
 			}
 		})
+	}
+}
+
+func TestUnknownHostIs404NamingTheHost(t *testing.T) {
+	tr := startRouter(t, Options{})
+	pr42, prod := newBackend(t, "app-pr-42"), newBackend(t, "app-prod")
+	tr.replace(t, Table{Targets: []Target{targetOf(pr42), targetOf(prod)},
+		Hosts:      []HostRule{{Host: "pr-42.app.localhost", Target: "app-pr-42"}},
+		Production: []Weighted{{Target: "app-prod", Weight: 1}}}, "app-pr-42", "app-prod")
+	for _, host := range []string{"pr-4.app.localhost", "pr-42.app.localhost.evil", "other.localhost:8080"} {
+		resp, body := get(t, keepAliveClient(t), tr.url+"/", host, nil)
+		want := fmt.Sprintf("no environment matches this host: %q", hostKey(host))
+		if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, want) {
+			t.Errorf("Host %s: %d %q, want 404 %q", host, resp.StatusCode, body, want)
+		}
+	}
+	if n := prod.hits.Load() + pr42.hits.Load(); n != 0 {
+		t.Fatalf("unknown hosts reached a target %d times", n)
 	}
 }
 
@@ -182,9 +199,10 @@ func BenchmarkRoute(b *testing.B) {
 		b.Fatal(err)
 	}
 	tb := Table{Targets: []Target{{Name: "blue", URL: "http://127.0.0.1:1"}, {Name: "green", URL: "http://127.0.0.1:2"}, {Name: "pr", URL: "http://127.0.0.1:3"}},
-		Hosts:      []HostRule{{Host: "pr-1.app.localhost", Target: "pr"}},
-		Production: []Weighted{{Target: "blue", Weight: 90}, {Target: "green", Weight: 10}},
-		Health:     HealthCheck{Interval: "1h"}}
+		Hosts:           []HostRule{{Host: "pr-1.app.localhost", Target: "pr"}},
+		Production:      []Weighted{{Target: "blue", Weight: 90}, {Target: "green", Weight: 10}},
+		ProductionHosts: []string{"app.localhost"},
+		Health:          HealthCheck{Interval: "5m"}}
 	if err := r.Replace(tb); err != nil {
 		b.Fatal(err)
 	}
@@ -193,10 +211,10 @@ func BenchmarkRoute(b *testing.B) {
 	for _, t := range s.order {
 		t.healthy.Store(true)
 	}
-	host, id := []byte("App.Localhost:8080"), []byte("0123456789abcdef")
+	host, id := "App.Localhost:8080", "0123456789abcdef"
 	b.ReportAllocs()
 	for b.Loop() {
-		if d := s.route(host, nil, false, id); d.t == nil {
+		if d := s.route(host, "", false, id); d.t == nil {
 			b.Fatal("no target")
 		}
 	}

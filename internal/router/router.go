@@ -1,15 +1,14 @@
 package router
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
-	"net"
 	"net/http"
 	"sort"
 	"sync"
@@ -27,49 +26,56 @@ type Options struct {
 	AccessLog *slog.Logger
 	// Log receives router events (health changes, drains); nil discards them.
 	Log *slog.Logger
-	// IdleTimeout closes client connections idle for that long (default 75s).
-	IdleTimeout time.Duration
+	// ClientIdleTimeout closes client keep-alive connections idle for that
+	// long, and bounds how long a client may take to send a request head
+	// (default 60s).
+	ClientIdleTimeout time.Duration
+	// AdminToken, when set, must come with every admin request but
+	// GET /healthz as "Authorization: Bearer <token>".
+	AdminToken string
 }
 
-// Router routes client connections to targets by its current table.
+// Router routes client requests to targets by its current table.
 type Router struct {
 	log, access *slog.Logger
-	idleTimeout time.Duration
+	errorLog    *stdlog.Logger
+	token       string
 	store       *store
 	health      *http.Client
 	local       *targetMetrics // answers the router gives itself
+	server      *http.Server
+	idleTimeout atomic.Int64 // toward targets, from the table; nanoseconds
 
 	snap     atomic.Pointer[snapshot]
 	mu       sync.Mutex // serialises Replace; guards draining
 	draining map[*target]struct{}
 	drainWG  sync.WaitGroup
-
-	connsMu   sync.Mutex
-	conns     map[*clientConn]struct{}
-	listeners map[net.Listener]struct{}
-	connWG    sync.WaitGroup
-	shutting  atomic.Bool
+	shutting atomic.Bool
+	now      func() time.Time
 }
 
 // New returns a router that serves the table saved in opts.StateDir, if
 // any, or an empty table.
 func New(opts Options) (*Router, error) {
 	r := &Router{
-		log: opts.Log, access: opts.AccessLog, idleTimeout: opts.IdleTimeout,
+		log: opts.Log, access: opts.AccessLog, token: opts.AdminToken,
 		health: &http.Client{Transport: &http.Transport{
 			MaxIdleConnsPerHost: 2, IdleConnTimeout: 10 * time.Second, DisableCompression: true,
 		}},
-		local:     newTargetMetrics(""),
-		draining:  make(map[*target]struct{}),
-		conns:     make(map[*clientConn]struct{}),
-		listeners: make(map[net.Listener]struct{}),
+		local:    newTargetMetrics(""),
+		draining: make(map[*target]struct{}),
+		now:      time.Now,
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if r.idleTimeout <= 0 {
-		r.idleTimeout = 75 * time.Second
+	r.errorLog = slog.NewLogLogger(r.log.Handler(), slog.LevelDebug)
+	clientIdle := opts.ClientIdleTimeout
+	if clientIdle <= 0 {
+		clientIdle = 60 * time.Second
 	}
+	r.server = r.newServer(clientIdle)
+	r.idleTimeout.Store(int64(DefaultIdleTimeout))
 	r.snap.Store(emptySnapshot())
 	if opts.StateDir == "" {
 		return r, nil
@@ -129,6 +135,8 @@ func (r *Router) ReplaceIf(t Table, etag string) error {
 	if etag != "" && etag != r.etag() {
 		return ErrConflict
 	}
+	s.table.LastLive = lastLive(r.snap.Load().spec.table, s.table, r.now())
+	t = s.table
 	if r.store != nil {
 		if err := r.store.save(t); err != nil {
 			return fmt.Errorf("save table: %w", err)
@@ -143,7 +151,8 @@ func (r *Router) ReplaceIf(t Table, etag string) error {
 // drain in the background.
 func (r *Router) apply(s *spec) {
 	old := r.snap.Load()
-	next := &snapshot{spec: s, targets: make(map[string]*target, len(s.targets)), hosts: make(map[string]*target, len(s.hosts))}
+	r.idleTimeout.Store(int64(s.idleTimeout))
+	next := &snapshot{spec: s, targets: make(map[string]*target, len(s.targets)), hosts: make(map[string]*target, len(s.hosts)), prodHosts: s.prodHosts}
 	kept := make(map[*target]bool, len(s.targets))
 	for _, ts := range s.targets {
 		t := old.targets[ts.name]
@@ -154,6 +163,7 @@ func (r *Router) apply(s *spec) {
 			}
 		} else {
 			t = newTarget(ts, r.metricsFor(ts.name, old))
+			r.newProxy(t)
 			t.startHealth(ts.health, r.health, r.log)
 		}
 		next.order = append(next.order, t)
@@ -206,50 +216,31 @@ func (r *Router) startDrain(t *target, timeout time.Duration) {
 	go r.finishDrain(t, deadline)
 }
 
-// finishDrain waits for t's requests in flight. At the deadline it cuts the
-// target connections first, so that a request still waiting for its
-// response gets a 502 that says why; requests stuck on a slow client are cut
-// on the client side a moment later.
+// finishDrain waits for t's requests in flight. At the deadline it cancels
+// those left: a request still waiting for its answer gets a 502 that says
+// why, one whose answer is streaming has its client connection closed.
 func (r *Router) finishDrain(t *target, deadline time.Time) {
 	defer r.drainWG.Done()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	phase := 0 // 0: waiting, 1: target side cut, 2: client side cut
+	cut := false
 	for t.inflight.Load() > 0 {
 		now := time.Now()
-		switch {
-		case phase == 0 && now.After(deadline):
+		if !cut && now.After(deadline) {
 			r.log.Warn("drain deadline passed: cutting requests", "target", t.name, "in_flight", t.inflight.Load())
-			t.pool.cut()
-			phase, deadline = 1, now.Add(200*time.Millisecond)
-		case phase == 1 && now.After(deadline):
-			r.cutClients(t)
-			phase, deadline = 2, now.Add(time.Second)
-		case phase == 2 && now.After(deadline):
-			phase = 3 // the cut requests are unwinding; nothing is left to wait for
-		}
-		if phase == 3 {
-			break
+			t.cut()
+			cut, deadline = true, now.Add(time.Second)
+		} else if cut && now.After(deadline) {
+			break // the cut requests are unwinding; nothing is left to wait for
 		}
 		<-tick.C
 	}
-	t.pool.closeIdle()
+	t.cut()
+	t.transport.CloseIdleConnections()
 	r.mu.Lock()
 	delete(r.draining, t)
 	r.mu.Unlock()
-	r.log.Info("target drained", "target", t.name, "cut", phase > 0)
-}
-
-// cutClients makes the connections of requests in flight to t fail now.
-func (r *Router) cutClients(t *target) {
-	r.connsMu.Lock()
-	defer r.connsMu.Unlock()
-	for c := range r.conns {
-		if c.cur.Load() == t {
-			c.cut.Store(true)
-			_ = c.c.SetDeadline(time.Unix(1, 0))
-		}
-	}
+	r.log.Info("target drained", "target", t.name, "cut", cut)
 }
 
 // etag is the ETag of the current table.
@@ -284,68 +275,43 @@ func (r *Router) drainingTargets() []*target {
 	return ts
 }
 
-// WriteMetrics writes the Prometheus text exposition.
-func (r *Router) WriteMetrics(w io.Writer) error {
+// metricsTargets are the targets the metrics show: the table's, the
+// draining ones not re-added, then the router's own answers.
+func (r *Router) metricsTargets() []metricsTarget {
 	var ts []metricsTarget
+	snap := r.snap.Load()
 	inTable := map[string]bool{}
-	for _, t := range r.snap.Load().order {
+	for _, t := range snap.order {
 		inTable[t.name] = true
-		ts = append(ts, metricsTarget{m: t.metrics, healthy: t.healthy.Load(), inflight: t.inflight.Load()})
+		ts = append(ts, metricsTarget{m: t.metrics, stack: t.stack, healthy: t.healthy.Load(), inflight: t.inflight.Load()})
 	}
 	for _, t := range r.drainingTargets() {
 		if !inTable[t.name] { // a re-added name shares its counters; show it once
-			ts = append(ts, metricsTarget{m: t.metrics, healthy: t.healthy.Load(), draining: true, inflight: t.inflight.Load()})
+			ts = append(ts, metricsTarget{m: t.metrics, stack: t.stack, healthy: t.healthy.Load(), draining: true, inflight: t.inflight.Load()})
 		}
 	}
 	ts = append(ts, metricsTarget{m: r.local, isLocal: true})
+	return ts
+}
+
+// WriteMetrics writes the Prometheus text exposition.
+func (r *Router) WriteMetrics(w io.Writer) error {
+	ts := r.metricsTargets()
 	if err := writeMetrics(w, ts); err != nil {
 		return fmt.Errorf("write metrics: %w", err)
 	}
 	return nil
 }
 
-// ErrRouterClosed is returned by Serve after Shutdown.
-var ErrRouterClosed = errors.New("router closed")
-
-// Shutdown stops accepting connections, closes idle ones, lets requests in
-// flight finish until ctx is done, then cuts what is left and stops the
-// health checks.
-func (r *Router) Shutdown(ctx context.Context) error {
-	r.shutting.Store(true)
-	r.connsMu.Lock()
-	for ln := range r.listeners {
-		_ = ln.Close() // Serve reports the close; nothing to add here
+// Metrics returns every target's counters by target name; "" holds the
+// answers the router gave itself.
+func (r *Router) Metrics() map[string]TargetStats {
+	ts := r.metricsTargets()
+	out := make(map[string]TargetStats, len(ts))
+	for _, t := range ts {
+		out[t.m.name] = t.stats()
 	}
-	r.connsMu.Unlock()
-	done := make(chan struct{})
-	go func() { r.connWG.Wait(); close(done) }()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	var err error
-	for waiting := true; waiting; {
-		r.closeIdleConns()
-		select {
-		case <-done:
-			waiting = false
-		case <-ctx.Done():
-			err = fmt.Errorf("shut down router: %w", ctx.Err())
-			r.cutAllConns()
-			<-done
-			waiting = false
-		case <-tick.C:
-		}
-	}
-	r.stopTargets()
-	return err
-}
-
-func (r *Router) stopTargets() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, t := range r.snap.Load().order {
-		t.stopHealthChecks()
-		t.pool.closeIdle()
-	}
+	return out
 }
 
 // stackAliases maps each stack named by a target to the target the header

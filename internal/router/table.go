@@ -14,8 +14,12 @@ type Table struct {
 	Targets []Target `json:"targets"`
 	// Hosts route one host name (a preview environment) to one target.
 	Hosts []HostRule `json:"hosts,omitempty"`
-	// Production is the weighted rule for every host without a host rule.
-	// Empty means no production stack is live: such hosts get 503.
+	// ProductionHosts are the hosts production answers on (port stripped,
+	// any case). A host that is neither here nor in Hosts answers 404 "no
+	// environment matches this host", like the ALB's default action.
+	ProductionHosts []string `json:"production_hosts,omitempty"`
+	// Production is the weighted rule for the production hosts.
+	// Empty means no production stack is live: those hosts get 503.
 	Production []Weighted `json:"production,omitempty"`
 	// Health is the default health check of every target; zero fields
 	// take the defaults.
@@ -23,6 +27,15 @@ type Table struct {
 	// DrainTimeout bounds how long a removed target may finish its in-flight
 	// requests before they are cut (default 10s).
 	DrainTimeout Duration `json:"drain_timeout,omitempty"`
+	// IdleTimeout is how long a target connection may stay silent in both
+	// directions before the request gets 504 (default 60s, like the ALB's
+	// idle timeout; 100ms to 4000s).
+	IdleTimeout Duration `json:"idle_timeout,omitempty"`
+	// LastLive is kept by the router, per stack (a target's Stack, else its
+	// name): when the stack last had a positive production weight, as of
+	// the accepted table write that made or kept it so. What a writer sends
+	// here is ignored. Stacks without targets are dropped.
+	LastLive map[string]time.Time `json:"last_live,omitempty"`
 }
 
 // Target is one backend: a name unique in the table and its base URL.
@@ -80,9 +93,28 @@ const (
 	DefaultHealthyThreshold   = 2
 	DefaultUnhealthyThreshold = 2
 	DefaultDrainTimeout       = 10 * time.Second
+	DefaultIdleTimeout        = 60 * time.Second
 	maxWeight                 = 999
 	maxThreshold              = 100
 	maxNameLen                = 128
+)
+
+// Bounds on what a table may ask for: a table is a request from a process
+// on the host, and must not be able to stall the router or flood the app.
+// ALB stops at 100 rules per listener and 5 weighted target groups per
+// forward action.
+const (
+	MaxTargets         = 250
+	MaxHostRules       = 100
+	MaxProductionHosts = 10
+	MaxWeighted        = 5
+	minHealthInterval  = 100 * time.Millisecond
+	maxHealthInterval  = 5 * time.Minute
+	minHealthTimeout   = 10 * time.Millisecond
+	maxHealthTimeout   = time.Minute
+	maxDrainTimeout    = time.Hour
+	minIdleTimeout     = 100 * time.Millisecond
+	maxIdleTimeout     = 4000 * time.Second
 )
 
 // healthConfig is a resolved health check.
@@ -100,14 +132,18 @@ func (p *problems) addf(format string, args ...any) {
 }
 
 // parseDuration resolves d (empty means def) and records a problem when it is
-// not a positive duration.
-func (p *problems) parseDuration(where string, d Duration, def time.Duration) time.Duration {
+// not a duration from lo to hi.
+func (p *problems) parseDuration(where string, d Duration, def, lo, hi time.Duration) time.Duration {
 	if d == "" {
 		return def
 	}
 	v, err := time.ParseDuration(string(d))
 	if err != nil || v <= 0 {
 		p.addf("%s: %q is not a positive duration: use a Go duration such as \"1s\" or \"500ms\"", where, d)
+		return def
+	}
+	if v < lo || v > hi {
+		p.addf("%s: %s is out of range: use %s to %s", where, v, lo, hi)
 		return def
 	}
 	return v
@@ -125,8 +161,8 @@ func (p *problems) resolveHealth(where string, base healthConfig, hc *HealthChec
 		}
 		out.path = hc.Path
 	}
-	out.interval = p.parseDuration(where+".interval", hc.Interval, base.interval)
-	out.timeout = p.parseDuration(where+".timeout", hc.Timeout, base.timeout)
+	out.interval = p.parseDuration(where+".interval", hc.Interval, base.interval, minHealthInterval, maxHealthInterval)
+	out.timeout = p.parseDuration(where+".timeout", hc.Timeout, base.timeout, minHealthTimeout, maxHealthTimeout)
 	out.healthy = p.threshold(where+".healthy_threshold", hc.HealthyThreshold, base.healthy)
 	out.unhealthy = p.threshold(where+".unhealthy_threshold", hc.UnhealthyThreshold, base.unhealthy)
 	return out

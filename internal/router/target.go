@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httputil"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,8 +17,14 @@ import (
 // health state, its connection pool and its metrics.
 type target struct {
 	name, url, addr string
-	pool            *connPool
+	stack           string // the table's Stack, else the name
+	transport       *http.Transport
+	proxy           *httputil.ReverseProxy
 	metrics         *targetMetrics
+	// cutCtx is cancelled at the drain deadline: every request still in
+	// flight to the target is cancelled with it.
+	cutCtx context.Context
+	cut    context.CancelFunc
 
 	healthy  atomic.Bool
 	inflight atomic.Int64
@@ -34,12 +41,12 @@ type target struct {
 }
 
 func newTarget(ts targetSpec, m *targetMetrics) *target {
-	return &target{
-		name: ts.name, url: ts.url, addr: ts.addr,
-		pool:    newConnPool(ts.addr),
-		metrics: m,
-		hc:      ts.health,
+	t := &target{name: ts.name, url: ts.url, addr: ts.addr, stack: ts.stack, metrics: m, hc: ts.health}
+	if t.stack == "" {
+		t.stack = ts.name
 	}
+	t.cutCtx, t.cut = context.WithCancel(context.Background())
+	return t
 }
 
 // acquire counts a request in flight unless the target is draining, in which

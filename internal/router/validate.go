@@ -29,8 +29,10 @@ type spec struct {
 	table        Table
 	targets      []targetSpec
 	hosts        map[string]string // lower-case host -> target name
+	prodHosts    map[string]bool
 	production   []Weighted
 	drainTimeout time.Duration
+	idleTimeout  time.Duration
 }
 
 // Validate checks the table and returns a *TableError listing every problem,
@@ -44,8 +46,16 @@ func (t Table) Validate() error {
 func compile(t Table) (*spec, error) {
 	var p problems
 	t = cloneTable(t)
-	s := &spec{table: t, hosts: make(map[string]string, len(t.Hosts))}
-	s.drainTimeout = p.parseDuration("drain_timeout", t.DrainTimeout, DefaultDrainTimeout)
+	s := &spec{table: t, hosts: make(map[string]string, len(t.Hosts)), prodHosts: make(map[string]bool, len(t.ProductionHosts))}
+	p.limit("targets", len(t.Targets), MaxTargets)
+	p.limit("hosts", len(t.Hosts), MaxHostRules)
+	p.limit("production_hosts", len(t.ProductionHosts), MaxProductionHosts)
+	p.limit("production", len(t.Production), MaxWeighted)
+	if len(p) > 0 {
+		return nil, &TableError{Problems: p} // too big to look at further
+	}
+	s.drainTimeout = p.parseDuration("drain_timeout", t.DrainTimeout, DefaultDrainTimeout, 0, maxDrainTimeout)
+	s.idleTimeout = p.parseDuration("idle_timeout", t.IdleTimeout, DefaultIdleTimeout, minIdleTimeout, maxIdleTimeout)
 	base := p.resolveHealth("health", healthConfig{
 		path: DefaultHealthPath, interval: DefaultHealthInterval, timeout: DefaultHealthTimeout,
 		healthy: DefaultHealthyThreshold, unhealthy: DefaultUnhealthyThreshold,
@@ -69,19 +79,22 @@ func compile(t Table) (*spec, error) {
 	}
 	for i, h := range t.Hosts {
 		where := fmt.Sprintf("hosts[%d]", i)
-		host := strings.ToLower(h.Host)
-		switch {
-		case host == "" || strings.ContainsAny(host, " /\r\n\t"):
-			p.addf("%s.host: %q is not a host name", where, h.Host)
-		case strings.Contains(host, ":") && !strings.HasPrefix(host, "["):
-			p.addf("%s.host: %q includes a port: drop it (ports are stripped before matching)", where, h.Host)
-		case s.hosts[host] != "":
+		host := p.host(where+".host", h.Host)
+		if s.hosts[host] != "" {
 			p.addf("%s.host: duplicate host %q: each host routes to one target", where, h.Host)
 		}
 		if !names[h.Target] {
 			p.addf("%s.target: unknown target %q: add it to targets or fix the name", where, h.Target)
 		}
 		s.hosts[host] = h.Target
+	}
+	for i, h := range t.ProductionHosts {
+		where := fmt.Sprintf("production_hosts[%d]", i)
+		host := p.host(where, h)
+		if s.hosts[host] != "" {
+			p.addf("%s: %q is also a preview host rule: a host routes one way", where, h)
+		}
+		s.prodHosts[host] = true
 	}
 	compileProduction(&p, t.Production, names)
 	s.production = t.Production
@@ -103,7 +116,34 @@ func cloneTable(t Table) Table {
 	}
 	t.Hosts = append([]HostRule(nil), t.Hosts...)
 	t.Production = append([]Weighted(nil), t.Production...)
+	t.ProductionHosts = append([]string(nil), t.ProductionHosts...)
+	if t.LastLive != nil {
+		ll := make(map[string]time.Time, len(t.LastLive))
+		for k, v := range t.LastLive {
+			ll[k] = v
+		}
+		t.LastLive = ll
+	}
 	return t
+}
+
+// limit records a problem when a list is longer than max.
+func (p *problems) limit(where string, n, max int) {
+	if n > max {
+		p.addf("%s: %d entries, at most %d are allowed", where, n, max)
+	}
+}
+
+// host checks a host name of a rule and returns it lower-cased.
+func (p *problems) host(where, h string) string {
+	host := strings.ToLower(h)
+	switch {
+	case host == "" || len(host) > 253 || strings.ContainsAny(host, " /\r\n\t"):
+		p.addf("%s: %q is not a host name", where, h)
+	case strings.Contains(host, ":") && !strings.HasPrefix(host, "["):
+		p.addf("%s: %q includes a port: drop it (ports are stripped before matching)", where, h)
+	}
+	return host
 }
 
 func compileProduction(p *problems, prod []Weighted, names map[string]bool) {

@@ -96,7 +96,7 @@ func freeAddr() (string, error) {
 // buildBinaries builds the router and the backend into dir unless opts
 // names prebuilt ones.
 func buildBinaries(ctx context.Context, opts *Options, dir string) error {
-	if opts.RouterBin != "" && opts.BackendBin != "" {
+	if opts.RouterBin != "" && opts.BackendBin != "" && opts.StockBin != "" {
 		return nil
 	}
 	mod := opts.ModuleDir
@@ -117,6 +117,7 @@ func buildBinaries(ctx context.Context, opts *Options, dir string) error {
 	}{
 		{&opts.RouterBin, "./cmd/slipway-router", "router"},
 		{&opts.BackendBin, "./internal/routerbench/backend", "backend"},
+		{&opts.StockBin, "./internal/routerbench/stockproxy", "stockproxy"},
 	}
 	for _, b := range builds {
 		if *b.bin != "" {

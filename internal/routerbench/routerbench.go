@@ -1,4 +1,5 @@
-// Package routerbench measures the local router against the direct backend
+// Package routerbench measures the local router against the direct backend,
+// a stock httputil.ReverseProxy (default http.Server and http.Transport)
 // and HAProxy on loopback: the same fast backend behind each, wrk as the
 // load, interleaved rounds and medians, so that one noisy moment on a small
 // machine does not decide the result.
@@ -6,6 +7,8 @@ package routerbench
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,15 +28,16 @@ type Options struct {
 	Connections int           // wrk -c (default 64)
 	Duration    time.Duration // wrk -d per measurement, whole seconds (default 10s)
 	Warmup      time.Duration // one unmeasured run per server first (default 2s)
-	Rounds      int           // rounds of direct, router, haproxy (default 3)
+	Rounds      int           // rounds of direct, router, stock, haproxy (default 3)
 	// MaxTotal bounds the whole run, builds included (default 5m); a plan
 	// that cannot fit is refused before anything starts.
 	MaxTotal time.Duration
 	// ModuleDir is the slipway module root to build from (default: found
 	// with go env GOMOD).
 	ModuleDir string
-	// RouterBin and BackendBin are prebuilt binaries; empty builds them.
-	RouterBin, BackendBin string
+	// RouterBin, BackendBin and StockBin are prebuilt binaries; empty
+	// builds them.
+	RouterBin, BackendBin, StockBin string
 	// CPUProfile, if set, receives a CPU profile of the router taken during
 	// its first measured run.
 	CPUProfile string
@@ -64,7 +68,7 @@ func (o *Options) defaults() {
 
 // planned is the time the runs take, with a margin for builds and start-up.
 func (o *Options) planned() time.Duration {
-	return time.Duration(o.Rounds)*3*(o.Duration+time.Second) + 3*(o.Warmup+time.Second) + 60*time.Second
+	return time.Duration(o.Rounds)*4*(o.Duration+time.Second) + 4*(o.Warmup+time.Second) + 60*time.Second
 }
 
 // server is one thing under load.
@@ -72,10 +76,11 @@ type server struct {
 	name  string
 	url   string
 	admin string // the router's admin address, for profiles
+	token string // the router's admin token
 	proc  *proc  // the process whose CPU and memory are reported
 }
 
-// Run benchmarks direct, router and haproxy on loopback and writes the
+// Run benchmarks direct, router, stock and haproxy on loopback and writes the
 // report to out.
 func Run(ctx context.Context, opts Options, out io.Writer) error {
 	opts.defaults()
@@ -117,7 +122,7 @@ func startServers(ctx context.Context, opts Options, dir string) ([]server, func
 			p.stop()
 		}
 	}
-	addrs := make([]string, 4) // backend, router, admin, haproxy
+	addrs := make([]string, 5) // backend, router, admin, haproxy, stock
 	for i := range addrs {
 		a, err := freeAddr()
 		if err != nil {
@@ -139,14 +144,18 @@ func startServers(ctx context.Context, opts Options, dir string) ([]server, func
 	if err != nil {
 		return nil, stop, err
 	}
-	var env []string
+	token, err := benchToken()
+	if err != nil {
+		return nil, stop, err
+	}
+	env := []string{"SLIPWAY_ROUTER_TOKEN=" + token}
 	if opts.RouterGOMAXPROCS > 0 {
 		env = append(env, "GOMAXPROCS="+strconv.Itoa(opts.RouterGOMAXPROCS))
 	}
 	rt, err := start("router", opts.RouterBin, env, "-listen", addrs[1], "-admin", addrs[2],
 		"-state", filepath.Join(dir, "state"), "-access-log=false", "-pprof="+strconv.FormatBool(opts.CPUProfile != ""))
 	if err == nil {
-		err = configureRouter(ctx, rt, addrs[2], "http://"+addrs[0])
+		err = configureRouter(ctx, rt, addrs[2], token, "http://"+addrs[0])
 	}
 	if err != nil {
 		return nil, stop, err
@@ -162,24 +171,33 @@ func startServers(ctx context.Context, opts Options, dir string) ([]server, func
 	if err != nil {
 		return nil, stop, err
 	}
+	sp, err := start("stock", opts.StockBin, nil, "-listen", addrs[4], "-target", "http://"+addrs[0])
+	if err == nil {
+		err = waitHTTP(ctx, sp, "http://"+addrs[4]+"/")
+	}
+	if err != nil {
+		return nil, stop, err
+	}
 	return []server{
 		{name: "direct", url: "http://" + addrs[0] + "/", proc: be},
-		{name: "router", url: "http://" + addrs[1] + "/", admin: addrs[2], proc: rt},
+		{name: "router", url: "http://" + addrs[1] + "/", admin: addrs[2], token: token, proc: rt},
+		{name: "stock", url: "http://" + addrs[4] + "/", proc: sp},
 		{name: "haproxy", url: "http://" + addrs[3] + "/", proc: hp},
 	}, stop, nil
 }
 
 // configureRouter puts a table with the backend as the whole production
 // rule and waits for it to pass its health check.
-func configureRouter(ctx context.Context, rt *proc, admin, backend string) error {
+func configureRouter(ctx context.Context, rt *proc, admin, token, backend string) error {
 	if err := waitHTTP(ctx, rt, "http://"+admin+"/healthz"); err != nil {
 		return err
 	}
-	c := &router.Client{BaseURL: "http://" + admin, HTTP: &http.Client{Timeout: 5 * time.Second}}
+	c := &router.Client{BaseURL: "http://" + admin, Token: token, HTTP: &http.Client{Timeout: 5 * time.Second}}
 	tb := router.Table{
-		Targets:    []router.Target{{Name: "bench", URL: backend}},
-		Production: []router.Weighted{{Target: "bench", Weight: 100}},
-		Health:     router.HealthCheck{Path: "/", Interval: "1s", HealthyThreshold: 1},
+		Targets:         []router.Target{{Name: "bench", URL: backend}},
+		ProductionHosts: []string{"127.0.0.1"}, // wrk sends Host: 127.0.0.1:<port>
+		Production:      []router.Weighted{{Target: "bench", Weight: 100}},
+		Health:          router.HealthCheck{Path: "/", Interval: "1s", HealthyThreshold: 1},
 	}
 	if err := c.Replace(ctx, tb); err != nil {
 		return fmt.Errorf("configure router: %w", err)
@@ -260,6 +278,7 @@ func fetchProfile(ctx context.Context, s server, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("fetch router profile: %w", err)
 	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
 	resp, err := c.Do(req)
 	if err != nil {
 		return fmt.Errorf("fetch router profile: %w", err)
@@ -276,4 +295,13 @@ func fetchProfile(ctx context.Context, s server, opts Options) error {
 		return fmt.Errorf("write router profile: %w", err)
 	}
 	return nil
+}
+
+// benchToken is the admin token of the benchmark's router.
+func benchToken() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("create router token: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
 }

@@ -89,7 +89,7 @@ func TestRunBenchmark(t *testing.T) {
 		t.Fatalf("Run: %v\n%s", err, out.String())
 	}
 	t.Log("\n" + out.String())
-	for _, want := range []string{"direct", "router", "haproxy", "router/haproxy rps"} {
+	for _, want := range []string{"direct", "router", "stock", "haproxy", "router/stock rps", "router/haproxy rps"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}

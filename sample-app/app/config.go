@@ -28,6 +28,7 @@ type Config struct {
 	FailPercent     int           // APP_FAIL_PERCENT: share of page and /version requests answered 500, for canary drills
 	Version         string        // build version (-X main.version)
 	Commit          string        // build commit (-X main.commit)
+	Dirty           bool          // built from uncommitted changes on top of Commit (-X main.dirty=true)
 }
 
 // DefaultConfig returns the configuration used when no variable is set.

@@ -22,14 +22,22 @@ type App struct {
 	mux          *http.ServeMux
 	shuttingDown atomic.Bool
 	served       atomic.Uint64 // requests that APP_FAIL_PERCENT counts
+	store        Store         // nil without DATABASE_URL
 }
 
-// VersionInfo is the body of GET /version.
+// VersionInfo is the body of GET /version. Dirty says the build had
+// uncommitted changes on top of Commit (its version then ends in "-dirty").
 type VersionInfo struct {
 	Version string `json:"version"`
 	Commit  string `json:"commit"`
+	Dirty   bool   `json:"dirty"`
 	Stack   string `json:"stack"`
 	Message string `json:"message"`
+	// With a database only: the newest schema this build migrates to, the
+	// oldest it runs on, and the schema the database has now.
+	SchemaHead     int64  `json:"schema_head,omitempty"`
+	SchemaMin      int64  `json:"schema_min,omitempty"`
+	DatabaseSchema *int64 `json:"database_schema,omitempty"`
 }
 
 // New returns an App for cfg, with empty or unsafe fields replaced by their
@@ -93,8 +101,13 @@ func (a *App) serveHealth(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte("ok\n"))
 }
 
-func (a *App) serveVersion(w http.ResponseWriter, _ *http.Request) {
-	body, err := json.Marshal(a.versionInfo())
+func (a *App) serveVersion(w http.ResponseWriter, r *http.Request) {
+	info := a.versionInfo()
+	if err := a.schemaInfo(r.Context(), &info); err != nil {
+		a.dbUnavailable(w, err)
+		return
+	}
+	body, err := json.Marshal(info)
 	if err != nil {
 		a.log.Error("encode /version", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -124,7 +137,7 @@ func (a *App) serveSlow(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) versionInfo() VersionInfo {
-	return VersionInfo{Version: a.cfg.Version, Commit: a.cfg.Commit, Stack: a.cfg.Stack, Message: a.cfg.Message}
+	return VersionInfo{Version: a.cfg.Version, Commit: a.cfg.Commit, Dirty: a.cfg.Dirty, Stack: a.cfg.Stack, Message: a.cfg.Message}
 }
 
 // pageCSP forbids scripts and remote content: the page needs only its own
@@ -139,6 +152,7 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <meta name="slipway-commit" content="{{.Commit}}">
 <meta name="slipway-stack" content="{{.Stack}}">
 <meta name="slipway-version" content="{{.Version}}">
+<meta name="slipway-dirty" content="{{.Dirty}}">
 <title>{{.Message}} · {{.Stack}}</title>
 <style>
 body { margin: 0; min-height: 100vh; display: flex; align-items: center; justify-content: center;
@@ -154,17 +168,36 @@ dt { font-weight: 600; } dd { margin: 0 0 .5rem 0; font-family: ui-monospace, mo
 <dl>
 <dt>Stack</dt><dd id="stack">{{.Stack}}</dd>
 <dt>Commit</dt><dd id="commit">{{.Commit}}</dd>
+{{- if .Dirty}}
+<dt>Working tree</dt><dd id="dirty">dirty: built with uncommitted changes on top of this commit</dd>
+{{- end}}
 <dt>Version</dt><dd id="version">{{.Version}}</dd>
 <dt>Colour</dt><dd id="color">{{.Color}}</dd>
 </dl>
+{{with .DB}}<section id="database">
+<p>Visits to this environment: <strong id="visits">{{.Visits}}</strong> · schema <span id="schema">{{.Schema}}</span></p>
+<ul id="notes">{{range .Notes}}<li>{{.Body}}</li>{{end}}</ul>
+</section>{{end}}
 </main>
 </body>
 </html>
 `))
 
-func (a *App) servePage(w http.ResponseWriter, _ *http.Request) {
+// pageData is what the page template renders: the configuration and, with
+// a database, what it holds.
+type pageData struct {
+	Config
+	DB *dbView
+}
+
+func (a *App) servePage(w http.ResponseWriter, r *http.Request) {
+	db, err := a.pageDB(r.Context())
+	if err != nil {
+		a.dbUnavailable(w, err)
+		return
+	}
 	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, a.cfg); err != nil {
+	if err := pageTemplate.Execute(&buf, pageData{Config: a.cfg, DB: db}); err != nil {
 		a.log.Error("render page", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return

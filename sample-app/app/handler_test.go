@@ -114,6 +114,32 @@ func TestVersionReportsBuildAndStackAsJSON(t *testing.T) {
 	}
 }
 
+// A build from uncommitted changes is never shown as the clean commit: the
+// page and /version both say dirty.
+func TestADirtyBuildSaysSoOnThePageAndInVersion(t *testing.T) {
+	cfg := testConfig()
+	cfg.Version, cfg.Dirty = "v1.2.3-dirty", true
+	a := New(cfg, nil)
+	var got VersionInfo
+	rec := get(t, a, http.MethodGet, "/version")
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatalf("decode %q: %v", rec.Body.String(), err)
+	}
+	if !got.Dirty || got.Version != "v1.2.3-dirty" || got.Commit != "0123abcd" {
+		t.Errorf("/version = %+v, want dirty true, version v1.2.3-dirty, commit 0123abcd", got)
+	}
+	page := get(t, a, http.MethodGet, "/").Body.String()
+	for _, want := range []string{`<meta name="slipway-dirty" content="true">`, `<dd id="dirty">dirty: built with uncommitted changes`, `<dd id="version">v1.2.3-dirty</dd>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s:\n%s", want, page)
+		}
+	}
+	clean := get(t, New(testConfig(), nil), http.MethodGet, "/").Body.String()
+	if !strings.Contains(clean, `<meta name="slipway-dirty" content="false">`) || strings.Contains(clean, `id="dirty"`) {
+		t.Errorf("a clean build's page must not say dirty:\n%s", clean)
+	}
+}
+
 func TestHealthIsOKUntilShutdownStarts(t *testing.T) {
 	a := New(testConfig(), nil)
 	if rec := get(t, a, http.MethodGet, "/healthz"); rec.Code != http.StatusOK || rec.Body.String() != "ok\n" {

@@ -41,7 +41,10 @@ func TestVersionReportsTheExpectedBuild(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("GET /version Content-Type = %q, want application/json", ct)
 	}
-	var v struct{ Version, Commit, Stack, Message string }
+	var v struct {
+		Version, Commit, Stack, Message string
+		Dirty                           bool
+	}
 	if err := json.Unmarshal([]byte(body), &v); err != nil {
 		t.Fatalf("GET /version is not JSON: %v\n%s", err, body)
 	}
@@ -56,6 +59,9 @@ func TestVersionReportsTheExpectedBuild(t *testing.T) {
 	}
 	if v.Version == "" {
 		t.Errorf("GET /version reports no version: %s", body)
+	}
+	if strings.HasSuffix(v.Version, "-dirty") != v.Dirty {
+		t.Errorf("GET /version: version %q but dirty %t: a dirty build must say so in both", v.Version, v.Dirty)
 	}
 }
 

@@ -1,0 +1,229 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/go-connections/nat"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/slipway/slipway/internal/database"
+)
+
+// The app's database server: one Postgres container <app>-db on the app's
+// network, its data in the named volume <app>-db-data. The superuser's
+// password is generated when the volume is created and kept as the
+// volume's label (and the container's POSTGRES_PASSWORD): the engine is the
+// state, app containers cannot read it, and it lives exactly as long as
+// the data it opens. local:down removes both (they carry LabelApp).
+const (
+	roleDatabase  = "database"
+	labelDBSecret = "dev.slipway.db-password"
+	dbPort        = nat.Port("5432/tcp")
+	dbDataDir     = "/var/lib/postgresql/data"
+	dbSuperuser   = "postgres"
+	dbWait        = 60 * time.Second
+)
+
+// DatabaseServer is the app's running Postgres server.
+type DatabaseServer struct {
+	Container string       // container name, <app>-db
+	Volume    string       // named volume holding the data
+	AppHost   string       // host:port the app's containers reach it on
+	HostPort  int          // its port, published on 127.0.0.1
+	Admin     database.URL // the superuser's URL from this machine
+}
+
+func (p *Provider) dbName() string   { return p.o.App + "-db" }
+func (p *Provider) dbVolume() string { return p.o.App + "-db-data" }
+
+// EnsureDatabaseServer starts the app's Postgres server from image (see
+// pgimage.ImageFromEnv) unless it runs already, and waits until its
+// superuser can connect. Data and password survive re-runs; a server on
+// another image is replaced, keeping its volume. Safe to re-run.
+func (p *Provider) EnsureDatabaseServer(ctx context.Context, image string) (DatabaseServer, error) {
+	if _, err := p.ensureNetwork(ctx); err != nil {
+		return DatabaseServer{}, err
+	}
+	password, err := p.dbPassword(ctx)
+	if err != nil {
+		return DatabaseServer{}, err
+	}
+	c, err := p.d.ContainerInspect(ctx, p.dbName())
+	switch {
+	case cerrdefs.IsNotFound(err):
+		err = p.createDB(ctx, image, password)
+	case err != nil:
+		err = fmt.Errorf("inspect database server %s: %w", p.dbName(), err)
+	case c.Config == nil || c.Config.Image != image:
+		p.logf("shared: replacing database server %s with image %s (data kept in volume %s)", p.dbName(), short(image), p.dbVolume())
+		if err = p.removeDB(ctx, c.ID); err == nil {
+			err = p.createDB(ctx, image, password)
+		}
+	case c.State == nil || !c.State.Running:
+		p.logf("shared: starting database server %s", p.dbName())
+		if err = p.d.ContainerStart(ctx, c.ID, container.StartOptions{}); err != nil {
+			err = fmt.Errorf("start database server %s: %w", p.dbName(), err)
+		}
+	}
+	if err != nil {
+		return DatabaseServer{}, err
+	}
+	return p.waitDB(ctx, password)
+}
+
+// dbPassword creates the data volume with a new password, or returns the
+// password of the volume that exists (creating a volume is idempotent and
+// answers with the existing one's labels).
+func (p *Provider) dbPassword(ctx context.Context) (string, error) {
+	fresh, err := database.NewPassword()
+	if err != nil {
+		return "", err
+	}
+	v, err := p.d.VolumeCreate(ctx, volume.CreateOptions{Name: p.dbVolume(), Labels: map[string]string{
+		LabelApp: p.o.App, LabelRole: roleDatabase, labelDBSecret: fresh,
+	}})
+	if err != nil {
+		return "", fmt.Errorf("create volume %s: %w", p.dbVolume(), err)
+	}
+	pw := v.Labels[labelDBSecret]
+	if pw == "" {
+		return "", fmt.Errorf("volume %s has no %s label, so its database cannot be opened: remove it (`docker volume rm %s`, its data is lost) or run local:down", p.dbVolume(), labelDBSecret, p.dbVolume())
+	}
+	return pw, nil
+}
+
+func (p *Provider) createDB(ctx context.Context, image, password string) error {
+	p.logf("shared: starting database server %s (%s, data in volume %s)", p.dbName(), short(image), p.dbVolume())
+	cfg := &container.Config{
+		Image:        image,
+		Env:          []string{"POSTGRES_PASSWORD=" + password, "POSTGRES_USER=" + dbSuperuser},
+		Labels:       map[string]string{LabelApp: p.o.App, LabelRole: roleDatabase},
+		ExposedPorts: nat.PortSet{dbPort: {}},
+	}
+	host := &container.HostConfig{
+		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyUnlessStopped},
+		PortBindings:  nat.PortMap{dbPort: {{HostIP: "127.0.0.1", HostPort: ""}}}, // a free port
+		Binds:         []string{p.dbVolume() + ":" + dbDataDir},
+		NetworkMode:   container.NetworkMode(p.network()),
+	}
+	resp, err := p.d.ContainerCreate(ctx, cfg, host, nil, nil, p.dbName())
+	if err != nil {
+		return fmt.Errorf("create database server %s (is image %s built? tests and CI use the local one: pgimage): %w", p.dbName(), image, err)
+	}
+	if err := p.d.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
+		return fmt.Errorf("start database server %s: %w", p.dbName(), err)
+	}
+	return nil
+}
+
+// removeDB stops the server (Postgres shuts down cleanly on the stop
+// signal) and removes the container, never the volume.
+func (p *Provider) removeDB(ctx context.Context, id string) error {
+	stop := 30
+	if err := p.d.ContainerStop(ctx, id, container.StopOptions{Timeout: &stop}); err != nil {
+		p.logf("shared: stop database server %s: %v (removing it anyway)", p.dbName(), err)
+	}
+	if err := p.d.ContainerRemove(ctx, id, container.RemoveOptions{Force: true}); err != nil {
+		return fmt.Errorf("remove database server %s: %w", p.dbName(), err)
+	}
+	return nil
+}
+
+// waitDB reads the server's published port and connects as the superuser
+// until it answers, for at most dbWait.
+func (p *Provider) waitDB(ctx context.Context, password string) (DatabaseServer, error) {
+	ctx, cancel := context.WithTimeout(ctx, dbWait)
+	defer cancel()
+	var last error
+	for {
+		s, err := p.dbServer(ctx, password)
+		if err == nil {
+			if err = ping(ctx, s.Admin); err == nil {
+				return s, nil
+			}
+		}
+		if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "28P01" {
+			return DatabaseServer{}, fmt.Errorf("database server %s refuses the password kept on volume %s: the volume's data was made with another password; run local:down to start afresh (its data is lost)", p.dbName(), p.dbVolume())
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return DatabaseServer{}, fmt.Errorf("wait for database server %s: not ready within %s: %w (see `docker logs %s`)", p.dbName(), dbWait, last, p.dbName())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// dbServer describes the running server from its container.
+func (p *Provider) dbServer(ctx context.Context, password string) (DatabaseServer, error) {
+	c, err := p.d.ContainerInspect(ctx, p.dbName())
+	if err != nil {
+		return DatabaseServer{}, fmt.Errorf("inspect database server %s: %w", p.dbName(), err)
+	}
+	if c.State == nil || !c.State.Running {
+		return DatabaseServer{}, fmt.Errorf("database server %s is not running", p.dbName())
+	}
+	var port int
+	if c.NetworkSettings != nil {
+		for _, b := range c.NetworkSettings.Ports[dbPort] {
+			if n, err := strconv.Atoi(b.HostPort); err == nil && (b.HostIP == "127.0.0.1" || b.HostIP == "") {
+				port = n
+			}
+		}
+	}
+	if port == 0 {
+		return DatabaseServer{}, fmt.Errorf("database server %s publishes no port on 127.0.0.1", p.dbName())
+	}
+	host := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	return DatabaseServer{
+		Container: p.dbName(), Volume: p.dbVolume(), HostPort: port,
+		AppHost: net.JoinHostPort(p.dbName(), "5432"),
+		Admin:   database.NewURL(host, dbSuperuser, password, "postgres", "disable"),
+	}, nil
+}
+
+func ping(ctx context.Context, u database.URL) error {
+	conn, err := pgx.Connect(ctx, u.Reveal())
+	if err != nil {
+		return err
+	}
+	err = conn.Ping(ctx)
+	if cerr := conn.Close(ctx); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// RemoveDatabaseServer removes the app's database server container and,
+// unless keepData, its volume and so every database in it. Removing what
+// is not there succeeds. (local:down's Down removes both as well, since
+// they carry the app's label.)
+func (p *Provider) RemoveDatabaseServer(ctx context.Context, keepData bool) error {
+	c, err := p.d.ContainerInspect(ctx, p.dbName())
+	switch {
+	case err == nil:
+		p.logf("down: removing database server %s", p.dbName())
+		if err := p.removeDB(ctx, c.ID); err != nil {
+			return err
+		}
+	case !cerrdefs.IsNotFound(err):
+		return fmt.Errorf("inspect database server %s: %w", p.dbName(), err)
+	}
+	if keepData {
+		return nil
+	}
+	p.logf("down: removing volume %s and the databases in it", p.dbVolume())
+	if err := p.d.VolumeRemove(ctx, p.dbVolume(), true); err != nil && !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("remove volume %s: %w", p.dbVolume(), err)
+	}
+	return nil
+}

@@ -1,0 +1,203 @@
+package local_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/local"
+	"github.com/slipway/slipway/internal/router"
+	"github.com/slipway/slipway/internal/testenv"
+)
+
+// Issue 10, item 3: a router port that is taken fails with a hint and
+// leaves nothing behind; another port then works; changing the ports of a
+// running router recreates it there, keeping its routes.
+func TestRouterPortTakenFailsCleanlyAndAPortChangeRecreatesIt(t *testing.T) {
+	cli := testenv.Docker(t)
+	buildImages(t, cli)
+	app := fmt.Sprintf("ltport%d", time.Now().UnixNano()%100000)
+	t.Cleanup(func() {
+		if err := local.Down(context.Background(), cli, app, testenv.Log(t)); err != nil {
+			t.Errorf("local down: %v", err)
+		}
+	})
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = taken.Close() }()
+	takenPort := taken.Addr().(*net.TCPAddr).Port
+	ctx := context.Background()
+	opts := local.Options{App: app, RouterImage: images.router, RouterPort: takenPort, AdminPort: testenv.FreePort(t),
+		HealthTimeout: 20 * time.Second, DrainTimeout: 2 * time.Second, Log: testenv.Log(t)}
+
+	err = local.New(cli, opts).EnsureShared(ctx)
+	if err == nil || !strings.Contains(err.Error(), "SLIPWAY_ROUTER_PORT") {
+		t.Fatalf("EnsureShared on a taken port: %v, want an error naming SLIPWAY_ROUTER_PORT", err)
+	}
+	if left := leftovers(t, cli, app); len(left) != 0 {
+		t.Fatalf("the failed start left %v", left)
+	}
+
+	opts.RouterPort = testenv.FreePort(t)
+	p := local.New(cli, opts)
+	if err := p.EnsureShared(ctx); err != nil {
+		t.Fatalf("EnsureShared on a free port: %v", err)
+	}
+	e := &env{t: t, cli: cli, app: app, port: opts.RouterPort, provider: p, builder: &switchBuilder{img: images.appA}}
+	e.flow = &deploy.Flow{App: app, Provider: p, Builder: e.builder, Tester: &httpTester{}, Routing: routing{app, e.port}, Log: testenv.Log(t)}
+	if _, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: 1}); err != nil {
+		t.Fatal(err)
+	}
+
+	var log strings.Builder
+	opts.RouterPort, opts.AdminPort, opts.Log = testenv.FreePort(t), testenv.FreePort(t), &log
+	moved := local.New(cli, opts)
+	if err := moved.EnsureShared(ctx); err != nil {
+		t.Fatalf("EnsureShared after a port change: %v", err)
+	}
+	if !strings.Contains(log.String(), "recreating it on the new ports") || !strings.Contains(log.String(), "routes are kept") {
+		t.Fatalf("the port change was not announced: %q", log.String())
+	}
+	e.port = opts.RouterPort
+	if c, code := e.commitAt(e.host(1)); c != commitA || code != 200 {
+		t.Fatalf("on the new port pr-1 answers %d %q, want its commit %s", code, c, commitA)
+	}
+}
+
+// Issue 7: app containers cannot change the table. An app container
+// reaches the router by its address on the app network, where the admin
+// listener answers too: without the token, or with the router's name as
+// Host, the PUT is refused and the table stays.
+func TestAppNetworkCannotChangeTheTable(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: 2}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := e.provider.Router().Table(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.cli.ContainerInspect(ctx, e.app+"-router")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip := c.NetworkSettings.Networks["slipway-"+e.app].IPAddress
+	if ip == "" {
+		t.Fatalf("router has no address on the app network: %+v", c.NetworkSettings.Networks)
+	}
+	tests := map[string]struct {
+		base, host, token string
+		want              int
+	}{
+		"from the app network, by the router's name":     {"http://" + ip + ":9000", e.app + "-router:9000", "", http.StatusForbidden},
+		"from the app network, with a loopback Host":     {"http://" + ip + ":9000", "127.0.0.1:9000", "", http.StatusUnauthorized},
+		"from the app network, with a guessed token":     {"http://" + ip + ":9000", "127.0.0.1:9000", "guess", http.StatusUnauthorized},
+		"through the published port with a foreign Host": {e.provider.Router().BaseURL, "evil.example", "", http.StatusForbidden},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			rc := &router.Client{BaseURL: tc.base, Token: tc.token, HTTP: &http.Client{Timeout: 5 * time.Second,
+				Transport: hostRewriter{host: tc.host}}}
+			err := rc.Replace(ctx, router.Table{})
+			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("status %d", tc.want)) {
+				t.Fatalf("PUT /table: %v, want status %d", err, tc.want)
+			}
+		})
+	}
+	after, err := e.provider.Router().Table(ctx)
+	if err != nil || len(after.Targets) != len(before.Targets) || len(after.Hosts) != len(before.Hosts) {
+		t.Fatalf("the table changed: %+v -> %+v (%v)", before, after, err)
+	}
+}
+
+// hostRewriter sends every request with the given Host header.
+type hostRewriter struct{ host string }
+
+func (h hostRewriter) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Host = h.host
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// Issue 10, item 12: SetProduction checks health in the same update and
+// says which stack is unhealthy; traffic stays where it was.
+func TestSetProductionRefusesAnUnhealthyStack(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	res, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := ""
+	st, err := e.provider.Router().Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ts := range st.Targets {
+		if strings.HasPrefix(ts.Name, res.Stack+"-") {
+			target = ts.Name
+		}
+	}
+	// Still running, but the router can no longer reach it.
+	if err := e.cli.NetworkDisconnect(ctx, "slipway-"+e.app, target, true); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the cut-off stack to turn unhealthy", func() bool {
+		st, err := e.provider.Router().Status(ctx)
+		for _, ts := range st.Targets {
+			if ts.Name == target {
+				return err == nil && !ts.Healthy
+			}
+		}
+		return false
+	})
+	err = e.provider.SetProduction(ctx, []deploy.Weight{{Stack: res.Stack, Weight: 100}})
+	var ue *local.UnhealthyError
+	if !errors.As(err, &ue) || ue.Stack != res.Stack || ue.Target != target {
+		t.Fatalf("SetProduction to an unhealthy stack: %v, want *local.UnhealthyError naming %s", err, res.Stack)
+	}
+	if routes, err := e.provider.Routes(ctx); err != nil || len(routes.Production) != 0 {
+		t.Fatalf("production after the refusal: %+v (%v), want unchanged (none)", routes.Production, err)
+	}
+}
+
+// Issue 10, item 12: Delete checks liveness inside the conditional write
+// that removes the targets. Racing a Delete of a stack against moving
+// production to it, at most one wins, and production never loses its
+// only target.
+func TestDeleteRacingSetProductionNeverEmptiesProduction(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.flow.Release(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 3 {
+		res, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: 20 + round})
+		if err != nil {
+			t.Fatal(err)
+		}
+		setErr, delErr := make(chan error, 1), make(chan error, 1)
+		go func() { setErr <- e.provider.SetProduction(ctx, []deploy.Weight{{Stack: res.Stack, Weight: 100}}) }()
+		go func() { delErr <- e.provider.Delete(ctx, res.Stack) }()
+		se, de := <-setErr, <-delErr
+		if se == nil && de == nil {
+			t.Fatalf("round %d: both SetProduction and Delete of %s succeeded", round, res.Stack)
+		}
+		routes, err := e.provider.Routes(ctx)
+		if err != nil || len(routes.Live()) != 1 {
+			t.Fatalf("round %d: live stacks %v (%v) after SetProduction=%v Delete=%v; want exactly one", round, routes.Live(), err, se, de)
+		}
+		if c, code := e.commitAt(e.app + ".localhost"); code != 200 || c == "" {
+			t.Fatalf("round %d: production answers %d", round, code)
+		}
+	}
+}

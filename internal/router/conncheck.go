@@ -1,0 +1,65 @@
+package router
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptrace"
+	"sync/atomic"
+)
+
+// errUnsolicited is the answer to a request whose "response" was already
+// waiting on a reused target connection before the request was sent: bytes
+// a target sent beyond its previous response (a body on 204, 304 or HEAD,
+// bytes after a Content-Length body).
+var errUnsolicited = errors.New("the target sent bytes beyond its previous response on this connection")
+
+// checkedTransport closes target connections that had unread bytes when a
+// request was sent on them, so those bytes never reach a client.
+//
+// http.Transport closes a connection on which bytes arrive while it is
+// idle, but it puts a connection back in its pool before it checks, so a
+// request can pick it up and read leftovers as its answer. No legitimate
+// response can arrive before its request was sent: checkedTransport notes
+// how many reads of the connection had returned data when the request's
+// first byte was written, and refuses a response whose bytes were all read
+// before that. A request without a body is then retried once (on another
+// connection: the poisoned one is closed); one with a body gets 502.
+type checkedTransport struct{ t *http.Transport }
+
+func (c checkedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	for attempt := 0; ; attempt++ {
+		var conn *idleConn
+		trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+			if ic, ok := info.Conn.(*idleConn); ok {
+				conn = ic
+				ic.arm()
+			}
+		}}
+		resp, err := c.t.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
+		if err != nil || conn == nil || conn.answeredAfterWrite() {
+			return resp, err
+		}
+		_ = conn.Conn.Close() // poisoned: the transport drops it on the next read
+		_ = resp.Body.Close() // the leftover bytes, never shown
+		if attempt > 0 || (req.Body != nil && req.Body != http.NoBody) {
+			return nil, errUnsolicited
+		}
+	}
+}
+
+// arm starts a request on the connection: its first write records how many
+// reads had returned data until then.
+func (c *idleConn) arm() { c.armed.Store(true) }
+
+// answeredAfterWrite reports whether a read returned data after the
+// current request's first byte was written.
+func (c *idleConn) answeredAfterWrite() bool {
+	return !c.armed.Load() && c.reads.Load() > c.mark.Load()
+}
+
+// connCheck are the idleConn fields checkedTransport uses.
+type connCheck struct {
+	armed atomic.Bool
+	mark  atomic.Uint64 // reads with data before the request's first write
+	reads atomic.Uint64 // reads that returned data
+}

@@ -1,0 +1,356 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Limits on a request head, as the ALB sets them.
+const (
+	maxHeaderLine = 16 << 10 // one header line, name included
+	maxHeadBytes  = 64 << 10 // the whole head
+	maxURIBytes   = 16 << 10 // the request target
+)
+
+// statusClientGone is what the metrics and the access log record for a
+// request whose client left before its answer (nginx's 499).
+const statusClientGone = 499
+
+// newProxy builds the target's transport and reverse proxy. Framing,
+// hop-by-hop headers, 1xx, upgrades and streaming are the standard
+// library's; what is ours is where the request goes and how failures read.
+func (r *Router) newProxy(t *target) {
+	u := &url.URL{Scheme: "http", Host: t.addr}
+	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	t.transport = &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &idleConn{Conn: c, timeout: &r.idleTimeout}, nil
+		},
+		MaxIdleConns:           0, // no global cap; per host below
+		MaxIdleConnsPerHost:    256,
+		IdleConnTimeout:        30 * time.Second,
+		DisableCompression:     true,
+		ExpectContinueTimeout:  time.Second,
+		MaxResponseHeaderBytes: maxHeadBytes,
+		WriteBufferSize:        16 << 10,
+		ReadBufferSize:         16 << 10,
+	}
+	t.proxy = &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(u)
+			pr.Out.Host = pr.In.Host // the ALB keeps the client's Host
+			pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
+			pr.SetXForwarded()
+		},
+		Transport:      checkedTransport{t.transport},
+		BufferPool:     bufferPool{},
+		ModifyResponse: checkResponse,
+		ErrorHandler:   func(w http.ResponseWriter, req *http.Request, err error) { r.proxyError(t, w, req, err) },
+		ErrorLog:       r.errorLog,
+	}
+}
+
+// setCookieKey carries the sticky cookie to set on a new client's answer.
+type setCookieKey struct{}
+
+// checkResponse adds the sticky cookie for a new client and refuses what a
+// target may not send on to a client. The
+// standard library already rejects a bare CR or NUL in a header line and
+// unfolds obs-fold; a header value with a control character that survived
+// is refused here, so that the client never sees it.
+func checkResponse(resp *http.Response) error {
+	if c, ok := resp.Request.Context().Value(setCookieKey{}).(string); ok {
+		resp.Header.Add("Set-Cookie", c)
+	}
+	for k, vs := range resp.Header {
+		for _, v := range vs {
+			for i := 0; i < len(v); i++ {
+				if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+					return fmt.Errorf("response header %q has a control character: %w", k, errBadResponse)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+var errBadResponse = errors.New("malformed response from the target")
+
+// ServeHTTP routes one client request.
+func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	start := time.Now()
+	rec := &recorder{ResponseWriter: w}
+	if status, msg := checkHead(req); status != 0 {
+		r.writeLocal(rec, req, status, msg)
+		r.finish(req, decision{rule: ruleProduction}, rec.status, start)
+		return
+	}
+	stack, hasStack := "", false
+	if vs := req.Header[stackHeader]; len(vs) > 0 && vs[0] != "" {
+		stack, hasStack = vs[0], true
+	}
+	id, newID := "", true
+	if c, err := req.Cookie(cookieName); err == nil && c.Value != "" {
+		id, newID = c.Value, false
+	} else {
+		id = newClientID()
+	}
+	var d decision
+	for attempt := 0; ; attempt++ {
+		d = r.snap.Load().route(req.Host, stack, hasStack, id)
+		if d.status != 0 || d.t.acquire() {
+			break
+		}
+		if attempt == 3 {
+			d = decision{rule: d.rule, status: http.StatusServiceUnavailable, msg: "the routing table is changing; retry"}
+			break
+		}
+		// the target began draining: route again by the new table
+	}
+	if d.status != 0 {
+		r.writeLocal(rec, req, d.status, d.msg)
+		r.finish(req, d, rec.status, start)
+		return
+	}
+	cookie := ""
+	if newID && d.rule == ruleProduction {
+		cookie = cookieName + "=" + id + "; Path=/; HttpOnly; SameSite=Lax"
+	}
+	// Deferred: a response cut mid-stream ends the handler with a panic
+	// (http.ErrAbortHandler), and the request must still leave the count.
+	defer func() {
+		d.t.release()
+		r.finish(req, d, rec.status, start)
+	}()
+	r.forward(rec, req, d.t, cookie)
+}
+
+// forward sends req to t. The request is cancelled when the client leaves
+// or when t's drain deadline passes.
+func (r *Router) forward(rec *recorder, req *http.Request, t *target, cookie string) {
+	ctx, cancel := context.WithCancel(req.Context())
+	if cookie != "" {
+		ctx = context.WithValue(ctx, setCookieKey{}, cookie)
+	}
+	defer cancel()
+	stop := context.AfterFunc(t.cutCtx, cancel)
+	defer stop()
+	var body *trackedBody
+	if req.Body != nil && req.Body != http.NoBody {
+		body = &trackedBody{ReadCloser: req.Body}
+		ctx = context.WithValue(ctx, trackedBodyKey{}, body)
+	}
+	// A target may stream its answer while it still reads the upload.
+	_ = http.NewResponseController(rec.ResponseWriter).EnableFullDuplex() // HTTP/1 only; nothing to do otherwise
+	out := req.WithContext(ctx)
+	if body != nil {
+		out.Body = body
+	}
+	t.proxy.ServeHTTP(rec, out)
+}
+
+// trackedBody remembers why reading the client's request body failed, so a
+// malformed upload is the client's 400, not the target's 502.
+type trackedBody struct {
+	io.ReadCloser
+	err atomic.Pointer[error]
+}
+
+type trackedBodyKey struct{}
+
+func (b *trackedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.err.CompareAndSwap(nil, &err)
+	}
+	return n, err
+}
+
+// clientBodyError is the error reading req's body gave, if any.
+func clientBodyError(req *http.Request) error {
+	if b, ok := req.Context().Value(trackedBodyKey{}).(*trackedBody); ok {
+		if p := b.err.Load(); p != nil {
+			return *p
+		}
+	}
+	return nil
+}
+
+// checkHead applies the ALB's limits on the request head that net/http does
+// not apply itself (it limits the whole head to maxHeadBytes).
+func checkHead(req *http.Request) (int, string) {
+	if req.ProtoMajor != 1 {
+		return http.StatusHTTPVersionNotSupported, "only HTTP/1.0 and HTTP/1.1 are served"
+	}
+	if len(req.RequestURI) > maxURIBytes {
+		return http.StatusRequestURITooLong, fmt.Sprintf("request target longer than %d bytes", maxURIBytes)
+	}
+	if len(req.Host)+len("Host: ") > maxHeaderLine {
+		return http.StatusRequestHeaderFieldsTooLarge, "Host header longer than 16 KiB"
+	}
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			if len(k)+2+len(v) > maxHeaderLine {
+				return http.StatusRequestHeaderFieldsTooLarge, fmt.Sprintf("header %s longer than 16 KiB", truncate(k))
+			}
+		}
+	}
+	return 0, ""
+}
+
+// proxyError answers a request the target failed. The body names the
+// target and what happened, never an internal address.
+func (r *Router) proxyError(t *target, w http.ResponseWriter, req *http.Request, err error) {
+	rec := w.(*recorder)
+	var status int
+	var msg string
+	switch {
+	case t.cutCtx.Err() != nil:
+		status, msg = http.StatusBadGateway, fmt.Sprintf("target %q: drain deadline passed before it answered (the table removed it)", t.name)
+	case errors.Is(err, context.Canceled) || clientGone(clientBodyError(req)):
+		rec.status = statusClientGone // the client left: nobody to answer
+		r.log.Debug("client left before the answer", "target", t.name)
+		return
+	case clientBodyError(req) != nil:
+		status, msg = http.StatusBadRequest, "malformed request body: "+clientBodyError(req).Error()
+	case isTimeout(err):
+		status, msg = http.StatusGatewayTimeout, fmt.Sprintf("target %q did not answer within the idle timeout (%s)", t.name, time.Duration(r.idleTimeout.Load()))
+	default:
+		status, msg = http.StatusBadGateway, fmt.Sprintf("target %q failed: %s", t.name, failure(err))
+	}
+	r.log.Warn("request to target failed", "target", t.name, "status", status, "error", err.Error())
+	r.writeLocal(rec, req, status, msg)
+}
+
+// clientGone reports whether err means the client went away.
+func clientGone(err error) bool {
+	var ne net.Error
+	return err != nil && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.As(err, &ne) && ne.Timeout())
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+}
+
+// failure says what went wrong in words that carry no address.
+func failure(err error) string {
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "it refused the connection (is the app listening?)"
+	case errors.Is(err, errBadResponse), errors.Is(err, errUnsolicited):
+		return err.Error()
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return "it closed the connection without a complete answer"
+	case errors.Is(err, net.ErrClosed):
+		return "the connection was closed"
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return "its host name does not resolve (is its container running?)"
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "dial" {
+		return "cannot connect to it"
+	}
+	return "malformed or incomplete answer"
+}
+
+// writeLocal writes a plain-text answer from the router itself.
+func (r *Router) writeLocal(w http.ResponseWriter, req *http.Request, status int, msg string) {
+	h := w.Header()
+	h.Del("Set-Cookie")
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if r.shutting.Load() {
+		h.Set("Connection", "close")
+	}
+	w.WriteHeader(status)
+	if req.Method != http.MethodHead {
+		_, _ = io.WriteString(w, msg+"\n") // a failed write means the client left
+	}
+}
+
+// recorder remembers the status written, for metrics and the access log.
+type recorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *recorder) WriteHeader(code int) {
+	if w.status == 0 || w.status < 200 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *recorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach Flush, Hijack and full duplex.
+func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// idleConn is a target connection that fails a read or write once nothing
+// moved in either direction for the idle timeout: the request gets 504,
+// like the ALB's idle timeout. The deadline is pushed forward at most every
+// eighth of the timeout, to keep timer updates off most reads and writes.
+type idleConn struct {
+	net.Conn
+	connCheck
+	timeout  *atomic.Int64 // nanoseconds
+	deadline atomic.Int64  // unix nanoseconds
+}
+
+func (c *idleConn) touch() {
+	d := c.timeout.Load()
+	now := time.Now().UnixNano()
+	if c.deadline.Load()-now > d-d/8 {
+		return
+	}
+	c.deadline.Store(now + d)
+	_ = c.Conn.SetDeadline(time.Unix(0, now+d)) // fails only once closed, which the I/O reports
+}
+
+func (c *idleConn) Read(p []byte) (int, error) {
+	c.touch()
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.reads.Add(1)
+	}
+	return n, err
+}
+
+func (c *idleConn) Write(p []byte) (int, error) {
+	c.touch()
+	if c.armed.Load() && c.armed.CompareAndSwap(true, false) {
+		c.mark.Store(c.reads.Load())
+	}
+	return c.Conn.Write(p)
+}
+
+// bufferPool lends the proxy its copy buffers.
+type bufferPool struct{}
+
+var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (bufferPool) Get() []byte  { return *buffers.Get().(*[]byte) }
+func (bufferPool) Put(b []byte) { buffers.Put(&b) }

@@ -1,0 +1,136 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/slipway/slipway/internal/pgimage/pgtest"
+	"github.com/slipway/slipway/sample-app/store"
+)
+
+func TestMigrationsAreMarkedAndMatchTheConstants(t *testing.T) {
+	ms, err := store.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []store.Kind
+	for _, m := range ms {
+		kinds = append(kinds, m.Kind)
+	}
+	if want := []store.Kind{store.Expand, store.Expand, store.Contract}; !slices.Equal(kinds, want) {
+		t.Errorf("kinds = %v, want %v", kinds, want)
+	}
+	if head := ms[len(ms)-1].Version; head != store.SchemaHead {
+		t.Errorf("newest migration is %d but SchemaHead is %d: update the constant", head, store.SchemaHead)
+	}
+	df, err := os.ReadFile("../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var contracts []string
+	for _, m := range ms {
+		if m.Kind == store.Contract {
+			contracts = append(contracts, strconv.FormatInt(m.Version, 10)+":"+m.Name)
+		}
+	}
+	for arg, want := range map[string]string{
+		"SCHEMA_HEAD":      strconv.Itoa(store.SchemaHead),
+		"SCHEMA_MIN":       strconv.Itoa(store.MinSchema),
+		"SCHEMA_CONTRACTS": strings.Join(contracts, ","),
+	} {
+		m := regexp.MustCompile(`(?m)^ARG ` + arg + `=(\S*)$`).FindSubmatch(df)
+		if m == nil || string(m[1]) != want {
+			t.Errorf("Dockerfile ARG %s = %q, want %q (the image label must match the code)", arg, m, want)
+		}
+	}
+}
+
+func TestMigrateExpandOnlyHoldsTheContractMigration(t *testing.T) {
+	s := pgtest.Start(t)
+	ctx := context.Background()
+	dsn := s.AdminDSN()
+	var log bytes.Buffer
+	res, err := store.Migrate(ctx, dsn, store.MigrateOptions{ExpandOnly: true, Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.From != 0 || res.To != 2 || len(res.Held) != 1 || res.Held[0].Name != "00003_drop_visits.sql" {
+		t.Fatalf("expand-only migrate = %+v, want 0 -> 2 holding 00003_drop_visits.sql", res)
+	}
+	if !strings.Contains(log.String(), "applied 00002_visit_counter.sql") {
+		t.Errorf("log does not name the applied migrations:\n%s", log.String())
+	}
+
+	// A build at schema 1 writes visits rows; they survive the expand step.
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	if _, err := conn.Exec(ctx, "INSERT INTO visits DEFAULT VALUES"); err != nil {
+		t.Errorf("the schema-1 table is gone after expand-only: %v", err)
+	}
+
+	again, err := store.Migrate(ctx, dsn, store.MigrateOptions{ExpandOnly: true})
+	if err != nil || again.From != 2 || again.To != 2 {
+		t.Errorf("re-run expand-only = %+v, %v; want 2 -> 2", again, err)
+	}
+	full, err := store.Migrate(ctx, dsn, store.MigrateOptions{})
+	if err != nil || full.To != 3 || len(full.Held) != 0 {
+		t.Fatalf("full migrate = %+v, %v; want -> 3", full, err)
+	}
+	if _, err := conn.Exec(ctx, "INSERT INTO visits DEFAULT VALUES"); err == nil {
+		t.Error("the contract migration did not drop visits")
+	}
+	if v, err := store.SchemaVersion(ctx, dsn); err != nil || v != 3 {
+		t.Errorf("SchemaVersion = %d, %v; want 3", v, err)
+	}
+}
+
+func TestStoreCountsVisitsAndSeedsOnce(t *testing.T) {
+	s := pgtest.Start(t)
+	ctx := context.Background()
+	dsn := s.AdminDSN()
+	st, err := store.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if v, err := st.SchemaVersion(ctx); err != nil || v != 0 {
+		t.Errorf("schema of a new database = %d, %v; want 0", v, err)
+	}
+	if _, err := store.Migrate(ctx, dsn, store.MigrateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := store.Seed(ctx, dsn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	notes, err := st.Notes(ctx, 10)
+	if err != nil || len(notes) != 1 {
+		t.Errorf("notes after seeding twice = %v, %v; want the one seed note", notes, err)
+	}
+	for want := int64(1); want <= 3; want++ {
+		if n, err := st.Visit(ctx); err != nil || n != want {
+			t.Errorf("visit %d: got %d, %v", want, n, err)
+		}
+	}
+	if _, err := st.AddNote(ctx, ""); err == nil {
+		t.Error("an empty note was stored")
+	}
+	if _, err := store.Open("postgres://u:hunter2@[::1"); err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("bad DATABASE_URL: got %v, want an error without the password", err)
+	}
+	if _, err := store.Migrate(ctx, "", store.MigrateOptions{}); err == nil || !strings.Contains(err.Error(), "DATABASE_URL is not set") {
+		t.Errorf("migrate without a URL: got %v", err)
+	}
+}
