@@ -28,6 +28,13 @@ func TestAWSTargetsReachTheAWSAPI(t *testing.T) {
 	if err != nil || strings.Contains(out, "awsprobe-") {
 		t.Fatalf("status of an empty account: %v\n%s\n%s", err, out, stderr)
 	}
+	// cleanup asks GitHub about pull requests the same way on aws (here
+	// there is no repository, and it says so), then takes the app's lease,
+	// whose table the shared stack creates.
+	_, stderr, err = mage(t, env, "cleanup", "-dryRun")
+	if err == nil || !strings.Contains(stderr, "no GitHub repository") || !strings.Contains(stderr, "awsprobe-slipway-lock does not exist: run `go run mage.go shared:deploy`") {
+		t.Fatalf("cleanup before shared:deploy: %v\n%s, want the PR check named and the missing lock table with what to run", err, stderr)
+	}
 	if _, stderr, err = mage(t, env, "shared:destroy"); err != nil {
 		t.Fatalf("shared:destroy with no shared stack: %v\n%s", err, stderr)
 	}
