@@ -48,6 +48,9 @@ func (f *Flow) DestroyStack(ctx context.Context, stack string) error {
 	if err := f.Provider.Delete(ctx, stack); err != nil {
 		return err
 	}
+	if err := f.dropPreviewDatabase(ctx, found.PR); err != nil {
+		return err
+	}
 	url := "-"
 	if len(hosts) > 0 {
 		url = f.Routing.URL(hosts[0])

@@ -1,0 +1,154 @@
+package local
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
+	cerrdefs "github.com/containerd/errdefs"
+
+	"github.com/slipway/slipway/internal/database"
+	"github.com/slipway/slipway/internal/deploy"
+)
+
+// The local target's deploy.Databases: the app's Postgres server
+// (database.go), administered with package database, and migrations run as
+// one-off containers of the app's image on the app's network (dbflow_run.go).
+//
+// Role passwords are derived from the server's superuser password (kept on
+// the data volume) with HMAC-SHA256 and the role's name: the same role
+// always gets the same password, so a re-deployed stack keeps its
+// DATABASE_URL and production's does not change between releases, and
+// nothing is stored. Knowing one role's password tells nothing of another.
+
+var _ deploy.Databases = (*Provider)(nil)
+
+// ensureDatabase starts the database server when the database is on.
+func (p *Provider) ensureDatabase(ctx context.Context) error {
+	if p.o.DatabaseImage == "" {
+		return nil
+	}
+	_, err := p.EnsureDatabaseServer(ctx, p.o.DatabaseImage)
+	return err
+}
+
+// dbAdmin starts (or finds) the server and opens an admin connection. It
+// returns the superuser's password for deriving role passwords.
+func (p *Provider) dbAdmin(ctx context.Context) (*database.Admin, string, error) {
+	if p.o.DatabaseImage == "" {
+		return nil, "", fmt.Errorf("the database is off for %s: set SLIPWAY_DATABASE=1", p.o.App)
+	}
+	s, err := p.EnsureDatabaseServer(ctx, p.o.DatabaseImage)
+	if err != nil {
+		return nil, "", err
+	}
+	secret, err := p.dbPassword(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	a, err := database.Open(ctx, s.Admin.Reveal(), s.AppHost)
+	if err != nil {
+		return nil, "", err
+	}
+	return a, secret, nil
+}
+
+// rolePassword is role's password, derived from the server's secret.
+func rolePassword(secret, role string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("slipway database role " + role))
+	return hex.EncodeToString(m.Sum(nil))[:32]
+}
+
+// EnsurePreviewDatabase implements deploy.Databases.
+func (p *Provider) EnsurePreviewDatabase(ctx context.Context, pr int) (deploy.PreviewDatabase, error) {
+	a, secret, err := p.dbAdmin(ctx)
+	if err != nil {
+		return deploy.PreviewDatabase{}, err
+	}
+	p.dbMu.Lock() // a clone ends the golden database's sessions: one at a time
+	defer p.dbMu.Unlock()
+	db, err := a.EnsurePreview(ctx, p.o.App, pr, rolePassword(secret, database.PreviewName(p.o.App, pr)))
+	if err != nil {
+		return deploy.PreviewDatabase{}, err
+	}
+	return deploy.PreviewDatabase{Name: db.Database, Cloned: db.Cloned, URL: db.URL}, nil
+}
+
+// dbRunning says whether the server container exists, so dropping and
+// listing never start a server just to find it empty.
+func (p *Provider) dbRunning(ctx context.Context) (bool, error) {
+	if p.o.DatabaseImage == "" {
+		return false, nil
+	}
+	_, err := p.d.ContainerInspect(ctx, p.dbName())
+	switch {
+	case cerrdefs.IsNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("inspect database server %s: %w", p.dbName(), err)
+	}
+	return true, nil
+}
+
+// DropPreviewDatabase implements deploy.Databases. Without a server there
+// is nothing to drop.
+func (p *Provider) DropPreviewDatabase(ctx context.Context, pr int) error {
+	if ok, err := p.dbRunning(ctx); !ok {
+		return err
+	}
+	a, _, err := p.dbAdmin(ctx)
+	if err != nil {
+		return err
+	}
+	return a.DropPreview(ctx, p.o.App, pr)
+}
+
+// PreviewDatabases implements deploy.Databases.
+func (p *Provider) PreviewDatabases(ctx context.Context) ([]int, error) {
+	if ok, err := p.dbRunning(ctx); !ok {
+		return nil, err
+	}
+	a, _, err := p.dbAdmin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return a.ListPreviews(ctx, p.o.App)
+}
+
+// ProductionDatabase implements deploy.Databases.
+func (p *Provider) ProductionDatabase(ctx context.Context) (deploy.SecretURL, error) {
+	a, secret, err := p.dbAdmin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return a.EnsureProduction(ctx, p.o.App, rolePassword(secret, database.ProductionName(p.o.App)))
+}
+
+// RefreshGolden implements deploy.Databases: the golden database is
+// dropped, created empty, migrated to image's head and seeded.
+func (p *Provider) RefreshGolden(ctx context.Context, image string) (deploy.MigrateResult, error) {
+	a, secret, err := p.dbAdmin(ctx)
+	if err != nil {
+		return deploy.MigrateResult{}, err
+	}
+	p.dbMu.Lock()
+	defer p.dbMu.Unlock()
+	u, err := a.ResetGolden(ctx, p.o.App, rolePassword(secret, database.GoldenName(p.o.App)))
+	if err != nil {
+		return deploy.MigrateResult{}, err
+	}
+	res, err := p.Migrate(ctx, image, u, false)
+	if err != nil {
+		return res, err
+	}
+	if _, err := p.runOnce(ctx, image, []string{"seed"}, u); err != nil {
+		return res, fmt.Errorf("seed the golden database: %w", err)
+	}
+	return res, nil
+}
+
+// SetDatabaseImage turns the database on with image (SLIPWAY_DB_IMAGE).
+func (p *Provider) SetDatabaseImage(image string) { p.o.DatabaseImage = image }
