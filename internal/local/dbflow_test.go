@@ -36,6 +36,10 @@ func TestPreviewDatabasesAreClonedIsolatedAndDropped(t *testing.T) {
 			t.Fatalf("pr-%d database %+v, want %s_pr_%d cloned and at schema 3", pr, db, e.app, pr)
 		}
 	}
+	// The PR's own migrations create tables: its role may create in public.
+	if n, err := e.query(e.app+"_pr_2", "SELECT has_schema_privilege($1, 'public', 'CREATE')::int", e.app+"_pr_2"); err != nil || n != 1 {
+		t.Fatalf("pr-2's role may not create in its database's public schema (%d, %v): a PR adding a migration would fail", n, err)
+	}
 	if code, body := e.note(e.host(1), http.MethodPost, "only in pr-1"); code != http.StatusCreated {
 		t.Fatalf("POST a note to pr-1: %d %s", code, body)
 	}
