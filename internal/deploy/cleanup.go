@@ -148,10 +148,18 @@ func (f *Flow) Cleanup(ctx context.Context, pol CleanupPolicy, prs PRState, dryR
 			return err
 		}
 		plan = append(plan, dbs...)
+		contracts, err := f.contractPlan(ctx, stacks, routes, plan)
+		if err != nil {
+			return err
+		}
+		plan = append(plan, contracts...)
 		if dryRun {
 			return nil
 		}
-		return errors.Join(f.apply(ctx, plan, pol.Parallel), f.dropDatabases(ctx, plan))
+		if err := errors.Join(f.apply(ctx, plan, pol.Parallel), f.dropDatabases(ctx, plan)); err != nil {
+			return err // a stack that stays may still need the old schema
+		}
+		return f.runContracts(ctx, stacks, routes, plan)
 	})
 	return plan, err
 }

@@ -30,6 +30,8 @@ type Databases interface {
 	// holds contract migrations. A failed run returns the command's error
 	// output in a *MigrationError.
 	Migrate(ctx context.Context, image string, db SecretURL, expandOnly bool) (MigrateResult, error)
+	// Schema is the version db is migrated to (0: never migrated).
+	Schema(ctx context.Context, db SecretURL) (int64, error)
 }
 
 // SecretURL is a database URL with a password: String is redacted, Reveal

@@ -21,3 +21,30 @@ func TestDatabaseOnATargetWithoutDatabaseSupportFailsClearly(t *testing.T) {
 		t.Fatalf("deployed %v without its database", p.stacks)
 	}
 }
+
+func TestParseContracts(t *testing.T) {
+	tests := []struct {
+		name, label string
+		want        []Contract
+		wantErr     bool
+	}{
+		{"none", "", nil, false},
+		{"one", "3:00003_drop_visits.sql", []Contract{{3, "00003_drop_visits.sql"}}, false},
+		{"sorted by version", "7:b.sql, 4:a.sql", []Contract{{4, "a.sql"}, {7, "b.sql"}}, false},
+		{"a file without version is refused", "00003_drop_visits.sql", nil, true},
+		{"a version that is not a number is refused", "x:a.sql", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseContracts(tt.label)
+			if (err != nil) != tt.wantErr || len(got) != len(tt.want) {
+				t.Fatalf("ParseContracts(%q) = %v, %v", tt.label, got, err)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Fatalf("ParseContracts(%q) = %v, want %v", tt.label, got, tt.want)
+				}
+			}
+		})
+	}
+}

@@ -6,8 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/slipway/slipway/internal/database"
 	"github.com/slipway/slipway/internal/deploy"
@@ -152,3 +154,52 @@ func (p *Provider) RefreshGolden(ctx context.Context, image string) (deploy.Migr
 
 // SetDatabaseImage turns the database on with image (SLIPWAY_DB_IMAGE).
 func (p *Provider) SetDatabaseImage(image string) { p.o.DatabaseImage = image }
+
+// withSchema reads what schema a stack's image needs from the image's
+// labels, which its containers carry. A label it cannot read is said, and
+// the stack then names no contract migration.
+func (p *Provider) withSchema(st *deploy.Stack, in instance) {
+	st.Image = in.Labels[LabelImage]
+	st.SchemaHead, _ = strconv.ParseInt(in.Labels[deploy.LabelSchemaHead], 10, 64) // absent: 0, the image says nothing
+	st.SchemaMin, _ = strconv.ParseInt(in.Labels[deploy.LabelSchemaMin], 10, 64)   // absent: 0
+	cs, err := deploy.ParseContracts(in.Labels[deploy.LabelSchemaContracts])
+	if err != nil {
+		p.logf("%s: warning: %v", st.Name, err)
+	}
+	st.Contracts = cs
+}
+
+// Schema implements deploy.Databases: the newest applied version in
+// goose's table (the sample app migrates with goose), read as the
+// superuser through the published port; 0 when never migrated.
+func (p *Provider) Schema(ctx context.Context, db deploy.SecretURL) (int64, error) {
+	if p.o.DatabaseImage == "" {
+		return 0, fmt.Errorf("the database is off for %s: set SLIPWAY_DATABASE=1", p.o.App)
+	}
+	s, err := p.EnsureDatabaseServer(ctx, p.o.DatabaseImage)
+	if err != nil {
+		return 0, err
+	}
+	cfg, err := pgx.ParseConfig(s.Admin.Reveal())
+	if err != nil {
+		return 0, fmt.Errorf("parse the admin database URL: %w", err)
+	}
+	cfg.Database = db.Database()
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return 0, fmt.Errorf("connect to database %s: %w", db.Database(), err)
+	}
+	defer func() { _ = conn.Close(ctx) }() // closing a session loses nothing
+	var table *string
+	if err := conn.QueryRow(ctx, "SELECT to_regclass('public.goose_db_version')::text").Scan(&table); err != nil {
+		return 0, fmt.Errorf("read the schema version of %s: %w", db.Database(), err)
+	}
+	if table == nil {
+		return 0, nil
+	}
+	var v int64
+	if err := conn.QueryRow(ctx, "SELECT coalesce(max(version_id), 0) FROM public.goose_db_version WHERE is_applied").Scan(&v); err != nil {
+		return 0, fmt.Errorf("read the schema version of %s: %w", db.Database(), err)
+	}
+	return v, nil
+}
