@@ -23,7 +23,9 @@ type Databases interface {
 	PreviewDatabases(ctx context.Context) ([]int, error)
 	// RefreshGolden rebuilds the golden database from image's migrations
 	// (all of them: no stack runs on it) and its seed.
-	RefreshGolden(ctx context.Context, image string) (MigrateResult, error)
+	// release is recorded on it: previews cloned from it say which release
+	// it came from.
+	RefreshGolden(ctx context.Context, image, release string) (MigrateResult, error)
 	// ProductionDatabase ensures the production database and returns its URL.
 	ProductionDatabase(ctx context.Context) (SecretURL, error)
 	// Migrate runs image's migrate command once against db; expandOnly
@@ -45,7 +47,8 @@ type SecretURL interface {
 // PreviewDatabase is a preview's database.
 type PreviewDatabase struct {
 	Name   string
-	Cloned bool // false: it existed and kept its data
+	Cloned bool   // false: it existed and kept its data
+	From   string // the release whose golden copy it was cloned from ("" unknown)
 	URL    SecretURL
 }
 
@@ -112,7 +115,7 @@ func (f *Flow) previewDatabase(ctx context.Context, pr int, img Image, env map[s
 	}
 	how := "kept (its data survives a re-deploy)"
 	if db.Cloned {
-		how = "cloned from the golden database"
+		how = "cloned from the golden database of release " + orNone(db.From)
 	}
 	f.logf("preview: database %s %s", db.Name, how)
 	m, err := d.Migrate(ctx, img.Ref, db.URL, false)
@@ -120,7 +123,7 @@ func (f *Flow) previewDatabase(ctx context.Context, pr int, img Image, env map[s
 		return nil, nil, fmt.Errorf("migrate preview database %s with %s (the preview was not deployed): %w", db.Name, shortRef(img.Digest), err)
 	}
 	f.logf("preview: database %s migrated from schema %d to %d", db.Name, m.From, m.To)
-	return withDatabase(env, db.URL), &PreviewDB{Name: db.Name, Cloned: db.Cloned, From: m.From, Head: m.To}, nil
+	return withDatabase(env, db.URL), &PreviewDB{Name: db.Name, Cloned: db.Cloned, From: m.From, Head: m.To, Released: db.From}, nil
 }
 
 // PreviewDB says what a preview's database is, for the PR comment.
@@ -129,7 +132,14 @@ type PreviewDB struct {
 	Cloned   bool
 	From     int64 // schema before the migration (the golden copy's)
 	Head     int64 // schema after
-	Released string
+	Released string // the release whose golden copy it was cloned from
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(unknown)"
+	}
+	return s
 }
 
 // dropPreviewDatabase drops a destroyed preview's database and role.

@@ -34,7 +34,7 @@ func (f *Flow) releaseEnv(ctx context.Context, env map[string]string) (map[strin
 // for cleanup), then runs the live stacks' integration tests again against
 // the migrated database. Any failure stops the release with production
 // traffic where it was.
-func (f *Flow) releaseDatabase(ctx context.Context, img Image, stacks []Stack, live []string) error {
+func (f *Flow) releaseDatabase(ctx context.Context, img Image, release string, stacks []Stack, live []string) error {
 	if !f.Database {
 		return nil
 	}
@@ -42,7 +42,7 @@ func (f *Flow) releaseDatabase(ctx context.Context, img Image, stacks []Stack, l
 	if err != nil {
 		return err
 	}
-	g, err := d.RefreshGolden(ctx, img.Ref)
+	g, err := d.RefreshGolden(ctx, img.Ref, release)
 	if err != nil {
 		return fmt.Errorf("release: refresh the golden database with %s (production traffic unchanged): %w", shortRef(img.Digest), err)
 	}

@@ -186,3 +186,12 @@ func (f *Flow) checkSchema(ctx context.Context, target Stack, stacks []Stack) er
 	}
 	return nil
 }
+
+// schemaLabel is the status table's SCHEMA cell: the head a stack's image
+// migrates to.
+func schemaLabel(s Stack) string {
+	if s.SchemaHead == 0 {
+		return "-"
+	}
+	return strconv.FormatInt(s.SchemaHead, 10)
+}

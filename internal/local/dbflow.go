@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/jackc/pgx/v5"
@@ -76,7 +77,20 @@ func (p *Provider) EnsurePreviewDatabase(ctx context.Context, pr int) (deploy.Pr
 	if err != nil {
 		return deploy.PreviewDatabase{}, err
 	}
-	return deploy.PreviewDatabase{Name: db.Database, Cloned: db.Cloned, URL: db.URL}, nil
+	from := database.GoldenName(p.o.App) // a clone says what golden said
+	if !db.Cloned {
+		from = db.Database
+	}
+	release, err := p.origin(ctx, from)
+	if err != nil {
+		return deploy.PreviewDatabase{}, err
+	}
+	if db.Cloned {
+		if err := p.setOrigin(ctx, db.Database, release); err != nil {
+			return deploy.PreviewDatabase{}, err
+		}
+	}
+	return deploy.PreviewDatabase{Name: db.Database, Cloned: db.Cloned, From: release, URL: db.URL}, nil
 }
 
 // dbRunning says whether the server container exists, so dropping and
@@ -131,7 +145,7 @@ func (p *Provider) ProductionDatabase(ctx context.Context) (deploy.SecretURL, er
 
 // RefreshGolden implements deploy.Databases: the golden database is
 // dropped, created empty, migrated to image's head and seeded.
-func (p *Provider) RefreshGolden(ctx context.Context, image string) (deploy.MigrateResult, error) {
+func (p *Provider) RefreshGolden(ctx context.Context, image, release string) (deploy.MigrateResult, error) {
 	a, secret, err := p.dbAdmin(ctx)
 	if err != nil {
 		return deploy.MigrateResult{}, err
@@ -149,7 +163,7 @@ func (p *Provider) RefreshGolden(ctx context.Context, image string) (deploy.Migr
 	if _, err := p.runOnce(ctx, image, []string{"seed"}, u); err != nil {
 		return res, fmt.Errorf("seed the golden database: %w", err)
 	}
-	return res, nil
+	return res, p.setOrigin(ctx, u.Database(), release)
 }
 
 // SetDatabaseImage turns the database on with image (SLIPWAY_DB_IMAGE).
@@ -176,18 +190,9 @@ func (p *Provider) Schema(ctx context.Context, db deploy.SecretURL) (int64, erro
 	if p.o.DatabaseImage == "" {
 		return 0, fmt.Errorf("the database is off for %s: set SLIPWAY_DATABASE=1", p.o.App)
 	}
-	s, err := p.EnsureDatabaseServer(ctx, p.o.DatabaseImage)
+	conn, err := p.superuser(ctx, db.Database())
 	if err != nil {
 		return 0, err
-	}
-	cfg, err := pgx.ParseConfig(s.Admin.Reveal())
-	if err != nil {
-		return 0, fmt.Errorf("parse the admin database URL: %w", err)
-	}
-	cfg.Database = db.Database()
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return 0, fmt.Errorf("connect to database %s: %w", db.Database(), err)
 	}
 	defer func() { _ = conn.Close(ctx) }() // closing a session loses nothing
 	var table *string
@@ -202,4 +207,67 @@ func (p *Provider) Schema(ctx context.Context, db deploy.SecretURL) (int64, erro
 		return 0, fmt.Errorf("read the schema version of %s: %w", db.Database(), err)
 	}
 	return v, nil
+}
+
+// The release a golden database was built by is kept as the database's
+// comment (COMMENT ON DATABASE), and copied onto each preview cloned from
+// it: the server is the state.
+
+// superuser opens a superuser session on database db through the
+// published port.
+func (p *Provider) superuser(ctx context.Context, db string) (*pgx.Conn, error) {
+	s, err := p.EnsureDatabaseServer(ctx, p.o.DatabaseImage)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := pgx.ParseConfig(s.Admin.Reveal())
+	if err != nil {
+		return nil, fmt.Errorf("parse the admin database URL: %w", err)
+	}
+	cfg.Database = db
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to database %s: %w", db, err)
+	}
+	return conn, nil
+}
+
+// origin reads the release recorded on database db ("" when none).
+func (p *Provider) origin(ctx context.Context, db string) (string, error) {
+	conn, err := p.superuser(ctx, "postgres")
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = conn.Close(ctx) }() // closing a session loses nothing
+	var c *string
+	err = conn.QueryRow(ctx, "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", db).Scan(&c)
+	if err != nil {
+		return "", fmt.Errorf("read where database %s came from: %w", db, err)
+	}
+	if c == nil {
+		return "", nil
+	}
+	return strings.TrimPrefix(*c, originPrefix), nil
+}
+
+const originPrefix = "slipway release "
+
+// setOrigin records release on database db; the server quotes both.
+func (p *Provider) setOrigin(ctx context.Context, db, release string) error {
+	if release == "" {
+		return nil
+	}
+	conn, err := p.superuser(ctx, "postgres")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = conn.Close(ctx) }() // closing a session loses nothing
+	var stmt string
+	if err := conn.QueryRow(ctx, "SELECT format('COMMENT ON DATABASE %I IS %L', $1::text, $2::text)", db, originPrefix+release).Scan(&stmt); err != nil {
+		return fmt.Errorf("quote the origin of database %s: %w", db, err)
+	}
+	if _, err := conn.Exec(ctx, stmt); err != nil {
+		return fmt.Errorf("record the origin of database %s: %w", db, err)
+	}
+	return nil
 }

@@ -23,17 +23,17 @@ import (
 func TestPreviewDatabasesAreClonedIsolatedAndDropped(t *testing.T) {
 	e := newDBEnv(t)
 	ctx := context.Background()
-	golden, err := e.provider.RefreshGolden(ctx, images.appA.Ref)
-	if err != nil || golden.To != 3 {
-		t.Fatalf("refresh golden: %+v, %v; want schema 3", golden, err)
+	rel, err := e.flow.Release(ctx, nil) // builds the golden database
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, pr := range []int{1, 2} {
 		res, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: pr})
 		if err != nil {
 			t.Fatalf("deploy pr-%d: %v", pr, err)
 		}
-		if db := res.Database; db == nil || !db.Cloned || db.Head != 3 || db.Name != fmt.Sprintf("%s_pr_%d", e.app, pr) {
-			t.Fatalf("pr-%d database %+v, want %s_pr_%d cloned and at schema 3", pr, db, e.app, pr)
+		if db := res.Database; db == nil || !db.Cloned || db.Head != 3 || db.Name != fmt.Sprintf("%s_pr_%d", e.app, pr) || db.Released != rel.Stack {
+			t.Fatalf("pr-%d database %+v, want %s_pr_%d cloned from release %s's golden copy and at schema 3", pr, db, e.app, pr, rel.Stack)
 		}
 	}
 	// The PR's own migrations create tables: its role may create in public.
@@ -52,8 +52,8 @@ func TestPreviewDatabasesAreClonedIsolatedAndDropped(t *testing.T) {
 
 	before := e.containers()
 	res, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: 1})
-	if err != nil || res.Database == nil || res.Database.Cloned {
-		t.Fatalf("re-deploy pr-1: %+v, %v; want its database kept", res.Database, err)
+	if err != nil || res.Database == nil || res.Database.Cloned || res.Database.Released != rel.Stack {
+		t.Fatalf("re-deploy pr-1: %+v, %v; want its database kept, still saying it came from %s", res.Database, err, rel.Stack)
 	}
 	if after := e.containers(); after != before {
 		t.Fatalf("a re-deploy of the same commit changed containers: %s -> %s", before, after)
@@ -77,6 +77,9 @@ func TestPreviewDatabasesAreClonedIsolatedAndDropped(t *testing.T) {
 	for _, r := range rows {
 		if strings.Contains(strings.Join([]string{r.Stack, r.Image, r.URL, r.Source}, " "), pw) {
 			t.Fatalf("status shows the password: %+v", r)
+		}
+		if r.Schema != "3" {
+			t.Fatalf("status row %s shows schema %q, want the image's head 3", r.Stack, r.Schema)
 		}
 	}
 
@@ -119,8 +122,8 @@ func TestPreviewDatabasesAreClonedIsolatedAndDropped(t *testing.T) {
 		t.Fatalf("deploy over a failing migration: %v; want the migration's error", err)
 	}
 	stacks, err := e.provider.Stacks(ctx)
-	if err != nil || len(stacks) != 0 {
-		t.Fatalf("stacks after a failed migration: %+v (%v), want none", stacks, err)
+	if err != nil || len(stacks) != 1 || stacks[0].Name != rel.Stack {
+		t.Fatalf("stacks after a failed migration: %+v (%v), want only the release %s", stacks, err, rel.Stack)
 	}
 
 	var down lockedBuffer
