@@ -130,8 +130,8 @@ func (f *Flow) previewDatabase(ctx context.Context, pr int, img Image, env map[s
 type PreviewDB struct {
 	Name     string
 	Cloned   bool
-	From     int64 // schema before the migration (the golden copy's)
-	Head     int64 // schema after
+	From     int64  // schema before the migration (the golden copy's)
+	Head     int64  // schema after
 	Released string // the release whose golden copy it was cloned from
 }
 

@@ -45,7 +45,7 @@ type PreviewReport struct {
 	Err         string
 	LogURL      string
 	Updated     time.Time
-	Notes       []string // extra lines for the comment and summary, e.g. why AWS was skipped
+	Notes       []string        // extra lines for the comment and summary, e.g. why AWS was skipped
 	Database    *DatabaseReport // the preview's database; nil: none
 }
 
