@@ -48,7 +48,7 @@ type dbEnv struct {
 	admin local.DatabaseServer
 }
 
-func newDBEnv(t *testing.T) *dbEnv {
+func newDBEnv(t testing.TB) *dbEnv {
 	t.Helper()
 	cli := testenv.Docker(t)
 	buildImages(t, cli)
