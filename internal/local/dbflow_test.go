@@ -131,7 +131,7 @@ func TestPreviewDatabasesAreClonedIsolatedAndDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log(down.String())
-	if !strings.Contains(down.String(), "removing database server "+e.app+"-db") || !strings.Contains(down.String(), "volume "+e.app+"-db-data: the database server's data") {
+	if !strings.Contains(down.String(), "removing container "+e.app+"-db: the database server") || !strings.Contains(down.String(), "volume "+e.app+"-db-data: the database server's data") {
 		t.Fatalf("local:down output does not say the database server and its data went:\n%s", down.String())
 	}
 }

@@ -24,7 +24,7 @@ func Down(ctx context.Context, d Downer, app string, log io.Writer) error {
 	}
 	for _, c := range cs {
 		if c.Labels[LabelRole] == roleDatabase {
-			fmt.Fprintf(log, "down: removing database server %s\n", fromSummary(c).Name)
+			fmt.Fprintf(log, "down: removing container %s: the database server\n", fromSummary(c).Name)
 		} else {
 			fmt.Fprintf(log, "down: removing container %s\n", fromSummary(c).Name)
 		}
