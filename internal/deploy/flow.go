@@ -37,6 +37,9 @@ type Tester interface {
 // expect to find there.
 type TestTarget struct {
 	BaseURL, Host, Commit, Stack, StackHeader string
+	// Database: the stack has DATABASE_URL, so the tests check it reaches
+	// a database on a schema it runs on (SLIPWAY_EXPECT_DATABASE).
+	Database bool
 }
 
 // EventStatus is what happened to a preview. Package github shows these

@@ -103,7 +103,7 @@ func (f *Flow) deployPreview(ctx context.Context, req PreviewRequest, res Previe
 		f.logf("%s: %s now routes to it", res.Stack, res.Host)
 	}
 	base, hostHeader := f.Routing.Dial(res.Host)
-	res.Tests, err = f.Tester.Test(ctx, TestTarget{BaseURL: base, Host: hostHeader, Commit: img.Commit, Stack: res.Stack})
+	res.Tests, err = f.Tester.Test(ctx, TestTarget{BaseURL: base, Host: hostHeader, Commit: img.Commit, Stack: res.Stack, Database: res.Database != nil})
 	if err != nil {
 		return res, fmt.Errorf("run integration tests against %s: %w", res.URL, err)
 	}
