@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/itest"
+	"github.com/slipway/slipway/internal/testenv"
 )
 
 // liveBreaksTester fails the tests of one stack, as the integration tests
@@ -93,6 +95,14 @@ func TestReleaseMigratesProductionBeforeTrafficAndStopsWhenThatFails(t *testing.
 	}
 	if u := e.databaseURL(v2.Stack); u != e.databaseURL(v1.Stack) {
 		t.Fatal("blue and green stacks must share the production database URL")
+	}
+	// The sample app's own integration tests, database tests included,
+	// pass against the kept stack v1 on the migrated production database.
+	base, host := routing{e.app, e.port}.Dial(e.app + ".localhost")
+	tr, err := itest.Tester{ModuleDir: testenv.ModuleDir(t), Log: testenv.Log(t)}.Test(context.Background(),
+		deploy.TestTarget{BaseURL: base, Host: host, Commit: commitA, Stack: v1.Stack, StackHeader: v1.Stack, Database: true})
+	if err != nil || !tr.OK || strings.Contains(tr.Summary, "skipped") {
+		t.Fatalf("integration tests of the kept stack %s on the migrated database: %+v, %v", v1.Stack, tr, err)
 	}
 }
 
