@@ -37,25 +37,39 @@ func (p *Provider) ensureDatabase(ctx context.Context) error {
 	return err
 }
 
-// dbAdmin starts (or finds) the server and opens an admin connection. It
-// returns the superuser's password for deriving role passwords.
+// dbHandle is the running server, opened for one operation.
+type dbHandle struct {
+	a      *database.Admin
+	secret string // the superuser's password, for deriving role passwords
+	server DatabaseServer
+}
+
+// dbAdmin starts (or finds) the server and opens an admin connection.
 func (p *Provider) dbAdmin(ctx context.Context) (*database.Admin, string, error) {
+	h, err := p.dbOpen(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return h.a, h.secret, nil
+}
+
+func (p *Provider) dbOpen(ctx context.Context) (dbHandle, error) {
 	if p.o.DatabaseImage == "" {
-		return nil, "", fmt.Errorf("the database is off for %s: set SLIPWAY_DATABASE=1", p.o.App)
+		return dbHandle{}, fmt.Errorf("the database is off for %s: set SLIPWAY_DATABASE=1", p.o.App)
 	}
 	s, err := p.EnsureDatabaseServer(ctx, p.o.DatabaseImage)
 	if err != nil {
-		return nil, "", err
+		return dbHandle{}, err
 	}
 	secret, err := p.dbPassword(ctx)
 	if err != nil {
-		return nil, "", err
+		return dbHandle{}, err
 	}
 	a, err := database.Open(ctx, s.Admin.Reveal(), s.AppHost)
 	if err != nil {
-		return nil, "", err
+		return dbHandle{}, err
 	}
-	return a, secret, nil
+	return dbHandle{a: a, secret: secret, server: s}, nil
 }
 
 // rolePassword is role's password, derived from the server's secret.
@@ -67,13 +81,13 @@ func rolePassword(secret, role string) string {
 
 // EnsurePreviewDatabase implements deploy.Databases.
 func (p *Provider) EnsurePreviewDatabase(ctx context.Context, pr int) (deploy.PreviewDatabase, error) {
-	a, secret, err := p.dbAdmin(ctx)
+	h, err := p.dbOpen(ctx)
 	if err != nil {
 		return deploy.PreviewDatabase{}, err
 	}
 	p.dbMu.Lock() // a clone ends the golden database's sessions: one at a time
 	defer p.dbMu.Unlock()
-	db, err := a.EnsurePreview(ctx, p.o.App, pr, rolePassword(secret, database.PreviewName(p.o.App, pr)))
+	db, err := h.a.EnsurePreview(ctx, p.o.App, pr, rolePassword(h.secret, database.PreviewName(p.o.App, pr)))
 	if err != nil {
 		return deploy.PreviewDatabase{}, err
 	}
@@ -81,12 +95,12 @@ func (p *Provider) EnsurePreviewDatabase(ctx context.Context, pr int) (deploy.Pr
 	if !db.Cloned {
 		from = db.Database
 	}
-	release, err := p.origin(ctx, from)
+	release, err := h.origin(ctx, from)
 	if err != nil {
 		return deploy.PreviewDatabase{}, err
 	}
 	if db.Cloned {
-		if err := p.setOrigin(ctx, db.Database, release); err != nil {
+		if err := h.setOrigin(ctx, db.Database, release); err != nil {
 			return deploy.PreviewDatabase{}, err
 		}
 	}
@@ -146,13 +160,13 @@ func (p *Provider) ProductionDatabase(ctx context.Context) (deploy.SecretURL, er
 // RefreshGolden implements deploy.Databases: the golden database is
 // dropped, created empty, migrated to image's head and seeded.
 func (p *Provider) RefreshGolden(ctx context.Context, image, release string) (deploy.MigrateResult, error) {
-	a, secret, err := p.dbAdmin(ctx)
+	h, err := p.dbOpen(ctx)
 	if err != nil {
 		return deploy.MigrateResult{}, err
 	}
 	p.dbMu.Lock()
 	defer p.dbMu.Unlock()
-	u, err := a.ResetGolden(ctx, p.o.App, rolePassword(secret, database.GoldenName(p.o.App)))
+	u, err := h.a.ResetGolden(ctx, p.o.App, rolePassword(h.secret, database.GoldenName(p.o.App)))
 	if err != nil {
 		return deploy.MigrateResult{}, err
 	}
@@ -163,7 +177,7 @@ func (p *Provider) RefreshGolden(ctx context.Context, image, release string) (de
 	if _, err := p.runOnce(ctx, image, []string{"seed"}, u); err != nil {
 		return res, fmt.Errorf("seed the golden database: %w", err)
 	}
-	return res, p.setOrigin(ctx, u.Database(), release)
+	return res, h.setOrigin(ctx, u.Database(), release)
 }
 
 // SetDatabaseImage turns the database on with image (SLIPWAY_DB_IMAGE).
@@ -187,10 +201,11 @@ func (p *Provider) withSchema(st *deploy.Stack, in instance) {
 // goose's table (the sample app migrates with goose), read as the
 // superuser through the published port; 0 when never migrated.
 func (p *Provider) Schema(ctx context.Context, db deploy.SecretURL) (int64, error) {
-	if p.o.DatabaseImage == "" {
-		return 0, fmt.Errorf("the database is off for %s: set SLIPWAY_DATABASE=1", p.o.App)
+	h, err := p.dbOpen(ctx)
+	if err != nil {
+		return 0, err
 	}
-	conn, err := p.superuser(ctx, db.Database())
+	conn, err := h.superuser(ctx, db.Database())
 	if err != nil {
 		return 0, err
 	}
@@ -215,12 +230,8 @@ func (p *Provider) Schema(ctx context.Context, db deploy.SecretURL) (int64, erro
 
 // superuser opens a superuser session on database db through the
 // published port.
-func (p *Provider) superuser(ctx context.Context, db string) (*pgx.Conn, error) {
-	s, err := p.EnsureDatabaseServer(ctx, p.o.DatabaseImage)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := pgx.ParseConfig(s.Admin.Reveal())
+func (h dbHandle) superuser(ctx context.Context, db string) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(h.server.Admin.Reveal())
 	if err != nil {
 		return nil, fmt.Errorf("parse the admin database URL: %w", err)
 	}
@@ -233,8 +244,8 @@ func (p *Provider) superuser(ctx context.Context, db string) (*pgx.Conn, error) 
 }
 
 // origin reads the release recorded on database db ("" when none).
-func (p *Provider) origin(ctx context.Context, db string) (string, error) {
-	conn, err := p.superuser(ctx, "postgres")
+func (h dbHandle) origin(ctx context.Context, db string) (string, error) {
+	conn, err := h.superuser(ctx, "postgres")
 	if err != nil {
 		return "", err
 	}
@@ -253,11 +264,11 @@ func (p *Provider) origin(ctx context.Context, db string) (string, error) {
 const originPrefix = "slipway release "
 
 // setOrigin records release on database db; the server quotes both.
-func (p *Provider) setOrigin(ctx context.Context, db, release string) error {
+func (h dbHandle) setOrigin(ctx context.Context, db, release string) error {
 	if release == "" {
 		return nil
 	}
-	conn, err := p.superuser(ctx, "postgres")
+	conn, err := h.superuser(ctx, "postgres")
 	if err != nil {
 		return err
 	}
