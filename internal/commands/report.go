@@ -66,6 +66,9 @@ func (g *ghReporter) Report(ctx context.Context, e deploy.Event) error {
 	if e.Err != nil {
 		r.Err = e.Err.Error()
 	}
+	if d := e.Database; d != nil {
+		r.Database = &github.DatabaseReport{Release: d.Released, Cloned: d.Cloned, Head: d.Head}
+	}
 	var err error
 	switch {
 	case g.pub == nil: // no GitHub access: only the step summary

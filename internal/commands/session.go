@@ -68,6 +68,9 @@ func open(ctx context.Context, alwaysLocal bool) (*Session, error) {
 		App: cfg.App, Provider: s.Provider, Builder: s.Builder, Log: s.Err,
 		Tester: itest.Tester{ModuleDir: dir, Log: s.Err}, Routing: cfg,
 	}
+	if err := openDatabase(s); err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
 	if cfg.Target == config.TargetAWS {
 		if err := openAWS(ctx, s); err != nil {
 			return nil, errors.Join(err, s.Close())

@@ -107,7 +107,24 @@ func (a *Admin) EnsureProduction(ctx context.Context, app, password string) (URL
 	if err := private(ctx, conn, name, name); err != nil {
 		return URL{}, err
 	}
+	if err := a.grantPublic(ctx, name); err != nil {
+		return URL{}, err
+	}
 	return a.url(name, password, name), nil
+}
+
+// grantPublic lets role name (which is NOINHERIT, so it does not act
+// through pg_database_owner) create in the public schema of its database.
+func (a *Admin) grantPublic(ctx context.Context, name string) error {
+	conn, err := a.connect(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = conn.Close(ctx) }() // closing a session loses nothing
+	if _, err := conn.Exec(ctx, "GRANT USAGE, CREATE ON SCHEMA public TO "+ident(name)); err != nil {
+		return fmt.Errorf("let role %s create in %s: %w", name, name, err)
+	}
+	return nil
 }
 
 // EnsureGolden makes sure the golden database <app>_golden exists and that
@@ -140,13 +157,8 @@ func (a *Admin) EnsureGolden(ctx context.Context, app, password string) (URL, er
 	if err := private(ctx, conn, name, name); err != nil {
 		return URL{}, err
 	}
-	gconn, err := a.connect(ctx, name)
-	if err != nil {
+	if err := a.grantPublic(ctx, name); err != nil {
 		return URL{}, err
-	}
-	defer func() { _ = gconn.Close(ctx) }() // closing a session loses nothing
-	if _, err := gconn.Exec(ctx, "GRANT USAGE, CREATE ON SCHEMA public TO "+ident(name)); err != nil {
-		return URL{}, fmt.Errorf("let role %s create in %s: %w", name, name, err)
 	}
 	return a.url(name, password, name), nil
 }

@@ -48,7 +48,10 @@ func (a *Admin) EnsurePreview(ctx context.Context, app string, pr int, password 
 	}
 	p := Preview{PR: pr, Database: name, Cloned: !exists, URL: a.url(name, password, name)}
 	if exists {
-		return p, private(ctx, conn, name, name)
+		if err := private(ctx, conn, name, name); err != nil {
+			return Preview{}, err
+		}
+		return p, a.grantPublic(ctx, name)
 	}
 	if ok, err := databaseExists(ctx, conn, golden); err != nil {
 		return Preview{}, err
@@ -61,7 +64,10 @@ func (a *Admin) EnsurePreview(ctx context.Context, app string, pr int, password 
 	if err := private(ctx, conn, name, name); err != nil {
 		return Preview{}, err
 	}
-	return p, a.takeOver(ctx, name, golden)
+	if err := a.takeOver(ctx, name, golden); err != nil {
+		return Preview{}, err
+	}
+	return p, a.grantPublic(ctx, name)
 }
 
 // takeOver gives the preview role what the golden role created in the

@@ -30,6 +30,7 @@ const (
 // PlanItem is what cleanup does with one stack, and why.
 type PlanItem struct {
 	Stack, Role, Action, Reason string
+	PR                          int // a preview database's pull request (RoleDatabase rows)
 }
 
 // PRState answers whether a pull request is still open (asked of GitHub,
@@ -142,10 +143,23 @@ func (f *Flow) Cleanup(ctx context.Context, pol CleanupPolicy, prs PRState, dryR
 			return fmt.Errorf("cleanup: %w (nothing deleted: without the routing, cleanup cannot tell what is live)", err)
 		}
 		plan = Plan(f.App, stacks, routes, pol, f.closedPRs(ctx, prs, stacks), f.now())
+		dbs, err := f.databasePlan(ctx, stacks, plan)
+		if err != nil {
+			return err
+		}
+		plan = append(plan, dbs...)
+		contracts, err := f.contractPlan(ctx, stacks, routes, plan)
+		if err != nil {
+			return err
+		}
+		plan = append(plan, contracts...)
 		if dryRun {
 			return nil
 		}
-		return f.apply(ctx, plan, pol.Parallel)
+		if err := errors.Join(f.apply(ctx, plan, pol.Parallel), f.dropDatabases(ctx, plan)); err != nil {
+			return err // a stack that stays may still need the old schema
+		}
+		return f.runContracts(ctx, stacks, routes, plan)
 	})
 	return plan, err
 }

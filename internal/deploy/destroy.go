@@ -73,6 +73,9 @@ func (f *Flow) DestroyStack(ctx context.Context, stack string) error {
 	if err := f.Provider.Delete(ctx, stack); err != nil {
 		return err
 	}
+	if err := f.dropPreviewDatabase(ctx, found.PR); err != nil {
+		return err
+	}
 	f.removeImageTag(ctx, stack, found.PR, found.Branch)
 	url := "-"
 	if len(hosts) > 0 {

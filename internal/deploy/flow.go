@@ -37,6 +37,9 @@ type Tester interface {
 // expect to find there.
 type TestTarget struct {
 	BaseURL, Host, Commit, Stack, StackHeader string
+	// Database: the stack has DATABASE_URL, so the tests check it reaches
+	// a database on a schema it runs on (SLIPWAY_EXPECT_DATABASE).
+	Database bool
 }
 
 // EventStatus is what happened to a preview. Package github shows these
@@ -58,6 +61,7 @@ type Event struct {
 	Status     EventStatus
 	Image      Image
 	Tests      *TestResult
+	Database   *PreviewDB // the preview's database, when it has one
 	Err        error
 	At         time.Time
 }
@@ -84,6 +88,7 @@ type Flow struct {
 	LockWait time.Duration // how long to wait for another holder; 0: fail at once
 	LockTTL  time.Duration // lease expiry without a heartbeat; 0: 2 minutes
 	Strategy Strategy      // how a release moves traffic; zero: all at once
+	Database bool          // SLIPWAY_DATABASE: the app has Postgres (see Databases)
 }
 
 // Routing turns host names into URLs the tests and people use.

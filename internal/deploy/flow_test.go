@@ -128,11 +128,11 @@ func TestReleasingTheLiveImageAgainChangesNothing(t *testing.T) {
 func TestStatusTable(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	stacks := []Stack{
-		{Name: "shop-pr-42", Role: RolePreview, PR: 42, Commit: "abcdef1234", Digest: "sha256:0123456789abcdef0123", Created: now.Add(-5 * time.Minute), Healthy: true},
+		{Name: "shop-pr-42", Role: RolePreview, PR: 42, Commit: "abcdef1234", Digest: "sha256:0123456789abcdef0123", Created: now.Add(-5 * time.Minute), Healthy: true, SchemaHead: 4},
 		{Name: "shop-br-feat-x-1a2b3c", Role: RolePreview, Branch: "feat/x", Commit: "9999999", Dirty: true, Created: now.Add(-50 * time.Minute), Healthy: true},
-		{Name: "shop-prod-20261124120000-1111111", Role: RoleProduction, Commit: "1111111", Digest: "sha256:1111", Created: now.Add(-24 * time.Hour), Healthy: true, LastLive: now},
+		{Name: "shop-prod-20261124120000-1111111", Role: RoleProduction, Commit: "1111111", Digest: "sha256:1111", Created: now.Add(-24 * time.Hour), Healthy: true, LastLive: now, SchemaHead: 3},
 		{Name: "shop-prod-20261125110000-2222222", Role: RoleProduction, Branch: "main", Commit: "2222222", Digest: "sha256:2222", Created: now.Add(-time.Hour), Healthy: false, LastLive: now},
-		{Name: "shop-prod-20261120110000-0000000", Role: RoleProduction, Commit: "0000000", Created: now.Add(-5 * 24 * time.Hour), Scaled: true, LastLive: now.Add(-24 * time.Hour)},
+		{Name: "shop-prod-20261120110000-0000000", Role: RoleProduction, Commit: "0000000", Created: now.Add(-5 * 24 * time.Hour), Scaled: true, LastLive: now.Add(-24 * time.Hour), SchemaHead: 2},
 		{Name: "shop-prod-20261125113000-3333333", Role: RoleProduction, Commit: "3333333", Created: now.Add(-30 * time.Minute), State: StateFailed},
 	}
 	routes := Routes{Hosts: map[string]string{"pr-42.shop.localhost": "shop-pr-42"}, Production: []Weight{{"shop-prod-20261124120000-1111111", 90}, {"shop-prod-20261125110000-2222222", 10}}}

@@ -21,6 +21,7 @@ type PreviewResult struct {
 	Stack, Host, URL string
 	Image            Image
 	Tests            TestResult
+	Database         *PreviewDB // nil: no database
 }
 
 // ErrTestsFailed is returned when a preview deployed but its integration
@@ -60,7 +61,7 @@ func (f *Flow) DeployPreview(ctx context.Context, req PreviewRequest) (PreviewRe
 	}()
 	res, err = f.deployPreview(ctx, req, res)
 	<-started
-	ev := Event{PR: req.PR, Stack: stack, URL: res.URL, Image: res.Image, Status: StatusDeployed}
+	ev := Event{PR: req.PR, Stack: stack, URL: res.URL, Image: res.Image, Status: StatusDeployed, Database: res.Database}
 	if res.Tests.Summary != "" {
 		tests := res.Tests
 		ev.Tests = &tests
@@ -85,7 +86,12 @@ func (f *Flow) deployPreview(ctx context.Context, req PreviewRequest, res Previe
 	if err := f.Provider.EnsureShared(ctx); err != nil {
 		return res, fmt.Errorf("ensure shared stack: %w", err)
 	}
-	spec := Spec{Stack: res.Stack, Role: RolePreview, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version, PR: req.PR, Env: req.Env, Branch: req.Branch, Host: res.Host, Dirty: img.IsDirty()}
+	env, pdb, err := f.previewDatabase(ctx, req.PR, img, req.Env)
+	if err != nil {
+		return res, err
+	}
+	res.Database = pdb
+	spec := Spec{Stack: res.Stack, Role: RolePreview, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version, PR: req.PR, Env: env, Branch: req.Branch, Host: res.Host, Dirty: img.IsDirty()}
 	if _, err := f.Provider.Deploy(ctx, spec); err != nil {
 		return res, err
 	}
@@ -101,7 +107,7 @@ func (f *Flow) deployPreview(ctx context.Context, req PreviewRequest, res Previe
 		f.logf("%s: %s now routes to it", res.Stack, res.Host)
 	}
 	base, hostHeader := f.Routing.Dial(res.Host)
-	res.Tests, err = f.Tester.Test(ctx, TestTarget{BaseURL: base, Host: hostHeader, Commit: img.Commit, Stack: res.Stack})
+	res.Tests, err = f.Tester.Test(ctx, TestTarget{BaseURL: base, Host: hostHeader, Commit: img.Commit, Stack: res.Stack, Database: res.Database != nil})
 	if err != nil {
 		return res, fmt.Errorf("run integration tests against %s: %w", res.URL, err)
 	}
@@ -130,6 +136,9 @@ func (f *Flow) DestroyPreview(ctx context.Context, req PreviewRequest) error {
 		f.logf("%s: %s no longer routes anywhere", stack, host)
 	}
 	if err := f.Provider.Delete(ctx, stack); err != nil {
+		return err
+	}
+	if err := f.dropPreviewDatabase(ctx, req.PR); err != nil {
 		return err
 	}
 	f.removeImageTag(ctx, stack, req.PR, req.Branch)

@@ -79,6 +79,13 @@ type Stack struct {
 	State    State     // typed; "" when the provider does not say (healthy, good standing)
 	Scaled   bool      // scaled to zero: it can be scaled back up (see Scaler)
 	Busy     bool      // an operation is in progress on it (AWS *_IN_PROGRESS)
+
+	// The schema the stack's image needs (its labels dev.slipway.schema.*,
+	// issue 11); zero when the image does not say.
+	Image      string     // Spec.Image: what a one-off migration of this stack runs
+	SchemaHead int64      // newest schema it migrates to
+	SchemaMin  int64      // oldest schema it runs on
+	Contracts  []Contract // its contract migrations
 }
 
 // State is a stack's lifecycle state, the same words on every target.

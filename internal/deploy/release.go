@@ -92,7 +92,11 @@ func (f *Flow) release(ctx context.Context, req ReleaseRequest) (ReleaseResult, 
 		return ReleaseResult{}, err
 	}
 	res := ReleaseResult{Previous: routes.Live(), Image: img}
-	if same := liveRuns(stacks, routes, img, req.Env, dirty); same != "" {
+	env, err := f.releaseEnv(ctx, req.Env)
+	if err != nil {
+		return res, err
+	}
+	if same := liveRuns(stacks, routes, img, env, dirty); same != "" {
 		res.Stack, res.Unchanged = same, true
 		f.logf("release: production already runs %s with this environment in %s: nothing to do", shortRef(img.Digest), same)
 		return res, nil
@@ -100,8 +104,11 @@ func (f *Flow) release(ctx context.Context, req ReleaseRequest) (ReleaseResult, 
 	if res.Stack, err = f.releaseName(stacks, img.Commit); err != nil {
 		return res, err
 	}
+	if err := f.releaseDatabase(ctx, img, res.Stack, stacks, res.Previous); err != nil {
+		return res, err
+	}
 	spec := Spec{Stack: res.Stack, Role: RoleProduction, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version,
-		Env: req.Env, Branch: req.Branch, Dirty: dirty}
+		Env: env, Branch: req.Branch, Dirty: dirty}
 	if _, err := f.Provider.Deploy(ctx, spec); err != nil {
 		return res, fmt.Errorf("release %s (production traffic unchanged): %w", res.Stack, err)
 	}
@@ -119,7 +126,7 @@ func (f *Flow) release(ctx context.Context, req ReleaseRequest) (ReleaseResult, 
 
 func (f *Flow) testRelease(ctx context.Context, stack string, img Image) (TestResult, error) {
 	base, host := f.Routing.Dial(f.productionHost())
-	tr, err := f.Tester.Test(ctx, TestTarget{BaseURL: base, Host: host, Commit: img.Commit, Stack: stack, StackHeader: stack})
+	tr, err := f.Tester.Test(ctx, TestTarget{BaseURL: base, Host: host, Commit: img.Commit, Stack: stack, StackHeader: stack, Database: f.Database})
 	if err != nil {
 		return tr, fmt.Errorf("test %s (production traffic unchanged): %w", stack, err)
 	}

@@ -50,6 +50,9 @@ func (f *Flow) rollback(ctx context.Context) (RollbackResult, error) {
 	}
 	res.Stack = target.Name
 	f.logf("rollback: chose %s (commit %s, last live %s), the most recently live previous stack", target.Name, commitLabel(target), stamp(target.LastLive))
+	if err := f.checkSchema(ctx, target, stacks); err != nil {
+		return res, err
+	}
 	if err := f.ready(ctx, "rollback", target); err != nil {
 		return res, err
 	}

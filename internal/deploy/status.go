@@ -17,6 +17,7 @@ type StatusRow struct {
 	Role     string // live, previous, failed, new, preview
 	Source   string // #PR or branch
 	Commit   string // short SHA, "+dirty" when built from a dirty tree
+	Schema   string // the schema head its image migrates to, "-" when it does not say
 	Image    string
 	Age      string
 	LastLive string // "now", an age, or "never"
@@ -84,7 +85,7 @@ func statusRows(stacks []Stack, r Routes, rt Routing, now time.Time) []StatusRow
 	})
 	rows := make([]StatusRow, 0, len(stacks))
 	for _, s := range stacks {
-		row := StatusRow{Stack: s.Name, Role: lifecycleRole(s, weight), Source: source(s), Commit: commitLabel(s), Image: shortRef(s.Digest),
+		row := StatusRow{Stack: s.Name, Role: lifecycleRole(s, weight), Source: source(s), Commit: commitLabel(s), Schema: schemaLabel(s), Image: shortRef(s.Digest),
 			Age: age(now.Sub(s.Created)), LastLive: "-", Health: health(s.Healthy), Weight: "-", URL: "-"}
 		if s.Scaled {
 			row.Health = "scaled to zero"
@@ -131,9 +132,9 @@ func PrintStatus(w io.Writer, rows []StatusRow) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STACK\tROLE\tPR/BRANCH\tCOMMIT\tAGE\tLAST LIVE\tWEIGHT\tHEALTH\tURL")
+	fmt.Fprintln(tw, "STACK\tROLE\tPR/BRANCH\tCOMMIT\tSCHEMA\tAGE\tLAST LIVE\tWEIGHT\tHEALTH\tURL")
 	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join([]string{r.Stack, r.Role, r.Source, r.Commit, r.Age, r.LastLive, r.Weight, r.Health, r.URL}, "\t"))
+		fmt.Fprintln(tw, strings.Join([]string{r.Stack, r.Role, r.Source, r.Commit, r.Schema, r.Age, r.LastLive, r.Weight, r.Health, r.URL}, "\t"))
 	}
 	return tw.Flush()
 }
@@ -156,9 +157,9 @@ func Summary(w io.Writer, title string, rows []StatusRow) error {
 		}
 		b.WriteString("```\n\n")
 	}
-	b.WriteString("| Stack | Role | PR/branch | Commit | Age | Last live | Weight | Health | URL |\n|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| Stack | Role | PR/branch | Commit | Schema | Age | Last live | Weight | Health | URL |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		cells := []string{r.Stack, r.Role, r.Source, r.Commit, r.Age, r.LastLive, r.Weight, r.Health, r.URL}
+		cells := []string{r.Stack, r.Role, r.Source, r.Commit, r.Schema, r.Age, r.LastLive, r.Weight, r.Health, r.URL}
 		for i := range cells {
 			cells[i] = mdEscape(cells[i])
 		}

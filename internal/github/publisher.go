@@ -45,7 +45,16 @@ type PreviewReport struct {
 	Err         string
 	LogURL      string
 	Updated     time.Time
-	Notes       []string // extra lines for the comment and summary, e.g. why AWS was skipped
+	Notes       []string        // extra lines for the comment and summary, e.g. why AWS was skipped
+	Database    *DatabaseReport // the preview's database; nil: none
+}
+
+// DatabaseReport says where a preview's database came from. It never holds
+// a URL or password.
+type DatabaseReport struct {
+	Release string // the release whose golden copy it was cloned from ("" unknown)
+	Cloned  bool   // false: kept from an earlier deploy of the PR
+	Head    int64  // schema it was migrated to
 }
 
 // Publisher reports previews on their pull request: the sticky comment, a

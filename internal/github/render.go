@@ -121,6 +121,9 @@ func rows(r PreviewReport) [][2]string {
 	if r.Status != StatusDestroyed {
 		out = append(out, [2]string{"Integration tests", testsCell(r)})
 	}
+	if r.Database != nil && r.Status != StatusDestroyed {
+		out = append(out, [2]string{"Database", databaseCell(*r.Database)})
+	}
 	out = append(out, [2]string{"Updated", r.Updated.UTC().Format("2006-01-02 15:04:05 UTC")})
 	if r.LogURL != "" {
 		out = append(out, [2]string{"Run log", link(r.LogURL)})
@@ -181,4 +184,17 @@ func orDash(s string, f func(string) string) string {
 		return "—"
 	}
 	return f(s)
+}
+
+// databaseCell says where the preview's database came from and the schema
+// it was migrated to; never its URL.
+func databaseCell(d DatabaseReport) string {
+	from := "the golden copy"
+	if d.Release != "" {
+		from = "the golden copy of release " + escapeCell(d.Release, 128)
+	}
+	if d.Cloned {
+		return fmt.Sprintf("cloned from %s, migrated to schema %d", from, d.Head)
+	}
+	return fmt.Sprintf("kept from an earlier deploy (first cloned from %s), migrated to schema %d", from, d.Head)
 }

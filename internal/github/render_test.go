@@ -33,6 +33,9 @@ func TestRenderCommentGolden(t *testing.T) {
 	}{
 		{"deploying", func(r *PreviewReport) { r.Status, r.URL, r.Tests = StatusDeploying, "", nil }},
 		{"deployed", func(*PreviewReport) {}},
+		{"deployed-database", func(r *PreviewReport) {
+			r.Database = &DatabaseReport{Release: "slipway-prod-20250314140000-6dcb09b", Cloned: true, Head: 3}
+		}},
 		{"tests-failed", func(r *PreviewReport) {
 			r.Tests = &TestResult{Passed: 10, Failed: 2, Summary: "TestLogin: got 500 from /api/login\nTestLogout: timeout"}
 		}},

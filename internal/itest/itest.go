@@ -31,6 +31,9 @@ type Target struct {
 	ExpectCommit string // commit the environment must serve: 7 to 40 hex characters (a short SHA will do)
 	ExpectStack  string // stack the environment must report
 	StackHeader  string // sent as X-Slipway-Stack, to reach a stack before it gets traffic
+	// ExpectDatabase makes the database tests fail when the environment
+	// reports no database (SLIPWAY_EXPECT_DATABASE=1).
+	ExpectDatabase bool
 }
 
 // Result is the outcome of a run that got as far as running tests.
@@ -79,13 +82,17 @@ func (r Result) Summary() string {
 // All are set, empty ones included, so that values in the caller's own
 // environment cannot leak into the run.
 func (t Target) env() []string {
-	return []string{
+	env := []string{
 		"SLIPWAY_BASE_URL=" + t.BaseURL,
 		"SLIPWAY_HOST=" + t.Host,
 		"SLIPWAY_EXPECT_COMMIT=" + t.ExpectCommit,
 		"SLIPWAY_EXPECT_STACK=" + t.ExpectStack,
 		"SLIPWAY_STACK_HEADER=" + t.StackHeader,
 	}
+	if t.ExpectDatabase {
+		env = append(env, "SLIPWAY_EXPECT_DATABASE=1")
+	}
+	return env
 }
 
 // Validate checks that BaseURL is an http or https URL with a host.

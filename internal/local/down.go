@@ -23,7 +23,11 @@ func Down(ctx context.Context, d Downer, app string, log io.Writer) error {
 		return fmt.Errorf("list containers of %s: %w", app, err)
 	}
 	for _, c := range cs {
-		fmt.Fprintf(log, "down: removing container %s\n", fromSummary(c).Name)
+		if c.Labels[LabelRole] == roleDatabase {
+			fmt.Fprintf(log, "down: removing container %s: the database server\n", fromSummary(c).Name)
+		} else {
+			fmt.Fprintf(log, "down: removing container %s\n", fromSummary(c).Name)
+		}
 		if err := d.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true}); err != nil {
 			return fmt.Errorf("remove container %s: %w", fromSummary(c).Name, err)
 		}
@@ -43,7 +47,11 @@ func Down(ctx context.Context, d Downer, app string, log io.Writer) error {
 		return fmt.Errorf("list volumes of %s: %w", app, err)
 	}
 	for _, v := range vs.Volumes {
-		fmt.Fprintf(log, "down: removing volume %s\n", v.Name)
+		if v.Labels[LabelRole] == roleDatabase {
+			fmt.Fprintf(log, "down: removing volume %s: the database server's data (production, golden and preview databases) is deleted\n", v.Name)
+		} else {
+			fmt.Fprintf(log, "down: removing volume %s\n", v.Name)
+		}
 		if err := d.VolumeRemove(ctx, v.Name, true); err != nil {
 			return fmt.Errorf("remove volume %s: %w", v.Name, err)
 		}

@@ -49,6 +49,9 @@ type Options struct {
 	HealthTimeout time.Duration
 	DrainTimeout  time.Duration
 	Log           io.Writer // progress, one line per event
+	// DatabaseImage, when set (SLIPWAY_DATABASE on), is the image of the
+	// app's Postgres server, which EnsureShared then starts (dbflow.go).
+	DatabaseImage string
 }
 
 // Provider implements deploy.Provider on the local Docker engine.
@@ -59,6 +62,8 @@ type Provider struct {
 
 	tokenMu sync.Mutex
 	token   string // the router's admin token, read from its container
+
+	dbMu sync.Mutex // golden refreshes and preview clones run one at a time
 }
 
 // New returns a local provider.
@@ -128,6 +133,9 @@ func (p *Provider) EnsureShared(ctx context.Context) (err error) {
 		return err
 	}
 	if err := p.waitRouter(ctx); err != nil {
+		return err
+	}
+	if err := p.ensureDatabase(ctx); err != nil {
 		return err
 	}
 	return p.update(ctx, "set the production hosts", func(t *router.Table) (bool, error) {

@@ -89,6 +89,7 @@ func (p *Provider) Stacks(ctx context.Context) ([]deploy.Stack, error) {
 			Created: in.Created, Healthy: in.State == "running" && health[in.Name], Status: in.Status,
 		})
 		withLifecycle(&out[len(out)-1], in)
+		p.withSchema(&out[len(out)-1], in)
 	}
 	return p.withLastLive(ctx, out), nil
 }

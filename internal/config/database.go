@@ -1,0 +1,28 @@
+package config
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/slipway/slipway/internal/pgimage"
+)
+
+// Database holds the app database's settings (issue 11).
+type Database struct {
+	On    bool   // SLIPWAY_DATABASE: give the app a Postgres server
+	Image string // SLIPWAY_DB_IMAGE: the local server's image
+}
+
+var databaseSettings = []Setting{
+	{"SLIPWAY_DATABASE", "0", "1: the app gets Postgres: production database <app>, a golden copy refreshed on each release, a database per preview cloned from it, migrations before traffic (DATABASE_URL, never printed)", false},
+	{pgimage.EnvImage, pgimage.DefaultImage, "local target: the image of the database server <app>-db (tests and CI build slipway-postgres:local with pgimage)", false},
+}
+
+func init() { Settings = append(Settings, databaseSettings...) }
+
+// LoadDatabase reads the database settings and returns every problem.
+func LoadDatabase(env func(string) string) (Database, error) {
+	p := &parser{env: env}
+	d := Database{On: p.flag("SLIPWAY_DATABASE"), Image: pgimage.ImageFromEnv(func(k string) string { return strings.TrimSpace(env(k)) })}
+	return d, errors.Join(p.errs...)
+}

@@ -1,0 +1,219 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+)
+
+// Databases is a target's Postgres server for the app (issue 11): the
+// production database, the golden copy previews are cloned from, and one
+// database per preview. Checked with a type assertion when the database is
+// on (Flow.Database); a target without it fails saying so.
+type Databases interface {
+	// EnsurePreviewDatabase gives pull request pr its database, cloned
+	// from the golden one when it does not exist yet (an existing one keeps
+	// its data), with a role that reaches only it. The same pr always gets
+	// the same URL, so a re-deploy changes nothing.
+	EnsurePreviewDatabase(ctx context.Context, pr int) (PreviewDatabase, error)
+	// DropPreviewDatabase drops pr's database and role; gone already is fine.
+	DropPreviewDatabase(ctx context.Context, pr int) error
+	// PreviewDatabases lists the PRs that have a database, in order.
+	PreviewDatabases(ctx context.Context) ([]int, error)
+	// RefreshGolden rebuilds the golden database from image's migrations
+	// (all of them: no stack runs on it) and its seed.
+	// release is recorded on it: previews cloned from it say which release
+	// it came from.
+	RefreshGolden(ctx context.Context, image, release string) (MigrateResult, error)
+	// ProductionDatabase ensures the production database and returns its URL.
+	ProductionDatabase(ctx context.Context) (SecretURL, error)
+	// Migrate runs image's migrate command once against db; expandOnly
+	// holds contract migrations. A failed run returns the command's error
+	// output in a *MigrationError.
+	Migrate(ctx context.Context, image string, db SecretURL, expandOnly bool) (MigrateResult, error)
+	// Schema is the version db is migrated to (0: never migrated).
+	Schema(ctx context.Context, db SecretURL) (int64, error)
+}
+
+// SecretURL is a database URL with a password: String is redacted, Reveal
+// is only for a container's environment.
+type SecretURL interface {
+	fmt.Stringer
+	Reveal() string
+	Database() string
+}
+
+// PreviewDatabase is a preview's database.
+type PreviewDatabase struct {
+	Name   string
+	Cloned bool   // false: it existed and kept its data
+	From   string // the release whose golden copy it was cloned from ("" unknown)
+	URL    SecretURL
+}
+
+// MigrateResult is what a migrate run reports: schema before and after,
+// the contract migrations it held.
+type MigrateResult struct {
+	From int64    `json:"from"`
+	To   int64    `json:"to"`
+	Held []string `json:"held"`
+}
+
+// MigrationError is a migrate run that failed, with its own words.
+type MigrationError struct {
+	Database string
+	ExitCode int
+	Output   string // the command's last output lines, no URL in it
+}
+
+func (e *MigrationError) Error() string {
+	return fmt.Sprintf("migration of database %s failed (exit %d): %s", e.Database, e.ExitCode, e.Output)
+}
+
+// DatabaseURLEnv is the variable a stack reads its database from.
+const DatabaseURLEnv = "DATABASE_URL"
+
+// ErrNoDatabaseSupport is returned when the database is on and the target
+// lacks Databases.
+var ErrNoDatabaseSupport = errors.New("no database support")
+
+// databases returns the target's Databases, or an error naming the target.
+func (f *Flow) databases(op string) (Databases, error) {
+	d, ok := f.Provider.(Databases)
+	if !ok {
+		return nil, fmt.Errorf("%s: the %s target has no database support yet (%w): unset SLIPWAY_DATABASE, or deploy to the local target", op, f.targetName(), ErrNoDatabaseSupport)
+	}
+	return d, nil
+}
+
+// withDatabase returns env with DATABASE_URL added; env itself is kept.
+func withDatabase(env map[string]string, u SecretURL) map[string]string {
+	out := make(map[string]string, len(env)+1)
+	maps.Copy(out, env)
+	out[DatabaseURLEnv] = u.Reveal()
+	return out
+}
+
+// previewDatabase clones (or keeps) the PR's database and migrates it with
+// the PR's image; it returns the env the stack gets.
+func (f *Flow) previewDatabase(ctx context.Context, pr int, img Image, env map[string]string) (map[string]string, *PreviewDB, error) {
+	if !f.Database {
+		return env, nil, nil
+	}
+	if pr <= 0 {
+		f.logf("preview: a branch without a pull request gets no database (open the PR to get one)")
+		return env, nil, nil
+	}
+	d, err := f.databases("preview")
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := d.EnsurePreviewDatabase(ctx, pr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("preview database of #%d: %w", pr, err)
+	}
+	how := "kept (its data survives a re-deploy)"
+	if db.Cloned {
+		how = "cloned from the golden database of release " + orNone(db.From)
+	}
+	f.logf("preview: database %s %s", db.Name, how)
+	m, err := d.Migrate(ctx, img.Ref, db.URL, false)
+	if err != nil {
+		return nil, nil, fmt.Errorf("migrate preview database %s with %s (the preview was not deployed): %w", db.Name, shortRef(img.Digest), err)
+	}
+	f.logf("preview: database %s migrated from schema %d to %d", db.Name, m.From, m.To)
+	return withDatabase(env, db.URL), &PreviewDB{Name: db.Name, Cloned: db.Cloned, From: m.From, Head: m.To, Released: db.From}, nil
+}
+
+// PreviewDB says what a preview's database is, for the PR comment.
+type PreviewDB struct {
+	Name     string
+	Cloned   bool
+	From     int64  // schema before the migration (the golden copy's)
+	Head     int64  // schema after
+	Released string // the release whose golden copy it was cloned from
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(unknown)"
+	}
+	return s
+}
+
+// dropPreviewDatabase drops a destroyed preview's database and role.
+func (f *Flow) dropPreviewDatabase(ctx context.Context, pr int) error {
+	if !f.Database || pr <= 0 {
+		return nil
+	}
+	d, err := f.databases("destroy")
+	if err != nil {
+		return err
+	}
+	if err := d.DropPreviewDatabase(ctx, pr); err != nil {
+		return fmt.Errorf("drop the database of #%d: %w", pr, err)
+	}
+	f.logf("destroy: dropped the database and role of #%d", pr)
+	return nil
+}
+
+// Database actions in a cleanup plan.
+const (
+	RoleDatabase = "database"
+	ActionDrop   = "drop"
+)
+
+// databasePlan lists the preview databases whose preview stack is gone.
+// A preview this plan deletes counts as gone.
+func (f *Flow) databasePlan(ctx context.Context, stacks []Stack, plan []PlanItem) ([]PlanItem, error) {
+	if !f.Database {
+		return nil, nil
+	}
+	d, err := f.databases("cleanup")
+	if err != nil {
+		return nil, err
+	}
+	prs, err := d.PreviewDatabases(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cleanup: list preview databases: %w", err)
+	}
+	deleted := map[string]bool{}
+	for _, it := range plan {
+		deleted[it.Stack] = it.Action == ActionDelete
+	}
+	alive := map[int]bool{}
+	for _, s := range stacks {
+		if s.Role == RolePreview && s.PR > 0 && !deleted[s.Name] {
+			alive[s.PR] = true
+		}
+	}
+	var out []PlanItem
+	for _, pr := range prs {
+		if !alive[pr] {
+			out = append(out, PlanItem{Stack: fmt.Sprintf("database of #%d", pr), PR: pr, Role: RoleDatabase, Action: ActionDrop, Reason: fmt.Sprintf("preview #%d is gone", pr)})
+		}
+	}
+	return out, nil
+}
+
+// dropDatabases carries out the database rows of a plan.
+func (f *Flow) dropDatabases(ctx context.Context, plan []PlanItem) error {
+	var errs []error
+	for _, it := range plan {
+		if it.Role != RoleDatabase || it.Action != ActionDrop {
+			continue
+		}
+		pr := it.PR
+		d, err := f.databases("cleanup")
+		if err != nil {
+			return err
+		}
+		if err := d.DropPreviewDatabase(ctx, pr); err != nil {
+			errs = append(errs, fmt.Errorf("drop the database of #%d: %w", pr, err))
+			continue
+		}
+		f.logf("cleanup: dropped the database and role of #%d (%s)", pr, it.Reason)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,50 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// With the database on, a target without Databases (the aws target today)
+// fails before anything is deployed, naming the target and the setting.
+func TestDatabaseOnATargetWithoutDatabaseSupportFailsClearly(t *testing.T) {
+	p := newFake()
+	f, _ := newFlow(p, "abcdef1234567", &fakeTester{})
+	f.Database, f.Target = true, "aws"
+	_, err := f.DeployPreview(context.Background(), PreviewRequest{PR: 7})
+	if !errors.Is(err, ErrNoDatabaseSupport) || !strings.Contains(err.Error(), "the aws target has no database support yet") || !strings.Contains(err.Error(), "SLIPWAY_DATABASE") {
+		t.Fatalf("err = %v, want the aws target's missing database support named", err)
+	}
+	if len(p.stacks) != 0 {
+		t.Fatalf("deployed %v without its database", p.stacks)
+	}
+}
+
+func TestParseContracts(t *testing.T) {
+	tests := []struct {
+		name, label string
+		want        []Contract
+		wantErr     bool
+	}{
+		{"none", "", nil, false},
+		{"one", "3:00003_drop_visits.sql", []Contract{{3, "00003_drop_visits.sql"}}, false},
+		{"sorted by version", "7:b.sql, 4:a.sql", []Contract{{4, "a.sql"}, {7, "b.sql"}}, false},
+		{"a file without version is refused", "00003_drop_visits.sql", nil, true},
+		{"a version that is not a number is refused", "x:a.sql", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseContracts(tt.label)
+			if (err != nil) != tt.wantErr || len(got) != len(tt.want) {
+				t.Fatalf("ParseContracts(%q) = %v, %v", tt.label, got, err)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Fatalf("ParseContracts(%q) = %v, want %v", tt.label, got, tt.want)
+				}
+			}
+		})
+	}
+}
