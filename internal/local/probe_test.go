@@ -17,10 +17,15 @@ import (
 
 // runProbe runs testdata/adminprobe as an app container would: in the
 // app's own image (FROM scratch, no HTTP client), on the app's network,
-// with Docker's default capabilities. It returns each request's outcome by
-// name ("status 403", "error ...").
-func runProbe(t *testing.T, e *env, requests ...string) map[string]string {
+// with Docker's default capabilities and caps (as root when caps are given:
+// the app image's user has none). It returns each request's outcome by name
+// ("status 403", "error ...").
+func runProbe(t *testing.T, e *env, caps []string, requests ...string) map[string]string {
 	t.Helper()
+	user := ""
+	if len(caps) > 0 {
+		user = "0:0"
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	bin := filepath.Join(t.TempDir(), "adminprobe")
@@ -28,9 +33,9 @@ func runProbe(t *testing.T, e *env, requests ...string) map[string]string {
 		t.Fatal(err)
 	}
 	resp, err := e.cli.ContainerCreate(ctx,
-		&container.Config{Image: images.appA.Ref, Entrypoint: []string{"/adminprobe"}, Cmd: requests},
-		&container.HostConfig{Binds: []string{bin + ":/adminprobe:ro"}, NetworkMode: container.NetworkMode("slipway-" + e.app)},
-		nil, nil, e.app+"-probe")
+		&container.Config{Image: images.appA.Ref, User: user, Entrypoint: []string{"/adminprobe"}, Cmd: requests},
+		&container.HostConfig{Binds: []string{bin + ":/adminprobe:ro"}, NetworkMode: container.NetworkMode("slipway-" + e.app), CapAdd: caps},
+		nil, nil, "")
 	if err != nil {
 		t.Fatalf("create probe container: %v", err)
 	}

@@ -96,7 +96,7 @@ func TestAppNetworkCannotChangeTheTable(t *testing.T) {
 	}
 	appIP, adminIP := routerAddrs(t, e)
 	put := func(base string) string { return "PUT," + base + "/table?allow_empty=true,127.0.0.1:9000" }
-	got := runProbe(t, e,
+	got := runProbe(t, e, nil,
 		"traffic port="+"GET,http://"+e.app+"-router:8080/version,"+e.host(2),
 		"admin port by the router's name="+put("http://"+e.app+"-router:9000"),
 		"admin port at the router's app-network address="+put("http://"+appIP+":9000"),
@@ -110,6 +110,25 @@ func TestAppNetworkCannotChangeTheTable(t *testing.T) {
 	} {
 		if !strings.Contains(got[name], want) {
 			t.Errorf("from an app container, %s: %q, want %q", name, got[name], want)
+		}
+	}
+	// Linux takes a packet for any of its addresses on any interface: sent
+	// to the admin address through the router's app-network interface (a
+	// route here; forged frames for an app with the default NET_RAW), it
+	// reaches the router, whose admin socket takes only what arrives on its
+	// admin interface.
+	got = runProbe(t, e, []string{"NET_ADMIN"},
+		"route="+adminIP+","+appIP,
+		"traffic port at the admin address="+"GET,http://"+adminIP+":8080/version,"+e.host(2),
+		"admin port at the admin address="+put("http://"+adminIP+":9000"),
+	)
+	for name, want := range map[string]string{
+		"route":                             "ok",
+		"traffic port at the admin address": "status 200", // the packets reach the router
+		"admin port at the admin address":   "connection refused",
+	} {
+		if !strings.Contains(got[name], want) {
+			t.Errorf("from an app container routing through the router, %s: %q, want %q", name, got[name], want)
 		}
 	}
 

@@ -3,12 +3,15 @@
 // network (the app image has no HTTP client). Each argument is
 // name=METHOD,URL,HOST; it prints one line per argument, "name: status 403"
 // or "name: error <why>". A PUT sends a table that removes every target.
+// An argument route=DST,GW first adds the route "DST/32 via GW" (with
+// NET_ADMIN) and prints "route: ok" or "route: error <why>".
 package main
 
 import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -18,8 +21,28 @@ func main() {
 	c := &http.Client{Timeout: 3 * time.Second}
 	for _, arg := range os.Args[1:] {
 		name, spec, _ := strings.Cut(arg, "=")
+		if name == "route" {
+			fmt.Printf("route: %s\n", route(spec))
+			continue
+		}
 		fmt.Printf("%s: %s\n", name, try(c, spec))
 	}
+}
+
+func route(spec string) string {
+	dst, gw, _ := strings.Cut(spec, ",")
+	d, err := netip.ParseAddr(dst)
+	if err != nil {
+		return "error " + err.Error()
+	}
+	g, err := netip.ParseAddr(gw)
+	if err != nil {
+		return "error " + err.Error()
+	}
+	if err := addRoute(d, g); err != nil {
+		return "error " + err.Error()
+	}
+	return "ok"
 }
 
 func try(c *http.Client, spec string) string {
