@@ -294,7 +294,8 @@ func (p *Provider) waitRouter(ctx context.Context) error {
 		if _, err := p.router.Table(ctx); err == nil {
 			return nil
 		} else if ctx.Err() != nil {
-			return fmt.Errorf("wait for router admin API on 127.0.0.1:%d: %w (see `docker logs %s`)", p.o.AdminPort, err, p.routerName())
+			return fmt.Errorf("wait for router admin API on 127.0.0.1:%d: %w (see `docker logs %s`; the admin API answers only on network %s, where Docker must forward the published port)",
+				p.o.AdminPort, err, p.routerName(), p.adminNetwork())
 		}
 		select {
 		case <-ctx.Done():
