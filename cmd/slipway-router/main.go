@@ -2,9 +2,14 @@
 // serves traffic on -listen by the routing table that the local provider
 // puts on the admin API (-admin), and keeps that table in -state.
 //
+// With -admin-net (the local provider's router), the admin API listens only
+// on the router's address in that subnet, its admin network, which no app
+// container joins, and on 127.0.0.1 inside its own container.
+//
 // Every flag can also be set through the environment: SLIPWAY_ROUTER_LISTEN,
-// SLIPWAY_ROUTER_ADMIN, SLIPWAY_ROUTER_STATE, SLIPWAY_ROUTER_ACCESS_LOG,
-// SLIPWAY_ROUTER_PPROF, SLIPWAY_ROUTER_CLIENT_IDLE. Flags win.
+// SLIPWAY_ROUTER_ADMIN, SLIPWAY_ROUTER_ADMIN_NET, SLIPWAY_ROUTER_STATE,
+// SLIPWAY_ROUTER_ACCESS_LOG, SLIPWAY_ROUTER_PPROF, SLIPWAY_ROUTER_CLIENT_IDLE.
+// Flags win.
 //
 // The admin token comes only from the environment (SLIPWAY_ROUTER_TOKEN),
 // so that it shows in no process list; the router refuses to start
@@ -23,6 +28,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -32,6 +38,7 @@ import (
 // config is the command line.
 type config struct {
 	listen, admin, state string
+	adminNet             string
 	accessLog, pprof     bool
 	healthcheck          bool
 	stopTimeout          time.Duration
@@ -62,6 +69,7 @@ func parseFlags(args []string) config {
 	var cfg config
 	fs.StringVar(&cfg.listen, "listen", env("SLIPWAY_ROUTER_LISTEN", ":8080"), "traffic listener address")
 	fs.StringVar(&cfg.admin, "admin", env("SLIPWAY_ROUTER_ADMIN", ":9000"), "admin API listener address (publish it on 127.0.0.1 only)")
+	fs.StringVar(&cfg.adminNet, "admin-net", env("SLIPWAY_ROUTER_ADMIN_NET", ""), "subnet of the admin network: serve the admin API only on this container's address there (and 127.0.0.1)")
 	fs.StringVar(&cfg.state, "state", env("SLIPWAY_ROUTER_STATE", "/var/lib/slipway-router"), "directory where the routing table is kept")
 	fs.BoolVar(&cfg.accessLog, "access-log", envBool("SLIPWAY_ROUTER_ACCESS_LOG", true), "write one JSON line per request to stdout")
 	fs.BoolVar(&cfg.pprof, "pprof", envBool("SLIPWAY_ROUTER_PPROF", false), "serve /debug/pprof/ on the admin listener")
@@ -111,16 +119,20 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen for traffic: %w", err)
 	}
-	adminLn, err := net.Listen("tcp", cfg.admin)
+	adminLns, err := adminListeners(ctx, cfg)
 	if err != nil {
 		_ = trafficLn.Close() // exiting with the listen error
 		return fmt.Errorf("listen for admin: %w", err)
 	}
 	admin := &http.Server{Handler: adminHandler(r, cfg.pprof), ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 2)
+	errc := make(chan error, 1+len(adminLns))
 	go func() { errc <- r.Serve(trafficLn) }()
-	go func() { errc <- admin.Serve(adminLn) }()
-	log.Info("router listening", "listen", trafficLn.Addr().String(), "admin", adminLn.Addr().String(), "state", cfg.state)
+	addrs := make([]string, 0, len(adminLns))
+	for _, ln := range adminLns {
+		go func() { errc <- admin.Serve(ln) }()
+		addrs = append(addrs, ln.Addr().String())
+	}
+	log.Info("router listening", "listen", trafficLn.Addr().String(), "admin", strings.Join(addrs, " "), "state", cfg.state)
 	select {
 	case <-ctx.Done():
 		log.Info("stopping: finishing requests in flight", "timeout", cfg.stopTimeout)

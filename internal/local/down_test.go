@@ -37,7 +37,7 @@ func TestDownRemovesTheAppsImageTagsAndSaysSoInWords(t *testing.T) {
 	if err := local.RemoveImages(ctx, e.cli, repo, &log); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"1 network,", "1 volume of", "3 image tags of " + repo} {
+	for _, want := range []string{"2 networks,", "1 volume of", "3 image tags of " + repo} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("down said:\n%s\nwant %q", log.String(), want)
 		}

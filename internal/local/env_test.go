@@ -66,6 +66,7 @@ type env struct {
 	cli      *client.Client
 	app      string
 	port     int
+	opts     local.Options
 	provider *local.Provider
 	flow     *deploy.Flow
 	builder  *switchBuilder
@@ -81,10 +82,11 @@ func newEnv(t testing.TB) *env {
 	}
 	app := "lt" + hex.EncodeToString(rnd[:])
 	e := &env{t: t, cli: cli, app: app, port: testenv.FreePort(t)}
-	e.provider = local.New(cli, local.Options{
+	e.opts = local.Options{
 		App: app, RouterImage: images.router, RouterPort: e.port, AdminPort: testenv.FreePort(t),
 		HealthTimeout: 20 * time.Second, DrainTimeout: 5 * time.Second, Log: testenv.Log(t),
-	})
+	}
+	e.provider = local.New(cli, e.opts)
 	e.builder = &switchBuilder{img: images.appA}
 	e.flow = &deploy.Flow{App: app, Provider: e.provider, Builder: e.builder, Tester: &httpTester{}, Routing: routing{app, e.port}, Log: testenv.Log(t)}
 	t.Cleanup(func() {

@@ -31,6 +31,7 @@ type Docker interface {
 	NetworkCreate(ctx context.Context, name string, o network.CreateOptions) (network.CreateResponse, error)
 	NetworkInspect(ctx context.Context, id string, o network.InspectOptions) (network.Inspect, error)
 	NetworkList(ctx context.Context, o network.ListOptions) ([]network.Summary, error)
+	NetworkConnect(ctx context.Context, networkID, containerID string, config *network.EndpointSettings) error
 	NetworkRemove(ctx context.Context, id string) error
 	VolumeCreate(ctx context.Context, o volume.CreateOptions) (volume.Volume, error)
 	VolumeInspect(ctx context.Context, id string) (volume.Volume, error)
@@ -102,10 +103,11 @@ func (p *Provider) routerName() string      { return p.o.App + "-router" }
 func (p *Provider) stateVolume() string     { return p.o.App + "-router-state" }
 func (p *Provider) logf(f string, a ...any) { fmt.Fprintf(p.o.Log, f+"\n", a...) }
 
-// EnsureShared creates the app's network, the router's state volume and the
-// router container, and waits for the router's admin API. Re-running it
-// changes nothing; a router on another image or other published ports is
-// replaced, keeping its table. A router that fails to start leaves nothing
+// EnsureShared creates the app's network, the router's admin network, the
+// router's state volume and the router container, and waits for the
+// router's admin API. Re-running it changes nothing; a router on another
+// image, other published ports or without the admin network is replaced,
+// keeping its table. A router that fails to start leaves nothing
 // behind that this call created.
 func (p *Provider) EnsureShared(ctx context.Context) (err error) {
 	var undo []func()
@@ -114,12 +116,18 @@ func (p *Provider) EnsureShared(ctx context.Context) (err error) {
 			p.undo(undo)
 		}
 	}()
-	created, err := p.ensureNetwork(ctx)
+	for _, name := range []string{p.network(), p.adminNetwork()} {
+		created, err := p.ensureNamedNetwork(ctx, name)
+		if err != nil {
+			return err
+		}
+		if created {
+			undo = append(undo, func() { p.removeCreated("network", name, p.d.NetworkRemove) })
+		}
+	}
+	subnet, err := p.adminSubnet(ctx)
 	if err != nil {
 		return err
-	}
-	if created {
-		undo = append(undo, func() { p.removeCreated("network", p.network(), p.d.NetworkRemove) })
 	}
 	if _, ierr := p.d.VolumeInspect(ctx, p.stateVolume()); ierr != nil {
 		if _, err := p.d.VolumeCreate(ctx, volume.CreateOptions{Name: p.stateVolume(), Labels: map[string]string{LabelApp: p.o.App, LabelRole: roleRouter}}); err != nil {
@@ -129,7 +137,7 @@ func (p *Provider) EnsureShared(ctx context.Context) (err error) {
 			p.removeCreated("volume", p.stateVolume(), func(ctx context.Context, id string) error { return p.d.VolumeRemove(ctx, id, true) })
 		})
 	}
-	if err := p.ensureRouter(ctx, &undo); err != nil {
+	if err := p.ensureRouter(ctx, subnet, &undo); err != nil {
 		return err
 	}
 	if err := p.waitRouter(ctx); err != nil {
@@ -162,28 +170,33 @@ func (p *Provider) removeCreated(kind, name string, remove func(context.Context,
 	p.logf("shared: removed %s %s (the router did not start)", kind, name)
 }
 
+// ensureNetwork creates the app's network if it is missing.
 func (p *Provider) ensureNetwork(ctx context.Context) (created bool, err error) {
-	_, err = p.d.NetworkInspect(ctx, p.network(), network.InspectOptions{})
+	return p.ensureNamedNetwork(ctx, p.network())
+}
+
+func (p *Provider) ensureNamedNetwork(ctx context.Context, name string) (created bool, err error) {
+	_, err = p.d.NetworkInspect(ctx, name, network.InspectOptions{})
 	if err == nil {
 		return false, nil
 	}
-	p.logf("shared: creating network %s", p.network())
-	_, err = p.d.NetworkCreate(ctx, p.network(), network.CreateOptions{
+	p.logf("shared: creating network %s", name)
+	_, err = p.d.NetworkCreate(ctx, name, network.CreateOptions{
 		Driver: "bridge",
 		Labels: map[string]string{LabelApp: p.o.App, LabelRole: roleRouter},
 	})
 	if err != nil {
-		return false, fmt.Errorf("create network %s: %w", p.network(), err)
+		return false, fmt.Errorf("create network %s: %w", name, err)
 	}
 	return true, nil
 }
 
-func (p *Provider) ensureRouter(ctx context.Context, undo *[]func()) error {
+func (p *Provider) ensureRouter(ctx context.Context, adminSubnet string, undo *[]func()) error {
 	c, err := p.d.ContainerInspect(ctx, p.routerName())
 	if err != nil {
-		return p.createRouter(ctx, undo)
+		return p.createRouter(ctx, adminSubnet, undo)
 	}
-	why := p.routerDiffers(c)
+	why := p.routerDiffers(c, adminSubnet)
 	switch {
 	case why == "" && c.State != nil && c.State.Running:
 		return nil
@@ -203,12 +216,12 @@ func (p *Provider) ensureRouter(ctx context.Context, undo *[]func()) error {
 		return fmt.Errorf("remove old router %s: %w", p.routerName(), err)
 	}
 	p.forgetToken()
-	return p.createRouter(ctx, undo)
+	return p.createRouter(ctx, adminSubnet, undo)
 }
 
 // routerDiffers says why the existing router container does not match the
 // settings, or "" when it does.
-func (p *Provider) routerDiffers(c container.InspectResponse) string {
+func (p *Provider) routerDiffers(c container.InspectResponse, adminSubnet string) string {
 	if c.Config == nil || c.HostConfig == nil {
 		return "its configuration cannot be read"
 	}
@@ -223,7 +236,7 @@ func (p *Provider) routerDiffers(c container.InspectResponse) string {
 		return fmt.Sprintf("it publishes ports %s (admin %s) but the settings say %d (admin %d); recreating it on the new ports",
 			traffic, admin, p.o.RouterPort, p.o.AdminPort)
 	}
-	return ""
+	return p.adminNetDiffers(c, adminSubnet)
 }
 
 func hostPort(pm nat.PortMap, port nat.Port) string {
@@ -237,15 +250,18 @@ func (p *Provider) portHint() string {
 	return fmt.Sprintf(" (is port %d or %d taken? set SLIPWAY_ROUTER_PORT / SLIPWAY_ROUTER_ADMIN_PORT to free ports)", p.o.RouterPort, p.o.AdminPort)
 }
 
-func (p *Provider) createRouter(ctx context.Context, undo *[]func()) error {
-	p.logf("shared: starting router %s on 127.0.0.1:%d (admin 127.0.0.1:%d)", p.routerName(), p.o.RouterPort, p.o.AdminPort)
+// createRouter creates the router on its admin network, connects it to the
+// app's network and starts it; its admin API listens on the admin network
+// only (see adminNetwork).
+func (p *Provider) createRouter(ctx context.Context, adminSubnet string, undo *[]func()) error {
+	p.logf("shared: starting router %s on 127.0.0.1:%d (admin 127.0.0.1:%d, served on network %s only)", p.routerName(), p.o.RouterPort, p.o.AdminPort, p.adminNetwork())
 	token, err := newToken()
 	if err != nil {
 		return err
 	}
 	cfg := &container.Config{
 		Image: p.o.RouterImage,
-		Cmd:   []string{"-listen", ":8080", "-admin", ":9000", "-state", "/var/lib/slipway-router"},
+		Cmd:   []string{"-listen", ":8080", "-admin", ":9000", adminNetFlag, adminSubnet, "-state", "/var/lib/slipway-router"},
 		// The admin token lives in the router's environment: app containers
 		// cannot read it, the provider reads it back with ContainerInspect.
 		Env:          []string{tokenEnv + "=" + token},
@@ -259,9 +275,9 @@ func (p *Provider) createRouter(ctx context.Context, undo *[]func()) error {
 			"9000/tcp": {{HostIP: "127.0.0.1", HostPort: strconv.Itoa(p.o.AdminPort)}},
 		},
 		Binds:       []string{p.stateVolume() + ":/var/lib/slipway-router"},
-		NetworkMode: container.NetworkMode(p.network()),
+		NetworkMode: container.NetworkMode(p.adminNetwork()),
 	}
-	resp, err := p.d.ContainerCreate(ctx, cfg, host, nil, nil, p.routerName())
+	resp, err := p.d.ContainerCreate(ctx, cfg, host, p.adminEndpoint(), nil, p.routerName())
 	if err != nil {
 		return fmt.Errorf("create router %s: %w", p.routerName(), err)
 	}
@@ -270,6 +286,9 @@ func (p *Provider) createRouter(ctx context.Context, undo *[]func()) error {
 			return p.d.ContainerRemove(ctx, id, container.RemoveOptions{Force: true})
 		})
 	})
+	if err := p.d.NetworkConnect(ctx, p.network(), resp.ID, &network.EndpointSettings{}); err != nil {
+		return fmt.Errorf("connect router %s to network %s: %w", p.routerName(), p.network(), err)
+	}
 	if err := p.d.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
 		return fmt.Errorf("start router %s: %w%s", p.routerName(), err, p.portHint())
 	}
@@ -283,7 +302,8 @@ func (p *Provider) waitRouter(ctx context.Context) error {
 		if _, err := p.router.Table(ctx); err == nil {
 			return nil
 		} else if ctx.Err() != nil {
-			return fmt.Errorf("wait for router admin API on 127.0.0.1:%d: %w (see `docker logs %s`)", p.o.AdminPort, err, p.routerName())
+			return fmt.Errorf("wait for router admin API on 127.0.0.1:%d: %w (see `docker logs %s`; the admin API answers only on network %s, where Docker must forward the published port)",
+				p.o.AdminPort, err, p.routerName(), p.adminNetwork())
 		}
 		select {
 		case <-ctx.Done():

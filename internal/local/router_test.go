@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/docker/docker/api/types/container"
 
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/local"
@@ -72,10 +75,15 @@ func TestRouterPortTakenFailsCleanlyAndAPortChangeRecreatesIt(t *testing.T) {
 	}
 }
 
-// Issue 7: app containers cannot change the table. An app container
-// reaches the router by its address on the app network, where the admin
-// listener answers too: without the token, or with the router's name as
-// Host, the PUT is refused and the table stays.
+// Issue 7: app containers cannot change the table. The router serves its
+// admin API only on its admin network, which no app container joins. From
+// an app container (a probe in the app's own image on the app's network),
+// the admin port by the router's name or app-network address refuses the
+// connection and the admin address is unreachable, while the traffic port
+// answers. From the host, which reaches both networks, the app-network
+// address refuses too, and the admin address and the published port still
+// want a loopback Host and the token. The table stays, and the provider
+// still reads and writes it through the published port.
 func TestAppNetworkCannotChangeTheTable(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -86,36 +94,143 @@ func TestAppNetworkCannotChangeTheTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := e.cli.ContainerInspect(ctx, e.app+"-router")
-	if err != nil {
-		t.Fatal(err)
+	appIP, adminIP := routerAddrs(t, e)
+	put := func(base string) string { return "PUT," + base + "/table?allow_empty=true,127.0.0.1:9000" }
+	got := runProbe(t, e, nil,
+		"traffic port="+"GET,http://"+e.app+"-router:8080/version,"+e.host(2),
+		"admin port by the router's name="+put("http://"+e.app+"-router:9000"),
+		"admin port at the router's app-network address="+put("http://"+appIP+":9000"),
+		"admin port at the router's admin address="+put("http://"+adminIP+":9000"),
+	)
+	for name, want := range map[string]string{
+		"traffic port":                                   "status 200", // the probe reaches the router
+		"admin port by the router's name":                "connection refused",
+		"admin port at the router's app-network address": "connection refused",
+		"admin port at the router's admin address":       "error ", // Docker drops it between networks
+	} {
+		if !strings.Contains(got[name], want) {
+			t.Errorf("from an app container, %s: %q, want %q", name, got[name], want)
+		}
 	}
-	ip := c.NetworkSettings.Networks["slipway-"+e.app].IPAddress
-	if ip == "" {
-		t.Fatalf("router has no address on the app network: %+v", c.NetworkSettings.Networks)
+	// Linux takes a packet for any of its addresses on any interface: sent
+	// to the admin address through the router's app-network interface (a
+	// route here; forged frames for an app with the default NET_RAW), it
+	// reaches the router, whose admin socket takes only what arrives on its
+	// admin interface.
+	got = runProbe(t, e, []string{"NET_ADMIN"},
+		"route="+adminIP+","+appIP,
+		"traffic port at the admin address="+"GET,http://"+adminIP+":8080/version,"+e.host(2),
+		"admin port at the admin address="+put("http://"+adminIP+":9000"),
+	)
+	for name, want := range map[string]string{
+		"route":                             "ok",
+		"traffic port at the admin address": "status 200", // the packets reach the router
+		"admin port at the admin address":   "connection refused",
+	} {
+		if !strings.Contains(got[name], want) {
+			t.Errorf("from an app container routing through the router, %s: %q, want %q", name, got[name], want)
+		}
 	}
+
 	tests := map[string]struct {
 		base, host, token string
-		want              int
+		want              string
 	}{
-		"from the app network, by the router's name":     {"http://" + ip + ":9000", e.app + "-router:9000", "", http.StatusForbidden},
-		"from the app network, with a loopback Host":     {"http://" + ip + ":9000", "127.0.0.1:9000", "", http.StatusUnauthorized},
-		"from the app network, with a guessed token":     {"http://" + ip + ":9000", "127.0.0.1:9000", "guess", http.StatusUnauthorized},
-		"through the published port with a foreign Host": {e.provider.Router().BaseURL, "evil.example", "", http.StatusForbidden},
+		"from the host to the app-network address":                 {"http://" + appIP + ":9000", "127.0.0.1:9000", "", "connection refused"},
+		"from the host to the admin address, by the router's name": {"http://" + adminIP + ":9000", e.app + "-router:9000", "", "status 403"},
+		"from the host to the admin address, without the token":    {"http://" + adminIP + ":9000", "127.0.0.1:9000", "", "status 401"},
+		"from the host to the admin address, with a guessed token": {"http://" + adminIP + ":9000", "127.0.0.1:9000", "guess", "status 401"},
+		"through the published port with a foreign Host":           {e.provider.Router().BaseURL, "evil.example", "", "status 403"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			rc := &router.Client{BaseURL: tc.base, Token: tc.token, HTTP: &http.Client{Timeout: 5 * time.Second,
 				Transport: hostRewriter{host: tc.host}}}
-			err := rc.Replace(ctx, router.Table{})
-			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("status %d", tc.want)) {
-				t.Fatalf("PUT /table: %v, want status %d", err, tc.want)
+			err := rc.Put(ctx, router.Table{}, router.PutOptions{AllowEmpty: true})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("PUT /table: %v, want %q", err, tc.want)
 			}
 		})
 	}
 	after, err := e.provider.Router().Table(ctx)
 	if err != nil || len(after.Targets) != len(before.Targets) || len(after.Hosts) != len(before.Hosts) {
 		t.Fatalf("the table changed: %+v -> %+v (%v)", before, after, err)
+	}
+	if _, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: 3}); err != nil {
+		t.Fatalf("the provider can no longer write the table: %v", err)
+	}
+	if c, code := e.commitAt(e.host(3)); c != commitA || code != 200 {
+		t.Fatalf("pr-3 answers %d %q after the provider's write, want its commit %s", code, c, commitA)
+	}
+}
+
+// routerAddrs are the router's addresses on the app network and on its
+// admin network.
+func routerAddrs(t *testing.T, e *env) (app, admin string) {
+	t.Helper()
+	c, err := e.cli.ContainerInspect(context.Background(), e.app+"-router")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nets := c.NetworkSettings.Networks
+	if nets["slipway-"+e.app] == nil || nets["slipway--"+e.app+"-admin"] == nil ||
+		nets["slipway-"+e.app].IPAddress == "" || nets["slipway--"+e.app+"-admin"].IPAddress == "" {
+		t.Fatalf("router is not on both its networks: %+v", nets)
+	}
+	return nets["slipway-"+e.app].IPAddress, nets["slipway--"+e.app+"-admin"].IPAddress
+}
+
+// A router made before the admin network (on the app network only, its
+// admin API on every address) is replaced by the next EnsureShared, which
+// says so; its routes survive in the state volume.
+func TestARouterFromBeforeTheAdminNetworkIsReplacedKeepingItsRoutes(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: 1}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.cli.ContainerInspect(ctx, e.app+"-router")
+	if err != nil {
+		t.Fatal(err)
+	}
+	timeout := 5
+	if err := e.cli.ContainerStop(ctx, c.ID, container.StopOptions{Timeout: &timeout}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// The router as the provider made it before: same image, token, ports
+	// and state volume, on the app network, no -admin-net.
+	cfg, host := *c.Config, *c.HostConfig
+	cfg.Cmd = []string{"-listen", ":8080", "-admin", ":9000", "-state", "/var/lib/slipway-router"}
+	host.NetworkMode = container.NetworkMode("slipway-" + e.app)
+	old, err := e.cli.ContainerCreate(ctx, &cfg, &host, nil, nil, e.app+"-router")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cli.ContainerStart(ctx, old.ID, container.StartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	var log strings.Builder
+	opts := e.opts
+	opts.Log = io.MultiWriter(&log, testenv.Log(t))
+	if err := local.New(e.cli, opts).EnsureShared(ctx); err != nil {
+		t.Fatalf("EnsureShared over an old router: %v", err)
+	}
+	for _, want := range []string{"made before the admin network", "routes are kept in volume " + e.app + "-router-state"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("EnsureShared said %q, want %q", log.String(), want)
+		}
+	}
+	appIP, _ := routerAddrs(t, e)
+	rc := &router.Client{BaseURL: "http://" + appIP + ":9000", HTTP: &http.Client{Timeout: 5 * time.Second}}
+	if _, err := rc.Table(ctx); err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("the new router's app-network address, admin port: %v, want connection refused", err)
+	}
+	if got, code := e.commitAt(e.host(1)); got != commitA || code != 200 {
+		t.Fatalf("after the replacement pr-1 answers %d %q, want its commit %s", code, got, commitA)
 	}
 }
 
