@@ -137,11 +137,15 @@ func (p *Provider) EnsureShared(ctx context.Context) (err error) {
 			p.removeCreated("volume", p.stateVolume(), func(ctx context.Context, id string) error { return p.d.VolumeRemove(ctx, id, true) })
 		})
 	}
-	if err := p.ensureRouter(ctx, subnet, &undo); err != nil {
+	started, err := p.ensureRouter(ctx, subnet, &undo)
+	if err != nil {
 		return err
 	}
 	if err := p.waitRouter(ctx); err != nil {
 		return err
+	}
+	if started {
+		p.waitRestoredTargets(ctx)
 	}
 	if err := p.ensureDatabase(ctx); err != nil {
 		return err
@@ -191,21 +195,24 @@ func (p *Provider) ensureNamedNetwork(ctx context.Context, name string) (created
 	return true, nil
 }
 
-func (p *Provider) ensureRouter(ctx context.Context, adminSubnet string, undo *[]func()) error {
+// ensureRouter makes the router container match the settings; started says
+// it was created or (re)started, so the routes it restored from its volume
+// have no health checks behind them yet.
+func (p *Provider) ensureRouter(ctx context.Context, adminSubnet string, undo *[]func()) (started bool, err error) {
 	c, err := p.d.ContainerInspect(ctx, p.routerName())
 	if err != nil {
-		return p.createRouter(ctx, adminSubnet, undo)
+		return true, p.createRouter(ctx, adminSubnet, undo)
 	}
 	why := p.routerDiffers(c, adminSubnet)
 	switch {
 	case why == "" && c.State != nil && c.State.Running:
-		return nil
+		return false, nil
 	case why == "":
 		p.logf("shared: starting router %s", p.routerName())
 		if err := p.d.ContainerStart(ctx, c.ID, container.StartOptions{}); err != nil {
-			return fmt.Errorf("start router %s: %w%s", p.routerName(), err, p.portHint())
+			return false, fmt.Errorf("start router %s: %w%s", p.routerName(), err, p.portHint())
 		}
-		return nil
+		return true, nil
 	}
 	p.logf("shared: replacing router %s: %s (routes are kept in volume %s)", p.routerName(), why, p.stateVolume())
 	stop := 10 // the router finishes in-flight requests on SIGTERM
@@ -213,10 +220,29 @@ func (p *Provider) ensureRouter(ctx context.Context, adminSubnet string, undo *[
 		p.logf("shared: stop old router: %v (removing it anyway)", err)
 	}
 	if err := p.d.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true}); err != nil {
-		return fmt.Errorf("remove old router %s: %w", p.routerName(), err)
+		return false, fmt.Errorf("remove old router %s: %w", p.routerName(), err)
 	}
 	p.forgetToken()
-	return p.createRouter(ctx, adminSubnet, undo)
+	return true, p.createRouter(ctx, adminSubnet, undo)
+}
+
+// waitRestoredTargets waits, within the health timeout, until every target
+// of the table a (re)started router restored passes its health check again,
+// so a router replacement does not leave previews and production answering
+// 503 while the first checks run. A target that stays unhealthy is named and
+// left to the router's health gating.
+func (p *Provider) waitRestoredTargets(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, p.o.HealthTimeout) // one bound for them all
+	defer cancel()
+	t, err := p.router.Table(ctx)
+	if err != nil {
+		return
+	}
+	for _, tg := range t.Targets {
+		if err := p.router.WaitHealthy(ctx, tg.Name, p.o.HealthTimeout); err != nil {
+			p.logf("shared: router %s: restored target %s: %v", p.routerName(), tg.Name, err)
+		}
+	}
 }
 
 // routerDiffers says why the existing router container does not match the
