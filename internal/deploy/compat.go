@@ -202,9 +202,9 @@ func (f *Flow) liveRelease(ctx context.Context) (Stack, error) {
 }
 
 // deleteCompat removes a PR's schema-compat stack when its preview is
-// destroyed (gone already is fine).
+// destroyed (gone already is fine). Without the database there is none.
 func (f *Flow) deleteCompat(ctx context.Context, pr int) error {
-	if pr <= 0 {
+	if !f.Database || pr <= 0 {
 		return nil
 	}
 	name, err := CompatStack(f.App, pr)
