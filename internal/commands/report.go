@@ -69,6 +69,12 @@ func (g *ghReporter) Report(ctx context.Context, e deploy.Event) error {
 	if d := e.Database; d != nil {
 		r.Database = &github.DatabaseReport{Release: d.Released, Cloned: d.Cloned, Head: d.Head}
 	}
+	if c := e.Compat; c != nil {
+		r.Compat = &github.CompatReport{Status: string(c.Status), Release: c.Release, Schema: c.Schema, Failing: c.Failing(), Reason: c.Reason}
+		if c.Tests != nil {
+			r.Compat.Passed, r.Compat.Failed = c.Tests.Passed, c.Tests.Failed
+		}
+	}
 	var err error
 	switch {
 	case g.pub == nil: // no GitHub access: only the step summary

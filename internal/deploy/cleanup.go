@@ -62,6 +62,8 @@ func Plan(app string, stacks []Stack, r Routes, pol CleanupPolicy, closed map[in
 			it.Reason = "an operation is in progress: " + s.Status
 		case role == RoleLive:
 			it.Reason = "live"
+		case role == RolePreview && isCompatStack(app, s):
+			it.Action, it.Reason = compatAction(s, now)
 		case role == RolePreview:
 			it.Action, it.Reason = previewAction(s, pol, closed, now)
 		case role == RoleFailed:

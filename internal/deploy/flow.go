@@ -25,6 +25,7 @@ type TestResult struct {
 	Passed, Failed int
 	OK             bool
 	Summary        string
+	Failures       []string // "TestName: first line it wrote", one per failed test
 }
 
 // Tester runs the integration tests against a URL. host, when set, is sent
@@ -61,7 +62,8 @@ type Event struct {
 	Status     EventStatus
 	Image      Image
 	Tests      *TestResult
-	Database   *PreviewDB // the preview's database, when it has one
+	Database   *PreviewDB   // the preview's database, when it has one
+	Compat     *CompatCheck // the schema-compat check; nil: none (no database)
 	Err        error
 	At         time.Time
 }

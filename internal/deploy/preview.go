@@ -21,7 +21,8 @@ type PreviewResult struct {
 	Stack, Host, URL string
 	Image            Image
 	Tests            TestResult
-	Database         *PreviewDB // nil: no database
+	Database         *PreviewDB   // nil: no database
+	Compat           *CompatCheck // the schema-compat check; nil: no database
 }
 
 // ErrTestsFailed is returned when a preview deployed but its integration
@@ -55,13 +56,20 @@ func (f *Flow) DeployPreview(ctx context.Context, req PreviewRequest) (PreviewRe
 	res := PreviewResult{Stack: stack, Host: host, URL: f.Routing.URL(host)}
 	started := make(chan struct{}) // the "deploying" report runs beside the deploy
 	deploying := Event{PR: req.PR, Stack: stack, URL: res.URL, Status: StatusDeploying}
+	checks := f.Database && req.PR > 0 // a PR with a database gets slipway/schema-compat
+	if checks {
+		deploying.Compat = &CompatCheck{Status: CompatPending}
+	}
 	go func() {
 		defer close(started)
 		f.report(ctx, deploying)
 	}()
 	res, err = f.deployPreview(ctx, req, res)
 	<-started
-	ev := Event{PR: req.PR, Stack: stack, URL: res.URL, Image: res.Image, Status: StatusDeployed, Database: res.Database}
+	if checks && res.Compat == nil { // the pending status must not stay pending
+		res.Compat = &CompatCheck{Status: CompatError, Reason: compatNotMigratedWhy}
+	}
+	ev := Event{PR: req.PR, Stack: stack, URL: res.URL, Image: res.Image, Status: StatusDeployed, Database: res.Database, Compat: res.Compat}
 	if res.Tests.Summary != "" {
 		tests := res.Tests
 		ev.Tests = &tests
@@ -73,7 +81,8 @@ func (f *Flow) DeployPreview(ctx context.Context, req PreviewRequest) (PreviewRe
 	return res, err
 }
 
-func (f *Flow) deployPreview(ctx context.Context, req PreviewRequest, res PreviewResult) (PreviewResult, error) {
+func (f *Flow) deployPreview(ctx context.Context, req PreviewRequest, in PreviewResult) (res PreviewResult, err error) {
+	res = in
 	purpose, err := naming.PreviewImageTag(req.PR, req.Branch)
 	if err != nil {
 		return res, err
@@ -91,6 +100,9 @@ func (f *Flow) deployPreview(ctx context.Context, req PreviewRequest, res Previe
 		return res, err
 	}
 	res.Database = pdb
+	// Whatever happens to the preview's own stack, the migrated database
+	// is checked against the live release; its outcome is reported apart.
+	defer func() { res.Compat = f.schemaCompat(ctx, req.PR, res.Host, pdb, env) }()
 	spec := Spec{Stack: res.Stack, Role: RolePreview, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version, PR: req.PR, Env: env, Branch: req.Branch, Host: res.Host, Dirty: img.IsDirty()}
 	if _, err := f.Provider.Deploy(ctx, spec); err != nil {
 		return res, err
@@ -136,6 +148,9 @@ func (f *Flow) DestroyPreview(ctx context.Context, req PreviewRequest) error {
 		f.logf("%s: %s no longer routes anywhere", stack, host)
 	}
 	if err := f.Provider.Delete(ctx, stack); err != nil {
+		return err
+	}
+	if err := f.deleteCompat(ctx, req.PR); err != nil {
 		return err
 	}
 	if err := f.dropPreviewDatabase(ctx, req.PR); err != nil {

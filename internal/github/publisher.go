@@ -47,6 +47,18 @@ type PreviewReport struct {
 	Updated     time.Time
 	Notes       []string        // extra lines for the comment and summary, e.g. why AWS was skipped
 	Database    *DatabaseReport // the preview's database; nil: none
+	Compat      *CompatReport   // the schema-compat check; nil: none
+}
+
+// CompatReport is the schema-compat check of a preview: the live release's
+// image and tests against the PR's migrated preview database.
+type CompatReport struct {
+	Status         string   // pending, passed, failed or error (deploy.CompatStatus)
+	Release        string   // the live stack checked; "" when there is no release
+	Schema         int64    // the preview database's schema
+	Passed, Failed int      // test counts, when the tests ran
+	Failing        []string // names of the failed tests
+	Reason         string   // why there is no verdict
 }
 
 // DatabaseReport says where a preview's database came from. It never holds
@@ -58,10 +70,10 @@ type DatabaseReport struct {
 }
 
 // Publisher reports previews on their pull request: the sticky comment, a
-// GitHub Deployment with statuses, and the slipway/integration commit
-// status. A 403 (a read-only token) is one warning line on the log writer,
-// never an error; other failures are returned, joined, after every part was
-// tried.
+// GitHub Deployment with statuses, the slipway/integration commit status,
+// and slipway/schema-compat when the preview has a database. A 403 (a
+// read-only token) is one warning line on the log writer, never an error;
+// other failures are returned, joined, after every part was tried.
 type Publisher struct {
 	repo        string
 	log         io.Writer
@@ -105,6 +117,9 @@ func (p *Publisher) PreviewStarted(ctx context.Context, r PreviewReport) error {
 		errs = append(errs, p.soft(p.deployments.SetStatus(ctx, id, deploymentStatus(r))))
 	}
 	errs = append(errs, p.soft(p.statuses.Set(ctx, r.SHA, integrationStatus(r))))
+	if st, ok := compatStatus(r); ok {
+		errs = append(errs, p.soft(p.statuses.Set(ctx, r.SHA, st)))
+	}
 	errs = append(errs, p.comment(ctx, r))
 	return errors.Join(errs...)
 }
@@ -129,6 +144,9 @@ func (p *Publisher) PreviewFinished(ctx context.Context, r PreviewReport) error 
 		errs = append(errs, err)
 	}
 	errs = append(errs, p.soft(p.statuses.Set(ctx, r.SHA, integrationStatus(r))))
+	if st, ok := compatStatus(r); ok {
+		errs = append(errs, p.soft(p.statuses.Set(ctx, r.SHA, st)))
+	}
 	errs = append(errs, p.comment(ctx, r))
 	return errors.Join(errs...)
 }

@@ -276,3 +276,34 @@ func TestPublisherRejectsIncompleteReports(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestPreviewWithADatabaseSetsTheSchemaCompatStatus(t *testing.T) {
+	f := newFakeGitHub(t)
+	var log strings.Builder
+	p := newTestPublisher(t, f, &log)
+	ctx := context.Background()
+	r := deployedReport()
+	r.Compat = &CompatReport{Status: StatusPendingCompat}
+	if err := p.PreviewStarted(ctx, r); err != nil {
+		t.Fatalf("PreviewStarted: %v", err)
+	}
+	r.Compat = &CompatReport{Status: StatusFailedCompat, Release: "slipway-prod-20250314140000-6dcb09b", Schema: 4, Passed: 1, Failed: 1, Failing: []string{"TestDatabaseKeepsThisEnvironmentsData"}}
+	if err := p.PreviewFinished(ctx, r); err != nil {
+		t.Fatalf("PreviewFinished: %v", err)
+	}
+	var got []string
+	for _, c := range f.callsTo("repos/create-commit-status") {
+		got = append(got, c.Body["context"].(string)+" "+c.Body["state"].(string))
+	}
+	want := "slipway/integration pending, slipway/schema-compat pending, slipway/integration success, slipway/schema-compat failure"
+	if strings.Join(got, ", ") != want {
+		t.Fatalf("commit statuses %q, want %q", strings.Join(got, ", "), want)
+	}
+	last := f.callsTo("repos/create-commit-status")[3].Body["description"].(string)
+	if !strings.Contains(last, "slipway-prod-20250314140000-6dcb09b") || !strings.Contains(last, "TestDatabaseKeepsThisEnvironmentsData") {
+		t.Errorf("schema-compat description %q must name the release and the failing test", last)
+	}
+	if bodies := f.commentBodies(42); len(bodies) != 1 || !strings.Contains(bodies[0], "**Schema compatibility** | ❌") {
+		t.Errorf("comment lacks the schema-compat line:\n%s", bodies)
+	}
+}

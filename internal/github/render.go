@@ -124,6 +124,9 @@ func rows(r PreviewReport) [][2]string {
 	if r.Database != nil && r.Status != StatusDestroyed {
 		out = append(out, [2]string{"Database", databaseCell(*r.Database)})
 	}
+	if r.Compat != nil && r.Status != StatusDestroyed {
+		out = append(out, [2]string{"Schema compatibility", compatCell(*r.Compat)})
+	}
 	out = append(out, [2]string{"Updated", r.Updated.UTC().Format("2006-01-02 15:04:05 UTC")})
 	if r.LogURL != "" {
 		out = append(out, [2]string{"Run log", link(r.LogURL)})
@@ -197,4 +200,14 @@ func databaseCell(d DatabaseReport) string {
 		return fmt.Sprintf("cloned from %s, migrated to schema %d", from, d.Head)
 	}
 	return fmt.Sprintf("kept from an earlier deploy (first cloned from %s), migrated to schema %d", from, d.Head)
+}
+
+// compatCell is the schema-compat check's line: its outcome, naming the
+// release and the failing tests.
+func compatCell(c CompatReport) string {
+	mark := map[string]string{StatusPendingCompat: "⏳ ", StatusPassedCompat: "✅ ", StatusFailedCompat: "❌ "}[c.Status]
+	if mark == "" {
+		mark = "⚠️ "
+	}
+	return mark + escapeCell(compatText(c), maxSummary)
 }

@@ -1,6 +1,7 @@
 package github
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -35,6 +36,28 @@ func TestRenderCommentGolden(t *testing.T) {
 		{"deployed", func(*PreviewReport) {}},
 		{"deployed-database", func(r *PreviewReport) {
 			r.Database = &DatabaseReport{Release: "slipway-prod-20250314140000-6dcb09b", Cloned: true, Head: 3}
+		}},
+		{"deploying-compat", func(r *PreviewReport) {
+			r.Status, r.URL, r.Tests = StatusDeploying, "", nil
+			r.Compat = &CompatReport{Status: StatusPendingCompat}
+		}},
+		{"compat-passed", func(r *PreviewReport) {
+			r.Database = &DatabaseReport{Release: compatRelease, Cloned: true, Head: 4}
+			r.Compat = &CompatReport{Status: StatusPassedCompat, Release: compatRelease, Schema: 4, Passed: 5}
+		}},
+		{"compat-failed", func(r *PreviewReport) {
+			r.Database = &DatabaseReport{Release: compatRelease, Cloned: true, Head: 4}
+			r.Compat = &CompatReport{Status: StatusFailedCompat, Release: compatRelease, Schema: 4, Passed: 4, Failed: 1,
+				Failing: []string{"TestDatabaseKeepsThisEnvironmentsData"}}
+		}},
+		{"compat-no-release", func(r *PreviewReport) {
+			r.Database = &DatabaseReport{Cloned: true, Head: 4}
+			r.Compat = &CompatReport{Status: StatusPassedCompat, Schema: 4}
+		}},
+		{"compat-error", func(r *PreviewReport) {
+			r.Database = &DatabaseReport{Release: compatRelease, Cloned: true, Head: 4}
+			r.Compat = &CompatReport{Status: "error", Release: compatRelease, Schema: 4,
+				Reason: "start release " + compatRelease + " on the preview's database: container exited with code 1 | <b>@octocat</b>"}
 		}},
 		{"tests-failed", func(r *PreviewReport) {
 			r.Tests = &TestResult{Passed: 10, Failed: 2, Summary: "TestLogin: got 500 from /api/login\nTestLogout: timeout"}
@@ -75,6 +98,51 @@ func TestRenderCommentGolden(t *testing.T) {
 			golden(t, "comment-"+tt.name+".md", []byte(out))
 		})
 	}
+}
+
+const compatRelease = "slipway-prod-20250314140000-6dcb09b"
+
+// The commit statuses a preview report sets, one line each: context,
+// state, description (as sent: one line, at most 140 characters).
+func TestCommitStatusesGolden(t *testing.T) {
+	reports := []struct {
+		name   string
+		change func(*PreviewReport)
+	}{
+		{"deploying, no database", func(r *PreviewReport) { r.Status, r.Tests = StatusDeploying, nil }},
+		{"deploying, database", func(r *PreviewReport) {
+			r.Status, r.Tests, r.Compat = StatusDeploying, nil, &CompatReport{Status: StatusPendingCompat}
+		}},
+		{"deployed, compat passed", func(r *PreviewReport) {
+			r.Compat = &CompatReport{Status: StatusPassedCompat, Release: compatRelease, Schema: 4, Passed: 5}
+		}},
+		{"deployed, no release", func(r *PreviewReport) { r.Compat = &CompatReport{Status: StatusPassedCompat, Schema: 4} }},
+		{"deployed, compat failed", func(r *PreviewReport) {
+			r.Compat = &CompatReport{Status: StatusFailedCompat, Release: compatRelease, Schema: 4, Passed: 3, Failed: 2,
+				Failing: []string{"TestDatabaseKeepsThisEnvironmentsData", "TestDatabaseSchemaIsOneThisBuildRunsOn"}}
+		}},
+		{"deployed, compat failed without names", func(r *PreviewReport) {
+			r.Compat = &CompatReport{Status: StatusFailedCompat, Release: compatRelease, Schema: 4, Passed: 3, Failed: 1}
+		}},
+		{"failed, not migrated", func(r *PreviewReport) {
+			r.Status, r.Tests, r.Err = StatusFailed, nil, "migrate preview database: relation \"counters\" already exists"
+			r.Compat = &CompatReport{Status: "error", Reason: "the preview's database was not migrated, so there was nothing to check"}
+		}},
+	}
+	var b strings.Builder
+	for _, tt := range reports {
+		r := deployedReport()
+		tt.change(&r)
+		sts := []CommitStatus{integrationStatus(r)}
+		if st, ok := compatStatus(r); ok {
+			sts = append(sts, st)
+		}
+		fmt.Fprintf(&b, "# %s\n", tt.name)
+		for _, st := range sts {
+			fmt.Fprintf(&b, "%s %s: %s\n", st.Context, st.State, clip(oneLine(st.Description), 140))
+		}
+	}
+	golden(t, "statuses.txt", []byte(b.String()))
 }
 
 func TestStepSummaryGolden(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/naming"
 )
 
@@ -103,4 +104,77 @@ func where(r PreviewReport) string {
 		return " (" + r.Target + ")"
 	}
 	return ""
+}
+
+// SchemaCompatContext is the commit status of a preview's schema-compat
+// check: the live release's tests against the PR's migrated database.
+const SchemaCompatContext = "slipway/schema-compat"
+
+// compatStatus is the slipway/schema-compat status for a report with a
+// schema-compat check; ok is false when it has none.
+func compatStatus(r PreviewReport) (st CommitStatus, ok bool) {
+	c := r.Compat
+	if c == nil {
+		return CommitStatus{}, false
+	}
+	st = CommitStatus{Context: SchemaCompatContext, TargetURL: r.LogURL, Description: compatText(*c)}
+	switch c.Status {
+	case StatusPendingCompat:
+		st.State = StatePending
+	case StatusPassedCompat:
+		st.State = StateSuccess
+	case StatusFailedCompat:
+		st.State = StateFailure
+	default:
+		st.State = StateError
+	}
+	return st, true
+}
+
+// compatText is the check's outcome in one line, naming the release and
+// the failing tests.
+func compatText(c CompatReport) string {
+	release := "release " + c.Release
+	switch {
+	case c.Status == StatusPendingCompat:
+		return "Running the live release's tests against this PR's migrated database"
+	case c.Status == StatusPassedCompat && c.Release == "":
+		return "No release to check against"
+	case c.Status == StatusPassedCompat:
+		return fmt.Sprintf("%s passes on this PR's schema %d (%d passed)", release, c.Schema, c.Passed)
+	case c.Status == StatusFailedCompat && len(c.Failing) > 0:
+		return failingList(fmt.Sprintf("%s fails on this PR's schema %d: ", release, c.Schema), c.Failing)
+	case c.Status == StatusFailedCompat:
+		return fmt.Sprintf("%s fails on this PR's schema %d (%d passed, %d failed)", release, c.Schema, c.Passed, c.Failed)
+	}
+	return "Not checked: " + oneLine(c.Reason)
+}
+
+// Schema-compat outcomes of a CompatReport, defined once in package deploy.
+const (
+	StatusPendingCompat = string(deploy.CompatPending)
+	StatusPassedCompat  = string(deploy.CompatPassed)
+	StatusFailedCompat  = string(deploy.CompatFailed)
+)
+
+// failingList appends whole test names to head while the line fits a
+// commit status (140 characters), then says how many more failed.
+func failingList(head string, names []string) string {
+	const limit = 140
+	line := head
+	for i, n := range names {
+		sep := ""
+		if i > 0 {
+			sep = ", "
+		}
+		more := ""
+		if rest := len(names) - i - 1; rest > 0 {
+			more = fmt.Sprintf(" and %d more", rest)
+		}
+		if i > 0 && len(line)+len(sep)+len(n)+len(more) > limit {
+			return line + fmt.Sprintf(" and %d more", len(names)-i)
+		}
+		line += sep + n
+	}
+	return line
 }

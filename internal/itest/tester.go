@@ -22,5 +22,5 @@ func (x Tester) Test(ctx context.Context, t deploy.TestTarget) (deploy.TestResul
 	if err != nil {
 		return deploy.TestResult{}, err
 	}
-	return deploy.TestResult{Passed: res.Passed, Failed: res.Failed, OK: res.OK(), Summary: res.Summary()}, nil
+	return deploy.TestResult{Passed: res.Passed, Failed: res.Failed, OK: res.OK(), Summary: res.Summary(), Failures: res.Failures}, nil
 }
