@@ -86,7 +86,15 @@ func (a *Admin) EnsureProduction(ctx context.Context, app, password string) (URL
 	if err := checkApp(app); err != nil {
 		return URL{}, err
 	}
-	name := ProductionName(app)
+	return a.ensureDatabase(ctx, ProductionName(app), password, true)
+}
+
+// ensureDatabase makes sure role name (password) and database name exist
+// (owned by the role when owned, else by the admin), that no other role may
+// connect to it, and that the role may create in its public schema; it
+// returns the role's URL. Safe to re-run; an existing database keeps its
+// data.
+func (a *Admin) ensureDatabase(ctx context.Context, name, password string, owned bool) (URL, error) {
 	conn, err := a.connect(ctx, "")
 	if err != nil {
 		return URL{}, err
@@ -100,7 +108,11 @@ func (a *Admin) EnsureProduction(ctx context.Context, app, password string) (URL
 		return URL{}, err
 	}
 	if !exists {
-		if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident(name)+" OWNER "+ident(name)); err != nil {
+		create := "CREATE DATABASE " + ident(name)
+		if owned {
+			create += " OWNER " + ident(name)
+		}
+		if _, err := conn.Exec(ctx, create); err != nil {
 			return URL{}, fmt.Errorf("create database %s: %w", name, err)
 		}
 	}
@@ -136,31 +148,7 @@ func (a *Admin) EnsureGolden(ctx context.Context, app, password string) (URL, er
 	if err := checkApp(app); err != nil {
 		return URL{}, err
 	}
-	name := GoldenName(app)
-	conn, err := a.connect(ctx, "")
-	if err != nil {
-		return URL{}, err
-	}
-	defer func() { _ = conn.Close(ctx) }() // closing a session loses nothing
-	if err := ensureRole(ctx, conn, name, password); err != nil {
-		return URL{}, err
-	}
-	exists, err := databaseExists(ctx, conn, name)
-	if err != nil {
-		return URL{}, err
-	}
-	if !exists {
-		if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident(name)); err != nil {
-			return URL{}, fmt.Errorf("create database %s: %w", name, err)
-		}
-	}
-	if err := private(ctx, conn, name, name); err != nil {
-		return URL{}, err
-	}
-	if err := a.grantPublic(ctx, name); err != nil {
-		return URL{}, err
-	}
-	return a.url(name, password, name), nil
+	return a.ensureDatabase(ctx, GoldenName(app), password, false)
 }
 
 // terminate ends every other session on database name.
