@@ -64,6 +64,21 @@ func (f *Flow) DestroyStack(ctx context.Context, stack string) error {
 		}
 	}
 	sort.Strings(hosts)
+	if err := f.retirePreview(ctx, stack, hosts, found.PR, found.Branch); err != nil {
+		return err
+	}
+	url := "-"
+	if len(hosts) > 0 {
+		url = f.Routing.URL(hosts[0])
+	}
+	f.report(ctx, Event{PR: found.PR, Stack: stack, URL: url, Status: StatusDestroyed})
+	return nil
+}
+
+// retirePreview is what every preview destroy does once the stack is known:
+// its host rules go first, then the stack, its schema-compat stack, its
+// database and its image tag.
+func (f *Flow) retirePreview(ctx context.Context, stack string, hosts []string, pr int, branch string) error {
 	for _, h := range hosts {
 		if err := f.Provider.SetHost(ctx, h, ""); err != nil {
 			return err
@@ -73,14 +88,12 @@ func (f *Flow) DestroyStack(ctx context.Context, stack string) error {
 	if err := f.Provider.Delete(ctx, stack); err != nil {
 		return err
 	}
-	if err := f.dropPreviewDatabase(ctx, found.PR); err != nil {
+	if err := f.deleteCompat(ctx, pr); err != nil {
 		return err
 	}
-	f.removeImageTag(ctx, stack, found.PR, found.Branch)
-	url := "-"
-	if len(hosts) > 0 {
-		url = f.Routing.URL(hosts[0])
+	if err := f.dropPreviewDatabase(ctx, pr); err != nil {
+		return err
 	}
-	f.report(ctx, Event{PR: found.PR, Stack: stack, URL: url, Status: StatusDestroyed})
+	f.removeImageTag(ctx, stack, pr, branch)
 	return nil
 }

@@ -141,22 +141,13 @@ func (f *Flow) DestroyPreview(ctx context.Context, req PreviewRequest) error {
 	if err != nil {
 		return err
 	}
+	var hosts []string
 	if _, ok := routes.Hosts[host]; ok {
-		if err := f.Provider.SetHost(ctx, host, ""); err != nil {
-			return err
-		}
-		f.logf("%s: %s no longer routes anywhere", stack, host)
+		hosts = []string{host}
 	}
-	if err := f.Provider.Delete(ctx, stack); err != nil {
+	if err := f.retirePreview(ctx, stack, hosts, req.PR, req.Branch); err != nil {
 		return err
 	}
-	if err := f.deleteCompat(ctx, req.PR); err != nil {
-		return err
-	}
-	if err := f.dropPreviewDatabase(ctx, req.PR); err != nil {
-		return err
-	}
-	f.removeImageTag(ctx, stack, req.PR, req.Branch)
 	f.report(ctx, Event{PR: req.PR, Stack: stack, URL: f.Routing.URL(host), Status: StatusDestroyed})
 	return nil
 }
