@@ -98,14 +98,11 @@ func (p *Provider) recordedLastLive(ctx context.Context) map[string]time.Time {
 // ScaleDown drains a stack that has no traffic and stops its containers,
 // keeping them (and their labels) so ScaleUp can start them again.
 func (p *Provider) ScaleDown(ctx context.Context, stack string) error {
-	if err := p.refuseLive(ctx, "scale down", stack); err != nil {
-		return err
-	}
 	mine, names, err := p.instancesOf(ctx, stack)
 	if err != nil || len(mine) == 0 {
 		return err
 	}
-	if err := p.removeTargets(ctx, names); err != nil {
+	if err := p.unregisterIdle(ctx, stack, names); err != nil {
 		return fmt.Errorf("scale down %s: %w", stack, err)
 	}
 	p.waitDrained(ctx, mine)
@@ -158,14 +155,11 @@ func (p *Provider) MarkFailed(ctx context.Context, stack, reason string) error {
 	if !ok {
 		return fmt.Errorf("mark %s failed: this Docker client cannot rename containers", stack)
 	}
-	if err := p.refuseLive(ctx, "mark failed", stack); err != nil {
-		return err
-	}
 	mine, names, err := p.instancesOf(ctx, stack)
 	if err != nil || len(mine) == 0 {
 		return err
 	}
-	if err := p.removeTargets(ctx, names); err != nil {
+	if err := p.unregisterIdle(ctx, stack, names); err != nil {
 		return fmt.Errorf("mark %s failed: %w", stack, err)
 	}
 	stop := 1
@@ -187,19 +181,6 @@ func (p *Provider) MarkFailed(ctx context.Context, stack, reason string) error {
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
 	return l
-}
-
-func (p *Provider) refuseLive(ctx context.Context, what, stack string) error {
-	r, err := p.Routes(ctx)
-	if err != nil {
-		return err
-	}
-	for _, l := range r.Live() {
-		if l == stack {
-			return fmt.Errorf("%s %s: %w: move traffic to another stack first", what, stack, deploy.ErrLive)
-		}
-	}
-	return nil
 }
 
 // instancesOf lists a stack's containers, newest first, and their names.

@@ -310,23 +310,26 @@ func (p *Provider) currentInstances(ctx context.Context, t router.Table) (map[st
 // check is made inside the same conditional table write that removes the
 // targets, so a rollback in between cannot lose production's only target.
 func (p *Provider) Delete(ctx context.Context, stack string) error {
-	ins, err := p.instances(ctx)
+	mine, names, err := p.instancesOf(ctx, stack)
 	if err != nil {
 		return err
-	}
-	var mine []instance
-	names := map[string]bool{}
-	for _, in := range ins {
-		if in.Stack == stack {
-			mine = append(mine, in)
-			names[in.Name] = true
-		}
 	}
 	if len(mine) == 0 {
 		p.logf("%s: nothing to delete", stack)
 		return nil
 	}
-	err = p.updateTable(ctx, "unregister "+stack, true, func(t *router.Table) (bool, error) {
+	if err := p.unregisterIdle(ctx, stack, names); err != nil {
+		return fmt.Errorf("delete %s: %w", stack, err)
+	}
+	return p.retire(ctx, stack, mine)
+}
+
+// unregisterIdle removes a stack's targets (names) from the router table,
+// refusing with deploy.ErrLive when any of them has production weight. The
+// check is inside the same conditional update, so a traffic change between
+// a read and the write can never leave production without its target.
+func (p *Provider) unregisterIdle(ctx context.Context, stack string, names map[string]bool) error {
+	return p.updateTable(ctx, "unregister "+stack, true, func(t *router.Table) (bool, error) {
 		for _, w := range t.Production {
 			if w.Weight > 0 && names[w.Target] {
 				return false, fmt.Errorf("%w: move traffic to another stack first", deploy.ErrLive)
@@ -335,8 +338,4 @@ func (p *Provider) Delete(ctx context.Context, stack string) error {
 		*t = withoutTargets(*t, names)
 		return true, nil
 	})
-	if err != nil {
-		return fmt.Errorf("delete %s: %w", stack, err)
-	}
-	return p.retire(ctx, stack, mine)
 }
