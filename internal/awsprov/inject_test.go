@@ -1,80 +1,39 @@
 package awsprov
 
 import (
-	"context"
-	"sync"
-
-	awsmw "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	"github.com/aws/smithy-go/middleware"
+	"github.com/slipway/slipway/internal/testenv/awsfault"
 )
 
-// injector sits in front of moto as SDK middleware (on every client of a
-// configuration): it counts attempts per operation and lets a hook answer
-// one itself or edit moto's answer, so a test can show what moto never does
+// injector is awsfault's injector in front of moto, with the hook form
+// these tests write: a hook answers an operation itself, or calls next
+// (moto) and edits the answer, so a test can show what moto never does
 // (stuck stacks, ECS rollbacks, unhealthy targets). Each hook's test says
 // what real AWS does.
-type injector struct {
-	mu    sync.Mutex
-	calls map[string]int
-	hooks map[string]hook
-}
+type injector struct{ *awsfault.Injector }
 
 // hook answers an operation; next asks moto.
 type hook func(params any, next func() (any, error)) (any, error)
 
-type paramsKey struct{}
+func newInjector() *injector { return &injector{awsfault.New()} }
 
-func newInjector() *injector {
-	return &injector{calls: map[string]int{}, hooks: map[string]hook{}}
-}
-
+// on sets op's hook; nil removes it.
 func (in *injector) on(op string, h hook) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	in.hooks[op] = h
+	if h == nil {
+		in.On(op, nil)
+		return
+	}
+	in.On(op, func(c *awsfault.Call) (any, error) { return h(c.Params, c.Next) })
 }
 
 // hook returns the hook of op, to wrap it.
 func (in *injector) hook(op string) hook {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return in.hooks[op]
-}
-
-func (in *injector) count(op string) int {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return in.calls[op]
-}
-
-func (in *injector) apiOption(stack *middleware.Stack) error {
-	err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc("keepParams",
-		func(ctx context.Context, i middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			return next.HandleInitialize(middleware.WithStackValue(ctx, paramsKey{}, i.Parameters), i)
-		}), middleware.Before)
-	if err != nil {
-		return err
+	h := in.Hook(op)
+	if h == nil {
+		return nil
 	}
-	return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("inject",
-		func(ctx context.Context, i middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
-			op := awsmw.GetOperationName(ctx)
-			in.mu.Lock()
-			in.calls[op]++
-			h := in.hooks[op]
-			in.mu.Unlock()
-			var out middleware.DeserializeOutput
-			var md middleware.Metadata
-			call := func() (any, error) {
-				var err error
-				out, md, err = next.HandleDeserialize(ctx, i)
-				return out.Result, err
-			}
-			if h == nil {
-				_, err := call()
-				return out, md, err
-			}
-			res, err := h(middleware.GetStackValue(ctx, paramsKey{}), call)
-			out.Result = res
-			return out, md, err
-		}), middleware.Before)
+	return func(params any, next func() (any, error)) (any, error) {
+		return h(&awsfault.Call{Op: op, Params: params, Next: next})
+	}
 }
+
+func (in *injector) count(op string) int { return in.Count(op) }

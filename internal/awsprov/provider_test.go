@@ -1,7 +1,6 @@
 package awsprov
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -31,7 +30,7 @@ type awsEnv struct {
 	cfg aws.Config
 	inj *injector
 	elb *elbv2.Client
-	log *syncBuffer
+	log *testenv.SyncBuffer
 
 	mu        sync.Mutex
 	protected map[string]bool                  // stack ID -> termination protection
@@ -83,8 +82,8 @@ func newAWSEnv(t testing.TB) *awsEnv {
 	t.Setenv("MOTO_ECS_SERVICE_RUNNING", "1")
 	cfg := motoConfig(testenv.Moto(t))
 	inj := newInjector()
-	cfg.APIOptions = append(cfg.APIOptions, inj.apiOption, zonePrefix)
-	e := &awsEnv{cfg: cfg, inj: inj, elb: elbv2.NewFromConfig(motoConfig(aws.ToString(cfg.BaseEndpoint))), log: &syncBuffer{},
+	cfg.APIOptions = append(cfg.APIOptions, inj.APIOption, zonePrefix)
+	e := &awsEnv{cfg: cfg, inj: inj, elb: elbv2.NewFromConfig(motoConfig(aws.ToString(cfg.BaseEndpoint))), log: &testenv.SyncBuffer{},
 		protected: map[string]bool{}, edits: map[string]func(*cfntypes.Stack){}}
 	// moto answers UpdateTerminationProtection with HTTP 500 (not
 	// implemented); AWS sets the protection, returns the stack ID and
@@ -197,22 +196,4 @@ func releaseSpec(app, suffix string, n int) deploy.Spec {
 	s := previewSpec(app, n, "")
 	s.Stack, s.Role, s.PR, s.Host = app+"-prod-"+suffix, deploy.RoleProduction, 0, ""
 	return s
-}
-
-// syncBuffer is the progress writer: the provider writes, the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -18,7 +18,7 @@ func BenchmarkUpsertAgainstMoto(b *testing.B) {
 	total := func() int {
 		n := 0
 		for _, op := range []string{"DescribeStacks", "DescribeStackEvents", "CreateChangeSet", "DescribeChangeSet", "ExecuteChangeSet", "DeleteChangeSet"} {
-			n += e.inj.count(op)
+			n += e.inj.Count(op)
 		}
 		return n
 	}

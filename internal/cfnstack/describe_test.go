@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+
+	"github.com/slipway/slipway/internal/testenv/awsfault"
 )
 
 func testReadsAndReconciling(t *testing.T, endpoint string) {
@@ -44,7 +46,7 @@ func testReadsAndReconciling(t *testing.T, endpoint string) {
 				t.Errorf("not sorted by name: %s before %s", stacks[i-1].Name, s.Name)
 			}
 		}
-		if got := e.inj.count("DescribeStacks"); got < 2 {
+		if got := e.inj.Count("DescribeStacks"); got < 2 {
 			t.Errorf("%d DescribeStacks calls, want one per page (at least 2)", got)
 		}
 	})
@@ -83,7 +85,7 @@ func testReadsAndReconciling(t *testing.T, endpoint string) {
 		e.mustCreate(t, "wait-1")
 		// Real AWS: another run's update finishes a few polls later.
 		polls := 0
-		e.inj.on("DescribeStacks", func(c *call) (any, error) {
+		e.inj.On("DescribeStacks", func(c *awsfault.Call) (any, error) {
 			res, err := c.Next()
 			if polls++; polls <= 3 {
 				return withStatus(res, err, "wait-1", "UPDATE_IN_PROGRESS", "")
@@ -94,8 +96,8 @@ func testReadsAndReconciling(t *testing.T, endpoint string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Action != Updated || e.inj.count("ExecuteChangeSet") != 2 {
-			t.Fatalf("got %s after %d executes, want updated by one more", res.Action, e.inj.count("ExecuteChangeSet"))
+		if res.Action != Updated || e.inj.Count("ExecuteChangeSet") != 2 {
+			t.Fatalf("got %s after %d executes, want updated by one more", res.Action, e.inj.Count("ExecuteChangeSet"))
 		}
 	})
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+
+	"github.com/slipway/slipway/internal/testenv/awsfault"
 )
 
 func testEventsAndThrottling(t *testing.T, endpoint string) {
@@ -17,7 +19,7 @@ func testEventsAndThrottling(t *testing.T, endpoint string) {
 	t.Run("a failed update prints each event once, in order, and names the first failed resource", func(t *testing.T) {
 		e := newEnv(t, endpoint, fast)
 		st := e.mustCreate(t, "events-1")
-		e.out.reset()
+		e.out.Reset()
 		const why = `Resource handler returned message: "Parameter value exceeds 4096 characters"`
 		at := st.Created
 		// Real AWS: an update whose resource fails goes UPDATE_IN_PROGRESS,
@@ -37,8 +39,8 @@ func testEventsAndThrottling(t *testing.T, endpoint string) {
 		statuses := []string{"UPDATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"}
 		revealed := []int{2, 4, 6, 7} // events recorded by the time of each status read
 		polls := 0
-		executed := func() bool { return e.inj.count("ExecuteChangeSet") == 2 }
-		e.inj.on("DescribeStacks", func(c *call) (any, error) {
+		executed := func() bool { return e.inj.Count("ExecuteChangeSet") == 2 }
+		e.inj.On("DescribeStacks", func(c *awsfault.Call) (any, error) {
 			res, err := c.Next()
 			if !executed() {
 				return res, err
@@ -46,7 +48,7 @@ func testEventsAndThrottling(t *testing.T, endpoint string) {
 			polls++
 			return withStatus(res, err, "events-1", statuses[min(polls, len(statuses))-1], "")
 		})
-		e.inj.on("DescribeStackEvents", func(c *call) (any, error) {
+		e.inj.On("DescribeStackEvents", func(c *awsfault.Call) (any, error) {
 			res, err := c.Next()
 			out, ok := res.(*cloudformation.DescribeStackEventsOutput)
 			if !ok || err != nil || !executed() {
@@ -82,7 +84,7 @@ func testEventsAndThrottling(t *testing.T, endpoint string) {
 			}
 		}
 		var got []string
-		for _, l := range e.out.lines() {
+		for _, l := range e.out.Lines() {
 			f := strings.Fields(l)
 			if len(f) >= 4 {
 				got = append(got, f[2]+" "+f[3])
@@ -104,7 +106,7 @@ func testEventsAndThrottling(t *testing.T, endpoint string) {
 		// an account polls too often (many previews deploying at once).
 		// Three in a row on the first read, one on the wait's first read.
 		throttles := 0
-		e.inj.on("DescribeStacks", func(c *call) (any, error) {
+		e.inj.On("DescribeStacks", func(c *awsfault.Call) (any, error) {
 			if c.N <= 3 || c.N == 5 {
 				throttles++
 				return nil, throttled()
@@ -121,23 +123,23 @@ func testEventsAndThrottling(t *testing.T, endpoint string) {
 		if throttles != 4 {
 			t.Fatalf("%d throttled answers, want 4 (the test did not throttle what it meant to)", throttles)
 		}
-		if e.inj.count("CreateChangeSet") != 1 || e.inj.count("ExecuteChangeSet") != 1 {
-			t.Errorf("CreateChangeSet %d, ExecuteChangeSet %d: want exactly one create", e.inj.count("CreateChangeSet"), e.inj.count("ExecuteChangeSet"))
+		if e.inj.Count("CreateChangeSet") != 1 || e.inj.Count("ExecuteChangeSet") != 1 {
+			t.Errorf("CreateChangeSet %d, ExecuteChangeSet %d: want exactly one create", e.inj.Count("CreateChangeSet"), e.inj.Count("ExecuteChangeSet"))
 		}
 	})
 
 	t.Run("constant throttling gives up after the retryer's attempts, creating nothing", func(t *testing.T) {
 		e := newEnv(t, endpoint, fast)
 		// Real AWS: as above, sustained.
-		e.inj.on("DescribeStacks", func(c *call) (any, error) { return nil, throttled() })
+		e.inj.On("DescribeStacks", func(c *awsfault.Call) (any, error) { return nil, throttled() })
 		_, err := e.eng.Upsert(context.Background(), e.input("throttle-2", "v1"))
 		if err == nil || !strings.Contains(err.Error(), "Rate exceeded") || !strings.Contains(err.Error(), "describe stack throttle-2") {
 			t.Fatalf("err = %v, want the throttling error, naming the call", err)
 		}
-		if n := e.inj.count("DescribeStacks"); n != 10 {
+		if n := e.inj.Count("DescribeStacks"); n != 10 {
 			t.Errorf("%d DescribeStacks attempts, want 10 (awsenv's retryer)", n)
 		}
-		if n := e.inj.count("CreateChangeSet"); n != 0 {
+		if n := e.inj.Count("CreateChangeSet"); n != 0 {
 			t.Errorf("%d CreateChangeSet calls, want none", n)
 		}
 	})

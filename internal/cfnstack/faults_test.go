@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+
+	"github.com/slipway/slipway/internal/testenv/awsfault"
 )
 
 // Each test below injects, in front of moto, a state or answer moto never
@@ -22,9 +24,9 @@ func testFailureModes(t *testing.T, endpoint string) {
 		// Real AWS: a create whose resource failed rolls back and leaves the
 		// stack in ROLLBACK_COMPLETE, which can only be deleted. moto never
 		// fails a create: show that status until the stack is deleted.
-		e.inj.on("DescribeStacks", func(c *call) (any, error) {
+		e.inj.On("DescribeStacks", func(c *awsfault.Call) (any, error) {
 			res, err := c.Next()
-			if e.inj.count("DeleteStack") > 0 {
+			if e.inj.Count("DeleteStack") > 0 {
 				return res, err
 			}
 			return withStatus(res, err, "rollback-1", "ROLLBACK_COMPLETE", "The following resource(s) failed to create: [Param].")
@@ -42,7 +44,7 @@ func testFailureModes(t *testing.T, endpoint string) {
 		if !slices.Equal(guarded, []types.StackStatus{"ROLLBACK_COMPLETE"}) {
 			t.Errorf("guard asked about %v, want once, about the failed stack", guarded)
 		}
-		if del := e.inj.sent("DeleteStack"); len(del) != 1 || aws.ToString(del[0].(*cloudformation.DeleteStackInput).StackName) != old.ID {
+		if del := e.inj.Sent("DeleteStack"); len(del) != 1 || aws.ToString(del[0].(*cloudformation.DeleteStackInput).StackName) != old.ID {
 			t.Errorf("DeleteStack calls %v, want one, for the old stack ID", del)
 		}
 		if !strings.Contains(e.out.String(), "rollback-1 is failed (ROLLBACK_COMPLETE): deleting it to create it again") {
@@ -58,8 +60,8 @@ func testFailureModes(t *testing.T, endpoint string) {
 		// behind it say "Resource creation cancelled". moto creates
 		// everything: show that outcome until the stack is deleted.
 		var st Stack
-		failed := func() bool { return e.inj.count("ExecuteChangeSet") == 1 && e.inj.count("DeleteStack") == 0 }
-		e.inj.on("DescribeStacks", func(c *call) (any, error) {
+		failed := func() bool { return e.inj.Count("ExecuteChangeSet") == 1 && e.inj.Count("DeleteStack") == 0 }
+		e.inj.On("DescribeStacks", func(c *awsfault.Call) (any, error) {
 			res, err := c.Next()
 			if out, ok := res.(*cloudformation.DescribeStacksOutput); ok && err == nil && len(out.Stacks) == 1 {
 				st = Stack{Name: "failcreate-1", ID: aws.ToString(out.Stacks[0].StackId), Created: aws.ToTime(out.Stacks[0].CreationTime)}
@@ -69,7 +71,7 @@ func testFailureModes(t *testing.T, endpoint string) {
 			}
 			return res, err
 		})
-		e.inj.on("DescribeStackEvents", func(c *call) (any, error) {
+		e.inj.On("DescribeStackEvents", func(c *awsfault.Call) (any, error) {
 			res, err := c.Next()
 			if out, ok := res.(*cloudformation.DescribeStackEventsOutput); ok && err == nil && failed() && st.ID != "" {
 				at := st.Created
@@ -101,7 +103,7 @@ func testFailureModes(t *testing.T, endpoint string) {
 		e := newEnv(t, endpoint, fast)
 		e.mustCreate(t, "rollback-live-1")
 		// Real AWS: as above; the guard says the stack is live.
-		e.inj.on("DescribeStacks", func(c *call) (any, error) {
+		e.inj.On("DescribeStacks", func(c *awsfault.Call) (any, error) {
 			res, err := c.Next()
 			return withStatus(res, err, "rollback-live-1", "ROLLBACK_COMPLETE", "")
 		})
@@ -112,8 +114,8 @@ func testFailureModes(t *testing.T, endpoint string) {
 		if !errors.Is(err, ErrLive) || !errors.As(err, &se) || se.Status != "ROLLBACK_COMPLETE" {
 			t.Fatalf("err = %v, want a *StackError wrapping ErrLive with the status", err)
 		}
-		if e.inj.count("DeleteStack") != 0 || e.inj.count("CreateChangeSet") != 1 {
-			t.Errorf("DeleteStack %d, CreateChangeSet %d: want nothing after the first create", e.inj.count("DeleteStack"), e.inj.count("CreateChangeSet"))
+		if e.inj.Count("DeleteStack") != 0 || e.inj.Count("CreateChangeSet") != 1 {
+			t.Errorf("DeleteStack %d, CreateChangeSet %d: want nothing after the first create", e.inj.Count("DeleteStack"), e.inj.Count("CreateChangeSet"))
 		}
 	})
 
@@ -126,9 +128,9 @@ func testFailureModes(t *testing.T, endpoint string) {
 		// UPDATE_ROLLBACK_COMPLETE, and can be updated. moto answers
 		// ContinueUpdateRollback with HTTP 500 (not implemented).
 		polls := 0
-		e.inj.on("DescribeStacks", func(c *call) (any, error) {
+		e.inj.On("DescribeStacks", func(c *awsfault.Call) (any, error) {
 			res, err := c.Next()
-			if e.inj.count("ContinueUpdateRollback") == 0 {
+			if e.inj.Count("ContinueUpdateRollback") == 0 {
 				return withStatus(res, err, "urf-1", "UPDATE_ROLLBACK_FAILED", "The following resource(s) failed to update: [Param].")
 			}
 			if polls++; polls == 1 {
@@ -138,7 +140,7 @@ func testFailureModes(t *testing.T, endpoint string) {
 			}
 			return res, err
 		})
-		e.inj.on("ContinueUpdateRollback", func(c *call) (any, error) {
+		e.inj.On("ContinueUpdateRollback", func(c *awsfault.Call) (any, error) {
 			return &cloudformation.ContinueUpdateRollbackOutput{}, nil
 		})
 		res, err := e.eng.Upsert(context.Background(), e.input("urf-1", "v2"))
@@ -148,7 +150,7 @@ func testFailureModes(t *testing.T, endpoint string) {
 		if res.Action != Updated || res.Stack.Params["Value"] != "v2" {
 			t.Fatalf("got %s, Value %q; want updated to v2", res.Action, res.Stack.Params["Value"])
 		}
-		sent := e.inj.sent("ContinueUpdateRollback")
+		sent := e.inj.Sent("ContinueUpdateRollback")
 		if len(sent) != 1 {
 			t.Fatalf("%d ContinueUpdateRollback calls, want 1", len(sent))
 		}
@@ -166,21 +168,21 @@ func testFailureModes(t *testing.T, endpoint string) {
 		// RetainResources then deletes the rest and keeps it. moto's
 		// failing deletes make the stack vanish instead, so the first
 		// DeleteStack is answered here and not sent; the retry goes to moto.
-		e.inj.on("DeleteStack", func(c *call) (any, error) {
+		e.inj.On("DeleteStack", func(c *awsfault.Call) (any, error) {
 			if c.N == 1 {
 				return &cloudformation.DeleteStackOutput{}, nil
 			}
 			return c.Next()
 		})
-		failed := func() bool { return e.inj.count("DeleteStack") == 1 }
-		e.inj.on("DescribeStacks", func(c *call) (any, error) {
+		failed := func() bool { return e.inj.Count("DeleteStack") == 1 }
+		e.inj.On("DescribeStacks", func(c *awsfault.Call) (any, error) {
 			res, err := c.Next()
 			if failed() {
 				return withStatus(res, err, "delfail-1", "DELETE_FAILED", "The following resource(s) failed to delete: [Param].")
 			}
 			return res, err
 		})
-		e.inj.on("ListStackResources", func(c *call) (any, error) {
+		e.inj.On("ListStackResources", func(c *awsfault.Call) (any, error) {
 			res, err := c.Next()
 			if out, ok := res.(*cloudformation.ListStackResourcesOutput); ok && err == nil && failed() {
 				for i := range out.StackResourceSummaries {
@@ -191,7 +193,7 @@ func testFailureModes(t *testing.T, endpoint string) {
 			return res, err
 		})
 		at := st.Created
-		e.inj.on("DescribeStackEvents", func(c *call) (any, error) {
+		e.inj.On("DescribeStackEvents", func(c *awsfault.Call) (any, error) {
 			res, err := c.Next()
 			if out, ok := res.(*cloudformation.DescribeStackEventsOutput); ok && err == nil && failed() {
 				out.StackEvents = append([]types.StackEvent{
@@ -209,7 +211,7 @@ func testFailureModes(t *testing.T, endpoint string) {
 		if len(res.Orphans) != 1 || res.Orphans[0].LogicalID != "Param" || res.Orphans[0].Type != "AWS::SSM::Parameter" || res.Orphans[0].Reason != why {
 			t.Fatalf("orphans %+v, want Param with its reason", res.Orphans)
 		}
-		del := e.inj.sent("DeleteStack")
+		del := e.inj.Sent("DeleteStack")
 		if len(del) != 2 || !slices.Equal(del[1].(*cloudformation.DeleteStackInput).RetainResources, []string{"Param"}) {
 			t.Fatalf("DeleteStack calls %d, want a second one retaining [Param]", len(del))
 		}
@@ -227,7 +229,7 @@ func testFailureModes(t *testing.T, endpoint string) {
 		// Real AWS: another run's update can hold a stack in
 		// UPDATE_IN_PROGRESS for many minutes, and a second update is
 		// refused. moto finishes every operation before it answers.
-		e.inj.on("DescribeStacks", func(c *call) (any, error) {
+		e.inj.On("DescribeStacks", func(c *awsfault.Call) (any, error) {
 			res, err := c.Next()
 			return withStatus(res, err, "stuck-1", "UPDATE_IN_PROGRESS", "")
 		})
@@ -239,11 +241,11 @@ func testFailureModes(t *testing.T, endpoint string) {
 		if !strings.Contains(err.Error(), "go run mage.go preview:destroy 42") {
 			t.Errorf("error %q does not say what to run next", err)
 		}
-		if n := e.inj.count("CreateChangeSet") + e.inj.count("ExecuteChangeSet"); n != 2 {
+		if n := e.inj.Count("CreateChangeSet") + e.inj.Count("ExecuteChangeSet"); n != 2 {
 			t.Errorf("%d change set calls, want only the first create's 2", n)
 		}
-		if max := int(fast.BusyTimeout/fast.Poll) + 3; e.inj.count("DescribeStacks") > max {
-			t.Errorf("%d DescribeStacks calls, want at most %d for a %s bound at a %s poll", e.inj.count("DescribeStacks"), max, fast.BusyTimeout, fast.Poll)
+		if max := int(fast.BusyTimeout/fast.Poll) + 3; e.inj.Count("DescribeStacks") > max {
+			t.Errorf("%d DescribeStacks calls, want at most %d for a %s bound at a %s poll", e.inj.Count("DescribeStacks"), max, fast.BusyTimeout, fast.Poll)
 		}
 	})
 
@@ -254,9 +256,9 @@ func testFailureModes(t *testing.T, endpoint string) {
 		e.mustCreate(t, "stuck-own-1")
 		// Real AWS: an ECS service that never stabilises keeps the stack
 		// UPDATE_IN_PROGRESS for up to three hours.
-		e.inj.on("DescribeStacks", func(c *call) (any, error) {
+		e.inj.On("DescribeStacks", func(c *awsfault.Call) (any, error) {
 			res, err := c.Next()
-			if e.inj.count("ExecuteChangeSet") == 2 {
+			if e.inj.Count("ExecuteChangeSet") == 2 {
 				return withStatus(res, err, "stuck-own-1", "UPDATE_IN_PROGRESS", "")
 			}
 			return res, err
@@ -265,7 +267,7 @@ func testFailureModes(t *testing.T, endpoint string) {
 		if !errors.Is(err, ErrTimeout) {
 			t.Fatalf("err = %v, want ErrTimeout", err)
 		}
-		if n := e.inj.count("ExecuteChangeSet"); n != 2 {
+		if n := e.inj.Count("ExecuteChangeSet"); n != 2 {
 			t.Errorf("%d ExecuteChangeSet calls, want the create's and one update", n)
 		}
 	})
@@ -277,9 +279,9 @@ func testFailureModes(t *testing.T, endpoint string) {
 		defer cancel()
 		// Real AWS: the update goes on after the tool stops watching.
 		polls := 0
-		e.inj.on("DescribeStacks", func(c *call) (any, error) {
+		e.inj.On("DescribeStacks", func(c *awsfault.Call) (any, error) {
 			res, err := c.Next()
-			if e.inj.count("ExecuteChangeSet") < 2 {
+			if e.inj.Count("ExecuteChangeSet") < 2 {
 				return res, err
 			}
 			if polls++; polls == 2 {
@@ -292,7 +294,7 @@ func testFailureModes(t *testing.T, endpoint string) {
 		if !errors.Is(err, ErrInterrupted) || !errors.As(err, &se) || se.Status != "UPDATE_IN_PROGRESS" {
 			t.Fatalf("err = %v, want ErrInterrupted with the current status UPDATE_IN_PROGRESS", err)
 		}
-		if n := e.inj.count("ContinueUpdateRollback") + e.inj.count("DeleteStack") + e.inj.count("CancelUpdateStack"); n != 0 {
+		if n := e.inj.Count("ContinueUpdateRollback") + e.inj.Count("DeleteStack") + e.inj.Count("CancelUpdateStack"); n != 0 {
 			t.Errorf("%d calls after the interrupt, want none", n)
 		}
 	})

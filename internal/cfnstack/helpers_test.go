@@ -1,122 +1,31 @@
 package cfnstack
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsmw "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/smithy-go"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/slipway/slipway/internal/awsenv"
 	"github.com/slipway/slipway/internal/testenv"
+	"github.com/slipway/slipway/internal/testenv/awsfault"
 )
 
 // fast are the engine's bounds in tests: moto answers at once.
 var fast = Options{Poll: 20 * time.Millisecond, Timeout: 5 * time.Second, BusyTimeout: 300 * time.Millisecond}
 
-// call is one attempt of an operation as it leaves the client. A hook may
-// answer it without moto (return an output or an error) or call Next and
-// edit what moto answered.
-type call struct {
-	Op     string
-	Params any
-	N      int // 1 for the operation's first attempt in this test
-	Next   func() (any, error)
-}
-
-type hook func(c *call) (any, error)
-
-// injector sits in front of moto as SDK middleware: it counts every
-// attempt per operation and lets hooks replace or edit answers, so a test
-// can show what moto never does (failed and stuck stacks, throttling).
-type injector struct {
-	mu     sync.Mutex
-	calls  map[string]int
-	params map[string][]any
-	hooks  map[string]hook
-}
-
-type paramsKey struct{}
-
-func newInjector() *injector {
-	return &injector{calls: map[string]int{}, params: map[string][]any{}, hooks: map[string]hook{}}
-}
-
-// on sets the hook for an operation.
-func (in *injector) on(op string, h hook) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	in.hooks[op] = h
-}
-
-// count is how many attempts of op reached the injector (moto, or a hook).
-func (in *injector) count(op string) int {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return in.calls[op]
-}
-
-// sent returns the inputs of every attempt of op.
-func (in *injector) sent(op string) []any {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return append([]any(nil), in.params[op]...)
-}
-
-func (in *injector) apiOption(stack *middleware.Stack) error {
-	// Initialize: the typed input, for the hooks below (once per operation).
-	err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc("keepParams",
-		func(ctx context.Context, i middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			return next.HandleInitialize(middleware.WithStackValue(ctx, paramsKey{}, i.Parameters), i)
-		}), middleware.Before)
-	if err != nil {
-		return err
-	}
-	// Deserialize, first: inside the retry loop, so an injected throttle is
-	// retried by the client's retryer like a real one.
-	return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("inject",
-		func(ctx context.Context, i middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
-			op := awsmw.GetOperationName(ctx)
-			params := middleware.GetStackValue(ctx, paramsKey{})
-			in.mu.Lock()
-			in.calls[op]++
-			in.params[op] = append(in.params[op], params)
-			c := &call{Op: op, Params: params, N: in.calls[op]}
-			h := in.hooks[op]
-			in.mu.Unlock()
-			var out middleware.DeserializeOutput
-			var md middleware.Metadata
-			c.Next = func() (any, error) {
-				var err error
-				out, md, err = next.HandleDeserialize(ctx, i)
-				return out.Result, err
-			}
-			if h == nil {
-				_, err := c.Next()
-				return out, md, err
-			}
-			res, err := h(c)
-			out.Result = res
-			return out, md, err
-		}), middleware.Before)
-}
-
 // env is one test's view of the shared moto server.
 type env struct {
 	cfn  *cloudformation.Client
-	inj  *injector
+	inj  *awsfault.Injector
 	eng  *Engine
-	out  *syncBuffer
+	out  *testenv.SyncBuffer
 	tmpl string
 }
 
@@ -136,15 +45,15 @@ func newEnv(t testing.TB, endpoint string, o Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inj := newInjector()
+	inj := awsfault.New()
 	cfn := cloudformation.NewFromConfig(cfg, func(o *cloudformation.Options) {
-		o.APIOptions = append(o.APIOptions, inj.apiOption)
+		o.APIOptions = append(o.APIOptions, inj.APIOption)
 	})
 	body, err := os.ReadFile(filepath.Join("testdata", "param.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &syncBuffer{}
+	out := &testenv.SyncBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("progress:\n%s", out.String())
@@ -170,46 +79,6 @@ func (e *env) mustCreate(t testing.TB, name string) Stack {
 		t.Fatalf("create %s: %v", name, err)
 	}
 	return res.Stack
-}
-
-// syncBuffer is the progress writer: the engine writes, the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func (s *syncBuffer) lines() []string {
-	return strings.Split(strings.TrimSpace(s.String()), "\n")
-}
-
-// TestAgainstMoto runs every engine test against one moto server (each
-// server takes seconds to start and warm up); each test uses stacks of its
-// own names.
-func TestAgainstMoto(t *testing.T) {
-	endpoint := testenv.Moto(t)
-	t.Run("upsert", func(t *testing.T) { testUpsert(t, endpoint) })
-	t.Run("failure modes", func(t *testing.T) { testFailureModes(t, endpoint) })
-	t.Run("events and throttling", func(t *testing.T) { testEventsAndThrottling(t, endpoint) })
-	t.Run("reads and reconciling", func(t *testing.T) { testReadsAndReconciling(t, endpoint) })
-	t.Run("modify in place", func(t *testing.T) { testModify(t, endpoint) })
-}
-
-func (s *syncBuffer) reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.b.Reset()
 }
 
 // withStatus rewrites what DescribeStacks says about one stack, as real
@@ -249,4 +118,16 @@ func event(st Stack, id, logical, typ, status, reason string, at time.Time) type
 // throttled is the error AWS answers when a caller exceeds its rate.
 func throttled() error {
 	return &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded", Fault: smithy.FaultClient}
+}
+
+// TestAgainstMoto runs every engine test against one moto server (each
+// server takes seconds to start and warm up); each test uses stacks of its
+// own names.
+func TestAgainstMoto(t *testing.T) {
+	endpoint := testenv.Moto(t)
+	t.Run("upsert", func(t *testing.T) { testUpsert(t, endpoint) })
+	t.Run("failure modes", func(t *testing.T) { testFailureModes(t, endpoint) })
+	t.Run("events and throttling", func(t *testing.T) { testEventsAndThrottling(t, endpoint) })
+	t.Run("reads and reconciling", func(t *testing.T) { testReadsAndReconciling(t, endpoint) })
+	t.Run("modify in place", func(t *testing.T) { testModify(t, endpoint) })
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+
+	"github.com/slipway/slipway/internal/testenv/awsfault"
 )
 
 func testModify(t *testing.T, endpoint string) {
@@ -24,7 +26,7 @@ func testModify(t *testing.T, endpoint string) {
 		if _, gone := st.Tags["slipway:pr"]; gone {
 			t.Error("a tag set to \"\" was kept, want it removed")
 		}
-		in := e.inj.sent("UpdateStack")[0].(*cloudformation.UpdateStackInput)
+		in := e.inj.Sent("UpdateStack")[0].(*cloudformation.UpdateStackInput)
 		if !aws.ToBool(in.UsePreviousTemplate) || in.TemplateBody != nil || aws.ToString(in.ClientRequestToken) == "" {
 			t.Errorf("UpdateStack %+v, want the previous template and a request token", in)
 		}
@@ -43,7 +45,7 @@ func testModify(t *testing.T, endpoint string) {
 		e.mustCreate(t, "modify-3")
 		// AWS: another run's update keeps the stack UPDATE_IN_PROGRESS;
 		// moto finishes at once, so its status is rewritten.
-		e.inj.on("DescribeStacks", func(c *call) (any, error) {
+		e.inj.On("DescribeStacks", func(c *awsfault.Call) (any, error) {
 			res, err := c.Next()
 			return withStatus(res, err, "modify-3", "UPDATE_IN_PROGRESS", "")
 		})
@@ -52,7 +54,7 @@ func testModify(t *testing.T, endpoint string) {
 		if !errors.Is(err, ErrBusy) || !errors.As(err, &se) || se.Next != "go run mage.go status" {
 			t.Fatalf("Modify of a busy stack: %v, want ErrBusy with the next command", err)
 		}
-		if n := e.inj.count("UpdateStack"); n != 0 {
+		if n := e.inj.Count("UpdateStack"); n != 0 {
 			t.Errorf("%d UpdateStack calls on a busy stack, want none", n)
 		}
 	})

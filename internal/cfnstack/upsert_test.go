@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+
+	"github.com/slipway/slipway/internal/testenv/awsfault"
 )
 
 func testUpsert(t *testing.T, endpoint string) {
@@ -19,7 +21,7 @@ func testUpsert(t *testing.T, endpoint string) {
 		// change set (its output map is built before the resources exist);
 		// real AWS returns them once the stack is CREATE_COMPLETE. Add the
 		// one output the template declares, as AWS would.
-		e.inj.on("DescribeStacks", func(c *call) (any, error) {
+		e.inj.On("DescribeStacks", func(c *awsfault.Call) (any, error) {
 			res, err := c.Next()
 			if out, ok := res.(*cloudformation.DescribeStacksOutput); ok && err == nil && len(out.Stacks) == 1 && out.Stacks[0].StackStatus == "CREATE_COMPLETE" {
 				out.Stacks[0].Outputs = []types.Output{{OutputKey: aws.String("ParamName"), OutputValue: aws.String("/slipway-test/create-1")}}
@@ -39,17 +41,17 @@ func testUpsert(t *testing.T, endpoint string) {
 		if res.Stack.Tags["slipway:pr"] != "42" || res.Stack.Params["Value"] != "v1" {
 			t.Errorf("tags %v params %v, want the input's", res.Stack.Tags, res.Stack.Params)
 		}
-		cs := e.inj.sent("CreateChangeSet")[0].(*cloudformation.CreateChangeSetInput)
+		cs := e.inj.Sent("CreateChangeSet")[0].(*cloudformation.CreateChangeSetInput)
 		if cs.ChangeSetType != "CREATE" || aws.ToString(cs.ClientToken) == "" {
 			t.Errorf("change set type %s token %q, want CREATE with a token", cs.ChangeSetType, aws.ToString(cs.ClientToken))
 		}
-		if ex := e.inj.sent("ExecuteChangeSet")[0].(*cloudformation.ExecuteChangeSetInput); aws.ToString(ex.ClientRequestToken) == "" {
+		if ex := e.inj.Sent("ExecuteChangeSet")[0].(*cloudformation.ExecuteChangeSetInput); aws.ToString(ex.ClientRequestToken) == "" {
 			t.Error("ExecuteChangeSet carries no ClientRequestToken")
 		}
 		if !strings.Contains(e.out.String(), "create-1  CREATE_COMPLETE") {
 			t.Errorf("progress lacks the stack's CREATE_COMPLETE event:\n%s", e.out)
 		}
-		if n := e.inj.count("CreateStack") + e.inj.count("UpdateStack"); n != 0 {
+		if n := e.inj.Count("CreateStack") + e.inj.Count("UpdateStack"); n != 0 {
 			t.Errorf("%d direct CreateStack/UpdateStack calls, want change sets only", n)
 		}
 	})
@@ -59,7 +61,7 @@ func testUpsert(t *testing.T, endpoint string) {
 		// moto answers UpdateTerminationProtection with HTTP 500 (not
 		// implemented); real AWS turns the protection on and answers the
 		// stack ID. Answer as AWS does.
-		e.inj.on("UpdateTerminationProtection", func(c *call) (any, error) {
+		e.inj.On("UpdateTerminationProtection", func(c *awsfault.Call) (any, error) {
 			return &cloudformation.UpdateTerminationProtectionOutput{StackId: c.Params.(*cloudformation.UpdateTerminationProtectionInput).StackName}, nil
 		})
 		in := e.input("protected-1", "v1")
@@ -68,7 +70,7 @@ func testUpsert(t *testing.T, endpoint string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sent := e.inj.sent("UpdateTerminationProtection")
+		sent := e.inj.Sent("UpdateTerminationProtection")
 		if len(sent) != 1 || !aws.ToBool(sent[0].(*cloudformation.UpdateTerminationProtectionInput).EnableTerminationProtection) {
 			t.Fatalf("UpdateTerminationProtection calls %v, want one enabling it", sent)
 		}
@@ -87,7 +89,7 @@ func testUpsert(t *testing.T, endpoint string) {
 		if res.Action != Updated || res.Stack.Status != "UPDATE_COMPLETE" || res.Stack.Params["Value"] != "v2" {
 			t.Fatalf("got %s %s params %v, want updated, UPDATE_COMPLETE, Value v2", res.Action, res.Stack.Status, res.Stack.Params)
 		}
-		if cs := e.inj.sent("CreateChangeSet")[1].(*cloudformation.CreateChangeSetInput); cs.ChangeSetType != "UPDATE" {
+		if cs := e.inj.Sent("CreateChangeSet")[1].(*cloudformation.CreateChangeSetInput); cs.ChangeSetType != "UPDATE" {
 			t.Errorf("second change set is %s, want UPDATE", cs.ChangeSetType)
 		}
 	})
@@ -102,7 +104,7 @@ func testUpsert(t *testing.T, endpoint string) {
 		if res.Action != Unchanged || res.Stack.Status != "CREATE_COMPLETE" {
 			t.Fatalf("got %s %s, want unchanged, still CREATE_COMPLETE", res.Action, res.Stack.Status)
 		}
-		if n := e.inj.count("ExecuteChangeSet"); n != 1 {
+		if n := e.inj.Count("ExecuteChangeSet"); n != 1 {
 			t.Errorf("%d ExecuteChangeSet calls, want only the create's", n)
 		}
 		if !strings.Contains(e.out.String(), "noop-1: no changes") {
@@ -117,7 +119,7 @@ func testUpsert(t *testing.T, endpoint string) {
 		// changes; real AWS fails a change set without changes with this
 		// status and reason, and it stays listed until deleted. Answer as
 		// AWS does for the update's change set.
-		e.inj.on("DescribeChangeSet", func(c *call) (any, error) {
+		e.inj.On("DescribeChangeSet", func(c *awsfault.Call) (any, error) {
 			res, err := c.Next()
 			if err != nil {
 				return res, err
@@ -134,9 +136,9 @@ func testUpsert(t *testing.T, endpoint string) {
 		if res.Action != Unchanged {
 			t.Fatalf("action %s, want unchanged", res.Action)
 		}
-		if e.inj.count("DeleteChangeSet") != 1 || e.inj.count("ExecuteChangeSet") != 1 {
+		if e.inj.Count("DeleteChangeSet") != 1 || e.inj.Count("ExecuteChangeSet") != 1 {
 			t.Errorf("DeleteChangeSet %d, ExecuteChangeSet %d: want the empty change set deleted, not executed",
-				e.inj.count("DeleteChangeSet"), e.inj.count("ExecuteChangeSet"))
+				e.inj.Count("DeleteChangeSet"), e.inj.Count("ExecuteChangeSet"))
 		}
 		list, err := e.cfn.ListChangeSets(context.Background(), &cloudformation.ListChangeSetsInput{StackName: aws.String("empty-1")})
 		if err != nil {
@@ -168,7 +170,7 @@ func testUpsert(t *testing.T, endpoint string) {
 		if err != nil || st.State != StateAbsent {
 			t.Fatalf("after delete: %+v, %v; want absent", st, err)
 		}
-		if del := e.inj.sent("DeleteStack")[0].(*cloudformation.DeleteStackInput); aws.ToString(del.ClientRequestToken) == "" {
+		if del := e.inj.Sent("DeleteStack")[0].(*cloudformation.DeleteStackInput); aws.ToString(del.ClientRequestToken) == "" {
 			t.Error("DeleteStack carries no ClientRequestToken")
 		}
 	})
@@ -180,7 +182,7 @@ func testUpsert(t *testing.T, endpoint string) {
 		if !errors.Is(err, ErrLive) {
 			t.Fatalf("err = %v, want ErrLive", err)
 		}
-		if e.inj.count("DeleteStack") != 0 {
+		if e.inj.Count("DeleteStack") != 0 {
 			t.Error("DeleteStack was called")
 		}
 	})
