@@ -1,19 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/slipway/slipway/internal/pgimage/pgtest"
-	"github.com/slipway/slipway/internal/testenv"
 )
 
 // The binary's one-off commands work as Slipway runs them (`<image> migrate
@@ -22,13 +19,7 @@ func TestBinaryMigratesSeedsAndServesFromDatabase(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs Postgres; skipped with -short")
 	}
-	goBin := testenv.Binary(t, "go", "install Go from https://go.dev/dl/")
-	bin := filepath.Join(t.TempDir(), "sample-app")
-	build := exec.CommandContext(t.Context(), goBin, "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	goBin, bin := buildBinary(t)
 	dsn := pgtest.Start(t).AdminDSN()
 	run := func(args ...string) string {
 		t.Helper()
@@ -54,18 +45,7 @@ func TestBinaryMigratesSeedsAndServesFromDatabase(t *testing.T) {
 		t.Errorf("schema = %+v, %v; want head 3, min 2", schema, err)
 	}
 
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "PORT=0", "DATABASE_URL="+dsn)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	port := waitForPort(t, bufio.NewScanner(stderr))
-	go func() { _, _ = io.Copy(io.Discard, stderr) }()
+	_, port := startBinary(t, bin, "DATABASE_URL="+dsn)
 	c := &http.Client{Timeout: 5 * time.Second}
 	resp, err := c.Get("http://127.0.0.1:" + port + "/")
 	if err != nil {

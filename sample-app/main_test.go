@@ -23,27 +23,8 @@ func TestBinaryReportsItsBuildAndStopsCleanlyOnSIGTERM(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary; skipped with -short")
 	}
-	goBin := testenv.Binary(t, "go", "install Go from https://go.dev/dl/")
-	bin := filepath.Join(t.TempDir(), "sample-app")
-	build := exec.CommandContext(t.Context(), goBin, "build", "-o", bin,
-		"-ldflags", "-X main.version=v9.9.9-dirty -X main.commit=feedc0de -X main.dirty=true", ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "PORT=0", "SLIPWAY_STACK=pr-7-blue", "SHUTDOWN_TIMEOUT=5s")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatalf("stderr pipe: %v", err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	lines := bufio.NewScanner(stderr)
-	port := waitForPort(t, lines)
+	_, bin := buildBinary(t, "-ldflags", "-X main.version=v9.9.9-dirty -X main.commit=feedc0de -X main.dirty=true")
+	cmd, port := startBinary(t, bin, "SLIPWAY_STACK=pr-7-blue", "SHUTDOWN_TIMEOUT=5s")
 
 	var got map[string]any
 	getJSON(t, "http://127.0.0.1:"+port+"/version", &got)
@@ -57,7 +38,6 @@ func TestBinaryReportsItsBuildAndStopsCleanlyOnSIGTERM(t *testing.T) {
 		t.Errorf("sample-app -healthcheck = %v, want exit 0\n%s", err, out)
 	}
 
-	go func() { _, _ = io.Copy(io.Discard, stderr) }()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatalf("send SIGTERM: %v", err)
 	}
@@ -71,6 +51,41 @@ func TestBinaryReportsItsBuildAndStopsCleanlyOnSIGTERM(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the binary did not exit within 5s of SIGTERM")
 	}
+}
+
+// buildBinary compiles the sample app static, as the image build does, with
+// extra go build flags, and returns the go command and the binary.
+func buildBinary(t *testing.T, flags ...string) (goBin, bin string) {
+	t.Helper()
+	goBin = testenv.Binary(t, "go", "install Go from https://go.dev/dl/")
+	bin = filepath.Join(t.TempDir(), "sample-app")
+	args := append(append([]string{"build", "-o", bin}, flags...), ".")
+	build := exec.CommandContext(t.Context(), goBin, args...)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return goBin, bin
+}
+
+// startBinary runs bin on a free port with env added and returns it once
+// it logs that it listens, with that port; the rest of its log is read and
+// dropped. It is killed when the test ends.
+func startBinary(t *testing.T, bin string, env ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(bin)
+	cmd.Env = append(append(os.Environ(), "PORT=0"), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatalf("stderr pipe: %v", err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	port := waitForPort(t, bufio.NewScanner(stderr))
+	go func() { _, _ = io.Copy(io.Discard, stderr) }()
+	return cmd, port
 }
 
 var addrPattern = regexp.MustCompile(`msg=listening addr=\S*:(\d+)`)
