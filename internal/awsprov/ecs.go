@@ -100,22 +100,51 @@ func (p *Provider) serviceReady(ctx context.Context, r rollout) (bool, error) {
 // targetsHealthy reports whether tg has a healthy target, and if not, what
 // its targets say.
 func (p *Provider) targetsHealthy(ctx context.Context, tg string) (bool, string, error) {
+	ts, err := p.targetHealth(ctx, tg)
+	if err != nil || ts.healthy > 0 {
+		return ts.healthy > 0, "", err
+	}
+	return false, ts.why(), nil
+}
+
+// targetStates is what DescribeTargetHealth says of a target group.
+type targetStates struct {
+	healthy   int      // targets in state healthy
+	unhealthy int      // targets failing their health check: unhealthy, unhealthy.draining
+	others    []string // every target not healthy: "<id> <state> (<description>)"
+}
+
+// why names the targets that are not healthy.
+func (ts targetStates) why() string {
+	if ts.healthy == 0 && len(ts.others) == 0 {
+		return "no targets registered"
+	}
+	return strings.Join(ts.others, "; ")
+}
+
+// targetHealth reads the health of tg's targets (one DescribeTargetHealth).
+func (p *Provider) targetHealth(ctx context.Context, tg string) (targetStates, error) {
+	var ts targetStates
 	out, err := p.elb.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)})
 	if err != nil {
-		return false, "", fmt.Errorf("describe target health of %s: %w", tg, err)
+		return ts, fmt.Errorf("describe target health of %s: %w", tg, err)
 	}
-	var why []string
 	for _, d := range out.TargetHealthDescriptions {
 		if d.TargetHealth == nil {
 			continue
 		}
-		if d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
-			return true, "", nil
+		switch d.TargetHealth.State {
+		case elbtypes.TargetHealthStateEnumHealthy:
+			ts.healthy++
+			continue
+		case elbtypes.TargetHealthStateEnumUnhealthy, elbtypes.TargetHealthStateEnumUnhealthyDraining:
+			ts.unhealthy++
 		}
-		why = append(why, fmt.Sprintf("%s %s (%s)", aws.ToString(d.Target.Id), d.TargetHealth.State, aws.ToString(d.TargetHealth.Description)))
+		id := "?"
+		if d.Target != nil {
+			id = aws.ToString(d.Target.Id)
+		}
+		ts.others = append(ts.others, fmt.Sprintf("%s %s (%s)", id, d.TargetHealth.State, aws.ToString(d.TargetHealth.Description)))
 	}
-	if len(why) == 0 {
-		return false, "no targets registered", nil
-	}
-	return false, strings.Join(why, "; "), nil
+	return ts, nil
 }

@@ -39,7 +39,8 @@ const (
 // between samples, as the analysis expects. CloudWatch has the ALB's
 // figures per minute and late: two samples less than a minute apart see
 // nothing new, and Sample says so rather than letting an empty step look
-// like a clean one.
+// like a clean one. Each stack with a share of the traffic also gets its
+// targets' health at the moment (one DescribeTargetHealth per stack).
 func (p *Provider) Sample(ctx context.Context) (map[string]deploy.TrafficSample, error) {
 	if p.cw == nil {
 		return nil, errors.New("read load balancer metrics: the aws provider has no CloudWatch client")
@@ -73,10 +74,14 @@ func (p *Provider) Sample(ctx context.Context) (map[string]deploy.TrafficSample,
 	}
 	var queries []cwtypes.MetricDataQuery
 	names := map[string]string{} // query ID prefix -> stack
+	weighted := map[string]string{}
 	for i, w := range ws {
 		name, ok := byTG[w.TargetGroup]
 		if !ok {
 			continue
+		}
+		if w.Weight > 0 {
+			weighted[name] = w.TargetGroup
 		}
 		id := fmt.Sprintf("s%d", i)
 		names[id] = name
@@ -89,7 +94,34 @@ func (p *Provider) Sample(ctx context.Context) (map[string]deploy.TrafficSample,
 	if len(queries) == 0 {
 		return map[string]deploy.TrafficSample{}, nil
 	}
-	return p.metricSums(ctx, queries, names, from, now.Add(MetricPeriod))
+	out, err := p.metricSums(ctx, queries, names, from, now.Add(MetricPeriod))
+	if err != nil {
+		return nil, err
+	}
+	return out, p.sampleHealth(ctx, out, weighted)
+}
+
+// sampleHealth records in out why each stack with traffic (stack -> target
+// group) is not healthy, if it is not: no healthy target, or a target
+// failing its health check. The metrics cannot show it: an ALB whose
+// targets all fail their checks sends them traffic anyway (it fails open),
+// and a step's share of few requests may pass.
+func (p *Provider) sampleHealth(ctx context.Context, out map[string]deploy.TrafficSample, tgs map[string]string) error {
+	for name, tg := range tgs {
+		ts, err := p.targetHealth(ctx, tg)
+		if err != nil {
+			return fmt.Errorf("read target health of stack %s: %w", name, err)
+		}
+		s := out[name]
+		switch {
+		case ts.healthy == 0:
+			s.Unhealthy = "no healthy target in its target group: " + ts.why()
+		case ts.unhealthy > 0:
+			s.Unhealthy = fmt.Sprintf("%d of %d targets fail their health check: %s", ts.unhealthy, ts.healthy+len(ts.others), ts.why())
+		}
+		out[name] = s
+	}
+	return nil
 }
 
 func query(id, metric, stat string, dims []cwtypes.Dimension) cwtypes.MetricDataQuery {

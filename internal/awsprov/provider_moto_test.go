@@ -57,6 +57,8 @@ func TestOnMoto(t *testing.T) {
 
 	t.Run("a canary whose new stack answers 5xx in CloudWatch is moved back off and marked failed", func(t *testing.T) { testCanaryOnCloudWatch(t, e) })
 
+	t.Run("a canary whose new stack's targets turn unhealthy during the bake fails with their reason and is moved back off", func(t *testing.T) { testCanaryUnhealthyTargets(t, e) })
+
 	t.Run("Sample sums requests, 5xx and latency per stack from CloudWatch", func(t *testing.T) { testSampleSumsTheSteps(t, e) })
 
 	t.Run("cleanup deletes exactly the stale stacks, scales the rollback target down, and a cold rollback scales it up first", func(t *testing.T) { testCleanupAndColdRollback(t, e) })

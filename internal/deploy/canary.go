@@ -97,7 +97,8 @@ func canarySplit(stack string, before []Weight, pct int) []Weight {
 	return out
 }
 
-// delta is what the counters did between two samples.
+// delta is what the counters did between two samples, and the health at
+// the second.
 func delta(a, b map[string]TrafficSample) map[string]TrafficSample {
 	out := map[string]TrafficSample{}
 	for k, e := range b {
@@ -105,12 +106,13 @@ func delta(a, b map[string]TrafficSample) map[string]TrafficSample {
 		if e.Requests < s.Requests || e.Errors < s.Errors { // the counters restarted (a router restart): count from zero
 			s = TrafficSample{}
 		}
-		out[k] = TrafficSample{Requests: e.Requests - s.Requests, Errors: e.Errors - s.Errors, LatencySum: e.LatencySum - s.LatencySum}
+		out[k] = TrafficSample{Requests: e.Requests - s.Requests, Errors: e.Errors - s.Errors, LatencySum: e.LatencySum - s.LatencySum, Unhealthy: e.Unhealthy}
 	}
 	return out
 }
 
-// judge compares the new stack's error rate and latency over the step
+// judge fails the step when the new stack's targets are not healthy at its
+// end, and compares the new stack's error rate and latency over the step
 // with the old stacks'.
 func (f *Flow) judge(stack string, before []Weight, pct int, d map[string]TrafficSample) error {
 	var old TrafficSample
@@ -121,6 +123,9 @@ func (f *Flow) judge(stack string, before []Weight, pct int, d map[string]Traffi
 		}
 	}
 	n := d[stack]
+	if n.Unhealthy != "" { // before the counts: the ALB fails open, so they may look fine, or be too few to judge
+		return fmt.Errorf("canary: %s at %d%%: %w: its targets are not healthy at the end of the bake: %s", stack, pct, ErrCanaryFailed, n.Unhealthy)
+	}
 	if n.Requests == 0 || n.Requests < f.Strategy.MinRequests {
 		f.logf("canary: %d%% step: only %d requests reached %s: too few to judge, going on", pct, n.Requests, stack)
 		return nil

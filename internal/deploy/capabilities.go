@@ -59,7 +59,10 @@ func (e *LockedError) Error() string {
 
 // Analyzer reads the traffic counters of the target's load balancer, per
 // stack, for canary analysis. Counters only grow; the analysis compares two
-// samples.
+// samples. A sample also says whether each stack's targets are healthy at
+// that moment: a step whose new stack is not healthy at the end of its
+// bake fails whatever its counters say (an ALB keeps sending a target group
+// whose targets all fail their checks its share: it fails open).
 type Analyzer interface {
 	Sample(ctx context.Context) (map[string]TrafficSample, error)
 }
@@ -69,6 +72,7 @@ type TrafficSample struct {
 	Requests   uint64  // answered requests
 	Errors     uint64  // of which 5xx
 	LatencySum float64 // seconds, summed over Requests
+	Unhealthy  string  // at the moment of the sample: why the stack's targets are not all healthy (which, in what state); "" when they are
 }
 
 // unsupported is the error for a target that lacks a capability.
