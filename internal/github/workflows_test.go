@@ -132,7 +132,10 @@ type workflow struct {
 		Permissions map[string]string `yaml:"permissions"`
 		Concurrency concurrency       `yaml:"concurrency"`
 		Steps       []struct {
+			ID   string            `yaml:"id"`
+			If   string            `yaml:"if"`
 			Uses string            `yaml:"uses"`
+			Run  string            `yaml:"run"`
 			With map[string]string `yaml:"with"`
 		} `yaml:"steps"`
 	} `yaml:"jobs"`
@@ -178,36 +181,83 @@ func TestWorkflowPermissionsAreTheLeastNeeded(t *testing.T) {
 	}
 }
 
-// A pull request closed while its deploy runs must end with no preview:
-// its deploy and destroy share one group per pull request, and the newest
-// event cancels the run in progress, so the destroy runs after the deploy
-// has stopped and cannot be overtaken by it.
+// A pull request closed while its deploy runs must end with no preview: in
+// each preview workflow its deploy and destroy share one group per pull
+// request, so they never run side by side, and the destroy is never
+// cancelled by a deploy and runs after it. preview.yml: one workflow group
+// where the newest event cancels the run in progress (the close stops the
+// deploy, then destroys). preview-fork.yml: the two jobs share a group in
+// which nothing cancels (a close waits for the running deploy; a deploy
+// queued behind a destroy waits for it), and a deploy that starts once the
+// pull request is closed deploys nothing.
 func TestClosingAPullRequestDuringItsDeployEndsWithNoPreview(t *testing.T) {
-	w := readWorkflow(t, filepath.Join(moduleRoot(t), ".github/workflows/preview.yml"))
-	c := w.Concurrency
-	if !strings.Contains(c.Group, "github.event.pull_request.number") || c.CancelInProgress != "true" {
-		t.Errorf("preview.yml: workflow concurrency %+v; want one group per pull request that cancels the run in progress", c)
-	}
-	for _, job := range []string{"deploy", "destroy"} {
-		if _, ok := w.Jobs[job]; !ok {
-			t.Fatalf("preview.yml has no %s job", job)
+	dir := filepath.Join(moduleRoot(t), ".github/workflows")
+	preview := readWorkflow(t, filepath.Join(dir, "preview.yml"))
+	t.Run("preview.yml", func(t *testing.T) {
+		c := preview.Concurrency
+		if !strings.Contains(c.Group, "github.event.pull_request.number") || c.CancelInProgress != "true" {
+			t.Errorf("workflow concurrency %+v; want one group per pull request that cancels the run in progress", c)
 		}
-		if jc := w.Jobs[job].Concurrency; jc != (concurrency{}) {
-			t.Errorf("preview.yml: job %s has its own concurrency %+v, so a destroy could run beside a deploy of the same pull request", job, jc)
+		for _, job := range []string{"deploy", "destroy"} {
+			if _, ok := preview.Jobs[job]; !ok {
+				t.Fatalf("no %s job", job)
+			}
+			if jc := preview.Jobs[job].Concurrency; jc != (concurrency{}) {
+				t.Errorf("job %s has its own concurrency %+v, so a destroy could run beside a deploy of the same pull request", job, jc)
+			}
 		}
-	}
+	})
+	t.Run("preview-fork.yml", func(t *testing.T) {
+		w := readWorkflow(t, filepath.Join(dir, "preview-fork.yml"))
+		if w.Concurrency != (concurrency{}) {
+			t.Errorf("workflow concurrency %+v: every label and push event would queue behind, or cancel, a deploy or destroy; want the group on the deploy and destroy jobs only", w.Concurrency)
+		}
+		for _, job := range []string{"deploy", "destroy"} {
+			if _, ok := w.Jobs[job]; !ok {
+				t.Fatalf("no %s job", job)
+			}
+		}
+		deploy, destroy := w.Jobs["deploy"].Concurrency, w.Jobs["destroy"].Concurrency
+		if deploy.Group == "" || !strings.EqualFold(deploy.Group, destroy.Group) || !strings.Contains(deploy.Group, "github.event.pull_request.number") {
+			t.Errorf("deploy group %q, destroy group %q; want one group per pull request for both, so a destroy never runs beside a deploy", deploy.Group, destroy.Group)
+		}
+		if deploy.CancelInProgress != "false" || destroy.CancelInProgress != "false" {
+			t.Errorf("cancel-in-progress: deploy %q, destroy %q; want false for both: a close must not cancel the deploy mid-way, and a deploy queued behind a destroy must not cancel it", deploy.CancelInProgress, destroy.CancelInProgress)
+		}
+		if strings.EqualFold(deploy.Group, preview.Concurrency.Group) {
+			t.Errorf("group %q is preview.yml's, whose runs cancel the run in progress: a push to the fork would cancel its destroy", deploy.Group)
+		}
+		for name, job := range w.Jobs {
+			if name != "deploy" && name != "destroy" && job.Concurrency != (concurrency{}) {
+				t.Errorf("job %s has concurrency %+v; only deploy and destroy may hold the pull request's group", name, job.Concurrency)
+			}
+		}
+		checkDeployAsksIfStillOpen(t, w)
+	})
 }
 
-func TestForkPreviewConcurrencyNeverCancelsADestroy(t *testing.T) {
-	root := moduleRoot(t)
-	w := readWorkflow(t, filepath.Join(root, ".github/workflows", "preview-fork.yml"))
-	deploy, destroy := w.Jobs["deploy"].Concurrency, w.Jobs["destroy"].Concurrency
-	if deploy.CancelInProgress != "true" || destroy.CancelInProgress != "false" || deploy.Group == destroy.Group || destroy.Group == "" {
-		t.Errorf("preview-fork.yml: deploy concurrency %+v, destroy %+v; want a cancelling deploy group and a separate, never-cancelled destroy group", deploy, destroy)
+// checkDeployAsksIfStillOpen: the fork deploy job's event says the pull
+// request was open when it was labelled, but its build may have run past
+// the close and the destroy; the job asks GitHub again before it deploys.
+func checkDeployAsksIfStillOpen(t *testing.T, w workflow) {
+	t.Helper()
+	asked := map[string]bool{} // ids of earlier steps that read the pull request's state
+	for _, s := range w.Jobs["deploy"].Steps {
+		if strings.Contains(s.Run, "gh api") && strings.Contains(s.Run, "/pulls/") && strings.Contains(s.Run, ".state") && s.ID != "" {
+			asked[s.ID] = true
+		}
+		if !strings.Contains(s.Run, "mage.go preview:deploy") {
+			continue
+		}
+		for id := range asked {
+			if strings.Contains(s.If, "steps."+id+".outputs.state == 'open'") {
+				return
+			}
+		}
+		t.Errorf("the deploy step runs if %q; want it to run only when an earlier step (ids %v) found the pull request still open", s.If, asked)
+		return
 	}
-	if !strings.Contains(destroy.Group, "github.event.pull_request.number") {
-		t.Errorf("preview-fork.yml: destroy group %q is not per pull request", destroy.Group)
-	}
+	t.Error("the deploy job has no `go run mage.go preview:deploy` step")
 }
 
 func TestForkBuildJobHasNothingToSteal(t *testing.T) {
