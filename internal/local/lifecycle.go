@@ -45,11 +45,12 @@ func withLifecycle(st *deploy.Stack, in instance) {
 
 // withLastLive says when each production stack last had traffic: now for a
 // live one, else the router's record (last_live in GET /table, kept on
-// every accepted table write). Where the router has no record (a router
-// without last_live, or a stack scaled to zero, whose record the router
-// drops with its targets) it is derived: the stack was live until the next
-// newer production stack in good standing was created; the newest one that
-// never had traffic stays "new".
+// every accepted table write, and kept for a stack scaled to zero because
+// every write sends its key back until Delete drops it). Where the router
+// has no record (a router without last_live, or one whose record was lost)
+// it is derived: the stack was live until the next newer production stack
+// in good standing was created; the newest one that never had traffic
+// stays "new".
 func (p *Provider) withLastLive(ctx context.Context, stacks []deploy.Stack) []deploy.Stack {
 	recorded := p.recordedLastLive(ctx)
 	live := map[string]bool{}
@@ -96,13 +97,15 @@ func (p *Provider) recordedLastLive(ctx context.Context) map[string]time.Time {
 }
 
 // ScaleDown drains a stack that has no traffic and stops its containers,
-// keeping them (and their labels) so ScaleUp can start them again.
+// keeping them (and their labels) so ScaleUp can start them again, and the
+// router's record of when it was last live, which cleanup and rollback
+// read.
 func (p *Provider) ScaleDown(ctx context.Context, stack string) error {
 	mine, names, err := p.instancesOf(ctx, stack)
 	if err != nil || len(mine) == 0 {
 		return err
 	}
-	if err := p.unregisterIdle(ctx, stack, names); err != nil {
+	if err := p.unregisterIdle(ctx, stack, names, true); err != nil {
 		return fmt.Errorf("scale down %s: %w", stack, err)
 	}
 	p.waitDrained(ctx, mine)
@@ -159,7 +162,7 @@ func (p *Provider) MarkFailed(ctx context.Context, stack, reason string) error {
 	if err != nil || len(mine) == 0 {
 		return err
 	}
-	if err := p.unregisterIdle(ctx, stack, names); err != nil {
+	if err := p.unregisterIdle(ctx, stack, names, false); err != nil {
 		return fmt.Errorf("mark %s failed: %w", stack, err)
 	}
 	stop := 1

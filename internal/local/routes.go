@@ -71,9 +71,13 @@ func (p *Provider) removeTargets(ctx context.Context, names map[string]bool) err
 	})
 }
 
+// withoutTargets is t without the named targets and their routes. It keeps
+// every last_live key: the router drops the record of a stack left without
+// targets unless the key comes back (see unregisterIdle).
 func withoutTargets(t router.Table, names map[string]bool) router.Table {
 	var out router.Table
 	out.Health, out.DrainTimeout, out.IdleTimeout, out.ProductionHosts = t.Health, t.DrainTimeout, t.IdleTimeout, t.ProductionHosts
+	out.LastLive = t.LastLive
 	for _, tg := range t.Targets {
 		if !names[tg.Name] {
 			out.Targets = append(out.Targets, tg)
@@ -318,7 +322,7 @@ func (p *Provider) Delete(ctx context.Context, stack string) error {
 		p.logf("%s: nothing to delete", stack)
 		return nil
 	}
-	if err := p.unregisterIdle(ctx, stack, names); err != nil {
+	if err := p.unregisterIdle(ctx, stack, names, false); err != nil {
 		return fmt.Errorf("delete %s: %w", stack, err)
 	}
 	return p.retire(ctx, stack, mine)
@@ -328,7 +332,9 @@ func (p *Provider) Delete(ctx context.Context, stack string) error {
 // refusing with deploy.ErrLive when any of them has production weight. The
 // check is inside the same conditional update, so a traffic change between
 // a read and the write can never leave production without its target.
-func (p *Provider) unregisterIdle(ctx context.Context, stack string, names map[string]bool) error {
+// keepLastLive keeps the router's record of when the stack was last live
+// (a stack scaled to zero); otherwise it is dropped with the stack.
+func (p *Provider) unregisterIdle(ctx context.Context, stack string, names map[string]bool, keepLastLive bool) error {
 	return p.updateTable(ctx, "unregister "+stack, true, func(t *router.Table) (bool, error) {
 		for _, w := range t.Production {
 			if w.Weight > 0 && names[w.Target] {
@@ -336,6 +342,9 @@ func (p *Provider) unregisterIdle(ctx context.Context, stack string, names map[s
 			}
 		}
 		*t = withoutTargets(*t, names)
+		if !keepLastLive {
+			delete(t.LastLive, stack)
+		}
 		return true, nil
 	})
 }

@@ -27,13 +27,19 @@ func liveStacks(t Table) map[string]bool {
 
 // lastLive is the last_live map of next, written at now over prev: a stack
 // live in prev or in next was live at now; other stacks keep their time
-// from prev; stacks with no target in next are dropped. What the writer
-// put in next.LastLive is ignored: the router keeps this map.
+// from prev while next still has a target of theirs or names them in its
+// LastLive (a stack scaled to zero has no target, and its writer keeps its
+// record by sending the key back); the other records are dropped. The
+// times a writer puts in next.LastLive are ignored: the router keeps them,
+// and a writer can only keep or drop a record, never make or move one.
 func lastLive(prev, next Table, now time.Time) map[string]time.Time {
 	now = now.UTC().Truncate(time.Millisecond)
 	has := map[string]bool{}
 	for _, tg := range next.Targets {
 		has[stackOf(tg)] = true
+	}
+	for stack := range next.LastLive {
+		has[stack] = true
 	}
 	out := map[string]time.Time{}
 	for stack, at := range prev.LastLive {

@@ -33,8 +33,11 @@ type Table struct {
 	IdleTimeout Duration `json:"idle_timeout,omitempty"`
 	// LastLive is kept by the router, per stack (a target's Stack, else its
 	// name): when the stack last had a positive production weight, as of
-	// the accepted table write that made or kept it so. What a writer sends
-	// here is ignored. Stacks without targets are dropped.
+	// the accepted table write that made or kept it so. The router keeps
+	// the times: those a writer sends are ignored. A stack without targets
+	// (scaled to zero) keeps its record only while the writer sends its key
+	// back, as a writer that changes the table it read does; a write
+	// without the key drops it (the stack was deleted).
 	LastLive map[string]time.Time `json:"last_live,omitempty"`
 }
 
