@@ -71,6 +71,10 @@ func TestACanaryWhoseStackDiesDuringTheBakeFailsNamingTheTargetsHealth(t *testin
 	if c, code := e.commitAt(prod); c != commitA || code != 200 {
 		t.Fatalf("production answers %d %q after the failed canary, want v1", code, c)
 	}
+	tb, terr := e.provider.Router().Table(ctx)
+	if len(tb.LastLive) != 1 || tb.LastLive[v1.Stack].IsZero() {
+		t.Fatalf("last_live after the failed canary: %v (%v), want only %s's: the failed stack's record goes with it", tb.LastLive, terr, v1.Stack)
+	}
 	t.Log(err)
 }
 
@@ -150,6 +154,9 @@ func TestAStackScaledToZeroKeepsWhenItWasLastLiveAndStaysTheRollbackTarget(t *te
 	}
 	if err := e.provider.ScaleDown(ctx, v1.Stack); err != nil {
 		t.Fatal(err)
+	}
+	if s := e.stackNamed(t, v1.Stack); !s.Scaled || s.LastLive.IsZero() || s.LastLive.Before(wasLive) {
+		t.Fatalf("%s scaled to zero after the second rollback: %+v, want its last-live time kept", v1.Stack, s)
 	}
 	if err := e.provider.Delete(ctx, v1.Stack); err != nil {
 		t.Fatal(err)
