@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/router"
 )
 
 // Labels the lifecycle adds to a stack's containers.
@@ -84,6 +85,30 @@ func (p *Provider) withLastLive(ctx context.Context, stacks []deploy.Stack) []de
 		}
 	}
 	return stacks
+}
+
+// pruneLastLive leaves out of t the last_live keys of stacks that have no
+// container left (removed by hand while scaled to zero: Delete drops the
+// record itself), so the router drops their records with this write, as
+// the aws target drops the records of deleted stacks at the next shift.
+func (p *Provider) pruneLastLive(ctx context.Context, t *router.Table) error {
+	if len(t.LastLive) == 0 {
+		return nil
+	}
+	ins, err := p.instances(ctx)
+	if err != nil {
+		return err
+	}
+	exists := map[string]bool{}
+	for _, in := range ins {
+		exists[in.Stack] = true
+	}
+	for stack := range t.LastLive {
+		if !exists[stack] {
+			delete(t.LastLive, stack)
+		}
+	}
+	return nil
 }
 
 // recordedLastLive reads the router's last_live record; nil when the

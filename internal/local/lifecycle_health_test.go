@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+
 	"github.com/slipway/slipway/internal/deploy"
 )
 
@@ -164,5 +166,37 @@ func TestAStackScaledToZeroKeepsWhenItWasLastLiveAndStaysTheRollbackTarget(t *te
 	tb, err := e.provider.Router().Table(ctx)
 	if _, kept := tb.LastLive[v1.Stack]; err != nil || kept || tb.LastLive[v2.Stack].IsZero() {
 		t.Fatalf("last_live after deleting %s: %v (%v), want only %s's record", v1.Stack, tb.LastLive, err, v2.Stack)
+	}
+}
+
+// A stack scaled to zero whose container is then removed by hand (not
+// through slipway) loses its last_live record at the next change of
+// production, as a deleted stack's record on aws goes at the next shift.
+func TestTheRecordOfAStackRemovedByHandGoesAtTheNextProductionChange(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v1 := e.release(t, images.appA, nil, 0)
+	v2 := e.release(t, images.appB, nil, 1)
+	if err := e.provider.ScaleDown(ctx, v1.Stack); err != nil {
+		t.Fatal(err)
+	}
+	if tb, err := e.provider.Router().Table(ctx); err != nil || tb.LastLive[v1.Stack].IsZero() {
+		t.Fatalf("last_live after scaling %s to zero: %v (%v), want its record kept", v1.Stack, tb.LastLive, err)
+	}
+	opts := containerList(e.app, v1.Stack)
+	opts.All = true // it is stopped
+	cs, err := e.cli.ContainerList(ctx, opts)
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("containers of %s: %d (%v), want 1", v1.Stack, len(cs), err)
+	}
+	if err := e.cli.ContainerRemove(ctx, cs[0].ID, container.RemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.provider.SetProduction(ctx, []deploy.Weight{{Stack: v2.Stack, Weight: 100}}); err != nil {
+		t.Fatal(err)
+	}
+	tb, err := e.provider.Router().Table(ctx)
+	if _, kept := tb.LastLive[v1.Stack]; err != nil || kept || tb.LastLive[v2.Stack].IsZero() {
+		t.Fatalf("last_live after the next production change: %v (%v), want only %s's record", tb.LastLive, err, v2.Stack)
 	}
 }

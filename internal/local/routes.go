@@ -235,7 +235,8 @@ func (p *Provider) SetHost(ctx context.Context, host, stack string) error {
 // SetProduction points the production weights at the stacks' current
 // instances, in one conditional table swap. Every stack given a positive
 // weight must be healthy in the router when the swap is made: otherwise it
-// returns an *UnhealthyError and the table is unchanged.
+// returns an *UnhealthyError and the table is unchanged. The swap drops the
+// last_live records of stacks that no longer exist (pruneLastLive).
 func (p *Provider) SetProduction(ctx context.Context, ws []deploy.Weight) error {
 	return p.update(ctx, "set production weights", func(t *router.Table) (bool, error) {
 		st, err := p.router.Status(ctx)
@@ -247,6 +248,9 @@ func (p *Provider) SetProduction(ctx context.Context, ws []deploy.Weight) error 
 			if !ts.Draining {
 				health[ts.Name] = ts
 			}
+		}
+		if err := p.pruneLastLive(ctx, t); err != nil {
+			return false, err
 		}
 		t.Production = nil
 		for _, w := range ws {
