@@ -47,7 +47,7 @@ type Secrets interface {
 }
 
 var (
-	_ Secrets         = (*secretsmanager.Client)(nil)
+	_ Secrets          = (*secretsmanager.Client)(nil)
 	_ deploy.Databases = (*Provider)(nil)
 )
 
@@ -88,23 +88,65 @@ func (p *Provider) dbAdmin(ctx context.Context) (*database.Admin, infra.SharedOu
 // storeURL writes u to secret name (created when missing, tagged with the
 // app) and returns the secret's ARN.
 func (p *Provider) storeURL(ctx context.Context, name string, u database.URL) (string, error) {
+	arn, err := p.storeSecret(ctx, name, u.Reveal(), "DATABASE_URL of "+u.Database()+" (slipway)")
+	if err != nil {
+		return "", fmt.Errorf("store the URL of database %s in secret %s: %w", u.Database(), name, err)
+	}
+	return arn, nil
+}
+
+func (p *Provider) storeSecret(ctx context.Context, name, value, what string) (string, error) {
 	out, err := p.db.Secrets.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
-		Name: aws.String(name), SecretString: aws.String(u.Reveal()),
-		Description: aws.String("DATABASE_URL of " + u.Database() + " (slipway)"),
-		Tags:        []smtypes.Tag{{Key: aws.String(TagApp), Value: aws.String(p.o.App)}},
+		Name: aws.String(name), SecretString: aws.String(value), Description: aws.String(what),
+		Tags: []smtypes.Tag{{Key: aws.String(TagApp), Value: aws.String(p.o.App)}},
 	})
 	if err == nil {
 		return aws.ToString(out.ARN), nil
 	}
 	var exists *smtypes.ResourceExistsException
 	if !errors.As(err, &exists) {
-		return "", fmt.Errorf("store the URL of database %s in secret %s: %w", u.Database(), name, err)
+		return "", err
 	}
-	put, err := p.db.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), SecretString: aws.String(u.Reveal())})
+	put, err := p.db.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), SecretString: aws.String(value)})
 	if err != nil {
-		return "", fmt.Errorf("store the URL of database %s in secret %s: %w", u.Database(), name, err)
+		return "", err
 	}
 	return aws.ToString(put.ARN), nil
+}
+
+// databaseSecret takes DATABASE_URL out of a deploy's environment and
+// returns the ARN of the secret holding it (<app>/pr-<n>/database-url for
+// a preview, <app>/production/database-url for a release), which the
+// stack's task reads: the stack's parameters carry the ARN only. Without
+// DATABASE_URL it returns env as it is and no ARN.
+func (p *Provider) databaseSecret(ctx context.Context, s deploy.Spec) (map[string]string, string, error) {
+	v, ok := s.Env[deploy.DatabaseURLEnv]
+	if !ok {
+		return s.Env, "", nil
+	}
+	var name string
+	switch {
+	case s.Role == deploy.RolePreview && s.PR > 0:
+		name = p.previewSecret(s.PR)
+	case s.Role == deploy.RoleProduction:
+		name = p.productionSecret()
+	default:
+		return nil, "", fmt.Errorf("stack %s: a %s stack without a PR number gets no database secret (only previews of a PR and releases do)", s.Stack, s.Role)
+	}
+	if p.db.Secrets == nil {
+		return nil, "", fmt.Errorf("stack %s: %s is set but the aws target was built without Secrets Manager (%w)", s.Stack, deploy.DatabaseURLEnv, deploy.ErrNoDatabaseSupport)
+	}
+	arn, err := p.storeSecret(ctx, name, v, "DATABASE_URL of stack "+s.Stack+" (slipway)")
+	if err != nil {
+		return nil, "", fmt.Errorf("stack %s: store its database URL in secret %s: %w", s.Stack, name, err)
+	}
+	env := make(map[string]string, len(s.Env))
+	for k, val := range s.Env {
+		if k != deploy.DatabaseURLEnv {
+			env[k] = val
+		}
+	}
+	return env, arn, nil
 }
 
 // storedPassword is the password of the URL in secret name ("" when there

@@ -30,7 +30,7 @@ var _ DataAPI = (*rdsdata.Client)(nil)
 // DATABASE refuses a transaction). There is no session: Open only names
 // the database.
 type dataAPI struct {
-	api                  DataAPI
+	api                   DataAPI
 	clusterARN, secretARN string
 }
 

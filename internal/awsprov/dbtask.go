@@ -108,7 +108,7 @@ func (p *Provider) runTask(ctx context.Context, image string, cmd []string, u db
 	if err != nil {
 		return "", fmt.Errorf("%s of database %s: %w", cmd[0], u.Database(), err)
 	}
-	out, err := p.taskOutput(ctx, shared.LogGroupName, task, code == 0)
+	out, err := p.taskOutput(ctx, shared.LogGroupName, task, code == 0 && cmd[0] == "migrate") // migrate answers in its output
 	if err != nil {
 		return "", err
 	}
@@ -184,13 +184,18 @@ func (p *Provider) waitTask(ctx context.Context, cluster, task string) (int, str
 }
 
 // taskOutput reads the task's log stream (migrate/migrate/<task ID>).
-// Lines can reach CloudWatch Logs a little after the task stopped: an
-// empty stream is read again a few times, and a failed task's missing
-// stream is no error (its reason says why).
+// Lines can reach CloudWatch Logs a little after the task stopped: when
+// the output is needed an empty stream is read again a few times;
+// otherwise (a failed task, whose reason says why; a seed) a missing
+// stream is no error.
 func (p *Provider) taskOutput(ctx context.Context, group, task string, needed bool) (string, error) {
 	stream := taskContainer + "/" + taskContainer + "/" + taskID(task)
 	var lastErr error
-	for i := range logAttempts {
+	attempts := 1
+	if needed {
+		attempts = logAttempts
+	}
+	for i := range attempts {
 		out, err := p.db.Logs.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{
 			LogGroupName: aws.String(group), LogStreamName: aws.String(stream), StartFromHead: aws.Bool(true)})
 		if err == nil && len(out.Events) > 0 {
@@ -201,7 +206,7 @@ func (p *Provider) taskOutput(ctx context.Context, group, task string, needed bo
 			return strings.Join(lines, "\n"), nil
 		}
 		lastErr = err
-		if i < logAttempts-1 {
+		if i < attempts-1 {
 			select {
 			case <-ctx.Done():
 				return "", ctx.Err()

@@ -174,7 +174,7 @@ func (a *Admin) PublishGolden(ctx context.Context, app, db, release string) ([]s
 
 // comment sets database db's comment to text; the server quotes both.
 func comment(ctx context.Context, s Session, db, text string) error {
-	stmt, _, err := one(ctx, s, "SELECT format('COMMENT ON DATABASE %I IS %L', @db::text, @text::text)", Arg{"db", db}, Arg{"text", text})
+	stmt, _, err := one(ctx, s, "SELECT format('COMMENT ON DATABASE %I IS %L', @db::text, @body::text)", Arg{"db", db}, Arg{"body", text})
 	if err != nil {
 		return fmt.Errorf("quote the comment of database %s: %w", db, err)
 	}
