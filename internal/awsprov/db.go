@@ -80,7 +80,7 @@ func (p *Provider) dbAdmin(ctx context.Context) (*database.Admin, infra.SharedOu
 	if db == nil {
 		return nil, shared, fmt.Errorf("the shared stack of %s has no database: deploy it with the database on (SLIPWAY_DATABASE=1 go run mage.go shared:deploy)", p.o.App)
 	}
-	x := dataAPI{api: p.db.Data, clusterARN: db.ClusterARN, secretARN: db.SecretARN}
+	x := dataAPI{api: p.db.Data, clusterARN: db.ClusterARN, secretARN: db.SecretARN, resumeWait: 2 * p.o.Poll}
 	a, err := database.New(ctx, x, database.Config{AdminDB: "postgres", AppHost: net.JoinHostPort(db.Endpoint, strconv.Itoa(db.Port)), SSLMode: "require"})
 	return a, shared, err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rdsdata/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/jackc/pgx/v5"
@@ -240,9 +241,20 @@ func TestFailedMigrationTaskOnAWS(t *testing.T) {
 
 // Production's URL lives in shop/production/database-url and keeps its
 // password between releases, so blue and green stacks share it.
+//
+// The first statements meet a paused cluster: AWS answers
+// DatabaseResumingException while an Aurora Serverless v2 cluster at 0 ACU
+// wakes up; the statement is sent again until it runs.
 func TestProductionDatabaseKeepsItsURLOnAWS(t *testing.T) {
 	d := newDBEnv(t)
 	ctx := context.Background()
+	run := d.inj.hook("ExecuteStatement")
+	d.inj.on("ExecuteStatement", func(params any, next func() (any, error)) (any, error) {
+		if d.inj.count("ExecuteStatement") <= 2 {
+			return nil, &rdstypes.DatabaseResumingException{Message: aws.String("The Aurora DB instance db-ABC is resuming after being auto-paused. Please wait a few seconds and try again.")}
+		}
+		return run(params, next)
+	})
 	a, err := d.p.ProductionDatabase(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rdsdata"
@@ -32,7 +33,12 @@ var _ DataAPI = (*rdsdata.Client)(nil)
 type dataAPI struct {
 	api                   DataAPI
 	clusterARN, secretARN string
+	resumeWait            time.Duration // between attempts while a paused cluster resumes
 }
+
+// resumeAttempts bounds the retries of a statement while the cluster
+// resumes from a pause (0 ACU minimum: about 15 s on AWS).
+const resumeAttempts = 6
 
 var _ database.Executor = dataAPI{}
 
@@ -54,7 +60,7 @@ func (s dataSession) Query(ctx context.Context, sql string, args ...database.Arg
 	for _, a := range args {
 		in.Parameters = append(in.Parameters, rdstypes.SqlParameter{Name: aws.String(a.Name), Value: &rdstypes.FieldMemberStringValue{Value: a.Value}})
 	}
-	out, err := s.d.api.ExecuteStatement(ctx, in)
+	out, err := s.d.execute(ctx, in)
 	if err != nil {
 		return nil, dataAPIError(err)
 	}
@@ -71,6 +77,22 @@ func (s dataSession) Query(ctx context.Context, sql string, args ...database.Arg
 		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// execute runs in, again while the cluster resumes from a pause.
+func (d dataAPI) execute(ctx context.Context, in *rdsdata.ExecuteStatementInput) (*rdsdata.ExecuteStatementOutput, error) {
+	for i := 1; ; i++ {
+		out, err := d.api.ExecuteStatement(ctx, in)
+		var resuming *rdstypes.DatabaseResumingException
+		if !errors.As(err, &resuming) || i == resumeAttempts {
+			return out, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(d.resumeWait):
+		}
+	}
 }
 
 // dataAPIParams writes the statement's @name parameters as :name, the Data
@@ -120,6 +142,11 @@ func dataAPIError(err error) error {
 	var resuming *rdstypes.DatabaseResumingException
 	if errors.As(err, &resuming) {
 		return fmt.Errorf("the database cluster is resuming from a pause (0 ACU minimum): try again in a minute: %w", err)
+	}
+	var denied *rdstypes.AccessDeniedException
+	var forbidden *rdstypes.ForbiddenException
+	if errors.As(err, &denied) || errors.As(err, &forbidden) {
+		return fmt.Errorf("RDS Data API: this role may not run statements on the database cluster: administer databases with the release role (the preview role is denied the Data API and the master secret on purpose: a branch must never reach the production data): %w", err)
 	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
