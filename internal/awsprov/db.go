@@ -51,13 +51,13 @@ var (
 	_ deploy.Databases = (*Provider)(nil)
 )
 
-// Secret names: <app>/pr-<n>/database-url, <app>/production/database-url,
+// Secret names: <app>/pr-<n>/database-url, <app>/prod/database-url,
 // <app>/golden/database-url. The deploy template's execution roles read
 // <app>/pr-* (previews) and <app>/* (releases).
 func (p *Provider) previewSecret(pr int) string {
 	return p.o.App + "/pr-" + strconv.Itoa(pr) + "/database-url"
 }
-func (p *Provider) productionSecret() string { return p.o.App + "/production/database-url" }
+func (p *Provider) productionSecret() string { return p.o.App + "/prod/database-url" }
 func (p *Provider) goldenSecret() string     { return p.o.App + "/golden/database-url" }
 
 // dbURL is a database URL and the secret that holds it.
@@ -116,7 +116,7 @@ func (p *Provider) storeSecret(ctx context.Context, name, value, what string) (s
 
 // databaseSecret takes DATABASE_URL out of a deploy's environment and
 // returns the ARN of the secret holding it (<app>/pr-<n>/database-url for
-// a preview, <app>/production/database-url for a release), which the
+// a preview, <app>/prod/database-url for a release), which the
 // stack's task reads: the stack's parameters carry the ARN only. Without
 // DATABASE_URL it returns env as it is and no ARN.
 func (p *Provider) databaseSecret(ctx context.Context, s deploy.Spec) (map[string]string, string, error) {

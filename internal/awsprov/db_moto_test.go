@@ -239,7 +239,7 @@ func TestFailedMigrationTaskOnAWS(t *testing.T) {
 	}
 }
 
-// Production's URL lives in shop/production/database-url and keeps its
+// Production's URL lives in shop/prod/database-url and keeps its
 // password between releases, so blue and green stacks share it.
 //
 // The first statements meet a paused cluster: AWS answers
@@ -263,8 +263,8 @@ func TestProductionDatabaseKeepsItsURLOnAWS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Reveal() != b.Reveal() || d.secretValue(t, "shop/production/database-url") != a.Reveal() || a.Database() != "shop" {
-		t.Errorf("production URL changed between releases or is not the one in shop/production/database-url (%s, %s)", a, b)
+	if a.Reveal() != b.Reveal() || d.secretValue(t, "shop/prod/database-url") != a.Reveal() || a.Database() != "shop" {
+		t.Errorf("production URL changed between releases or is not the one in shop/prod/database-url (%s, %s)", a, b)
 	}
 	if strings.Contains(a.String(), passwordOf(t, a.Reveal())) {
 		t.Errorf("String() = %s shows the password", a)
