@@ -1,8 +1,12 @@
 // Package database administers the Postgres server an app's environments
-// share: the production database <app>, the golden database <app>_golden
-// that previews are cloned from, and one database per preview with a role
-// that can reach only it. It connects as the server's superuser (the
-// container's postgres user locally, the cluster's master user on AWS).
+// share: the production database <app>, the golden databases
+// <app>_golden_<version> that previews are cloned from (golden.go: a
+// refresh builds a new one and publishes it when complete, so a clone
+// never meets one being rebuilt), and one database per preview with a role
+// that can reach only it. It acts as the server's admin (the container's
+// postgres user locally, the cluster's master user on AWS) through an
+// Executor (exec.go): pgx connections locally, the RDS Data API on AWS
+// (package awsprov), the same statements either way.
 //
 // Every name it puts in SQL is derived from a validated app name and a PR
 // number, and quoted with pgx.Identifier; passwords are quoted by the server
