@@ -188,7 +188,10 @@ var (
 	toECSTasks   = map[string][]string{"iam:PassedToService": {"ecs-tasks.amazonaws.com"}}
 	prodTaskDef  = fmt.Sprintf(taskDefARN, "demo-prod-20261202041500-0123abc")
 	prTaskDef    = fmt.Sprintf(taskDefARN, "demo-pr-42")
+	appTag       = map[string][]string{"aws:RequestTag/slipway:app": {"demo"}}
 )
+
+const migrateStream = "arn:aws:logs:eu-west-1:123456789012:log-group:/slipway/demo:log-stream:migrate/migrate/0123456789abcdef"
 
 func TestPreviewRoleScope(t *testing.T) {
 	p := loadPolicy(t, PolicyPreview)
@@ -242,6 +245,10 @@ func TestPreviewRoleScope(t *testing.T) {
 		{"never runs SQL through the Data API", request{"rds-data:ExecuteStatement", appCluster, nil}, false, true},
 		{"never changes the database cluster", request{"rds:ModifyDBCluster", appCluster, nil}, false, true},
 		{"never deletes the database cluster", request{"rds:DeleteDBCluster", appCluster, nil}, false, true},
+		{"registers a preview migration task definition tagged with the app", request{"ecs:RegisterTaskDefinition", "*", appTag}, true, false},
+		{"deregisters a preview migration task definition", request{"ecs:DeregisterTaskDefinition", fmt.Sprintf(taskDefARN, "demo-pr-migrate"), nil}, true, false},
+		{"never deregisters the production migration task definition", request{"ecs:DeregisterTaskDefinition", fmt.Sprintf(taskDefARN, "demo-prod-migrate"), nil}, false, false},
+		{"reads a preview migration task's log stream", request{"logs:GetLogEvents", migrateStream, nil}, true, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -296,6 +303,15 @@ func TestReleaseRoleScope(t *testing.T) {
 		{"runs CREATE DATABASE through the Data API on the app's cluster", request{"rds-data:ExecuteStatement", appCluster, nil}, true},
 		{"never runs statements on another cluster", request{"rds-data:ExecuteStatement", "arn:aws:rds:eu-west-1:123456789012:cluster:other-db", nil}, false},
 		{"never deletes the database cluster", request{"rds:DeleteDBCluster", appCluster, nil}, false},
+		{"registers a migration task definition tagged with the app", request{"ecs:RegisterTaskDefinition", "*", appTag}, true},
+		{"tags the migration task definition it registers", request{"ecs:TagResource", fmt.Sprintf(taskDefARN, "demo-prod-migrate"), appTag}, true},
+		{"never registers a task definition without the app's tag", request{"ecs:RegisterTaskDefinition", "*", nil}, false},
+		{"deregisters a migration task definition after its run", request{"ecs:DeregisterTaskDefinition", fmt.Sprintf(taskDefARN, "demo-prod-migrate"), nil}, true},
+		{"never deregisters a release stack's task definition", request{"ecs:DeregisterTaskDefinition", prodTaskDef, nil}, false},
+		{"waits for a migration task", request{"ecs:DescribeTasks", "arn:aws:ecs:eu-west-1:123456789012:task/demo/0123456789abcdef", nil}, true},
+		{"reads a migration task's log stream", request{"logs:GetLogEvents", migrateStream, nil}, true},
+		{"stores the production URL", request{"secretsmanager:PutSecretValue", prodSecret, nil}, true},
+		{"reads a stored URL to keep its password", request{"secretsmanager:GetSecretValue", prSecretARN, nil}, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -63,8 +63,12 @@ func (p *Provider) Deploy(ctx context.Context, s deploy.Spec) (deploy.Stack, err
 }
 
 func (p *Provider) upsert(ctx context.Context, s deploy.Spec, shared infra.SharedOutputs, sl slot, existing cfnstack.Stack, next string) (cfnstack.Stack, error) {
-	dp := infra.DeployParams{Stack: s.Stack, Role: s.Role, Image: s.Image, Env: s.Env, CPU: p.o.CPU, Memory: p.o.Memory,
-		Priority: sl.priority, ListenerPort: sl.port, Shared: shared}
+	env, dbSecret, err := p.databaseSecret(ctx, s) // db.go: DATABASE_URL travels as a secret's ARN
+	if err != nil {
+		return cfnstack.Stack{}, err
+	}
+	dp := infra.DeployParams{Stack: s.Stack, Role: s.Role, Image: s.Image, Env: env, CPU: p.o.CPU, Memory: p.o.Memory,
+		Priority: sl.priority, ListenerPort: sl.port, Shared: shared, DatabaseSecretARN: dbSecret}
 	if s.Role == deploy.RolePreview && !p.PortMode() {
 		dp.Host = s.Host
 	}

@@ -34,6 +34,7 @@ type Clients struct {
 	ECS ECS
 	DDB Dynamo     // the app's lease (Locker); nil: no lock
 	CW  CloudWatch // canary analysis (Analyzer); nil: none
+	DB  DBClients  // the app's database (deploy.Databases, db.go); zero: none
 }
 
 // Options configure the aws target.
@@ -59,6 +60,7 @@ type Provider struct {
 	ecs ECS
 	ddb Dynamo
 	cw  CloudWatch
+	db  DBClients
 
 	mu       sync.Mutex
 	ensured  bool // EnsureShared succeeded in this process: later calls are no-ops
@@ -92,7 +94,7 @@ func New(c Clients, o Options) *Provider {
 		o.Sticky = time.Hour
 	}
 	o.Shared.App = o.App
-	return &Provider{o: o, cfn: c.CFN, eng: cfnstack.New(c.CFN, o.Log, o.Stack), elb: c.ELB, ecs: c.ECS, ddb: c.DDB, cw: c.CW,
+	return &Provider{o: o, cfn: c.CFN, eng: cfnstack.New(c.CFN, o.Log, o.Stack), elb: c.ELB, ecs: c.ECS, ddb: c.DDB, cw: c.CW, db: c.DB,
 		reserved: map[string]bool{}, ports: map[string]int{}}
 }
 

@@ -8,10 +8,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/rdsdata"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/slipway/slipway/infra"
 	"github.com/slipway/slipway/internal/awsenv"
@@ -35,12 +38,13 @@ func openAWS(ctx context.Context, s *Session) error {
 		return err
 	}
 	shared := infra.SharedParams{VPCID: c.AWS.VPCID, SubnetIDs: c.AWS.SubnetIDs, CertificateARN: c.AWS.CertificateARN,
-		PreviewPortFirst: c.AWS.PortFirst, PreviewPortLast: c.AWS.PortLast}
+		PreviewPortFirst: c.AWS.PortFirst, PreviewPortLast: c.AWS.PortLast, Database: s.Flow.Database}
 	if c.AWS.HostMode() {
 		shared.Domain, shared.HostedZoneID = c.Domain, c.AWS.HostedZoneID
 	}
 	p := awsprov.New(awsprov.Clients{CFN: cloudformation.NewFromConfig(cfg), ELB: elbv2.NewFromConfig(cfg), ECS: ecs.NewFromConfig(cfg),
-		DDB: dynamodb.NewFromConfig(cfg), CW: cloudwatch.NewFromConfig(cfg)},
+		DDB: dynamodb.NewFromConfig(cfg), CW: cloudwatch.NewFromConfig(cfg), DB: awsprov.DBClients{Data: rdsdata.NewFromConfig(cfg),
+			Secrets: secretsmanager.NewFromConfig(cfg), Tasks: ecs.NewFromConfig(cfg), Logs: cloudwatchlogs.NewFromConfig(cfg)}},
 		awsprov.Options{App: c.App, Shared: shared, CPU: c.AWS.CPU, Memory: c.AWS.Memory,
 			HealthTimeout: max(c.HealthTimeout, minAWSHealth), Log: s.Err})
 	s.AWS = p

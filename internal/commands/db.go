@@ -9,8 +9,8 @@ import (
 
 // openDatabase reads SLIPWAY_DATABASE and SLIPWAY_DB_IMAGE: with the
 // database on, the local provider starts <app>-db with the shared stack and
-// the flow gives stacks their databases. The aws target has no database
-// support in the flow yet; the flow says so when it needs it.
+// the flow gives stacks their databases. On the aws target the shared
+// stack gets its Aurora cluster (aws.go) and awsprov administers it.
 func openDatabase(s *Session) error {
 	db, err := config.LoadDatabase(os.Getenv)
 	if err != nil {

@@ -2,14 +2,12 @@ package database
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // ident quotes a name for SQL.
@@ -17,63 +15,62 @@ func ident(name string) string { return pgx.Identifier{name}.Sanitize() }
 
 // ensureRole creates role name (LOGIN, no other privilege) or, when it
 // exists, sets its password. The server quotes the password (format %L).
-func ensureRole(ctx context.Context, conn *pgx.Conn, name, password string) error {
-	var exists bool
-	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", name).Scan(&exists); err != nil {
+func ensureRole(ctx context.Context, s Session, name, password string) error {
+	exists, _, err := one(ctx, s, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = @name)::text", Arg{"name", name})
+	if err != nil {
 		return fmt.Errorf("look up role %s: %w", name, err)
 	}
 	verb := "CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD %L"
-	if exists {
+	if exists == "true" {
 		verb = "ALTER ROLE %I LOGIN PASSWORD %L"
 	}
-	var stmt string
-	if err := conn.QueryRow(ctx, "SELECT format($1::text, $2::text, $3::text)", verb, name, password).Scan(&stmt); err != nil {
+	stmt, _, err := one(ctx, s, "SELECT format(@verb::text, @name::text, @password::text)",
+		Arg{"verb", verb}, Arg{"name", name}, Arg{"password", password})
+	if err != nil {
 		return fmt.Errorf("quote role %s: %w", name, err)
 	}
-	if _, err := conn.Exec(ctx, stmt); err != nil {
+	if _, err := s.Query(ctx, stmt); err != nil && (exists == "true" || sqlState(err) != stateDuplicateRole) {
 		return fmt.Errorf("set up role %s: %w", name, err)
+	} else if err != nil { // created meanwhile by another process: set its password
+		return ensureRole(ctx, s, name, password)
 	}
-	return joinRole(ctx, conn, name)
+	return joinRole(ctx, s, name)
 }
 
 // joinRole makes an admin that is not a superuser (RDS and Aurora's master
 // user) a member of role, which CREATE DATABASE ... OWNER and REASSIGN
 // OWNED need. A superuser needs nothing.
-func joinRole(ctx context.Context, conn *pgx.Conn, role string) error {
-	var super, member bool
-	err := conn.QueryRow(ctx, `SELECT rolsuper, pg_has_role(current_user, $1, 'MEMBER')
-FROM pg_roles WHERE rolname = current_user`, role).Scan(&super, &member)
-	if err != nil {
-		return fmt.Errorf("check the admin's membership of role %s: %w", role, err)
+func joinRole(ctx context.Context, s Session, role string) error {
+	rows, err := s.Query(ctx, `SELECT rolsuper::text, pg_has_role(current_user, @role, 'MEMBER')::text
+FROM pg_roles WHERE rolname = current_user`, Arg{"role", role})
+	if err != nil || len(rows) != 1 || len(rows[0]) != 2 || rows[0][0] == nil || rows[0][1] == nil {
+		return fmt.Errorf("check the admin's membership of role %s: %w (%d rows)", role, err, len(rows))
 	}
-	if super || member {
+	if *rows[0][0] == "true" || *rows[0][1] == "true" {
 		return nil
 	}
-	if _, err := conn.Exec(ctx, "GRANT "+ident(role)+" TO CURRENT_USER"); err != nil {
+	if err := run(ctx, s, "GRANT "+ident(role)+" TO CURRENT_USER"); err != nil {
 		return fmt.Errorf("let the admin act as role %s: %w", role, err)
 	}
 	return nil
 }
 
 // databaseExists reports whether database name exists.
-func databaseExists(ctx context.Context, conn *pgx.Conn, name string) (bool, error) {
-	var exists bool
-	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+func databaseExists(ctx context.Context, s Session, name string) (bool, error) {
+	v, _, err := one(ctx, s, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = @name)::text", Arg{"name", name})
+	if err != nil {
 		return false, fmt.Errorf("look up database %s: %w", name, err)
 	}
-	return exists, nil
+	return v == "true", nil
 }
 
 // private makes database name reachable by role alone (and the superuser).
-func private(ctx context.Context, conn *pgx.Conn, name, role string) error {
-	stmts := []string{
-		"REVOKE ALL ON DATABASE " + ident(name) + " FROM PUBLIC",
-		"GRANT CONNECT, TEMPORARY ON DATABASE " + ident(name) + " TO " + ident(role),
-	}
-	for _, s := range stmts {
-		if _, err := conn.Exec(ctx, s); err != nil {
-			return fmt.Errorf("restrict database %s to role %s: %w", name, role, err)
-		}
+func private(ctx context.Context, s Session, name, role string) error {
+	err := run(ctx, s,
+		"REVOKE ALL ON DATABASE "+ident(name)+" FROM PUBLIC",
+		"GRANT CONNECT, TEMPORARY ON DATABASE "+ident(name)+" TO "+ident(role))
+	if err != nil {
+		return fmt.Errorf("restrict database %s to role %s: %w", name, role, err)
 	}
 	return nil
 }
@@ -86,85 +83,72 @@ func (a *Admin) EnsureProduction(ctx context.Context, app, password string) (URL
 	if err := checkApp(app); err != nil {
 		return URL{}, err
 	}
-	return a.ensureDatabase(ctx, ProductionName(app), password, true)
+	return a.ensureDatabase(ctx, ProductionName(app), ProductionName(app), password, true)
 }
 
-// ensureDatabase makes sure role name (password) and database name exist
-// (owned by the role when owned, else by the admin), that no other role may
+// ensureDatabase makes sure role (password) and database name exist (owned
+// by the role when owned, else by the admin), that no other role may
 // connect to it, and that the role may create in its public schema; it
 // returns the role's URL. Safe to re-run; an existing database keeps its
 // data.
-func (a *Admin) ensureDatabase(ctx context.Context, name, password string, owned bool) (URL, error) {
-	conn, err := a.connect(ctx, "")
+func (a *Admin) ensureDatabase(ctx context.Context, name, role, password string, owned bool) (URL, error) {
+	err := a.with(ctx, "", func(s Session) error {
+		if err := ensureRole(ctx, s, role, password); err != nil {
+			return err
+		}
+		exists, err := databaseExists(ctx, s, name)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			create := "CREATE DATABASE " + ident(name)
+			if owned {
+				create += " OWNER " + ident(role)
+			}
+			if err := run(ctx, s, create); err != nil && sqlState(err) != stateDuplicateDB {
+				return fmt.Errorf("create database %s: %w", name, err)
+			}
+		}
+		return private(ctx, s, name, role)
+	})
 	if err != nil {
 		return URL{}, err
 	}
-	defer func() { _ = conn.Close(ctx) }() // closing a session loses nothing
-	if err := ensureRole(ctx, conn, name, password); err != nil {
+	if err := a.grantPublic(ctx, name, role); err != nil {
 		return URL{}, err
 	}
-	exists, err := databaseExists(ctx, conn, name)
-	if err != nil {
-		return URL{}, err
-	}
-	if !exists {
-		create := "CREATE DATABASE " + ident(name)
-		if owned {
-			create += " OWNER " + ident(name)
-		}
-		if _, err := conn.Exec(ctx, create); err != nil {
-			return URL{}, fmt.Errorf("create database %s: %w", name, err)
-		}
-	}
-	if err := private(ctx, conn, name, name); err != nil {
-		return URL{}, err
-	}
-	if err := a.grantPublic(ctx, name); err != nil {
-		return URL{}, err
-	}
-	return a.url(name, password, name), nil
+	return a.url(role, password, name), nil
 }
 
-// grantPublic lets role name (which is NOINHERIT, so it does not act
-// through pg_database_owner) create in the public schema of its database.
-func (a *Admin) grantPublic(ctx context.Context, name string) error {
-	conn, err := a.connect(ctx, name)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = conn.Close(ctx) }() // closing a session loses nothing
-	if _, err := conn.Exec(ctx, "GRANT USAGE, CREATE ON SCHEMA public TO "+ident(name)); err != nil {
-		return fmt.Errorf("let role %s create in %s: %w", name, name, err)
-	}
-	return nil
+// grantPublic lets role (which is NOINHERIT, so it does not act through
+// pg_database_owner) create in the public schema of database db.
+func (a *Admin) grantPublic(ctx context.Context, db, role string) error {
+	return a.with(ctx, db, func(s Session) error {
+		if err := run(ctx, s, "GRANT USAGE, CREATE ON SCHEMA public TO "+ident(role)); err != nil {
+			return fmt.Errorf("let role %s create in %s: %w", role, db, err)
+		}
+		return nil
+	})
 }
 
-// EnsureGolden makes sure the golden database <app>_golden exists and that
-// only the role <app>_golden (password) may connect to it and create in its
-// public schema. The release migrates it to its head and seeds it through
-// the returned URL. Its objects belong to that role, so a preview cloned
-// from it can take them over (REASSIGN OWNED). Safe to re-run.
+// EnsureGolden makes sure the unversioned golden database <app>_golden
+// exists and that only the role <app>_golden (password) may connect to it
+// and create in its public schema. Prefer BuildGolden: a preview cloned
+// while this one is rebuilt in place can fail or copy it half-built.
 func (a *Admin) EnsureGolden(ctx context.Context, app, password string) (URL, error) {
 	if err := checkApp(app); err != nil {
 		return URL{}, err
 	}
-	return a.ensureDatabase(ctx, GoldenName(app), password, false)
+	return a.ensureDatabase(ctx, GoldenName(app), GoldenName(app), password, false)
 }
 
 // terminate ends every other session on database name.
-func terminate(ctx context.Context, conn *pgx.Conn, name string) error {
-	_, err := conn.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name)
+func terminate(ctx context.Context, s Session, name string) error {
+	_, err := s.Query(ctx, "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE datname = @name AND pid <> pg_backend_pid()", Arg{"name", name})
 	if err != nil {
 		return fmt.Errorf("end sessions on %s: %w", name, err)
 	}
 	return nil
-}
-
-// objectInUse is Postgres' "source database is being accessed by other
-// users" (a session came back between terminate and CREATE DATABASE).
-func objectInUse(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "55006"
 }
 
 // cloneAttempts bounds how often a clone retries when sessions keep
@@ -172,15 +156,17 @@ func objectInUse(err error) bool {
 const cloneAttempts = 5
 
 // createFrom creates database name from template, ending the template's
-// sessions first (CREATE DATABASE ... TEMPLATE needs it idle).
-func createFrom(ctx context.Context, conn *pgx.Conn, name, template, owner string) error {
+// sessions first (CREATE DATABASE ... TEMPLATE needs it idle). A template
+// that disappeared meanwhile (a newer golden superseded it) is an error
+// with SQLSTATE 3D000, for the caller to pick the newer one.
+func createFrom(ctx context.Context, s Session, name, template, owner string) error {
 	stmt := "CREATE DATABASE " + ident(name) + " TEMPLATE " + ident(template) + " OWNER " + ident(owner)
 	var err error
 	for i := range cloneAttempts {
-		if err = terminate(ctx, conn, template); err != nil {
+		if err = terminate(ctx, s, template); err != nil {
 			return err
 		}
-		if _, err = conn.Exec(ctx, stmt); err == nil || !objectInUse(err) {
+		if err = run(ctx, s, stmt); err == nil || sqlState(err) != stateObjectInUse {
 			break
 		}
 		select {
@@ -208,28 +194,34 @@ func parsePreview(app, name string) (int, bool) {
 	return pr, true
 }
 
-// pgxCollectStrings reads one text column from every row.
-func pgxCollectStrings(rows pgx.Rows) ([]string, error) {
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+// column returns the first column of rows (NULLs left out).
+func column(rows [][]*string) []string {
+	var out []string
+	for _, r := range rows {
+		if len(r) > 0 && r[0] != nil {
+			out = append(out, *r[0])
+		}
+	}
+	return out
 }
 
-// ResetGolden drops the golden database (ending its sessions) and creates
-// it empty again with EnsureGolden, for a release that rebuilds it from the
-// migrations rather than migrating the copy it has. Previews already
-// cloned are not touched.
+// ResetGolden drops the unversioned golden database (ending its sessions)
+// and creates it empty again with EnsureGolden. Prefer BuildGolden and
+// PublishGolden, which never take the golden copy away from a clone.
 func (a *Admin) ResetGolden(ctx context.Context, app, password string) (URL, error) {
 	if err := checkApp(app); err != nil {
 		return URL{}, err
 	}
 	name := GoldenName(app)
-	conn, err := a.connect(ctx, "")
-	if err != nil {
-		return URL{}, err
-	}
-	_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(name)+" WITH (FORCE)")
-	_ = conn.Close(ctx) // closing a session loses nothing
-	if err != nil {
+	if err := a.drop(ctx, name); err != nil {
 		return URL{}, fmt.Errorf("drop golden database %s: %w", name, err)
 	}
 	return a.EnsureGolden(ctx, app, password)
+}
+
+// drop drops database name, ending its sessions; gone already is fine.
+func (a *Admin) drop(ctx context.Context, name string) error {
+	return a.with(ctx, "", func(s Session) error {
+		return run(ctx, s, "DROP DATABASE IF EXISTS "+ident(name)+" WITH (FORCE)")
+	})
 }

@@ -1,8 +1,12 @@
 // Package database administers the Postgres server an app's environments
-// share: the production database <app>, the golden database <app>_golden
-// that previews are cloned from, and one database per preview with a role
-// that can reach only it. It connects as the server's superuser (the
-// container's postgres user locally, the cluster's master user on AWS).
+// share: the production database <app>, the golden databases
+// <app>_golden_<version> that previews are cloned from (golden.go: a
+// refresh builds a new one and publishes it when complete, so a clone
+// never meets one being rebuilt), and one database per preview with a role
+// that can reach only it. It acts as the server's admin (the container's
+// postgres user locally, the cluster's master user on AWS) through an
+// Executor (exec.go): pgx connections locally, the RDS Data API on AWS
+// (package awsprov), the same statements either way.
 //
 // Every name it puts in SQL is derived from a validated app name and a PR
 // number, and quoted with pgx.Identifier; passwords are quoted by the server
@@ -20,47 +24,82 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
-
-	"github.com/jackc/pgx/v5"
 )
 
-// Admin administers one Postgres server.
+// Admin administers one Postgres server through an Executor.
 type Admin struct {
-	cfg     *pgx.ConnConfig
+	x       Executor
+	adminDB string // the database admin statements run on
 	appHost string
+	ssl     string
+}
+
+// Config says where an Admin's URLs point.
+type Config struct {
+	// AdminDB is the database the admin's own statements run on
+	// ("postgres"); no preview role may connect to it.
+	AdminDB string
+	// AppHost is host:port of the server as the app's containers reach it.
+	AppHost string
+	// SSLMode of the URLs the Admin returns: "disable" or "require".
+	SSLMode string
 }
 
 // Open checks that adminDSN (a superuser's URL, reachable from here)
-// answers. appHost is host:port of the same server as the app containers
-// reach it (locally "<app>-db:5432" on the app's network); the URLs Admin
-// returns use it.
+// answers, through pgx. appHost is host:port of the same server as the app
+// containers reach it (locally "<app>-db:5432" on the app's network); the
+// URLs Admin returns use it, with TLS when the admin URL uses it.
 func Open(ctx context.Context, adminDSN, appHost string) (*Admin, error) {
-	cfg, err := pgx.ParseConfig(adminDSN)
-	if err != nil {
-		return nil, fmt.Errorf("parse the admin database URL: %w", err)
-	}
-	if _, _, err := net.SplitHostPort(appHost); err != nil {
-		return nil, fmt.Errorf("app host %q: want host:port: %w", appHost, err)
-	}
-	a := &Admin{cfg: cfg, appHost: appHost}
-	conn, err := a.connect(ctx, "")
+	x, err := NewPgxExecutor(adminDSN)
 	if err != nil {
 		return nil, err
 	}
-	return a, conn.Close(ctx)
+	ssl := "disable"
+	if x.cfg.TLSConfig != nil {
+		ssl = "require"
+	}
+	return New(ctx, x, Config{AdminDB: x.cfg.Database, AppHost: appHost, SSLMode: ssl})
 }
 
-// connect opens an admin connection to db ("" for the admin URL's own).
-func (a *Admin) connect(ctx context.Context, db string) (*pgx.Conn, error) {
-	cfg := a.cfg.Copy()
-	if db != "" {
-		cfg.Database = db
+// New checks that x answers on c.AdminDB and returns its Admin.
+func New(ctx context.Context, x Executor, c Config) (*Admin, error) {
+	if _, _, err := net.SplitHostPort(c.AppHost); err != nil {
+		return nil, fmt.Errorf("app host %q: want host:port: %w", c.AppHost, err)
 	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if c.SSLMode != "disable" && c.SSLMode != "require" {
+		return nil, fmt.Errorf("sslmode %q: want disable or require", c.SSLMode)
+	}
+	if c.AdminDB == "" {
+		c.AdminDB = "postgres"
+	}
+	a := &Admin{x: x, adminDB: c.AdminDB, appHost: c.AppHost, ssl: c.SSLMode}
+	s, err := a.open(ctx, "")
 	if err != nil {
-		return nil, fmt.Errorf("connect to Postgres at %s as %s: %w", net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))), cfg.User, err)
+		return nil, err
 	}
-	return conn, nil
+	if _, err := s.Query(ctx, "SELECT 1::text"); err != nil {
+		_ = s.Close(ctx) // the check failed already
+		return nil, fmt.Errorf("reach the database server: %w", err)
+	}
+	return a, s.Close(ctx)
+}
+
+// open opens an admin session on db ("" for the admin database).
+func (a *Admin) open(ctx context.Context, db string) (Session, error) {
+	if db == "" {
+		db = a.adminDB
+	}
+	return a.x.Open(ctx, db)
+}
+
+// with runs fn in an admin session on db.
+func (a *Admin) with(ctx context.Context, db string, fn func(Session) error) error {
+	s, err := a.open(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = s.Close(ctx) }() // closing a session loses nothing
+	return fn(s)
 }
 
 // appName is what an app may be called: it becomes database and role names.
@@ -106,14 +145,9 @@ func NewURL(host, user, password, db, sslmode string) URL {
 		Host: host, Path: "/" + db, RawQuery: "sslmode=" + url.QueryEscape(sslmode)}}
 }
 
-// sslMode keeps the admin connection's choice: off locally (a private
-// network), required on AWS.
-func (a *Admin) sslMode() string {
-	if a.cfg.TLSConfig == nil {
-		return "disable"
-	}
-	return "require"
-}
+// sslMode is the URLs' sslmode: off locally (a private network),
+// required on AWS.
+func (a *Admin) sslMode() string { return a.ssl }
 
 // Reveal returns the URL with its password: for DATABASE_URL in a
 // container's environment, never for output.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // Preview is a pull request's database.
@@ -13,15 +11,21 @@ type Preview struct {
 	PR       int
 	Database string // also the name of its role
 	Cloned   bool   // false when the database already existed and was kept
+	From     string // the release whose golden copy it was cloned from ("" unknown)
 	URL      URL    // DATABASE_URL for the preview's containers
 }
 
+// cloneRetries bounds how often a clone takes a newer golden copy when
+// the one it chose was superseded and dropped under it.
+const cloneRetries = 3
+
 // EnsurePreview gives pull request pr its own database, cloned from the
-// golden one (which must exist: EnsureGolden), and a role of the same name
-// with password that owns it and everything in it, and can connect to no
-// other database. An existing preview database is kept (its data survives
-// a re-deploy of the PR) and its role's password is set to password, so
-// pass the one the preview already runs with when there is one. Migrate the
+// newest complete golden one (PublishGolden; the unversioned <app>_golden
+// of EnsureGolden when there is none), and a role of the same name with
+// password that owns it and everything in it, and can connect to no other
+// database. An existing preview database is kept (its data survives a
+// re-deploy of the PR) and its role's password is set to password, so pass
+// the one the preview already runs with when there is one. Migrate the
 // result to the PR's head through URL.
 func (a *Admin) EnsurePreview(ctx context.Context, app string, pr int, password string) (Preview, error) {
 	if err := checkApp(app); err != nil {
@@ -30,64 +34,96 @@ func (a *Admin) EnsurePreview(ctx context.Context, app string, pr int, password 
 	if pr <= 0 {
 		return Preview{}, fmt.Errorf("preview database: PR number %d must be positive", pr)
 	}
-	name, golden := PreviewName(app, pr), GoldenName(app)
-	conn, err := a.connect(ctx, "")
+	name := PreviewName(app, pr)
+	p := Preview{PR: pr, Database: name, URL: a.url(name, password, name)}
+	err := a.with(ctx, "", func(s Session) error {
+		if err := a.closeShared(ctx, s); err != nil {
+			return err
+		}
+		if err := ensureRole(ctx, s, name, password); err != nil {
+			return err
+		}
+		exists, err := databaseExists(ctx, s, name)
+		if err != nil {
+			return err
+		}
+		if exists {
+			p.From, err = origin(ctx, s, name)
+			return err
+		}
+		if _, p.From, err = cloneGolden(ctx, s, app, name); err != nil {
+			return err
+		}
+		p.Cloned = true
+		return comment(ctx, s, name, originPrefix+p.From)
+	})
 	if err != nil {
 		return Preview{}, err
 	}
-	defer func() { _ = conn.Close(ctx) }() // closing a session loses nothing
-	if err := a.closeShared(ctx, conn); err != nil {
+	if err := a.with(ctx, "", func(s Session) error { return private(ctx, s, name, name) }); err != nil {
 		return Preview{}, err
 	}
-	if err := ensureRole(ctx, conn, name, password); err != nil {
-		return Preview{}, err
-	}
-	exists, err := databaseExists(ctx, conn, name)
-	if err != nil {
-		return Preview{}, err
-	}
-	p := Preview{PR: pr, Database: name, Cloned: !exists, URL: a.url(name, password, name)}
-	if exists {
-		if err := private(ctx, conn, name, name); err != nil {
+	if p.Cloned {
+		if err := a.takeOver(ctx, name, GoldenName(app)); err != nil {
 			return Preview{}, err
 		}
-		return p, a.grantPublic(ctx, name)
 	}
-	if ok, err := databaseExists(ctx, conn, golden); err != nil {
-		return Preview{}, err
-	} else if !ok {
-		return Preview{}, fmt.Errorf("clone preview database %s: the golden database %s does not exist yet (a release creates it; run one first)", name, golden)
+	return p, a.grantPublic(ctx, name, name)
+}
+
+// cloneGolden clones the newest complete golden database of app into
+// name, owned by the role name, taking a newer copy when the chosen one
+// was dropped meanwhile. It returns the copy and its release.
+func cloneGolden(ctx context.Context, s Session, app, name string) (string, string, error) {
+	var err error
+	for range cloneRetries {
+		g, ok, lerr := newestGolden(ctx, s, app)
+		if lerr != nil {
+			return "", "", lerr
+		}
+		if !ok {
+			if g, ok, lerr = legacyGolden(ctx, s, app); lerr != nil {
+				return "", "", lerr
+			}
+		}
+		if !ok {
+			return "", "", fmt.Errorf("clone preview database %s: the golden database %s does not exist yet (a release creates it; run one first)", name, GoldenName(app))
+		}
+		if err = createFrom(ctx, s, name, g.name, name); sqlState(err) != stateNoDatabase {
+			return g.name, g.release, err
+		}
 	}
-	if err := createFrom(ctx, conn, name, golden, name); err != nil {
-		return Preview{}, err
+	return "", "", err
+}
+
+// legacyGolden is the unversioned golden database <app>_golden, when it
+// exists (EnsureGolden, ResetGolden).
+func legacyGolden(ctx context.Context, s Session, app string) (golden, bool, error) {
+	ok, err := databaseExists(ctx, s, GoldenName(app))
+	if err != nil || !ok {
+		return golden{}, false, err
 	}
-	if err := private(ctx, conn, name, name); err != nil {
-		return Preview{}, err
-	}
-	if err := a.takeOver(ctx, name, golden); err != nil {
-		return Preview{}, err
-	}
-	return p, a.grantPublic(ctx, name)
+	rel, err := origin(ctx, s, GoldenName(app))
+	return golden{name: GoldenName(app), complete: true, release: rel}, true, err
 }
 
 // takeOver gives the preview role what the golden role created in the
-// clone, and leaves the golden role no privilege there.
+// clone, and leaves the golden role no privilege there. Not DROP OWNED:
+// that also revokes the golden role's CONNECT on the golden database a
+// release may be building at that moment.
 func (a *Admin) takeOver(ctx context.Context, name, golden string) error {
-	conn, err := a.connect(ctx, name)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = conn.Close(ctx) }() // closing a session loses nothing
-	stmts := []string{
-		"REASSIGN OWNED BY " + ident(golden) + " TO " + ident(name),
-		"DROP OWNED BY " + ident(golden),
-	}
-	for _, s := range stmts {
-		if _, err := conn.Exec(ctx, s); err != nil {
+	return a.with(ctx, name, func(s Session) error {
+		g := ident(golden)
+		err := run(ctx, s, "REASSIGN OWNED BY "+g+" TO "+ident(name),
+			"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "+g,
+			"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM "+g,
+			"REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM "+g,
+			"REVOKE ALL ON SCHEMA public FROM "+g)
+		if err != nil {
 			return fmt.Errorf("give %s the objects cloned from %s: %w", name, golden, err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // DropPreview drops pull request pr's database (ending its sessions) and
@@ -97,18 +133,15 @@ func (a *Admin) DropPreview(ctx context.Context, app string, pr int) error {
 		return err
 	}
 	name := PreviewName(app, pr)
-	conn, err := a.connect(ctx, "")
-	if err != nil {
-		return err
-	}
-	defer func() { _ = conn.Close(ctx) }() // closing a session loses nothing
-	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(name)+" WITH (FORCE)"); err != nil {
-		return fmt.Errorf("drop preview database %s: %w", name, err)
-	}
-	if _, err := conn.Exec(ctx, "DROP ROLE IF EXISTS "+ident(name)); err != nil {
-		return fmt.Errorf("drop preview role %s: %w", name, err)
-	}
-	return nil
+	return a.with(ctx, "", func(s Session) error {
+		if err := run(ctx, s, "DROP DATABASE IF EXISTS "+ident(name)+" WITH (FORCE)"); err != nil {
+			return fmt.Errorf("drop preview database %s: %w", name, err)
+		}
+		if err := run(ctx, s, "DROP ROLE IF EXISTS "+ident(name)); err != nil {
+			return fmt.Errorf("drop preview role %s: %w", name, err)
+		}
+		return nil
+	})
 }
 
 // ListPreviews returns the PR numbers that have a preview database of app,
@@ -117,38 +150,29 @@ func (a *Admin) ListPreviews(ctx context.Context, app string) ([]int, error) {
 	if err := checkApp(app); err != nil {
 		return nil, err
 	}
-	conn, err := a.connect(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = conn.Close(ctx) }() // closing a session loses nothing
-	rows, err := conn.Query(ctx, "SELECT datname FROM pg_database WHERE starts_with(datname, $1)", app+"_pr_")
-	if err != nil {
-		return nil, fmt.Errorf("list preview databases of %s: %w", app, err)
-	}
-	names, err := pgxCollectStrings(rows)
-	if err != nil {
-		return nil, fmt.Errorf("list preview databases of %s: %w", app, err)
-	}
 	var prs []int
-	for _, n := range names {
-		if pr, ok := parsePreview(app, n); ok {
-			prs = append(prs, pr)
+	err := a.with(ctx, "", func(s Session) error {
+		rows, err := s.Query(ctx, "SELECT datname::text FROM pg_database WHERE starts_with(datname, @prefix)", Arg{"prefix", app + "_pr_"})
+		if err != nil {
+			return fmt.Errorf("list preview databases of %s: %w", app, err)
 		}
-	}
+		for _, n := range column(rows) {
+			if pr, ok := parsePreview(app, n); ok {
+				prs = append(prs, pr)
+			}
+		}
+		return nil
+	})
 	sort.Ints(prs)
-	return prs, nil
+	return prs, err
 }
 
 // closeShared takes from PUBLIC the right to connect to the databases every
 // server has (the admin's own and template1), so a preview role can reach
 // its database alone. The superuser keeps it.
-func (a *Admin) closeShared(ctx context.Context, conn *pgx.Conn) error {
-	for _, db := range []string{a.cfg.Database, "template1"} {
-		if db == "" {
-			continue
-		}
-		if _, err := conn.Exec(ctx, "REVOKE CONNECT ON DATABASE "+ident(db)+" FROM PUBLIC"); err != nil {
+func (a *Admin) closeShared(ctx context.Context, s Session) error {
+	for _, db := range []string{a.adminDB, "template1"} {
+		if err := run(ctx, s, "REVOKE CONNECT ON DATABASE "+ident(db)+" FROM PUBLIC"); err != nil {
 			return fmt.Errorf("close database %s to other roles: %w", db, err)
 		}
 	}

@@ -1,0 +1,302 @@
+package awsprov
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/slipway/slipway/infra"
+	"github.com/slipway/slipway/internal/database"
+	"github.com/slipway/slipway/internal/deploy"
+)
+
+// The aws target's deploy.Databases, on the shared stack's Aurora cluster:
+// admin statements go through the RDS Data API as the RDS-managed master
+// user (dbexec.go), migrations and seeds run as one-off ECS tasks of the
+// app's image (dbtask.go). Each database URL (with a generated password
+// for the database's own role) is kept in Secrets Manager under a name
+// made of the app and the PR number only, and a stack or task gets it as
+// a secret, by ARN: the URL is never a stack parameter, a task override
+// or a line of output.
+
+// DBClients are the API clients the database needs.
+type DBClients struct {
+	Data    DataAPI
+	Secrets Secrets
+	Tasks   Tasks
+	Logs    Logs
+}
+
+func (c DBClients) complete() bool {
+	return c.Data != nil && c.Secrets != nil && c.Tasks != nil && c.Logs != nil
+}
+
+// Secrets is the part of Secrets Manager Slipway calls.
+type Secrets interface {
+	CreateSecret(ctx context.Context, in *secretsmanager.CreateSecretInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error)
+	PutSecretValue(ctx context.Context, in *secretsmanager.PutSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error)
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	DeleteSecret(ctx context.Context, in *secretsmanager.DeleteSecretInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.DeleteSecretOutput, error)
+}
+
+var (
+	_ Secrets          = (*secretsmanager.Client)(nil)
+	_ deploy.Databases = (*Provider)(nil)
+)
+
+// Secret names: <app>/pr-<n>/database-url, <app>/prod/database-url,
+// <app>/golden/database-url. The deploy template's execution roles read
+// <app>/pr-* (previews) and <app>/* (releases).
+func (p *Provider) previewSecret(pr int) string {
+	return p.o.App + "/pr-" + strconv.Itoa(pr) + "/database-url"
+}
+func (p *Provider) productionSecret() string { return p.o.App + "/prod/database-url" }
+func (p *Provider) goldenSecret() string     { return p.o.App + "/golden/database-url" }
+
+// dbURL is a database URL and the secret that holds it.
+type dbURL struct {
+	database.URL
+	secretARN string
+	preview   bool // a preview's: its task runs with the preview execution role
+}
+
+// dbAdmin opens the database admin on the shared stack's cluster.
+func (p *Provider) dbAdmin(ctx context.Context) (*database.Admin, infra.SharedOutputs, error) {
+	if !p.db.complete() {
+		return nil, infra.SharedOutputs{}, fmt.Errorf("the aws target was built without database clients (%w)", deploy.ErrNoDatabaseSupport)
+	}
+	shared, err := p.Shared(ctx)
+	if err != nil {
+		return nil, shared, err
+	}
+	db := shared.Database
+	if db == nil {
+		return nil, shared, fmt.Errorf("the shared stack of %s has no database: deploy it with the database on (SLIPWAY_DATABASE=1 go run mage.go shared:deploy)", p.o.App)
+	}
+	x := dataAPI{api: p.db.Data, clusterARN: db.ClusterARN, secretARN: db.SecretARN, resumeWait: 2 * p.o.Poll}
+	a, err := database.New(ctx, x, database.Config{AdminDB: "postgres", AppHost: net.JoinHostPort(db.Endpoint, strconv.Itoa(db.Port)), SSLMode: "require"})
+	return a, shared, err
+}
+
+// storeURL writes u to secret name (created when missing, tagged with the
+// app) and returns the secret's ARN.
+func (p *Provider) storeURL(ctx context.Context, name string, u database.URL) (string, error) {
+	arn, err := p.storeSecret(ctx, name, u.Reveal(), "DATABASE_URL of "+u.Database()+" (slipway)")
+	if err != nil {
+		return "", fmt.Errorf("store the URL of database %s in secret %s: %w", u.Database(), name, err)
+	}
+	return arn, nil
+}
+
+func (p *Provider) storeSecret(ctx context.Context, name, value, what string) (string, error) {
+	out, err := p.db.Secrets.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String(name), SecretString: aws.String(value), Description: aws.String(what),
+		Tags: []smtypes.Tag{{Key: aws.String(TagApp), Value: aws.String(p.o.App)}},
+	})
+	if err == nil {
+		return aws.ToString(out.ARN), nil
+	}
+	var exists *smtypes.ResourceExistsException
+	if !errors.As(err, &exists) {
+		return "", err
+	}
+	put, err := p.db.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), SecretString: aws.String(value)})
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(put.ARN), nil
+}
+
+// databaseSecret takes DATABASE_URL out of a deploy's environment and
+// returns the ARN of the secret holding it (<app>/pr-<n>/database-url for
+// a preview, <app>/prod/database-url for a release), which the
+// stack's task reads: the stack's parameters carry the ARN only. Without
+// DATABASE_URL it returns env as it is and no ARN.
+func (p *Provider) databaseSecret(ctx context.Context, s deploy.Spec) (map[string]string, string, error) {
+	v, ok := s.Env[deploy.DatabaseURLEnv]
+	if !ok {
+		return s.Env, "", nil
+	}
+	var name string
+	switch {
+	case s.Role == deploy.RolePreview && s.PR > 0:
+		name = p.previewSecret(s.PR)
+	case s.Role == deploy.RoleProduction:
+		name = p.productionSecret()
+	default:
+		return nil, "", fmt.Errorf("stack %s: a %s stack without a PR number gets no database secret (only previews of a PR and releases do)", s.Stack, s.Role)
+	}
+	if p.db.Secrets == nil {
+		return nil, "", fmt.Errorf("stack %s: %s is set but the aws target was built without Secrets Manager (%w)", s.Stack, deploy.DatabaseURLEnv, deploy.ErrNoDatabaseSupport)
+	}
+	arn, err := p.storeSecret(ctx, name, v, "DATABASE_URL of stack "+s.Stack+" (slipway)")
+	if err != nil {
+		return nil, "", fmt.Errorf("stack %s: store its database URL in secret %s: %w", s.Stack, name, err)
+	}
+	env := make(map[string]string, len(s.Env))
+	for k, val := range s.Env {
+		if k != deploy.DatabaseURLEnv {
+			env[k] = val
+		}
+	}
+	return env, arn, nil
+}
+
+// storedPassword is the password of the URL in secret name ("" when there
+// is no such secret), so a re-deploy keeps its URL.
+func (p *Provider) storedPassword(ctx context.Context, name string) (string, error) {
+	out, err := p.db.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
+	var missing *smtypes.ResourceNotFoundException
+	if errors.As(err, &missing) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read secret %s: %w", name, err)
+	}
+	u, err := url.Parse(aws.ToString(out.SecretString))
+	if err != nil || u.User == nil {
+		return "", fmt.Errorf("secret %s holds no database URL: delete it and deploy again", name) // the parse error would quote the URL
+	}
+	pw, _ := u.User.Password()
+	return pw, nil
+}
+
+// password is the one stored in secret name, or a new one.
+func (p *Provider) password(ctx context.Context, name string) (string, error) {
+	pw, err := p.storedPassword(ctx, name)
+	if err != nil || pw != "" {
+		return pw, err
+	}
+	return database.NewPassword()
+}
+
+// EnsurePreviewDatabase implements deploy.Databases.
+func (p *Provider) EnsurePreviewDatabase(ctx context.Context, pr int) (deploy.PreviewDatabase, error) {
+	a, _, err := p.dbAdmin(ctx)
+	if err != nil {
+		return deploy.PreviewDatabase{}, err
+	}
+	secret := p.previewSecret(pr)
+	pw, err := p.password(ctx, secret)
+	if err != nil {
+		return deploy.PreviewDatabase{}, err
+	}
+	db, err := a.EnsurePreview(ctx, p.o.App, pr, pw)
+	if err != nil {
+		return deploy.PreviewDatabase{}, err
+	}
+	arn, err := p.storeURL(ctx, secret, db.URL)
+	if err != nil {
+		return deploy.PreviewDatabase{}, err
+	}
+	p.logf("database %s: URL kept in secret %s", db.Database, secret)
+	return deploy.PreviewDatabase{Name: db.Database, Cloned: db.Cloned, From: db.From,
+		URL: dbURL{URL: db.URL, secretARN: arn, preview: true}}, nil
+}
+
+// DropPreviewDatabase implements deploy.Databases: the database, its role
+// and its secret (deleted without a recovery window: the URL names a role
+// that no longer exists).
+func (p *Provider) DropPreviewDatabase(ctx context.Context, pr int) error {
+	a, _, err := p.dbAdmin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := a.DropPreview(ctx, p.o.App, pr); err != nil {
+		return err
+	}
+	secret := p.previewSecret(pr)
+	_, err = p.db.Secrets.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(secret), ForceDeleteWithoutRecovery: aws.Bool(true)})
+	var missing *smtypes.ResourceNotFoundException
+	if err != nil && !errors.As(err, &missing) {
+		return fmt.Errorf("delete secret %s: %w", secret, err)
+	}
+	return nil
+}
+
+// PreviewDatabases implements deploy.Databases.
+func (p *Provider) PreviewDatabases(ctx context.Context) ([]int, error) {
+	a, _, err := p.dbAdmin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return a.ListPreviews(ctx, p.o.App)
+}
+
+// ProductionDatabase implements deploy.Databases.
+func (p *Provider) ProductionDatabase(ctx context.Context) (deploy.SecretURL, error) {
+	a, _, err := p.dbAdmin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	secret := p.productionSecret()
+	pw, err := p.password(ctx, secret)
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.EnsureProduction(ctx, p.o.App, pw)
+	if err != nil {
+		return nil, err
+	}
+	arn, err := p.storeURL(ctx, secret, u)
+	if err != nil {
+		return nil, err
+	}
+	return dbURL{URL: u, secretARN: arn}, nil
+}
+
+// RefreshGolden implements deploy.Databases: a new golden database is
+// built beside the one previews clone from, migrated and seeded by tasks
+// of image, and published; superseded ones are dropped.
+func (p *Provider) RefreshGolden(ctx context.Context, image, release string) (deploy.MigrateResult, error) {
+	a, _, err := p.dbAdmin(ctx)
+	if err != nil {
+		return deploy.MigrateResult{}, err
+	}
+	pw, err := database.NewPassword()
+	if err != nil {
+		return deploy.MigrateResult{}, err
+	}
+	u, err := a.BuildGolden(ctx, p.o.App, pw)
+	if err != nil {
+		return deploy.MigrateResult{}, err
+	}
+	arn, err := p.storeURL(ctx, p.goldenSecret(), u)
+	if err != nil {
+		return deploy.MigrateResult{}, err
+	}
+	g := dbURL{URL: u, secretARN: arn}
+	res, err := p.Migrate(ctx, image, g, false)
+	if err != nil {
+		return res, err
+	}
+	if _, err := p.runTask(ctx, image, []string{"seed"}, g); err != nil {
+		return res, fmt.Errorf("seed the golden database: %w", err)
+	}
+	dropped, err := a.PublishGolden(ctx, p.o.App, u.Database(), release)
+	for _, d := range dropped {
+		p.logf("database: dropped the superseded golden database %s", d)
+	}
+	return res, err
+}
+
+// Schema implements deploy.Databases: the newest applied version in
+// goose's table, read through the Data API; 0 when never migrated.
+func (p *Provider) Schema(ctx context.Context, db deploy.SecretURL) (int64, error) {
+	a, _, err := p.dbAdmin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	v, err := a.SchemaVersion(ctx, db.Database())
+	if err != nil {
+		return 0, fmt.Errorf("read the schema version of %s: %w", db.Database(), err)
+	}
+	return v, nil
+}
