@@ -24,7 +24,7 @@ const (
 // more migration (version 4, of the given kind), and replacements in the
 // store's source. It is built from a copy of the sample app and the
 // module's go.mod, so the checkout is never touched.
-func prImage(t *testing.T, e *dbEnv, commit, migration string, replace ...string) deploy.Image {
+func prImage(t testing.TB, e *dbEnv, commit, migration string, replace ...string) deploy.Image {
 	t.Helper()
 	mod := testenv.ModuleDir(t)
 	dir := t.TempDir()
@@ -43,8 +43,13 @@ func prImage(t *testing.T, e *dbEnv, commit, migration string, replace ...string
 	if err := os.WriteFile(filepath.Join(dir, "sample-app/store/migrations/00004_pr.sql"), []byte(migration), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	replace = append(replace, "SchemaHead = 3", "SchemaHead = 4")
-	for _, f := range []string{"sample-app/store/store.go", "sample-app/store/migrate.go"} {
+	replace = append(replace, "SchemaHead = 3", "SchemaHead = 4", "ARG SCHEMA_HEAD=3", "ARG SCHEMA_HEAD=4")
+	if strings.Contains(migration, "-- slipway:contract") {
+		replace = append(replace, "ARG SCHEMA_CONTRACTS=3:00003_drop_visits.sql", "ARG SCHEMA_CONTRACTS=3:00003_drop_visits.sql,4:00004_pr.sql")
+	}
+	// The image's labels say what its code does, as the store's test
+	// keeps them in the checkout.
+	for _, f := range []string{"sample-app/store/store.go", "sample-app/store/migrate.go", "sample-app/Dockerfile"} {
 		p := filepath.Join(dir, f)
 		b, err := os.ReadFile(p)
 		if err != nil {

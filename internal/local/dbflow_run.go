@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,12 @@ const (
 // a one-off container on the app's network with DATABASE_URL, and its JSON
 // answer read back.
 func (p *Provider) Migrate(ctx context.Context, image string, db deploy.SecretURL, expandOnly bool) (deploy.MigrateResult, error) {
+	if head, ok, err := p.atHead(ctx, image, db); err != nil {
+		return deploy.MigrateResult{}, err
+	} else if ok {
+		p.logf("database %s: already at head %d, no migration to run", db.Database(), head)
+		return deploy.MigrateResult{From: head, To: head}, nil
+	}
 	cmd := []string{"migrate"}
 	if expandOnly {
 		cmd = append(cmd, "-expand-only")
@@ -81,23 +88,24 @@ func (p *Provider) runOnce(ctx context.Context, image string, cmd []string, db d
 	return stdout, nil
 }
 
-// waitExit polls until the container stops and returns its exit code.
+// waitExit waits until the started container stops and returns its exit
+// code. Asked after the start, "not running" cannot miss an exit that
+// came first.
 func (p *Provider) waitExit(ctx context.Context, id string) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, migrateTimeout)
 	defer cancel()
-	for {
-		c, err := p.d.ContainerInspect(ctx, id)
-		if err != nil {
-			return 0, fmt.Errorf("inspect container %s: %w", short(id), err)
+	done, failed := p.d.ContainerWait(ctx, id, container.WaitConditionNotRunning)
+	select {
+	case r := <-done:
+		if r.Error != nil && r.Error.Message != "" {
+			return 0, fmt.Errorf("wait for container %s: %s", short(id), r.Error.Message)
 		}
-		if c.State != nil && !c.State.Running && c.State.Status != "created" {
-			return c.State.ExitCode, nil
-		}
-		select {
-		case <-ctx.Done():
+		return int(r.StatusCode), nil
+	case err := <-failed:
+		if ctx.Err() != nil {
 			return 0, fmt.Errorf("not done within %s: %w", migrateTimeout, ctx.Err())
-		case <-time.After(20 * time.Millisecond):
 		}
+		return 0, fmt.Errorf("wait for container %s: %w", short(id), err)
 	}
 }
 
@@ -133,4 +141,45 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// atHead says whether db is migrated exactly to image's head, so that
+// image's migrate would find nothing to run: the image's label
+// dev.slipway.schema.head names version N, and db's goose table has
+// versions 1 to N applied, each once, none rolled back. Anything else (no
+// label, versions with gaps such as timestamps, a rollback, no goose table)
+// runs the migrate container, which decides.
+func (p *Provider) atHead(ctx context.Context, image string, db deploy.SecretURL) (int64, bool, error) {
+	img, err := p.d.ImageInspect(ctx, image)
+	if err != nil {
+		return 0, false, fmt.Errorf("inspect image %s: %w", short(image), err)
+	}
+	if img.Config == nil {
+		return 0, false, nil
+	}
+	head, err := strconv.ParseInt(img.Config.Labels[deploy.LabelSchemaHead], 10, 64)
+	if err != nil || head <= 0 {
+		return 0, false, nil // the image says nothing
+	}
+	conn, err := p.dbSession(ctx, db.Database())
+	if err != nil {
+		return 0, false, err
+	}
+	defer func() { _ = conn.Close(ctx) }() // closing a session loses nothing
+	var table *string
+	if err := conn.QueryRow(ctx, "SELECT to_regclass('public.goose_db_version')::text").Scan(&table); err != nil {
+		return 0, false, fmt.Errorf("read the schema version of %s: %w", db.Database(), err)
+	}
+	if table == nil {
+		return 0, false, nil
+	}
+	var undone, versions, top int64
+	err = conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE NOT is_applied),
+		count(DISTINCT version_id) FILTER (WHERE is_applied AND version_id > 0),
+		coalesce(max(version_id) FILTER (WHERE is_applied), 0)
+		FROM public.goose_db_version`).Scan(&undone, &versions, &top)
+	if err != nil {
+		return 0, false, fmt.Errorf("read the schema version of %s: %w", db.Database(), err)
+	}
+	return head, undone == 0 && versions == head && top == head, nil
 }

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/client"
 	"github.com/docker/go-connections/nat"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -28,6 +30,8 @@ type Docker interface {
 	ContainerRemove(ctx context.Context, id string, o container.RemoveOptions) error
 	ContainerStart(ctx context.Context, id string, o container.StartOptions) error
 	ContainerStop(ctx context.Context, id string, o container.StopOptions) error
+	ContainerWait(ctx context.Context, id string, c container.WaitCondition) (<-chan container.WaitResponse, <-chan error)
+	ImageInspect(ctx context.Context, ref string, o ...client.ImageInspectOption) (image.InspectResponse, error)
 	NetworkCreate(ctx context.Context, name string, o network.CreateOptions) (network.CreateResponse, error)
 	NetworkInspect(ctx context.Context, id string, o network.InspectOptions) (network.Inspect, error)
 	NetworkList(ctx context.Context, o network.ListOptions) ([]network.Summary, error)
