@@ -62,6 +62,9 @@ func Checkout(ctx context.Context, moduleDir, commit string, log io.Writer) (*Wo
 		return nil, fmt.Errorf("check out the tests of commit %q: not a commit SHA (7 to 64 hex characters)", commit)
 	}
 	top, err := git(ctx, moduleDir, "rev-parse", "--show-toplevel")
+	if errors.Is(err, exec.ErrNotFound) {
+		return nil, fmt.Errorf("check out the tests of commit %s: %w", naming.ShortCommit(commit), err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("check out the tests of commit %s: %q is not in a git checkout: run from a clone of the app's repository: %w", naming.ShortCommit(commit), moduleDir, err)
 	}
@@ -155,6 +158,9 @@ func git(ctx context.Context, dir string, args ...string) (string, error) {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
 	out, err := cmd.Output()
+	if errors.Is(err, exec.ErrNotFound) {
+		return "", fmt.Errorf("find git: %w: install git, which runs a release's own tests", err)
+	}
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) && len(ee.Stderr) > 0 {
