@@ -2,6 +2,7 @@ package local_test
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"testing"
 	"time"
@@ -54,7 +55,9 @@ func benchPreviews(b *testing.B, e *dbEnv, first int, image string, want int) pr
 	return t
 }
 
-func (t previewTimes) report(b *testing.B, name string) {
+// report records t's medians as metrics and returns the line that says
+// them against the goal.
+func (t previewTimes) report(b *testing.B, name string) string {
 	ready := median(t.ready)
 	b.ReportMetric(ms(median(t.clone)), name+"-clone-ms")
 	b.ReportMetric(ms(median(t.migrate)), name+"-migrate-ms")
@@ -64,7 +67,7 @@ func (t previewTimes) report(b *testing.B, name string) {
 	if ready > previewReadyGoal {
 		mark = "✗"
 	}
-	b.Logf("preview database ready, %s: median %s (clone %s, migrate %s; max %s) over %d PRs; goal ≤ %s %s",
+	return fmt.Sprintf("preview database ready, %s: median %s (clone %s, migrate %s; max %s) over %d PRs; goal ≤ %s %s",
 		name, ready.Round(time.Millisecond), median(t.clone).Round(time.Millisecond), median(t.migrate).Round(time.Millisecond),
 		maxOf(t.ready).Round(time.Millisecond), len(t.ready), previewReadyGoal, mark)
 }
@@ -76,8 +79,17 @@ func benchDatabaseFlow(b *testing.B) {
 		b.Fatal(err)
 	}
 	added := prImage(b, e, commitExpand, "-- slipway:expand\n-- +goose Up\nALTER TABLE notes ADD COLUMN author text;\n\n-- +goose Down\nALTER TABLE notes DROP COLUMN author;\n")
-	benchPreviews(b, e, 1, images.appA.Ref, 3).report(b, "no-migration")
-	benchPreviews(b, e, 11, added.Ref, 4).report(b, "one-migration")
+	figures := []string{
+		benchPreviews(b, e, 1, images.appA.Ref, 3).report(b, "no-migration"),
+		benchPreviews(b, e, 11, added.Ref, 4).report(b, "one-migration"),
+	}
+	// Results on stdout, after everything the run logged (a benchmark's
+	// log is cut to its first lines).
+	defer func() {
+		for _, f := range figures {
+			fmt.Println(f)
+		}
+	}()
 
 	// Production back at schema 1, as if v1 was built before 00002: the
 	// next release has an expand migration to run under load.
