@@ -57,19 +57,11 @@ func (p *Provider) dbOpen(ctx context.Context) (dbHandle, error) {
 	if p.o.DatabaseImage == "" {
 		return dbHandle{}, fmt.Errorf("the database is off for %s: set SLIPWAY_DATABASE=1", p.o.App)
 	}
-	s, err := p.EnsureDatabaseServer(ctx, p.o.DatabaseImage)
+	s, err := p.ensureDBServer(ctx, p.o.DatabaseImage)
 	if err != nil {
 		return dbHandle{}, err
 	}
-	secret, err := p.dbPassword(ctx)
-	if err != nil {
-		return dbHandle{}, err
-	}
-	a, err := database.Open(ctx, s.Admin.Reveal(), s.AppHost)
-	if err != nil {
-		return dbHandle{}, err
-	}
-	return dbHandle{a: a, secret: secret, server: s}, nil
+	return dbHandle{a: s.admin, secret: s.password, server: s.DatabaseServer}, nil
 }
 
 // rolePassword is role's password, derived from the server's secret.
