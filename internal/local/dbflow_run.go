@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -51,9 +52,13 @@ func (p *Provider) Migrate(ctx context.Context, image string, db deploy.SecretUR
 }
 
 // runOnce runs image with cmd and DATABASE_URL=db, waits (at most
-// migrateTimeout) and removes the container. It returns stdout; a non-zero
-// exit is a *deploy.MigrationError with the last lines of output, the
-// password taken out.
+// migrateTimeout) and returns its stdout; a non-zero exit is a
+// *deploy.MigrationError with the last lines of output, the password taken
+// out. Round trips are few: the wait is registered before the start (the
+// engine answers once it is), the output streams while the command runs,
+// and the engine removes the container when it exits (AutoRemove), which
+// ends the wait: none is left when runOnce returns. Only a run that did
+// not end is removed here.
 func (p *Provider) runOnce(ctx context.Context, image string, cmd []string, db deploy.SecretURL) (string, error) {
 	suffix, err := database.NewPassword()
 	if err != nil {
@@ -64,62 +69,68 @@ func (p *Provider) runOnce(ctx context.Context, image string, cmd []string, db d
 		Image: image, Cmd: cmd, Env: []string{deploy.DatabaseURLEnv + "=" + db.Reveal()},
 		Labels: map[string]string{LabelApp: p.o.App, LabelRole: roleMigrate},
 	}
-	host := &container.HostConfig{NetworkMode: container.NetworkMode(p.network())}
+	host := &container.HostConfig{NetworkMode: container.NetworkMode(p.network()), AutoRemove: true}
 	resp, err := p.d.ContainerCreate(ctx, cfg, host, nil, nil, name)
 	if err != nil {
 		return "", fmt.Errorf("create %s container from %s: %w", cmd[0], short(image), err)
 	}
-	defer p.discard(ctx, resp.ID)
+	exited := false
+	defer func() {
+		if !exited {
+			p.discard(ctx, resp.ID)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(ctx, migrateTimeout)
+	defer cancel()
+	done, failed := p.d.ContainerWait(ctx, resp.ID, container.WaitConditionRemoved)
+	att, err := p.d.ContainerAttach(ctx, resp.ID, container.AttachOptions{Stream: true, Stdout: true, Stderr: true})
+	if err != nil {
+		return "", fmt.Errorf("attach to %s container %s: %w", cmd[0], name, err)
+	}
+	defer att.Close()
+	var stdout, stderr bytes.Buffer
+	copied := make(chan error, 1)
+	go func() {
+		_, err := stdcopy.StdCopy(&stdout, &stderr, att.Reader)
+		copied <- err
+	}()
 	if err := p.d.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
 		return "", fmt.Errorf("start %s container %s: %w", cmd[0], name, err)
 	}
-	code, err := p.waitExit(ctx, resp.ID)
+	code, err := waitExit(ctx, done, failed)
 	if err != nil {
 		return "", fmt.Errorf("%s of database %s: %w", cmd[0], db.Database(), err)
 	}
-	stdout, stderr, err := p.output(ctx, resp.ID)
-	if err != nil {
-		return "", err
+	exited = true
+	select { // the engine ends the stream once the output is written
+	case err = <-copied:
+	case <-ctx.Done():
+		err = ctx.Err()
 	}
-	stdout, stderr = redact(stdout, db), redact(stderr, db)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read output of container %s: %w", name, err)
+	}
+	out, errOut := redact(stdout.String(), db), redact(stderr.String(), db)
 	if code != 0 {
-		return stdout, &deploy.MigrationError{Database: db.Database(), ExitCode: code, Output: lastLines(stderr+stdout, outputLines)}
+		return out, &deploy.MigrationError{Database: db.Database(), ExitCode: code, Output: lastLines(errOut+out, outputLines)}
 	}
-	return stdout, nil
+	return out, nil
 }
 
-// waitExit waits until the started container stops and returns its exit
-// code. Asked after the start, "not running" cannot miss an exit that
-// came first.
-func (p *Provider) waitExit(ctx context.Context, id string) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, migrateTimeout)
-	defer cancel()
-	done, failed := p.d.ContainerWait(ctx, id, container.WaitConditionNotRunning)
+// waitExit reads the exit code from a wait registered before the start.
+func waitExit(ctx context.Context, done <-chan container.WaitResponse, failed <-chan error) (int, error) {
 	select {
 	case r := <-done:
 		if r.Error != nil && r.Error.Message != "" {
-			return 0, fmt.Errorf("wait for container %s: %s", short(id), r.Error.Message)
+			return 0, fmt.Errorf("wait for the container: %s", r.Error.Message)
 		}
 		return int(r.StatusCode), nil
 	case err := <-failed:
 		if ctx.Err() != nil {
 			return 0, fmt.Errorf("not done within %s: %w", migrateTimeout, ctx.Err())
 		}
-		return 0, fmt.Errorf("wait for container %s: %w", short(id), err)
+		return 0, fmt.Errorf("wait for the container: %w", err)
 	}
-}
-
-func (p *Provider) output(ctx context.Context, id string) (string, string, error) {
-	rc, err := p.d.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true})
-	if err != nil {
-		return "", "", fmt.Errorf("read output of container %s: %w", short(id), err)
-	}
-	defer rc.Close()
-	var out, errOut bytes.Buffer
-	if _, err := stdcopy.StdCopy(&out, &errOut, rc); err != nil && !errors.Is(err, context.Canceled) {
-		return "", "", fmt.Errorf("read output of container %s: %w", short(id), err)
-	}
-	return out.String(), errOut.String(), nil
 }
 
 // redact takes the URL's password out of text.
