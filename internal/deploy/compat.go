@@ -12,8 +12,9 @@ import (
 // The schema-compat check (issue 11): once a preview's database is cloned
 // and migrated to the PR's head, the image of the live production stack
 // (the release the PR would be merged on top of) runs as a short-lived
-// extra stack <preview>-compat on that database, and its integration tests
-// say whether it still works on the PR's schema. The outcome is reported as
+// extra stack <preview>-compat on that database, and its own integration
+// tests (as they are at its commit, not as the PR may have changed them:
+// CommitTester) say whether it still works on the PR's schema. The outcome is reported as
 // the commit status slipway/schema-compat; it never fails the preview
 // deploy itself: branch protection decides whether it must pass.
 
