@@ -12,8 +12,9 @@ import (
 // The schema-compat check (issue 11): once a preview's database is cloned
 // and migrated to the PR's head, the image of the live production stack
 // (the release the PR would be merged on top of) runs as a short-lived
-// extra stack <preview>-compat on that database, and its integration tests
-// say whether it still works on the PR's schema. The outcome is reported as
+// extra stack <preview>-compat on that database, and its own integration
+// tests (as they are at its commit, not as the PR may have changed them:
+// CommitTester) say whether it still works on the PR's schema. The outcome is reported as
 // the commit status slipway/schema-compat; it never fails the preview
 // deploy itself: branch protection decides whether it must pass.
 
@@ -27,6 +28,14 @@ const (
 	CompatFailed  CompatStatus = "failed"  // the release's tests fail on the PR's schema
 	CompatError   CompatStatus = "error"   // no verdict: the check could not run (Reason says why)
 )
+
+// CommitTester runs the integration tests as they are at commit, not as
+// they are in the checkout: the schema-compat check judges the live release
+// by its own tests, which the PR may have changed. A Tester without it gets
+// no verdict from the check, never a pass.
+type CommitTester interface {
+	TestCommit(ctx context.Context, commit string, t TestTarget) (TestResult, error)
+}
 
 // CompatCheck is the schema-compat check of one preview.
 type CompatCheck struct {
@@ -122,13 +131,18 @@ func (f *Flow) schemaCompat(ctx context.Context, pr int, host string, pdb *Previ
 		c.Status, c.Reason = CompatError, fmt.Sprintf("the live stack %s does not say which image it runs: release again to check", live.Name)
 		return c
 	}
+	tester, why := f.releaseTester(live)
+	if why != "" {
+		c.Status, c.Reason = CompatError, why
+		return c
+	}
 	name, err := CompatStack(f.App, pr)
 	if err != nil {
 		c.Status, c.Reason = CompatError, err.Error()
 		return c
 	}
-	f.logf("schema-compat: running release %s's image as %s on %s (schema %d)", live.Name, name, pdb.Name, pdb.Head)
-	tr, err := f.runCompat(ctx, name, host, live, Spec{Stack: name, Role: RolePreview, Image: live.Image, Digest: live.Digest, Commit: live.Commit, PR: pr, Env: env})
+	f.logf("schema-compat: running release %s's image as %s on %s (schema %d), judged by its own tests (commit %s)", live.Name, name, pdb.Name, pdb.Head, naming.ShortCommit(live.Commit))
+	tr, err := f.runCompat(ctx, tester, name, host, live, Spec{Stack: name, Role: RolePreview, Image: live.Image, Digest: live.Digest, Commit: live.Commit, PR: pr, Env: env})
 	if err != nil {
 		c.Status, c.Reason = CompatError, err.Error()
 		f.logf("schema-compat: no verdict: %v", err)
@@ -143,9 +157,22 @@ func (f *Flow) schemaCompat(ctx context.Context, pr int, host string, pdb *Previ
 	return c
 }
 
-// runCompat deploys the extra stack, tests it through the stack header and
-// deletes it on every path, within its bounds.
-func (f *Flow) runCompat(ctx context.Context, name, host string, live Stack, spec Spec) (TestResult, error) {
+// releaseTester is what runs the live release's own tests, or why nothing
+// can.
+func (f *Flow) releaseTester(live Stack) (CommitTester, string) {
+	if live.Commit == "" {
+		return nil, fmt.Sprintf("the live stack %s does not say which commit it was built from, so its own tests cannot run: release again to check", live.Name)
+	}
+	t, ok := f.Tester.(CommitTester)
+	if !ok {
+		return nil, fmt.Sprintf("this run's tester (%T) cannot run the tests of release %s's commit %s, and the checkout's tests may differ from them: run the check with the integration tester", f.Tester, live.Name, naming.ShortCommit(live.Commit))
+	}
+	return t, ""
+}
+
+// runCompat deploys the extra stack, tests it with the release's own tests
+// through the stack header and deletes it on every path, within its bounds.
+func (f *Flow) runCompat(ctx context.Context, tester CommitTester, name, host string, live Stack, spec Spec) (TestResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, CompatTimeout)
 	defer cancel()
 	defer f.removeCompat(ctx, name)
@@ -153,7 +180,7 @@ func (f *Flow) runCompat(ctx context.Context, name, host string, live Stack, spe
 		return TestResult{}, fmt.Errorf("start release %s on the preview's database: %w", live.Name, err)
 	}
 	base, hostHeader := f.Routing.Dial(host)
-	tr, err := f.Tester.Test(ctx, TestTarget{BaseURL: base, Host: hostHeader, Commit: live.Commit, Stack: name, StackHeader: name, Database: true})
+	tr, err := tester.TestCommit(ctx, live.Commit, TestTarget{BaseURL: base, Host: hostHeader, Commit: live.Commit, Stack: name, StackHeader: name, Database: true})
 	if err != nil {
 		return TestResult{}, fmt.Errorf("test release %s on the preview's database: %w", live.Name, err)
 	}

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +48,29 @@ type compatTester struct {
 	cancelAt   string
 	cancel     context.CancelFunc
 	targets    []TestTarget
+	// TestCommit: the commits whose tests ran, per stack, and an error
+	// for a commit that cannot be checked out.
+	testsOf   map[string]string
+	noCommits error
+}
+
+// TestCommit runs "the tests of commit" (the same fake tests, recorded).
+func (t *compatTester) TestCommit(ctx context.Context, commit string, tt TestTarget) (TestResult, error) {
+	if t.noCommits != nil {
+		return TestResult{}, t.noCommits
+	}
+	if t.testsOf == nil {
+		t.testsOf = map[string]string{}
+	}
+	t.testsOf[tt.Stack] = commit
+	return t.Test(ctx, tt)
+}
+
+// checkoutTester can run only the checkout's tests.
+type checkoutTester struct{ t *compatTester }
+
+func (c checkoutTester) Test(ctx context.Context, tt TestTarget) (TestResult, error) {
+	return c.t.Test(ctx, tt)
 }
 
 func (t *compatTester) Test(ctx context.Context, tt TestTarget) (TestResult, error) {
@@ -113,6 +137,9 @@ func TestSchemaCompatRunsTheLiveReleaseOnThePreviewDatabaseAndRemovesIt(t *testi
 	if compat.StackHeader != "shop-pr-9-compat" || compat.Commit != "aaaaaaa1234567" || !compat.Database || compat.Host != "pr-9.shop.localhost" {
 		t.Fatalf("compat tests ran against %+v; want the release's commit through X-Slipway-Stack, database expected", compat)
 	}
+	if got := tester.testsOf; len(got) != 1 || got["shop-pr-9-compat"] != "aaaaaaa1234567" {
+		t.Fatalf("tests run at a commit: %v; want only the compat stack judged by the release's own tests (commit aaaaaaa1234567), the preview by the checkout's", got)
+	}
 	if _, left := p.stacks["shop-pr-9-compat"]; left {
 		t.Fatal("the schema-compat stack was left behind")
 	}
@@ -162,6 +189,34 @@ func TestSchemaCompatOutcomes(t *testing.T) {
 			check: func(t *testing.T, c *CompatCheck, _ string) {
 				if c.Reason != compatNotMigratedWhy {
 					t.Errorf("reason %q", c.Reason)
+				}
+			}},
+		{name: "the release's commit cannot be checked out: no verdict, saying what to do", wantStatus: CompatError,
+			change: func(_ *Flow, _ *compatProvider, x *compatTester) {
+				x.noCommits = errors.New("get the tests of commit aaaaaaa: this checkout does not have it and fetching it from origin failed: fetch it (git fetch origin aaaaaaa1234567)")
+			},
+			check: func(t *testing.T, c *CompatCheck, release string) {
+				if c.Tests != nil || !strings.Contains(c.Reason, "test release "+release+" on the preview's database") || !strings.Contains(c.Reason, "fetch it (git fetch origin aaaaaaa1234567)") {
+					t.Errorf("check %+v: want no tests and a reason saying how to get the commit", c)
+				}
+			}},
+		{name: "a tester that runs only the checkout's tests: no verdict, never the PR's tests as a pass", wantStatus: CompatError,
+			change: func(f *Flow, _ *compatProvider, x *compatTester) { f.Tester = checkoutTester{x} },
+			check: func(t *testing.T, c *CompatCheck, release string) {
+				if c.Tests != nil || !strings.Contains(c.Reason, "cannot run the tests of release "+release+"'s commit aaaaaaa") {
+					t.Errorf("check %+v: want no tests and the reason", c)
+				}
+			}},
+		{name: "the live stack does not record its commit: no verdict, said", wantStatus: CompatError,
+			change: func(_ *Flow, p *compatProvider, _ *compatTester) {
+				for n, s := range p.stacks {
+					s.Commit = ""
+					p.stacks[n] = s
+				}
+			},
+			check: func(t *testing.T, c *CompatCheck, release string) {
+				if c.Tests != nil || !strings.Contains(c.Reason, release+" does not say which commit it was built from") {
+					t.Errorf("check %+v: want no tests and the reason", c)
 				}
 			}},
 		{name: "the live stack does not record its image: no verdict, said", wantStatus: CompatError,

@@ -12,7 +12,6 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/go-connections/nat"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/slipway/slipway/internal/database"
@@ -50,12 +49,27 @@ func (p *Provider) dbVolume() string { return p.o.App + "-db-data" }
 // superuser can connect. Data and password survive re-runs; a server on
 // another image is replaced, keeping its volume. Safe to re-run.
 func (p *Provider) EnsureDatabaseServer(ctx context.Context, image string) (DatabaseServer, error) {
+	s, err := p.ensureDBServer(ctx, image)
+	return s.DatabaseServer, err
+}
+
+// openServer is the running server, its superuser's password, and an
+// admin handle that has connected to it.
+type openServer struct {
+	DatabaseServer
+	password string
+	admin    *database.Admin
+}
+
+// ensureDBServer is EnsureDatabaseServer, also returning the password and
+// the admin handle its readiness check opened.
+func (p *Provider) ensureDBServer(ctx context.Context, image string) (openServer, error) {
 	if _, err := p.ensureNetwork(ctx); err != nil {
-		return DatabaseServer{}, err
+		return openServer{}, err
 	}
 	password, err := p.dbPassword(ctx)
 	if err != nil {
-		return DatabaseServer{}, err
+		return openServer{}, err
 	}
 	c, err := p.d.ContainerInspect(ctx, p.dbName())
 	switch {
@@ -75,7 +89,7 @@ func (p *Provider) EnsureDatabaseServer(ctx context.Context, image string) (Data
 		}
 	}
 	if err != nil {
-		return DatabaseServer{}, err
+		return openServer{}, err
 	}
 	return p.waitDB(ctx, password)
 }
@@ -140,24 +154,25 @@ func (p *Provider) removeDB(ctx context.Context, id string) error {
 
 // waitDB reads the server's published port and connects as the superuser
 // until it answers, for at most dbWait.
-func (p *Provider) waitDB(ctx context.Context, password string) (DatabaseServer, error) {
+func (p *Provider) waitDB(ctx context.Context, password string) (openServer, error) {
 	ctx, cancel := context.WithTimeout(ctx, dbWait)
 	defer cancel()
 	var last error
 	for {
 		s, err := p.dbServer(ctx, password)
 		if err == nil {
-			if err = ping(ctx, s.Admin); err == nil {
-				return s, nil
+			var a *database.Admin
+			if a, err = database.Open(ctx, s.Admin.Reveal(), s.AppHost); err == nil {
+				return openServer{DatabaseServer: s, password: password, admin: a}, nil
 			}
 		}
 		if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "28P01" {
-			return DatabaseServer{}, fmt.Errorf("database server %s refuses the password kept on volume %s: the volume's data was made with another password; run local:down to start afresh (its data is lost)", p.dbName(), p.dbVolume())
+			return openServer{}, fmt.Errorf("database server %s refuses the password kept on volume %s: the volume's data was made with another password; run local:down to start afresh (its data is lost)", p.dbName(), p.dbVolume())
 		}
 		last = err
 		select {
 		case <-ctx.Done():
-			return DatabaseServer{}, fmt.Errorf("wait for database server %s: not ready within %s: %w (see `docker logs %s`)", p.dbName(), dbWait, last, p.dbName())
+			return openServer{}, fmt.Errorf("wait for database server %s: not ready within %s: %w (see `docker logs %s`)", p.dbName(), dbWait, last, p.dbName())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -189,18 +204,6 @@ func (p *Provider) dbServer(ctx context.Context, password string) (DatabaseServe
 		AppHost: net.JoinHostPort(p.dbName(), "5432"),
 		Admin:   database.NewURL(host, dbSuperuser, password, "postgres", "disable"),
 	}, nil
-}
-
-func ping(ctx context.Context, u database.URL) error {
-	conn, err := pgx.Connect(ctx, u.Reveal())
-	if err != nil {
-		return err
-	}
-	err = conn.Ping(ctx)
-	if cerr := conn.Close(ctx); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // RemoveDatabaseServer removes the app's database server container and,

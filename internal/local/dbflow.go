@@ -57,19 +57,11 @@ func (p *Provider) dbOpen(ctx context.Context) (dbHandle, error) {
 	if p.o.DatabaseImage == "" {
 		return dbHandle{}, fmt.Errorf("the database is off for %s: set SLIPWAY_DATABASE=1", p.o.App)
 	}
-	s, err := p.EnsureDatabaseServer(ctx, p.o.DatabaseImage)
+	s, err := p.ensureDBServer(ctx, p.o.DatabaseImage)
 	if err != nil {
 		return dbHandle{}, err
 	}
-	secret, err := p.dbPassword(ctx)
-	if err != nil {
-		return dbHandle{}, err
-	}
-	a, err := database.Open(ctx, s.Admin.Reveal(), s.AppHost)
-	if err != nil {
-		return dbHandle{}, err
-	}
-	return dbHandle{a: a, secret: secret, server: s}, nil
+	return dbHandle{a: s.admin, secret: s.password, server: s.DatabaseServer}, nil
 }
 
 // rolePassword is role's password, derived from the server's secret.
@@ -91,18 +83,9 @@ func (p *Provider) EnsurePreviewDatabase(ctx context.Context, pr int) (deploy.Pr
 	if err != nil {
 		return deploy.PreviewDatabase{}, err
 	}
-	from := database.GoldenName(p.o.App) // a clone says what golden said
-	if !db.Cloned {
-		from = db.Database
-	}
-	release, err := h.origin(ctx, from)
+	release, err := h.previewOrigin(ctx, db, database.GoldenName(p.o.App))
 	if err != nil {
 		return deploy.PreviewDatabase{}, err
-	}
-	if db.Cloned {
-		if err := h.setOrigin(ctx, db.Database, release); err != nil {
-			return deploy.PreviewDatabase{}, err
-		}
 	}
 	return deploy.PreviewDatabase{Name: db.Database, Cloned: db.Cloned, From: release, URL: db.URL}, nil
 }
@@ -243,15 +226,29 @@ func (h dbHandle) superuser(ctx context.Context, db string) (*pgx.Conn, error) {
 	return conn, nil
 }
 
-// origin reads the release recorded on database db ("" when none).
-func (h dbHandle) origin(ctx context.Context, db string) (string, error) {
+// previewOrigin reads the release a preview's database came from, in one
+// session: a clone says what golden said and gets it recorded; a kept one
+// says its own.
+func (h dbHandle) previewOrigin(ctx context.Context, db database.Preview, golden string) (string, error) {
 	conn, err := h.superuser(ctx, "postgres")
 	if err != nil {
 		return "", err
 	}
 	defer func() { _ = conn.Close(ctx) }() // closing a session loses nothing
+	if !db.Cloned {
+		return readOrigin(ctx, conn, db.Database)
+	}
+	release, err := readOrigin(ctx, conn, golden)
+	if err != nil {
+		return "", err
+	}
+	return release, writeOrigin(ctx, conn, db.Database, release)
+}
+
+// readOrigin reads the release recorded on database db ("" when none).
+func readOrigin(ctx context.Context, conn *pgx.Conn, db string) (string, error) {
 	var c *string
-	err = conn.QueryRow(ctx, "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", db).Scan(&c)
+	err := conn.QueryRow(ctx, "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", db).Scan(&c)
 	if err != nil {
 		return "", fmt.Errorf("read where database %s came from: %w", db, err)
 	}
@@ -263,7 +260,7 @@ func (h dbHandle) origin(ctx context.Context, db string) (string, error) {
 
 const originPrefix = "slipway release "
 
-// setOrigin records release on database db; the server quotes both.
+// setOrigin records release on database db.
 func (h dbHandle) setOrigin(ctx context.Context, db, release string) error {
 	if release == "" {
 		return nil
@@ -273,6 +270,14 @@ func (h dbHandle) setOrigin(ctx context.Context, db, release string) error {
 		return err
 	}
 	defer func() { _ = conn.Close(ctx) }() // closing a session loses nothing
+	return writeOrigin(ctx, conn, db, release)
+}
+
+// writeOrigin records release on database db; the server quotes both.
+func writeOrigin(ctx context.Context, conn *pgx.Conn, db, release string) error {
+	if release == "" {
+		return nil
+	}
 	var stmt string
 	if err := conn.QueryRow(ctx, "SELECT format('COMMENT ON DATABASE %I IS %L', $1::text, $2::text)", db, originPrefix+release).Scan(&stmt); err != nil {
 		return fmt.Errorf("quote the origin of database %s: %w", db, err)
@@ -281,4 +286,19 @@ func (h dbHandle) setOrigin(ctx context.Context, db, release string) error {
 		return fmt.Errorf("record the origin of database %s: %w", db, err)
 	}
 	return nil
+}
+
+// dbSession opens a superuser session on database db of the running
+// server, with fewer round trips than dbOpen: it neither starts the server
+// nor waits for it (a server that is not running is an error).
+func (p *Provider) dbSession(ctx context.Context, db string) (*pgx.Conn, error) {
+	secret, err := p.dbPassword(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := p.dbServer(ctx, secret)
+	if err != nil {
+		return nil, err
+	}
+	return dbHandle{server: s}.superuser(ctx, db)
 }

@@ -3,6 +3,7 @@ package local_test
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -24,7 +25,7 @@ const (
 // more migration (version 4, of the given kind), and replacements in the
 // store's source. It is built from a copy of the sample app and the
 // module's go.mod, so the checkout is never touched.
-func prImage(t *testing.T, e *dbEnv, commit, migration string, replace ...string) deploy.Image {
+func prImage(t testing.TB, e *dbEnv, commit, migration string, replace ...string) deploy.Image {
 	t.Helper()
 	mod := testenv.ModuleDir(t)
 	dir := t.TempDir()
@@ -43,8 +44,13 @@ func prImage(t *testing.T, e *dbEnv, commit, migration string, replace ...string
 	if err := os.WriteFile(filepath.Join(dir, "sample-app/store/migrations/00004_pr.sql"), []byte(migration), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	replace = append(replace, "SchemaHead = 3", "SchemaHead = 4")
-	for _, f := range []string{"sample-app/store/store.go", "sample-app/store/migrate.go"} {
+	replace = append(replace, "SchemaHead = 3", "SchemaHead = 4", "ARG SCHEMA_HEAD=3", "ARG SCHEMA_HEAD=4")
+	if strings.Contains(migration, "-- slipway:contract") {
+		replace = append(replace, "ARG SCHEMA_CONTRACTS=3:00003_drop_visits.sql", "ARG SCHEMA_CONTRACTS=3:00003_drop_visits.sql,4:00004_pr.sql")
+	}
+	// The image's labels say what its code does, as the store's test
+	// keeps them in the checkout.
+	for _, f := range []string{"sample-app/store/store.go", "sample-app/store/migrate.go", "sample-app/Dockerfile"} {
 		p := filepath.Join(dir, f)
 		b, err := os.ReadFile(p)
 		if err != nil {
@@ -82,22 +88,87 @@ func (r *events) last() deploy.Event {
 	return r.all[len(r.all)-1]
 }
 
+// gitCheckout is a git repository holding what the sample app and its
+// integration tests need from the module, committed as the release; it
+// returns the repository and the release's commit.
+func gitCheckout(t *testing.T) (string, string) {
+	t.Helper()
+	mod, dir := testenv.ModuleDir(t), t.TempDir()
+	for _, d := range []string{"sample-app", "internal/localhost"} {
+		if err := os.CopyFS(filepath.Join(dir, d), os.DirFS(filepath.Join(mod, d))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"go.mod", "go.sum"} {
+		b, err := os.ReadFile(filepath.Join(mod, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git(t, dir, "init", "--quiet")
+	git(t, dir, "add", ".")
+	git(t, dir, "commit", "--quiet", "-m", "release")
+	return dir, git(t, dir, "rev-parse", "HEAD")
+}
+
+func git(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
 // In a pull request with the database on, the live release's image runs its
-// own integration tests (the real ones, database tests expected) on the
-// PR's migrated preview database as <app>-pr-N-compat, which is gone
-// afterwards. An expand migration (a column added) keeps the release
-// passing; a contract migration (notes renamed to memos, the PR's code
-// moved along) breaks it: the check fails naming the test, and the
-// preview itself still deploys and passes its own tests.
+// own integration tests (the real ones, at the release's commit, database
+// tests expected) on the PR's migrated preview database as
+// <app>-pr-N-compat, which is gone afterwards. The PR's checkout relaxed
+// the release's database test (it skips): the check must not be judged by
+// that. An expand migration (a column added) keeps the release passing,
+// its database test run, not skipped; a contract migration (notes renamed
+// to memos, the PR's code moved along) breaks it: the check fails naming
+// the release's test, and the preview itself still deploys and passes its
+// own tests.
 func TestSchemaCompatRunsTheLiveReleaseOnThePRsMigratedDatabase(t *testing.T) {
 	e := newDBEnv(t)
 	ctx := context.Background()
-	e.flow.Tester = itest.Tester{ModuleDir: testenv.ModuleDir(t), Log: testenv.Log(t)}
+	checkout, commit := gitCheckout(t)
+	b := &build.Builder{Engine: e.cli, ModuleDir: checkout, AppImage: "slipway-test/app-rel", Rebuild: true,
+		Rev: &build.Revision{Commit: commit, Version: "test-release"}, Log: testenv.Log(t)}
+	release, err := b.Build(ctx, "test-release")
+	if err != nil {
+		t.Fatalf("build the release's image: %v", err)
+	}
+	relaxed := filepath.Join(checkout, "sample-app/integration/database_test.go")
+	src, err := os.ReadFile(relaxed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const keeps = "func TestDatabaseKeepsThisEnvironmentsData(t *testing.T) {\n"
+	if !strings.Contains(string(src), keeps) {
+		t.Fatalf("%s has no %q to relax", relaxed, keeps)
+	}
+	if err := os.WriteFile(relaxed, []byte(strings.Replace(string(src), keeps, keeps+"\tt.Skip(\"relaxed by the pull request\")\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git(t, checkout, "commit", "--quiet", "-am", "pr: relax the database test")
+
+	e.flow.Tester = itest.Tester{ModuleDir: checkout, Log: testenv.Log(t)}
 	rec := &events{}
 	e.flow.Reporter = rec
+	e.builder.set(release)
 	rel, err := e.flow.Release(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if rel.Image.Commit != commit {
+		t.Fatalf("release %+v, want commit %s", rel, commit)
 	}
 
 	expand := prImage(t, e, commitExpand, "-- slipway:expand\n-- +goose Up\nALTER TABLE notes ADD COLUMN author text;\n\n-- +goose Down\nALTER TABLE notes DROP COLUMN author;\n")
@@ -127,6 +198,9 @@ func TestSchemaCompatRunsTheLiveReleaseOnThePRsMigratedDatabase(t *testing.T) {
 		t.Fatalf("schema-compat of a contract migration: %+v (failing %q), want release %s failing TestDatabaseKeepsThisEnvironmentsData on schema 4", c, c.Failing(), rel.Stack)
 	}
 	e.assertNoCompatStack(2)
+	if n := strings.Count(git(t, checkout, "worktree", "list", "--porcelain"), "worktree "); n != 1 {
+		t.Fatalf("%d worktrees in the checkout after the checks, want the release's removed", n)
+	}
 	if !strings.Contains(e.out.String(), "schema-compat: release "+rel.Stack+" fails on schema 4") {
 		t.Fatalf("the run does not say the release fails on the PR's schema:\n%s", e.out.String())
 	}

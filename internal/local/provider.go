@@ -10,9 +10,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/client"
 	"github.com/docker/go-connections/nat"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -21,6 +24,7 @@ import (
 
 // Docker is the part of the Docker Engine API the local target uses.
 type Docker interface {
+	ContainerAttach(ctx context.Context, id string, o container.AttachOptions) (types.HijackedResponse, error)
 	ContainerCreate(ctx context.Context, config *container.Config, host *container.HostConfig, net *network.NetworkingConfig, platform *ocispec.Platform, name string) (container.CreateResponse, error)
 	ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error)
 	ContainerList(ctx context.Context, o container.ListOptions) ([]container.Summary, error)
@@ -28,6 +32,8 @@ type Docker interface {
 	ContainerRemove(ctx context.Context, id string, o container.RemoveOptions) error
 	ContainerStart(ctx context.Context, id string, o container.StartOptions) error
 	ContainerStop(ctx context.Context, id string, o container.StopOptions) error
+	ContainerWait(ctx context.Context, id string, c container.WaitCondition) (<-chan container.WaitResponse, <-chan error)
+	ImageInspect(ctx context.Context, ref string, o ...client.ImageInspectOption) (image.InspectResponse, error)
 	NetworkCreate(ctx context.Context, name string, o network.CreateOptions) (network.CreateResponse, error)
 	NetworkInspect(ctx context.Context, id string, o network.InspectOptions) (network.Inspect, error)
 	NetworkList(ctx context.Context, o network.ListOptions) ([]network.Summary, error)
