@@ -30,7 +30,9 @@ fi
 
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd (log: /tmp/slipway-dockerd.log)"
-  nohup dockerd >/tmp/slipway-dockerd.log 2>&1 &
+  # In its own session: a job runner that ends the caller's process group
+  # (a CI step, a timed-out shell) must not take the engine with it.
+  setsid nohup dockerd >>/tmp/slipway-dockerd.log 2>&1 < /dev/null &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break
     sleep 1

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
-	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/jackc/pgx/v5"
@@ -77,17 +76,14 @@ func (p *Provider) EnsurePreviewDatabase(ctx context.Context, pr int) (deploy.Pr
 	if err != nil {
 		return deploy.PreviewDatabase{}, err
 	}
-	p.dbMu.Lock() // a clone ends the golden database's sessions: one at a time
-	defer p.dbMu.Unlock()
+	// The clone comes from the newest published golden database, which
+	// no session uses (database.Admin.PublishGolden): no lock is needed
+	// against a refresh in this or another process.
 	db, err := h.a.EnsurePreview(ctx, p.o.App, pr, rolePassword(h.secret, database.PreviewName(p.o.App, pr)))
 	if err != nil {
 		return deploy.PreviewDatabase{}, err
 	}
-	release, err := h.previewOrigin(ctx, db, database.GoldenName(p.o.App))
-	if err != nil {
-		return deploy.PreviewDatabase{}, err
-	}
-	return deploy.PreviewDatabase{Name: db.Database, Cloned: db.Cloned, From: release, URL: db.URL}, nil
+	return deploy.PreviewDatabase{Name: db.Database, Cloned: db.Cloned, From: db.From, URL: db.URL}, nil
 }
 
 // dbRunning says whether the server container exists, so dropping and
@@ -140,16 +136,15 @@ func (p *Provider) ProductionDatabase(ctx context.Context) (deploy.SecretURL, er
 	return a.EnsureProduction(ctx, p.o.App, rolePassword(secret, database.ProductionName(p.o.App)))
 }
 
-// RefreshGolden implements deploy.Databases: the golden database is
-// dropped, created empty, migrated to image's head and seeded.
+// RefreshGolden implements deploy.Databases: a new golden database is
+// built beside the one previews clone from, migrated to image's head,
+// seeded and only then published; superseded ones are dropped.
 func (p *Provider) RefreshGolden(ctx context.Context, image, release string) (deploy.MigrateResult, error) {
 	h, err := p.dbOpen(ctx)
 	if err != nil {
 		return deploy.MigrateResult{}, err
 	}
-	p.dbMu.Lock()
-	defer p.dbMu.Unlock()
-	u, err := h.a.ResetGolden(ctx, p.o.App, rolePassword(h.secret, database.GoldenName(p.o.App)))
+	u, err := h.a.BuildGolden(ctx, p.o.App, rolePassword(h.secret, database.GoldenName(p.o.App)))
 	if err != nil {
 		return deploy.MigrateResult{}, err
 	}
@@ -160,7 +155,11 @@ func (p *Provider) RefreshGolden(ctx context.Context, image, release string) (de
 	if _, err := p.runOnce(ctx, image, []string{"seed"}, u); err != nil {
 		return res, fmt.Errorf("seed the golden database: %w", err)
 	}
-	return res, h.setOrigin(ctx, u.Database(), release)
+	dropped, err := h.a.PublishGolden(ctx, p.o.App, u.Database(), release)
+	for _, d := range dropped {
+		p.logf("database: dropped the superseded golden database %s", d)
+	}
+	return res, err
 }
 
 // SetDatabaseImage turns the database on with image (SLIPWAY_DB_IMAGE).
@@ -224,68 +223,6 @@ func (h dbHandle) superuser(ctx context.Context, db string) (*pgx.Conn, error) {
 		return nil, fmt.Errorf("connect to database %s: %w", db, err)
 	}
 	return conn, nil
-}
-
-// previewOrigin reads the release a preview's database came from, in one
-// session: a clone says what golden said and gets it recorded; a kept one
-// says its own.
-func (h dbHandle) previewOrigin(ctx context.Context, db database.Preview, golden string) (string, error) {
-	conn, err := h.superuser(ctx, "postgres")
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = conn.Close(ctx) }() // closing a session loses nothing
-	if !db.Cloned {
-		return readOrigin(ctx, conn, db.Database)
-	}
-	release, err := readOrigin(ctx, conn, golden)
-	if err != nil {
-		return "", err
-	}
-	return release, writeOrigin(ctx, conn, db.Database, release)
-}
-
-// readOrigin reads the release recorded on database db ("" when none).
-func readOrigin(ctx context.Context, conn *pgx.Conn, db string) (string, error) {
-	var c *string
-	err := conn.QueryRow(ctx, "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", db).Scan(&c)
-	if err != nil {
-		return "", fmt.Errorf("read where database %s came from: %w", db, err)
-	}
-	if c == nil {
-		return "", nil
-	}
-	return strings.TrimPrefix(*c, originPrefix), nil
-}
-
-const originPrefix = "slipway release "
-
-// setOrigin records release on database db.
-func (h dbHandle) setOrigin(ctx context.Context, db, release string) error {
-	if release == "" {
-		return nil
-	}
-	conn, err := h.superuser(ctx, "postgres")
-	if err != nil {
-		return err
-	}
-	defer func() { _ = conn.Close(ctx) }() // closing a session loses nothing
-	return writeOrigin(ctx, conn, db, release)
-}
-
-// writeOrigin records release on database db; the server quotes both.
-func writeOrigin(ctx context.Context, conn *pgx.Conn, db, release string) error {
-	if release == "" {
-		return nil
-	}
-	var stmt string
-	if err := conn.QueryRow(ctx, "SELECT format('COMMENT ON DATABASE %I IS %L', $1::text, $2::text)", db, originPrefix+release).Scan(&stmt); err != nil {
-		return fmt.Errorf("quote the origin of database %s: %w", db, err)
-	}
-	if _, err := conn.Exec(ctx, stmt); err != nil {
-		return fmt.Errorf("record the origin of database %s: %w", db, err)
-	}
-	return nil
 }
 
 // dbSession opens a superuser session on database db of the running

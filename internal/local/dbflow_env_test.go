@@ -104,6 +104,25 @@ func (e *dbEnv) query(db, sql string, args ...any) (int, error) {
 	return n, err
 }
 
+// golden names the golden database previews clone from now: the newest
+// published one (its comment names its release).
+func (e *dbEnv) golden() string {
+	e.t.Helper()
+	conn, err := e.connect("postgres")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	var name string
+	err = conn.QueryRow(context.Background(), `SELECT datname::text FROM pg_database
+WHERE starts_with(datname, $1) AND starts_with(shobj_description(oid, 'pg_database'), 'slipway release ')
+ORDER BY length(datname) DESC, datname DESC LIMIT 1`, e.app+"_golden_").Scan(&name)
+	if err != nil {
+		e.t.Fatalf("find the published golden database of %s: %v", e.app, err)
+	}
+	return name
+}
+
 // exec runs a statement as the superuser on database db.
 func (e *dbEnv) exec(db, sql string) {
 	e.t.Helper()

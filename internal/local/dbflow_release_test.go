@@ -55,7 +55,7 @@ func TestReleaseMigratesProductionBeforeTrafficAndStopsWhenThatFails(t *testing.
 	if n, err := e.query(e.app, "SELECT count(*)::int FROM information_schema.tables WHERE table_name = 'visits'"); err != nil || n != 1 {
 		t.Fatalf("the contract migration ran on production: visits tables %d (%v)", n, err)
 	}
-	if got := e.schema(e.app + "_golden"); got != 3 {
+	if got := e.schema(e.golden()); got != 3 {
 		t.Fatalf("golden schema = %d, want the image's head 3", got)
 	}
 	if !strings.Contains(e.out.String(), "holding contract migration") && !strings.Contains(e.out.String(), "contract migrations held") {

@@ -115,7 +115,7 @@ func TestPreviewDatabasesAreClonedIsolatedAndDropped(t *testing.T) {
 	// A migration that fails (golden says schema 2 while visits is gone
 	// already, so 00003's DROP TABLE visits fails) stops the deploy with
 	// the migration's own error, and no stack is started.
-	e.exec(e.app+"_golden", "DELETE FROM goose_db_version WHERE version_id = 3")
+	e.exec(e.golden(), "DELETE FROM goose_db_version WHERE version_id = 3")
 	_, err = e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: 3})
 	var merr *deploy.MigrationError
 	if !errors.As(err, &merr) || !strings.Contains(err.Error(), `table "visits" does not exist`) || !strings.Contains(err.Error(), "the preview was not deployed") {

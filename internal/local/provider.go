@@ -70,7 +70,6 @@ type Provider struct {
 	tokenMu sync.Mutex
 	token   string // the router's admin token, read from its container
 
-	dbMu sync.Mutex // golden refreshes and preview clones run one at a time
 }
 
 // New returns a local provider.
