@@ -190,16 +190,18 @@ func (p *Provider) password(ctx context.Context, name string) (string, error) {
 // gets the database the preview-database workflow created, by its
 // secret's name (dbtrust.go).
 func (p *Provider) EnsurePreviewDatabase(ctx context.Context, pr int) (deploy.PreviewDatabase, error) {
-	db, err := p.createPreviewDatabase(ctx, pr)
+	db, err := p.CreatePreviewDatabase(ctx, pr)
 	if accessDenied(err) {
 		return p.existingPreviewDatabase(ctx, pr)
 	}
 	return db, err
 }
 
-// createPreviewDatabase clones (or keeps) the PR's database through the
-// Data API, stores its URL and tags the secret with where it came from.
-func (p *Provider) createPreviewDatabase(ctx context.Context, pr int) (deploy.PreviewDatabase, error) {
+// CreatePreviewDatabase clones (or keeps) the PR's database through the
+// Data API, stores its URL and tags the secret with where it came from
+// (the trusted step, `preview:database`): it never falls back to the
+// database by name, so a role that may not administer databases fails.
+func (p *Provider) CreatePreviewDatabase(ctx context.Context, pr int) (deploy.PreviewDatabase, error) {
 	a, _, err := p.dbAdmin(ctx)
 	if err != nil {
 		return deploy.PreviewDatabase{}, err
