@@ -180,3 +180,36 @@ func TestDatabaseSecretRefIsThePRsOwn(t *testing.T) {
 		})
 	}
 }
+
+// preview:deploy as preview.yml runs it with the preview role and the
+// database on: the orchestration uses the database preview-database.yml
+// made, migrates it, deploys and tests, and says where it came from.
+func TestPreviewDeployWithTheDatabaseUnderThePreviewRole(t *testing.T) {
+	d := newDBEnv(t)
+	ctx := context.Background()
+	if _, err := d.p.RefreshGolden(ctx, image(1).Ref, "shop-prod-r1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.p.CreatePreviewDatabase(ctx, 7); err != nil { // preview-database.yml
+		t.Fatal(err)
+	}
+	pw := passwordOf(t, d.secretValue(t, "shop/pr-7/database-url"))
+
+	d.actAsPreviewRole()
+	pv := d.previewProvider(time.Second)
+	shared, err := pv.Shared(ctx)
+	must(t, err)
+	f := &deploy.Flow{App: dbApp, Provider: pv, Builder: &fixedImage{img: image(2)}, Tester: passTester{}, Log: d.log,
+		Routing: portRouting{p: pv, alb: shared.LoadBalancerDNSName}, Database: true}
+	res, err := f.DeployPreview(ctx, deploy.PreviewRequest{PR: 7})
+	if err != nil {
+		t.Fatalf("preview deploy under the preview role: %v\n%s", err, d.log.String())
+	}
+	if db := res.Database; db == nil || db.Name != "shop_pr_7" || db.Released != "shop-prod-r1" || db.Head != store.SchemaHead {
+		t.Errorf("preview database %+v; want shop_pr_7 from shop-prod-r1 at schema %d", res.Database, store.SchemaHead)
+	}
+	d.checkStackParams(t, res.Stack, "shop/pr-7/database-url", pw)
+	if _, err := d.p.CreatePreviewDatabase(ctx, 8); err == nil || !accessDenied(err) {
+		t.Errorf("the trusted step under the preview role: %v; want AccessDenied, not the database by name", err)
+	}
+}
