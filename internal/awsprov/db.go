@@ -185,14 +185,17 @@ func (p *Provider) password(ctx context.Context, name string) (string, error) {
 	return database.NewPassword()
 }
 
-// EnsurePreviewDatabase implements deploy.Databases. A role that may
-// not administer databases (AWS answers AccessDenied: the preview role)
-// gets the database the preview-database workflow created, by its
-// secret's name (dbtrust.go).
+// EnsurePreviewDatabase implements deploy.Databases. With
+// ExistingPreviewDatabases, or when AWS answers AccessDenied (the preview
+// role may not administer databases), it gets the database the
+// preview-database workflow created, by its secret's name (dbtrust.go).
 func (p *Provider) EnsurePreviewDatabase(ctx context.Context, pr int) (deploy.PreviewDatabase, error) {
+	if p.o.ExistingPreviewDatabases {
+		return p.existingPreviewDatabase(ctx, pr, "SLIPWAY_PREVIEW_DATABASE=existing")
+	}
 	db, err := p.CreatePreviewDatabase(ctx, pr)
 	if accessDenied(err) {
-		return p.existingPreviewDatabase(ctx, pr)
+		return p.existingPreviewDatabase(ctx, pr, "this role may not create databases (the preview role)")
 	}
 	return db, err
 }

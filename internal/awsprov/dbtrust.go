@@ -73,13 +73,13 @@ func (p *Provider) tagPreviewSecret(ctx context.Context, arn string, pr int, fro
 // existingPreviewDatabase finds the PR's secret by name, waiting (bounded
 // by Options.DatabaseWait) while the preview-database workflow may still
 // be creating it, and returns the database known by that secret only.
-func (p *Provider) existingPreviewDatabase(ctx context.Context, pr int) (deploy.PreviewDatabase, error) {
+func (p *Provider) existingPreviewDatabase(ctx context.Context, pr int, why string) (deploy.PreviewDatabase, error) {
 	secret := p.previewSecret(pr)
 	wait := p.o.DatabaseWait
 	if wait <= 0 {
 		wait = defaultDatabaseWait
 	}
-	p.logf("database of #%d: this role may not create databases (the preview role): using secret %s, which the preview-database workflow creates", pr, secret)
+	p.logf("database of #%d: %s: using secret %s, which the preview-database workflow creates", pr, why, secret)
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	for i := 0; ; i++ {
@@ -98,9 +98,9 @@ func (p *Provider) existingPreviewDatabase(ctx context.Context, pr int) (deploy.
 		case <-ctx.Done():
 			return deploy.PreviewDatabase{}, ctx.Err()
 		case <-wctx.Done():
-			return deploy.PreviewDatabase{}, fmt.Errorf("%w: no secret %s after %s, and this role may not create it (the preview role is denied the Data API and secret values on purpose): "+
+			return deploy.PreviewDatabase{}, fmt.Errorf("%w: no secret %s after %s, and this deploy does not create it (%s; the preview role is denied the Data API and secret values on purpose): "+
 				"run or re-run the preview-database workflow for pull request #%d (it runs `go run mage.go preview:database -pr=%d` with the release role), then re-run this job",
-				ErrPreviewDatabaseMissing, secret, wait, pr, pr)
+				ErrPreviewDatabaseMissing, secret, wait, why, pr, pr)
 		case <-time.After(p.o.Poll):
 		}
 	}

@@ -130,13 +130,27 @@ func TestPreviewRoleUsesTheTrustedStepsDatabase(t *testing.T) {
 
 // Without the trusted step's secret the preview role waits (bounded) and
 // then says which workflow to run; a secret that appears while it waits
-// (the workflow finishing) is used.
+// (the workflow finishing) is used. With SLIPWAY_PREVIEW_DATABASE=existing
+// (the preview workflows) even a role that could create the database
+// does not: no statement runs, so it never races preview-database.yml.
 func TestPreviewRoleWaitsForTheTrustedStep(t *testing.T) {
 	d := newDBEnv(t)
 	ctx := context.Background()
+
+	existing := d.previewProvider(200 * time.Millisecond)
+	existing.o.ExistingPreviewDatabases = true
+	statements := d.inj.count("ExecuteStatement")
+	_, err := existing.EnsurePreviewDatabase(ctx, 5)
+	if !errors.Is(err, ErrPreviewDatabaseMissing) || !strings.Contains(err.Error(), "SLIPWAY_PREVIEW_DATABASE=existing") {
+		t.Errorf("existing mode without a secret: %v; want ErrPreviewDatabaseMissing saying why it did not create one", err)
+	}
+	if n := d.inj.count("ExecuteStatement") - statements; n != 0 {
+		t.Errorf("existing mode ran %d statements; want none", n)
+	}
+
 	d.actAsPreviewRole()
 
-	_, err := d.previewProvider(200*time.Millisecond).EnsurePreviewDatabase(ctx, 8)
+	_, err = d.previewProvider(200*time.Millisecond).EnsurePreviewDatabase(ctx, 8)
 	if !errors.Is(err, ErrPreviewDatabaseMissing) || !strings.Contains(err.Error(), "preview-database workflow") ||
 		!strings.Contains(err.Error(), "go run mage.go preview:database -pr=8") || !strings.Contains(err.Error(), "shop/pr-8/database-url") {
 		t.Fatalf("no secret: %v; want ErrPreviewDatabaseMissing naming the secret and the workflow to run", err)

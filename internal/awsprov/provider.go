@@ -50,6 +50,9 @@ type Options struct {
 	Stack         cfnstack.Options
 	DatabaseWait  time.Duration // how long a role that may not create databases waits for a preview's secret; zero: 10 min
 	Log           io.Writer     // progress, one line per event
+	// ExistingPreviewDatabases: previews never create their database, they
+	// use the one `preview:database` made, by its secret (dbtrust.go).
+	ExistingPreviewDatabases bool
 }
 
 // Provider implements deploy.Provider on AWS.

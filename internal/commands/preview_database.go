@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 )
 
 // PreviewDatabase is the trusted step of a preview's database on the aws
@@ -61,4 +62,20 @@ func orUnknown(s string) string {
 		return "(unknown release)"
 	}
 	return s
+}
+
+// existingPreviewDatabases reads SLIPWAY_PREVIEW_DATABASE: "create" (or
+// unset: a preview creates its database, or uses the existing one by its
+// secret when its role may not) or "existing" (it only ever uses the one
+// preview:database made: the preview workflows, so a deploy never races
+// preview-database.yml).
+func existingPreviewDatabases(env func(string) string) (bool, error) {
+	switch v := strings.TrimSpace(env("SLIPWAY_PREVIEW_DATABASE")); v {
+	case "", "create":
+		return false, nil
+	case "existing":
+		return true, nil
+	default:
+		return false, fmt.Errorf("configuration: SLIPWAY_PREVIEW_DATABASE=%q: want create or existing", v)
+	}
 }

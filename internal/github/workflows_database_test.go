@@ -134,9 +134,9 @@ func checkDatabaseSteps(t *testing.T, steps []struct {
 	}
 }
 
-// The untrusted deploys get the database setting (they use the database
-// by its secret), and the preview role's destroy does not (it may not
-// drop it: preview-database.yml does).
+// The untrusted deploys get the database setting and use the existing
+// database by its secret (never creating one), and the preview role's
+// destroy does not get it (it may not drop it: preview-database.yml does).
 func TestPreviewWorkflowsPassTheDatabaseSetting(t *testing.T) {
 	dir := filepath.Join(moduleRoot(t), ".github/workflows")
 	for file, want := range map[string]map[string]bool{
@@ -159,6 +159,9 @@ func TestPreviewWorkflowsPassTheDatabaseSetting(t *testing.T) {
 			got, ok := w.Jobs[job].Env["SLIPWAY_DATABASE"]
 			if on && got != "${{ vars.SLIPWAY_DATABASE }}" || !on && ok {
 				t.Errorf("%s job %s: SLIPWAY_DATABASE = %q (set %v); want it from vars: %v", file, job, got, ok, on)
+			}
+			if mode := w.Jobs[job].Env["SLIPWAY_PREVIEW_DATABASE"]; on && mode != "existing" {
+				t.Errorf("%s job %s: SLIPWAY_PREVIEW_DATABASE = %q; want existing, so the deploy never creates the database beside preview-database.yml", file, job, mode)
 			}
 		}
 	}
