@@ -95,9 +95,10 @@ func (p *Provider) existingPreviewDatabase(ctx context.Context, pr int, why stri
 			p.logf("database of #%d: waiting up to %s for secret %s", pr, wait, secret)
 		}
 		select {
-		case <-ctx.Done():
-			return deploy.PreviewDatabase{}, ctx.Err()
 		case <-wctx.Done():
+			if ctx.Err() != nil { // cancelled, not timed out
+				return deploy.PreviewDatabase{}, ctx.Err()
+			}
 			return deploy.PreviewDatabase{}, fmt.Errorf("%w: no secret %s after %s, and this deploy does not create it (%s; the preview role is denied the Data API and secret values on purpose): "+
 				"run or re-run the preview-database workflow for pull request #%d (it runs `go run mage.go preview:database -pr=%d` with the release role), then re-run this job",
 				ErrPreviewDatabaseMissing, secret, wait, why, pr, pr)
