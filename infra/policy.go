@@ -15,7 +15,7 @@ const (
 	PolicyPreview = "preview-role.json"  // permissions of the preview role
 	PolicyRelease = "release-role.json"  // permissions of the release role
 	TrustPreview  = "preview-trust.json" // GitHub OIDC trust: pull_request subject
-	TrustRelease  = "release-trust.json" // GitHub OIDC trust: environment:production subject
+	TrustRelease  = "release-trust.json" // GitHub OIDC trust: environment:production and environment:preview-database subjects
 )
 
 // PolicyNames lists the policy files in the order the README installs them.

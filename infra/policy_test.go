@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -236,8 +237,13 @@ func TestPreviewRoleScope(t *testing.T) {
 		{"passes the preview execution role to ECS", request{"iam:PassRole", prExecRole, toECSTasks}, true, false},
 		{"never passes the production execution role (it reads production secrets)", request{"iam:PassRole", execRole, toECSTasks}, false, false},
 		{"never passes the preview execution role to another service", request{"iam:PassRole", prExecRole, map[string][]string{"iam:PassedToService": {"lambda.amazonaws.com"}}}, false, false},
-		{"creates a preview's database secret", request{"secretsmanager:CreateSecret", prSecretARN, nil}, true, false},
-		{"deletes a preview's database secret", request{"secretsmanager:DeleteSecret", prSecretARN, nil}, true, false},
+		{"finds a preview's database secret by name (its ARN and tags, no value)", request{"secretsmanager:DescribeSecret", prSecretARN, nil}, true, false},
+		{"never describes a production secret", request{"secretsmanager:DescribeSecret", prodSecret, nil}, false, false},
+		{"never creates a preview's database secret (preview-database.yml does, with the release role)", request{"secretsmanager:CreateSecret", prSecretARN, nil}, false, false},
+		{"never rewrites a preview's database secret", request{"secretsmanager:PutSecretValue", prSecretARN, nil}, false, false},
+		{"never deletes a preview's database secret", request{"secretsmanager:DeleteSecret", prSecretARN, nil}, false, false},
+		{"never retags a preview's database secret (its origin)", request{"secretsmanager:TagResource", prSecretARN, nil}, false, false},
+		{"waits for its migration task", request{"ecs:DescribeTasks", "arn:aws:ecs:eu-west-1:123456789012:task/demo/0123456789abcdef", nil}, true, false},
 		{"never creates or changes a production secret", request{"secretsmanager:PutSecretValue", prodSecret, nil}, false, false},
 		{"never deletes a production secret", request{"secretsmanager:DeleteSecret", prodSecret, nil}, false, false},
 		{"never reads a secret, not even its own", request{"secretsmanager:GetSecretValue", prSecretARN, nil}, false, true},
@@ -312,6 +318,8 @@ func TestReleaseRoleScope(t *testing.T) {
 		{"reads a migration task's log stream", request{"logs:GetLogEvents", migrateStream, nil}, true},
 		{"stores the production URL", request{"secretsmanager:PutSecretValue", prodSecret, nil}, true},
 		{"reads a stored URL to keep its password", request{"secretsmanager:GetSecretValue", prSecretARN, nil}, true},
+		{"tags a preview's secret with the release it was cloned from", request{"secretsmanager:TagResource", prSecretARN, nil}, true},
+		{"creates a preview's database secret (preview-database.yml)", request{"secretsmanager:CreateSecret", prSecretARN, nil}, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -324,7 +332,12 @@ func TestReleaseRoleScope(t *testing.T) {
 }
 
 func TestTrustPoliciesPinTheOIDCSubject(t *testing.T) {
-	cases := map[string]string{TrustPreview: "repo:acme/shop:pull_request", TrustRelease: "repo:acme/shop:environment:production"}
+	// The release role: production's environment (releases) and
+	// preview-database's (preview-database.yml, the default branch's code
+	// creating previews' databases); each environment allows the default
+	// branch only, so a pull request's own workflow cannot claim it.
+	cases := map[string][]string{TrustPreview: {"repo:acme/shop:pull_request"},
+		TrustRelease: {"repo:acme/shop:environment:production", "repo:acme/shop:environment:preview-database"}}
 	for name, sub := range cases {
 		t.Run(name, func(t *testing.T) {
 			p := loadPolicy(t, name)
@@ -340,7 +353,7 @@ func TestTrustPoliciesPinTheOIDCSubject(t *testing.T) {
 				t.Fatalf("conditions %v: want exact matches only (StringEquals), no wildcards", st.Condition)
 			}
 			eq := st.Condition["StringEquals"]
-			if got := eq["token.actions.githubusercontent.com:sub"]; len(got) != 1 || got[0] != sub {
+			if got := eq["token.actions.githubusercontent.com:sub"]; !slices.Equal(got, sub) {
 				t.Errorf("subject %v, want %s", got, sub)
 			}
 			if got := eq["token.actions.githubusercontent.com:aud"]; len(got) != 1 || got[0] != "sts.amazonaws.com" {

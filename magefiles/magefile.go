@@ -79,6 +79,11 @@ func (Preview) Destroy(ctx context.Context, pr *int, stack *string) error {
 	return commands.PreviewDestroyTarget(ctx, pr, stack)
 }
 
+// Database creates a pull request's database and its secret (-pr=N; -drop drops them) on the aws target, with the release role: the preview-database workflow runs it.
+func (Preview) Database(ctx context.Context, pr *int, drop *bool) error {
+	return commands.PreviewDatabase(ctx, pr, drop)
+}
+
 // Down removes every container, network, volume and image tag of this app from the local Docker engine, and nothing else.
 func (Local) Down(ctx context.Context) error { return commands.LocalDown(ctx) }
 

@@ -44,6 +44,8 @@ type Secrets interface {
 	PutSecretValue(ctx context.Context, in *secretsmanager.PutSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error)
 	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
 	DeleteSecret(ctx context.Context, in *secretsmanager.DeleteSecretInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.DeleteSecretOutput, error)
+	DescribeSecret(ctx context.Context, in *secretsmanager.DescribeSecretInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error)
+	TagResource(ctx context.Context, in *secretsmanager.TagResourceInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.TagResourceOutput, error)
 }
 
 var (
@@ -65,6 +67,7 @@ type dbURL struct {
 	database.URL
 	secretARN string
 	preview   bool // a preview's: its task runs with the preview execution role
+	ref       bool // known by its secret only (dbtrust.go): the URL was never read
 }
 
 // dbAdmin opens the database admin on the shared stack's cluster.
@@ -136,9 +139,14 @@ func (p *Provider) databaseSecret(ctx context.Context, s deploy.Spec) (map[strin
 	if p.db.Secrets == nil {
 		return nil, "", fmt.Errorf("stack %s: %s is set but the aws target was built without Secrets Manager (%w)", s.Stack, deploy.DatabaseURLEnv, deploy.ErrNoDatabaseSupport)
 	}
-	arn, err := p.storeSecret(ctx, name, v, "DATABASE_URL of stack "+s.Stack+" (slipway)")
+	arn, isRef, err := secretRef(v, name)
 	if err != nil {
-		return nil, "", fmt.Errorf("stack %s: store its database URL in secret %s: %w", s.Stack, name, err)
+		return nil, "", fmt.Errorf("stack %s: %w", s.Stack, err)
+	}
+	if !isRef { // a URL this process knows: store it; a reference is the stored one
+		if arn, err = p.storeSecret(ctx, name, v, "DATABASE_URL of stack "+s.Stack+" (slipway)"); err != nil {
+			return nil, "", fmt.Errorf("stack %s: store its database URL in secret %s: %w", s.Stack, name, err)
+		}
 	}
 	env := make(map[string]string, len(s.Env))
 	for k, val := range s.Env {
@@ -177,8 +185,26 @@ func (p *Provider) password(ctx context.Context, name string) (string, error) {
 	return database.NewPassword()
 }
 
-// EnsurePreviewDatabase implements deploy.Databases.
+// EnsurePreviewDatabase implements deploy.Databases. With
+// ExistingPreviewDatabases, or when AWS answers AccessDenied (the preview
+// role may not administer databases), it gets the database the
+// preview-database workflow created, by its secret's name (dbtrust.go).
 func (p *Provider) EnsurePreviewDatabase(ctx context.Context, pr int) (deploy.PreviewDatabase, error) {
+	if p.o.ExistingPreviewDatabases {
+		return p.existingPreviewDatabase(ctx, pr, "SLIPWAY_PREVIEW_DATABASE=existing")
+	}
+	db, err := p.CreatePreviewDatabase(ctx, pr)
+	if accessDenied(err) {
+		return p.existingPreviewDatabase(ctx, pr, "this role may not create databases (the preview role)")
+	}
+	return db, err
+}
+
+// CreatePreviewDatabase clones (or keeps) the PR's database through the
+// Data API, stores its URL and tags the secret with where it came from
+// (the trusted step, `preview:database`): it never falls back to the
+// database by name, so a role that may not administer databases fails.
+func (p *Provider) CreatePreviewDatabase(ctx context.Context, pr int) (deploy.PreviewDatabase, error) {
 	a, _, err := p.dbAdmin(ctx)
 	if err != nil {
 		return deploy.PreviewDatabase{}, err
@@ -194,6 +220,9 @@ func (p *Provider) EnsurePreviewDatabase(ctx context.Context, pr int) (deploy.Pr
 	}
 	arn, err := p.storeURL(ctx, secret, db.URL)
 	if err != nil {
+		return deploy.PreviewDatabase{}, err
+	}
+	if err := p.tagPreviewSecret(ctx, arn, pr, db.From); err != nil {
 		return deploy.PreviewDatabase{}, err
 	}
 	p.logf("database %s: URL kept in secret %s", db.Database, secret)

@@ -228,6 +228,9 @@ func taskID(task string) string { return task[strings.LastIndex(task, "/")+1:] }
 
 // redactURL takes u's URL and password out of text.
 func redactURL(text string, u dbURL) string {
+	if u.ref { // the URL was never read here: take out any URL's password
+		return redactPasswords(text)
+	}
 	text = strings.ReplaceAll(text, u.Reveal(), u.String())
 	if parsed, err := url.Parse(u.Reveal()); err == nil && parsed.User != nil {
 		if pw, ok := parsed.User.Password(); ok && pw != "" {

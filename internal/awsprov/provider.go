@@ -48,7 +48,11 @@ type Options struct {
 	Poll          time.Duration // ECS and target health poll interval; zero: 5 s
 	Sticky        time.Duration // production stickiness; zero: 1 h
 	Stack         cfnstack.Options
-	Log           io.Writer // progress, one line per event
+	DatabaseWait  time.Duration // how long a role that may not create databases waits for a preview's secret; zero: 10 min
+	Log           io.Writer     // progress, one line per event
+	// ExistingPreviewDatabases: previews never create their database, they
+	// use the one `preview:database` made, by its secret (dbtrust.go).
+	ExistingPreviewDatabases bool
 }
 
 // Provider implements deploy.Provider on AWS.

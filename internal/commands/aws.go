@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -37,6 +38,10 @@ func openAWS(ctx context.Context, s *Session) error {
 	if err != nil {
 		return err
 	}
+	existing, err := existingPreviewDatabases(os.Getenv)
+	if err != nil {
+		return err
+	}
 	shared := infra.SharedParams{VPCID: c.AWS.VPCID, SubnetIDs: c.AWS.SubnetIDs, CertificateARN: c.AWS.CertificateARN,
 		PreviewPortFirst: c.AWS.PortFirst, PreviewPortLast: c.AWS.PortLast, Database: s.Flow.Database}
 	if c.AWS.HostMode() {
@@ -46,7 +51,7 @@ func openAWS(ctx context.Context, s *Session) error {
 		DDB: dynamodb.NewFromConfig(cfg), CW: cloudwatch.NewFromConfig(cfg), DB: awsprov.DBClients{Data: rdsdata.NewFromConfig(cfg),
 			Secrets: secretsmanager.NewFromConfig(cfg), Tasks: ecs.NewFromConfig(cfg), Logs: cloudwatchlogs.NewFromConfig(cfg)}},
 		awsprov.Options{App: c.App, Shared: shared, CPU: c.AWS.CPU, Memory: c.AWS.Memory,
-			HealthTimeout: max(c.HealthTimeout, minAWSHealth), Log: s.Err})
+			HealthTimeout: max(c.HealthTimeout, minAWSHealth), Log: s.Err, ExistingPreviewDatabases: existing})
 	s.AWS = p
 	s.Flow.Provider = p
 	s.Flow.Routing = awsRouting{cfg: c, p: p}

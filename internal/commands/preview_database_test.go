@@ -1,0 +1,48 @@
+package commands
+
+import (
+	"strings"
+	"testing"
+)
+
+// preview:database takes the pull request's number and nothing else
+// from the event: a missing or impossible number is refused before any
+// AWS call, saying what to pass.
+func TestPreviewDatabaseChecksThePRNumber(t *testing.T) {
+	n := func(v int) *int { return &v }
+	cases := []struct {
+		name string
+		pr   *int
+		want int
+		err  string
+	}{
+		{"a pull request's number", n(42), 42, ""},
+		{"the largest GitHub number", n(2147483647), 2147483647, ""},
+		{"no -pr", nil, 0, "pass the pull request's number: -pr=<number>"},
+		{"zero", n(0), 0, "-pr=0 is not a pull request number"},
+		{"negative", n(-3), 0, "-pr=-3 is not a pull request number"},
+		{"beyond GitHub's range", n(99999999999), 0, "-pr=99999999999 is not a pull request number"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := checkPR(c.pr)
+			if got != c.want || (err == nil) != (c.err == "") || err != nil && !strings.Contains(err.Error(), c.err) {
+				t.Errorf("checkPR = %d, %v; want %d, %q", got, err, c.want, c.err)
+			}
+		})
+	}
+}
+
+// SLIPWAY_PREVIEW_DATABASE says whether an aws preview may create its
+// database; a typo is refused, not read as the default.
+func TestPreviewDatabaseSetting(t *testing.T) {
+	for v, want := range map[string]bool{"": false, "create": false, " existing ": true} {
+		got, err := existingPreviewDatabases(func(string) string { return v })
+		if err != nil || got != want {
+			t.Errorf("SLIPWAY_PREVIEW_DATABASE=%q: %v, %v; want %v", v, got, err, want)
+		}
+	}
+	if _, err := existingPreviewDatabases(func(string) string { return "exisiting" }); err == nil || !strings.Contains(err.Error(), "want create or existing") {
+		t.Errorf("a typo: %v; want a refusal naming the values", err)
+	}
+}
