@@ -166,3 +166,35 @@ func TestPreviewWorkflowsPassTheDatabaseSetting(t *testing.T) {
 		}
 	}
 }
+
+// Releases and cleanup assume the release role, which trusts only the
+// production environment's subject, and they get the database setting:
+// without it no golden copy is built and no contract migration runs.
+func TestReleaseAndCleanupRunAsProductionWithTheDatabaseSetting(t *testing.T) {
+	dir := filepath.Join(moduleRoot(t), ".github/workflows")
+	for file, job := range map[string]string{"release.yml": "release", "cleanup.yml": "cleanup"} {
+		data, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w struct {
+			Jobs map[string]struct {
+				Environment any               `yaml:"environment"`
+				Env         map[string]string `yaml:"env"`
+			} `yaml:"jobs"`
+		}
+		if err := yaml.Unmarshal(data, &w); err != nil {
+			t.Fatal(err)
+		}
+		j, ok := w.Jobs[job]
+		if !ok {
+			t.Fatalf("%s has no job %s", file, job)
+		}
+		if j.Environment != "production" {
+			t.Errorf("%s job %s: environment %v; want production (the release role's only trusted subject)", file, job, j.Environment)
+		}
+		if got := j.Env["SLIPWAY_DATABASE"]; got != "${{ vars.SLIPWAY_DATABASE }}" {
+			t.Errorf("%s job %s: SLIPWAY_DATABASE = %q; want it from vars", file, job, got)
+		}
+	}
+}
