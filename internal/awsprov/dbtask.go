@@ -2,7 +2,6 @@ package awsprov
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -50,20 +49,11 @@ func (p *Provider) Migrate(ctx context.Context, image string, db deploy.SecretUR
 	if !ok {
 		return deploy.MigrateResult{}, fmt.Errorf("migrate database %s: its URL is in no secret of this target", db.Database())
 	}
-	cmd := []string{"migrate"}
-	if expandOnly {
-		cmd = append(cmd, "-expand-only")
-	}
-	out, err := p.runTask(ctx, image, cmd, u)
+	out, err := p.runTask(ctx, image, deploy.MigrateCommand(expandOnly), u)
 	if err != nil {
 		return deploy.MigrateResult{}, err
 	}
-	var res deploy.MigrateResult
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
-		return res, fmt.Errorf("read what migrate printed (%q): %w", lines[len(lines)-1], err)
-	}
-	return res, nil
+	return deploy.ParseMigrateOutput(out)
 }
 
 // runTask registers a task definition for image (family <app>-pr-migrate

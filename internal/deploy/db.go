@@ -2,9 +2,11 @@ package deploy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 )
 
 // Databases is a target's Postgres server for the app (issue 11): the
@@ -58,6 +60,27 @@ type MigrateResult struct {
 	From int64    `json:"from"`
 	To   int64    `json:"to"`
 	Held []string `json:"held"`
+}
+
+// MigrateCommand is the app image's command for a migrate run; expandOnly
+// holds contract migrations.
+func MigrateCommand(expandOnly bool) []string {
+	if expandOnly {
+		return []string{"migrate", "-expand-only"}
+	}
+	return []string{"migrate"}
+}
+
+// ParseMigrateOutput reads what a migrate run printed: its last line is
+// the JSON MigrateResult.
+func ParseMigrateOutput(out string) (MigrateResult, error) {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	last := lines[len(lines)-1]
+	var res MigrateResult
+	if err := json.Unmarshal([]byte(last), &res); err != nil {
+		return res, fmt.Errorf("read what migrate printed (%q): %w", last, err)
+	}
+	return res, nil
 }
 
 // MigrationError is a migrate run that failed, with its own words.

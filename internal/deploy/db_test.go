@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -46,5 +47,33 @@ func TestParseContracts(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestMigrateOutputIsReadFromItsLastLine(t *testing.T) {
+	for _, tc := range []struct {
+		name, out string
+		want      MigrateResult
+		err       string
+	}{
+		{name: "progress lines before the answer", out: "goose: applied 2\n{\"from\":1,\"to\":3,\"held\":[\"00003\"]}\n", want: MigrateResult{From: 1, To: 3, Held: []string{"00003"}}},
+		{name: "nothing held", out: `{"from":3,"to":3}`, want: MigrateResult{From: 3, To: 3}},
+		{name: "no answer", out: "migrate: done\n", err: `read what migrate printed ("migrate: done")`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseMigrateOutput(tc.out)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || got.From != tc.want.From || got.To != tc.want.To || !slices.Equal(got.Held, tc.want.Held) {
+				t.Fatalf("got %+v, %v; want %+v", got, err, tc.want)
+			}
+		})
+	}
+	if got := MigrateCommand(true); !slices.Equal(got, []string{"migrate", "-expand-only"}) {
+		t.Fatalf("expand-only command %q", got)
 	}
 }

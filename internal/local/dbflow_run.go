@@ -3,7 +3,6 @@ package local
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -35,20 +34,11 @@ func (p *Provider) Migrate(ctx context.Context, image string, db deploy.SecretUR
 		p.logf("database %s: already at head %d, no migration to run", db.Database(), head)
 		return deploy.MigrateResult{From: head, To: head}, nil
 	}
-	cmd := []string{"migrate"}
-	if expandOnly {
-		cmd = append(cmd, "-expand-only")
-	}
-	out, err := p.runOnce(ctx, image, cmd, db)
+	out, err := p.runOnce(ctx, image, deploy.MigrateCommand(expandOnly), db)
 	if err != nil {
 		return deploy.MigrateResult{}, err
 	}
-	var res deploy.MigrateResult
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
-		return res, fmt.Errorf("read what migrate printed (%q): %w", lines[len(lines)-1], err)
-	}
-	return res, nil
+	return deploy.ParseMigrateOutput(out)
 }
 
 // runOnce runs image with cmd and DATABASE_URL=db, waits (at most
