@@ -84,7 +84,7 @@ func TestRunBenchmark(t *testing.T) {
 	testenv.Binary(t, "wrk", "apt-get install wrk")
 	opts := Options{CPUProfile: os.Getenv("SLIPWAY_ROUTERBENCH_PROFILE")}
 	if mode == "smoke" {
-		opts.Duration, opts.Warmup, opts.Rounds = time.Second, time.Second, 1
+		opts.Duration, opts.Warmup, opts.Rounds, opts.FixedDuration = time.Second, time.Second, 1, time.Second
 	}
 	var out bytes.Buffer
 	if err := Run(context.Background(), opts, &out); err != nil {
