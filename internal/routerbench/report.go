@@ -23,7 +23,7 @@ type summary struct {
 	cpuPerReq           time.Duration
 	hwmMB               float64
 	fixedP50, fixedP99  time.Duration
-	fixedMax            time.Duration
+	fixedMax, fixedCPU  time.Duration
 	fixedFailed, fixedN int
 }
 
@@ -58,6 +58,7 @@ func summarise(ss []sample) summary {
 		fixedP50:    medDur(func(s sample) time.Duration { return s.open.p50 }),
 		fixedP99:    medDur(func(s sample) time.Duration { return s.open.p99 }),
 		fixedMax:    medDur(func(s sample) time.Duration { return s.open.max }),
+		fixedCPU:    medDur(func(s sample) time.Duration { return s.fixedCPUPerReq }),
 		fixedFailed: failed,
 		fixedN:      sent,
 	}
@@ -80,12 +81,12 @@ func report(out io.Writer, opts Options, res map[string][]sample) error {
 		opts.Threads, opts.Connections, opts.Duration, opts.Connections)
 	fmt.Fprintf(out, "fixed rate: %d requests/s for %s over %d connections (open loop, latency from when each request was due)\n\n",
 		opts.FixedRate, opts.FixedDuration, opts.Connections)
-	fmt.Fprintln(tw, "\tsaturation\t\t\t\t\tfixed rate\t\t\t\t")
-	fmt.Fprintln(tw, "server\trequests/s\tp50\tp99\tCPU/request\tpeak RSS\tp50\tp99\tmax\tfailed\t")
+	fmt.Fprintln(tw, "\tsaturation\t\t\t\t\tfixed rate\t\t\t\t\t")
+	fmt.Fprintln(tw, "server\trequests/s\tp50\tp99\tCPU/request\tpeak RSS\tp50\tp99\tmax\tCPU/request\tfailed\t")
 	for _, n := range names {
 		s := sum[n]
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%.1f MB\t%s\t%s\t%s\t%d/%d\t\n", n, s.rps, fmtDur(s.p50), fmtDur(s.p99),
-			fmtDur(s.cpuPerReq), s.hwmMB, fmtDur(s.fixedP50), fmtDur(s.fixedP99), fmtDur(s.fixedMax), s.fixedFailed, s.fixedN)
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%.1f MB\t%s\t%s\t%s\t%s\t%d/%d\t\n", n, s.rps, fmtDur(s.p50), fmtDur(s.p99),
+			fmtDur(s.cpuPerReq), s.hwmMB, fmtDur(s.fixedP50), fmtDur(s.fixedP99), fmtDur(s.fixedMax), fmtDur(s.fixedCPU), s.fixedFailed, s.fixedN)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write report: %w", err)

@@ -221,11 +221,13 @@ func configureRouter(ctx context.Context, rt *proc, admin, token, backend string
 
 // sample is one measured run: saturation, then the fixed rate.
 type sample struct {
-	wrk        wrkResult
-	open       openResult
-	cpuPerReq  time.Duration // of the server's process
-	hwmKB      int64
-	rssAfterKB int64
+	wrk       wrkResult
+	open      openResult
+	cpuPerReq time.Duration // of the server's process
+	// fixedCPUPerReq is the server's CPU per request at the fixed rate.
+	fixedCPUPerReq time.Duration
+	hwmKB          int64
+	rssAfterKB     int64
 }
 
 // measure warms every server up, then runs the interleaved rounds.
@@ -279,11 +281,16 @@ func measureOne(ctx context.Context, opts Options, s server, profile bool) (samp
 	if err != nil {
 		return sample{}, err
 	}
+	end, err := cpuTicks(s.proc.pid())
+	if err != nil {
+		return sample{}, err
+	}
+	fixedCPU := time.Duration(float64(end-after) / clockTicks / float64(open.sent) * float64(time.Second))
 	hwm, rss, err := memKB(s.proc.pid())
 	if err != nil {
 		return sample{}, err
 	}
-	return sample{wrk: w, open: open, cpuPerReq: cpu, hwmKB: hwm, rssAfterKB: rss}, nil
+	return sample{wrk: w, open: open, cpuPerReq: cpu, fixedCPUPerReq: fixedCPU, hwmKB: hwm, rssAfterKB: rss}, nil
 }
 
 // fetchProfile takes a CPU profile of the router over most of the run.

@@ -101,7 +101,7 @@ func TestRunBenchmark(t *testing.T) {
 func TestReportMarksEachGoal(t *testing.T) {
 	smp := func(rps float64, p99, fixedP99 time.Duration, hwmKB int64) []sample {
 		return []sample{{wrk: wrkResult{requests: 1000, rps: rps, p50: p99 / 3, p99: p99},
-			open: openResult{sent: 10000, p50: fixedP99 / 2, p99: fixedP99, max: 2 * fixedP99}, cpuPerReq: 100 * time.Microsecond, hwmKB: hwmKB}}
+			open: openResult{sent: 10000, p50: fixedP99 / 2, p99: fixedP99, max: 2 * fixedP99}, cpuPerReq: 100 * time.Microsecond, fixedCPUPerReq: 90 * time.Microsecond, hwmKB: hwmKB}}
 	}
 	res := map[string][]sample{
 		"direct":  smp(28000, 14*time.Millisecond, 300*time.Microsecond, 15000),
@@ -121,7 +121,7 @@ func TestReportMarksEachGoal(t *testing.T) {
 		"✗ p99 above haproxy, saturation +15.00ms goal <= 1.00ms",
 		"✓ p99 above haproxy, 2000 requests/s +400.0µs goal <= 1.00ms",
 		"✓ router peak RSS 24.4 MB goal <= 30 MB",
-		"router 7000 9.00ms 27.00ms 100.0µs 24.4 MB 450.0µs 900.0µs 1.80ms 0/10000",
+		"router 7000 9.00ms 27.00ms 100.0µs 24.4 MB 450.0µs 900.0µs 1.80ms 90.0µs 0/10000",
 	}
 	var lines []string
 	for _, l := range strings.Split(out.String(), "\n") {
