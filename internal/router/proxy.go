@@ -38,7 +38,12 @@ func (r *Router) newProxy(t *target) {
 			if err != nil {
 				return nil, err
 			}
-			return &idleConn{Conn: c, timeout: &r.idleTimeout}, nil
+			ic := &idleConn{Conn: c, timeout: &r.idleTimeout, set: &t.conns}
+			if !t.conns.add(ic) {
+				_ = c.Close() // never used
+				return nil, errCut
+			}
+			return ic, nil
 		},
 		MaxIdleConns:           0, // no global cap; per host below
 		MaxIdleConnsPerHost:    256,
@@ -154,19 +159,16 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 }
 
 // forward sends req to t. The request is cancelled when the client leaves
-// or when t's drain deadline passes.
+// (the server cancels its context), and cut when t's drain deadline passes
+// (t.cut closes its connections).
 func (r *Router) forward(ex *exchange, req *http.Request, t *target) {
-	ctx, cancel := context.WithCancel(req.Context())
-	defer cancel()
-	stop := context.AfterFunc(t.cutCtx, cancel)
-	defer stop()
-	hasBody := req.Body != nil && req.Body != http.NoBody
-	if hasBody || ex.cookie != "" {
-		ctx = context.WithValue(ctx, exchangeKey{}, ex)
-	}
 	// A target may stream its answer while it still reads the upload.
 	_ = http.NewResponseController(ex.rec.ResponseWriter).EnableFullDuplex() // HTTP/1 only; nothing to do otherwise
-	out := req.WithContext(ctx)
+	hasBody := req.Body != nil && req.Body != http.NoBody
+	out := req
+	if hasBody || ex.cookie != "" {
+		out = req.WithContext(context.WithValue(req.Context(), exchangeKey{}, ex))
+	}
 	if hasBody {
 		ex.body.ReadCloser = req.Body
 		out.Body = &ex.body
@@ -327,6 +329,13 @@ type idleConn struct {
 	connCheck
 	timeout  *atomic.Int64 // nanoseconds
 	deadline atomic.Int64  // unix nanoseconds
+	set      *connSet      // the target's open connections
+}
+
+// Close closes the connection and forgets it.
+func (c *idleConn) Close() error {
+	c.set.remove(c)
+	return c.Conn.Close()
 }
 
 func (c *idleConn) touch() {
