@@ -107,6 +107,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if len(cfg.token) < 16 {
 		return errors.New("start router: SLIPWAY_ROUTER_TOKEN must hold the admin token (16 characters or more): the local provider sets it")
 	}
+	tuneGC(ctx, log)
 	opts := router.Options{StateDir: cfg.state, Log: log, AdminToken: cfg.token, ClientIdleTimeout: cfg.clientIdle}
 	if cfg.accessLog {
 		opts.AccessLog = slog.New(slog.NewJSONHandler(os.Stdout, nil))

@@ -28,22 +28,31 @@ type checkedTransport struct{ t *http.Transport }
 
 func (c checkedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	for attempt := 0; ; attempt++ {
-		var conn *idleConn
-		trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
-			if ic, ok := info.Conn.(*idleConn); ok {
-				conn = ic
-				ic.arm()
-			}
-		}}
-		resp, err := c.t.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
-		if err != nil || conn == nil || conn.answeredAfterWrite() {
+		p := &connProbe{}
+		p.trace.GotConn = p.gotConn
+		resp, err := c.t.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), &p.trace)))
+		if err != nil || p.conn == nil || p.conn.answeredAfterWrite() {
 			return resp, err
 		}
-		_ = conn.Conn.Close() // poisoned: the transport drops it on the next read
-		_ = resp.Body.Close() // the leftover bytes, never shown
+		_ = p.conn.Conn.Close() // poisoned: the transport drops it on the next read
+		_ = resp.Body.Close()   // the leftover bytes, never shown
 		if attempt > 0 || (req.Body != nil && req.Body != http.NoBody) {
 			return nil, errUnsolicited
 		}
+	}
+}
+
+// connProbe learns which connection the transport sent a request on, and
+// arms it (one allocation for the trace and the answer).
+type connProbe struct {
+	conn  *idleConn
+	trace httptrace.ClientTrace
+}
+
+func (p *connProbe) gotConn(info httptrace.GotConnInfo) {
+	if ic, ok := info.Conn.(*idleConn); ok {
+		p.conn = ic
+		ic.arm()
 	}
 }
 

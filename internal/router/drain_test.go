@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -169,4 +170,53 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 	if err := <-served; !errors.Is(err, ErrRouterClosed) {
 		t.Fatalf("Serve: %v, want ErrRouterClosed", err)
 	}
+}
+
+// A streamed answer still running at the drain deadline is cut: the
+// client's stream ends without its last chunk, the target's request ends
+// too, and the target leaves the status.
+func TestDrainDeadlineCutsStreamedAnswers(t *testing.T) {
+	ended := make(chan struct{})
+	stream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			return
+		}
+		defer close(ended)
+		for {
+			if _, err := io.WriteString(w, "tick\n"); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}))
+	t.Cleanup(stream.Close)
+	green := newBackend(t, "green")
+	tr := startRouter(t, Options{})
+	tr.replace(t, Table{Targets: []Target{{Name: "blue", URL: stream.URL}, targetOf(green)},
+		Production: []Weighted{{Target: "blue", Weight: 1}}, DrainTimeout: "200ms"}, "blue", "green")
+	resp, err := keepAliveClient(t).Get(tr.url + "/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	start := time.Now()
+	tr.replace(t, Table{Targets: []Target{targetOf(green)}, Production: []Weighted{{Target: "green", Weight: 1}}, DrainTimeout: "200ms"})
+	_, err = io.Copy(io.Discard, resp.Body)
+	if err == nil {
+		t.Fatal("the streamed answer ended cleanly; want it cut at the drain deadline")
+	}
+	if d := time.Since(start); d < 150*time.Millisecond || d > 5*time.Second {
+		t.Fatalf("the stream was cut after %v, want at the 200ms deadline", d)
+	}
+	select {
+	case <-ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the target kept streaming after the drain deadline")
+	}
+	waitFor(t, "blue to leave the status", func() bool { return len(tr.Status().Targets) == 1 })
 }

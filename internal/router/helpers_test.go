@@ -24,7 +24,7 @@ type testRouter struct {
 
 // startRouter starts a router with a traffic and an admin listener on
 // loopback; both stop at the end of the test.
-func startRouter(t *testing.T, opts Options) *testRouter {
+func startRouter(t testing.TB, opts Options) *testRouter {
 	t.Helper()
 	if opts.AdminToken == "" {
 		opts.AdminToken = testToken
@@ -84,7 +84,7 @@ type backend struct {
 
 // newBackend starts a backend whose /healthz passes; other paths answer
 // "name" with status 200 after counting the hit.
-func newBackend(t *testing.T, name string) *backend {
+func newBackend(t testing.TB, name string) *backend {
 	t.Helper()
 	b := &backend{name: name}
 	b.healthy.Store(true)
@@ -113,7 +113,7 @@ var testProductionHosts = []string{"app.localhost", "127.0.0.1"}
 func targetOf(b *backend) Target { return Target{Name: b.name, URL: b.URL} }
 
 // replace applies tb and waits until the named targets are healthy.
-func (tr *testRouter) replace(t *testing.T, tb Table, healthy ...string) {
+func (tr *testRouter) replace(t testing.TB, tb Table, healthy ...string) {
 	t.Helper()
 	if tb.Health == (HealthCheck{}) {
 		tb.Health = fastHealth

@@ -38,7 +38,12 @@ func (r *Router) newProxy(t *target) {
 			if err != nil {
 				return nil, err
 			}
-			return &idleConn{Conn: c, timeout: &r.idleTimeout}, nil
+			ic := &idleConn{Conn: c, timeout: &r.idleTimeout, set: &t.conns}
+			if !t.conns.add(ic) {
+				_ = c.Close() // never used
+				return nil, errCut
+			}
+			return ic, nil
 		},
 		MaxIdleConns:           0, // no global cap; per host below
 		MaxIdleConnsPerHost:    256,
@@ -64,17 +69,14 @@ func (r *Router) newProxy(t *target) {
 	}
 }
 
-// setCookieKey carries the sticky cookie to set on a new client's answer.
-type setCookieKey struct{}
-
 // checkResponse adds the sticky cookie for a new client and refuses what a
 // target may not send on to a client. The
 // standard library already rejects a bare CR or NUL in a header line and
 // unfolds obs-fold; a header value with a control character that survived
 // is refused here, so that the client never sees it.
 func checkResponse(resp *http.Response) error {
-	if c, ok := resp.Request.Context().Value(setCookieKey{}).(string); ok {
-		resp.Header.Add("Set-Cookie", c)
+	if ex := exchangeOf(resp.Request); ex != nil && ex.cookie != "" {
+		resp.Header["Set-Cookie"] = append(resp.Header["Set-Cookie"], ex.cookie)
 	}
 	for k, vs := range resp.Header {
 		for _, v := range vs {
@@ -90,10 +92,28 @@ func checkResponse(resp *http.Response) error {
 
 var errBadResponse = errors.New("malformed response from the target")
 
+// exchange is the router's state of one request, allocated once: the
+// status recorder, the sticky cookie to set on a new client's answer and
+// the client's upload.
+type exchange struct {
+	rec    recorder
+	cookie string
+	body   trackedBody
+}
+
+type exchangeKey struct{}
+
+// exchangeOf is the exchange of a request the router forwards, or nil.
+func exchangeOf(req *http.Request) *exchange {
+	ex, _ := req.Context().Value(exchangeKey{}).(*exchange)
+	return ex
+}
+
 // ServeHTTP routes one client request.
 func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	start := time.Now()
-	rec := &recorder{ResponseWriter: w}
+	ex := &exchange{rec: recorder{ResponseWriter: w}}
+	rec := &ex.rec
 	if status, msg := checkHead(req); status != 0 {
 		r.writeLocal(rec, req, status, msg)
 		r.finish(req, decision{rule: ruleProduction}, rec.status, start)
@@ -103,11 +123,11 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if vs := req.Header[stackHeader]; len(vs) > 0 && vs[0] != "" {
 		stack, hasStack = vs[0], true
 	}
-	id, newID := "", true
+	id, cookie := "", ""
 	if c, err := req.Cookie(cookieName); err == nil && c.Value != "" {
-		id, newID = c.Value, false
+		id = c.Value
 	} else {
-		id = newClientID()
+		cookie, id = newClientCookie()
 	}
 	var d decision
 	for attempt := 0; ; attempt++ {
@@ -126,9 +146,8 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.finish(req, d, rec.status, start)
 		return
 	}
-	cookie := ""
-	if newID && d.rule == ruleProduction {
-		cookie = cookieName + "=" + id + "; Path=/; HttpOnly; SameSite=Lax"
+	if d.rule == ruleProduction {
+		ex.cookie = cookie // only production pins clients
 	}
 	// Deferred: a response cut mid-stream ends the handler with a panic
 	// (http.ErrAbortHandler), and the request must still leave the count.
@@ -136,31 +155,25 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		d.t.release()
 		r.finish(req, d, rec.status, start)
 	}()
-	r.forward(rec, req, d.t, cookie)
+	r.forward(ex, req, d.t)
 }
 
 // forward sends req to t. The request is cancelled when the client leaves
-// or when t's drain deadline passes.
-func (r *Router) forward(rec *recorder, req *http.Request, t *target, cookie string) {
-	ctx, cancel := context.WithCancel(req.Context())
-	if cookie != "" {
-		ctx = context.WithValue(ctx, setCookieKey{}, cookie)
-	}
-	defer cancel()
-	stop := context.AfterFunc(t.cutCtx, cancel)
-	defer stop()
-	var body *trackedBody
-	if req.Body != nil && req.Body != http.NoBody {
-		body = &trackedBody{ReadCloser: req.Body}
-		ctx = context.WithValue(ctx, trackedBodyKey{}, body)
-	}
+// (the server cancels its context), and cut when t's drain deadline passes
+// (t.cut closes its connections).
+func (r *Router) forward(ex *exchange, req *http.Request, t *target) {
 	// A target may stream its answer while it still reads the upload.
-	_ = http.NewResponseController(rec.ResponseWriter).EnableFullDuplex() // HTTP/1 only; nothing to do otherwise
-	out := req.WithContext(ctx)
-	if body != nil {
-		out.Body = body
+	_ = http.NewResponseController(ex.rec.ResponseWriter).EnableFullDuplex() // HTTP/1 only; nothing to do otherwise
+	hasBody := req.Body != nil && req.Body != http.NoBody
+	out := req
+	if hasBody || ex.cookie != "" {
+		out = req.WithContext(context.WithValue(req.Context(), exchangeKey{}, ex))
 	}
-	t.proxy.ServeHTTP(rec, out)
+	if hasBody {
+		ex.body.ReadCloser = req.Body
+		out.Body = &ex.body
+	}
+	t.proxy.ServeHTTP(&ex.rec, out)
 }
 
 // trackedBody remembers why reading the client's request body failed, so a
@@ -169,8 +182,6 @@ type trackedBody struct {
 	io.ReadCloser
 	err atomic.Pointer[error]
 }
-
-type trackedBodyKey struct{}
 
 func (b *trackedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
@@ -182,8 +193,8 @@ func (b *trackedBody) Read(p []byte) (int, error) {
 
 // clientBodyError is the error reading req's body gave, if any.
 func clientBodyError(req *http.Request) error {
-	if b, ok := req.Context().Value(trackedBodyKey{}).(*trackedBody); ok {
-		if p := b.err.Load(); p != nil {
+	if ex := exchangeOf(req); ex != nil {
+		if p := ex.body.err.Load(); p != nil {
 			return *p
 		}
 	}
@@ -318,6 +329,13 @@ type idleConn struct {
 	connCheck
 	timeout  *atomic.Int64 // nanoseconds
 	deadline atomic.Int64  // unix nanoseconds
+	set      *connSet      // the target's open connections
+}
+
+// Close closes the connection and forgets it.
+func (c *idleConn) Close() error {
+	c.set.remove(c)
+	return c.Conn.Close()
 }
 
 func (c *idleConn) touch() {

@@ -92,12 +92,25 @@ func (r *Router) finish(req *http.Request, d decision, status int, start time.Ti
 		slog.String("client", req.RemoteAddr))
 }
 
-// newClientID is a random sticky-routing id. It only spreads clients over
-// the weights, so math/rand/v2's runtime-seeded ChaCha8 is enough.
-func newClientID() string {
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], rand.Uint64())
-	return hex.EncodeToString(b[:])
+// Sticky cookie around the client id.
+const (
+	cookiePrefix = cookieName + "="
+	cookieAttrs  = "; Path=/; HttpOnly; SameSite=Lax"
+)
+
+// newClientCookie returns the Set-Cookie value for a new client and the
+// random sticky-routing id in it, in one allocation. The id only spreads
+// clients over the weights, so math/rand/v2's runtime-seeded ChaCha8 is
+// enough.
+func newClientCookie() (cookie, id string) {
+	var raw [8]byte
+	binary.LittleEndian.PutUint64(raw[:], rand.Uint64())
+	var b [len(cookiePrefix) + 2*len(raw) + len(cookieAttrs)]byte
+	n := copy(b[:], cookiePrefix)
+	hex.Encode(b[n:], raw[:])
+	copy(b[n+2*len(raw):], cookieAttrs)
+	cookie = string(b[:])
+	return cookie, cookie[n : n+2*len(raw)]
 }
 
 // truncateN shortens s to n bytes for a log line.

@@ -21,10 +21,12 @@ type target struct {
 	transport       *http.Transport
 	proxy           *httputil.ReverseProxy
 	metrics         *targetMetrics
-	// cutCtx is cancelled at the drain deadline: every request still in
-	// flight to the target is cancelled with it.
-	cutCtx context.Context
-	cut    context.CancelFunc
+	// cutCtx is cancelled at the drain deadline (cut), when every
+	// connection to the target in conns is closed, which fails the requests
+	// still in flight on them.
+	cutCtx    context.Context
+	cancelCut context.CancelFunc
+	conns     connSet
 
 	healthy  atomic.Bool
 	inflight atomic.Int64
@@ -45,8 +47,15 @@ func newTarget(ts targetSpec, m *targetMetrics) *target {
 	if t.stack == "" {
 		t.stack = ts.name
 	}
-	t.cutCtx, t.cut = context.WithCancel(context.Background())
+	t.cutCtx, t.cancelCut = context.WithCancel(context.Background())
 	return t
+}
+
+// cut ends every request still in flight to t: those waiting for an answer
+// get 502 (proxyError sees cutCtx done), streamed answers stop.
+func (t *target) cut() {
+	t.cancelCut()
+	t.conns.closeAll()
 }
 
 // acquire counts a request in flight unless the target is draining, in which

@@ -22,14 +22,14 @@ import (
 )
 
 // Options size a benchmark run. Zero values take the defaults, which match
-// wrk -t2 -c64 -d10s, three rounds.
+// wrk -t2 -c64 -d10s, then 1000 requests/s for 5s, three rounds.
 type Options struct {
 	Threads     int           // wrk -t (default 2)
 	Connections int           // wrk -c (default 64)
 	Duration    time.Duration // wrk -d per measurement, whole seconds (default 10s)
 	Warmup      time.Duration // one unmeasured run per server first (default 2s)
 	Rounds      int           // rounds of direct, router, stock, haproxy (default 3)
-	// MaxTotal bounds the whole run, builds included (default 5m); a plan
+	// MaxTotal bounds the whole run, builds included (default 7m); a plan
 	// that cannot fit is refused before anything starts.
 	MaxTotal time.Duration
 	// ModuleDir is the slipway module root to build from (default: found
@@ -43,6 +43,13 @@ type Options struct {
 	CPUProfile string
 	// RouterGOMAXPROCS sets the router's GOMAXPROCS (0: Go's default).
 	RouterGOMAXPROCS int
+	// FixedRate is the offered load of the open-loop run that follows each
+	// saturation run, in requests/s (default 1000: a third of what the
+	// slowest server compared, the stock proxy, carries here on a quiet
+	// machine, so that all four carry it even when the machine is shared);
+	// FixedDuration is its length (default 5s).
+	FixedRate     int
+	FixedDuration time.Duration
 }
 
 func (o *Options) defaults() {
@@ -61,14 +68,20 @@ func (o *Options) defaults() {
 	if o.Rounds <= 0 {
 		o.Rounds = 3
 	}
+	if o.FixedRate <= 0 {
+		o.FixedRate = 1000
+	}
+	if o.FixedDuration < time.Second {
+		o.FixedDuration = 5 * time.Second
+	}
 	if o.MaxTotal <= 0 {
-		o.MaxTotal = 5 * time.Minute
+		o.MaxTotal = 7 * time.Minute
 	}
 }
 
 // planned is the time the runs take, with a margin for builds and start-up.
 func (o *Options) planned() time.Duration {
-	return time.Duration(o.Rounds)*4*(o.Duration+time.Second) + 4*(o.Warmup+time.Second) + 60*time.Second
+	return time.Duration(o.Rounds)*4*(o.Duration+o.FixedDuration+2*time.Second) + 4*(o.Warmup+time.Second) + 60*time.Second
 }
 
 // server is one thing under load.
@@ -208,12 +221,15 @@ func configureRouter(ctx context.Context, rt *proc, admin, token, backend string
 	return nil
 }
 
-// sample is one measured run.
+// sample is one measured run: saturation, then the fixed rate.
 type sample struct {
-	wrk        wrkResult
-	cpuPerReq  time.Duration // of the server's process
-	hwmKB      int64
-	rssAfterKB int64
+	wrk       wrkResult
+	open      openResult
+	cpuPerReq time.Duration // of the server's process
+	// fixedCPUPerReq is the server's CPU per request at the fixed rate.
+	fixedCPUPerReq time.Duration
+	hwmKB          int64
+	rssAfterKB     int64
 }
 
 // measure warms every server up, then runs the interleaved rounds.
@@ -262,12 +278,21 @@ func measureOne(ctx context.Context, opts Options, s server, profile bool) (samp
 	if err != nil {
 		return sample{}, err
 	}
+	cpu := time.Duration(float64(after-before) / clockTicks / float64(w.requests) * float64(time.Second))
+	open, err := openLoop(ctx, s.url, opts.FixedRate, opts.FixedDuration, opts.Connections)
+	if err != nil {
+		return sample{}, err
+	}
+	end, err := cpuTicks(s.proc.pid())
+	if err != nil {
+		return sample{}, err
+	}
+	fixedCPU := time.Duration(float64(end-after) / clockTicks / float64(open.sent) * float64(time.Second))
 	hwm, rss, err := memKB(s.proc.pid())
 	if err != nil {
 		return sample{}, err
 	}
-	cpu := time.Duration(float64(after-before) / clockTicks / float64(w.requests) * float64(time.Second))
-	return sample{wrk: w, cpuPerReq: cpu, hwmKB: hwm, rssAfterKB: rss}, nil
+	return sample{wrk: w, open: open, cpuPerReq: cpu, fixedCPUPerReq: fixedCPU, hwmKB: hwm, rssAfterKB: rss}, nil
 }
 
 // fetchProfile takes a CPU profile of the router over most of the run.

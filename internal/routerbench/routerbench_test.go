@@ -3,6 +3,8 @@ package routerbench
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -82,7 +84,7 @@ func TestRunBenchmark(t *testing.T) {
 	testenv.Binary(t, "wrk", "apt-get install wrk")
 	opts := Options{CPUProfile: os.Getenv("SLIPWAY_ROUTERBENCH_PROFILE")}
 	if mode == "smoke" {
-		opts.Duration, opts.Warmup, opts.Rounds = time.Second, time.Second, 1
+		opts.Duration, opts.Warmup, opts.Rounds, opts.FixedDuration = time.Second, time.Second, 1, time.Second
 	}
 	var out bytes.Buffer
 	if err := Run(context.Background(), opts, &out); err != nil {
@@ -93,5 +95,72 @@ func TestRunBenchmark(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}
+	}
+}
+
+func TestReportMarksEachGoal(t *testing.T) {
+	smp := func(rps float64, p99, fixedP99 time.Duration, hwmKB int64) []sample {
+		return []sample{{wrk: wrkResult{requests: 1000, rps: rps, p50: p99 / 3, p99: p99},
+			open: openResult{sent: 10000, p50: fixedP99 / 2, p99: fixedP99, max: 2 * fixedP99}, cpuPerReq: 100 * time.Microsecond, fixedCPUPerReq: 90 * time.Microsecond, hwmKB: hwmKB}}
+	}
+	res := map[string][]sample{
+		"direct":  smp(28000, 14*time.Millisecond, 300*time.Microsecond, 15000),
+		"router":  smp(7000, 27*time.Millisecond, 900*time.Microsecond, 25000),
+		"stock":   smp(3000, 55*time.Millisecond, 2*time.Millisecond, 16000),
+		"haproxy": smp(15000, 12*time.Millisecond, 500*time.Microsecond, 15000),
+	}
+	var out bytes.Buffer
+	opts := Options{}
+	opts.defaults()
+	if err := report(&out, opts, res); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"✓ router/stock rps 2.33 goal >= 1.2",
+		"✗ router/haproxy rps 0.47 goal >= 0.5",
+		"✗ p99 above haproxy, saturation +15.00ms goal <= 1.00ms",
+		"✓ p99 above haproxy, 1000 requests/s +400.0µs goal <= 1.00ms",
+		"✓ router peak RSS 24.4 MB goal <= 30 MB",
+		"router 7000 9.00ms 27.00ms 100.0µs 24.4 MB 450.0µs 900.0µs 1.80ms 90.0µs 0/10000",
+	}
+	var lines []string
+	for _, l := range strings.Split(out.String(), "\n") {
+		lines = append(lines, strings.Join(strings.Fields(l), " "))
+	}
+	got := strings.Join(lines, "\n")
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("report lacks %q:\n%s", w, out.String())
+		}
+	}
+}
+
+func TestOpenLoopChargesTheQueue(t *testing.T) {
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(20 * time.Millisecond)
+	}))
+	defer slow.Close()
+	// One connection carries at most 50 requests/s; 100/s for 1s falls
+	// behind by about 10ms a request, so the last wait about 500ms.
+	r, err := openLoop(context.Background(), slow.URL, 100, time.Second, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.sent != 100 || r.failed != 0 {
+		t.Fatalf("sent %d, failed %d; want 100 sent, none failed", r.sent, r.failed)
+	}
+	if r.p50 < 100*time.Millisecond || r.p99 < 400*time.Millisecond {
+		t.Fatalf("p50 %s, p99 %s: the queue behind a slow server must count (a closed loop would show 20ms)", r.p50, r.p99)
+	}
+}
+
+func TestOpenLoopFailsOnErrors(t *testing.T) {
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "down", http.StatusBadGateway)
+	}))
+	defer bad.Close()
+	_, err := openLoop(context.Background(), bad.URL, 50, time.Second, 4)
+	if err == nil || !strings.Contains(err.Error(), "50 of 50 requests failed") || !strings.Contains(err.Error(), "502") {
+		t.Fatalf("openLoop against a 502 server: %v", err)
 	}
 }
