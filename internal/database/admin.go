@@ -131,17 +131,6 @@ func (a *Admin) grantPublic(ctx context.Context, db, role string) error {
 	})
 }
 
-// EnsureGolden makes sure the unversioned golden database <app>_golden
-// exists and that only the role <app>_golden (password) may connect to it
-// and create in its public schema. Prefer BuildGolden: a preview cloned
-// while this one is rebuilt in place can fail or copy it half-built.
-func (a *Admin) EnsureGolden(ctx context.Context, app, password string) (URL, error) {
-	if err := checkApp(app); err != nil {
-		return URL{}, err
-	}
-	return a.ensureDatabase(ctx, GoldenName(app), GoldenName(app), password, false)
-}
-
 // terminate ends every other session on database name.
 func terminate(ctx context.Context, s Session, name string) error {
 	_, err := s.Query(ctx, "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE datname = @name AND pid <> pg_backend_pid()", Arg{"name", name})
@@ -203,20 +192,6 @@ func column(rows [][]*string) []string {
 		}
 	}
 	return out
-}
-
-// ResetGolden drops the unversioned golden database (ending its sessions)
-// and creates it empty again with EnsureGolden. Prefer BuildGolden and
-// PublishGolden, which never take the golden copy away from a clone.
-func (a *Admin) ResetGolden(ctx context.Context, app, password string) (URL, error) {
-	if err := checkApp(app); err != nil {
-		return URL{}, err
-	}
-	name := GoldenName(app)
-	if err := a.drop(ctx, name); err != nil {
-		return URL{}, fmt.Errorf("drop golden database %s: %w", name, err)
-	}
-	return a.EnsureGolden(ctx, app, password)
 }
 
 // drop drops database name, ending its sessions; gone already is fine.

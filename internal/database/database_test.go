@@ -42,20 +42,11 @@ func password(t testing.TB) string {
 	return p
 }
 
-// golden creates the golden database, migrated as a release would
-// (expand migrations only) and seeded.
+// golden creates and publishes a golden database, as a release does.
 func golden(t testing.TB, a *database.Admin) {
 	t.Helper()
-	ctx := context.Background()
-	u, err := a.EnsureGolden(ctx, app, password(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.Migrate(ctx, u.Reveal(), store.MigrateOptions{ExpandOnly: true}); err != nil {
-		t.Fatalf("migrate golden: %v", err)
-	}
-	if err := store.Seed(ctx, u.Reveal()); err != nil {
-		t.Fatalf("seed golden: %v", err)
+	if refresh(t, a, "test-release"); t.Failed() {
+		t.FailNow()
 	}
 }
 
@@ -134,7 +125,16 @@ func TestPreviewDatabases(t *testing.T) {
 			t.Fatal(err)
 		}
 		pw, _ := parsed.User.Password()
-		for _, db := range []string{"shop_pr_2", "shop", "shop_golden", "postgres", "template1"} {
+		conn, err := pgx.Connect(ctx, s.AdminDSN())
+		if err != nil {
+			t.Fatal(err)
+		}
+		goldens := goldenNames(t, conn)
+		_ = conn.Close(ctx)
+		if len(goldens) != 1 {
+			t.Fatalf("golden databases %q, want one", goldens)
+		}
+		for _, db := range []string{"shop_pr_2", "shop", goldens[0], "postgres", "template1"} {
 			conn, err := pgx.Connect(ctx, s.DSN("shop_pr_1", pw, db))
 			if err == nil {
 				_ = conn.Close(ctx)
@@ -192,16 +192,20 @@ func TestPreviewDatabases(t *testing.T) {
 		}
 	})
 
-	t.Run("resetting the golden database leaves existing previews alone", func(t *testing.T) {
-		g, err := a.ResetGolden(ctx, app, password(t))
+	t.Run("a new golden database leaves existing previews alone", func(t *testing.T) {
+		g, err := a.BuildGolden(ctx, app, password(t))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if v, err := store.SchemaVersion(ctx, g.Reveal()); err != nil || v != 0 {
-			t.Errorf("golden schema after reset = %d, %v; want 0 (empty)", v, err)
+			t.Errorf("new golden schema = %d, %v; want 0 (empty)", v, err)
+		}
+		dropped, err := a.PublishGolden(ctx, app, g.Database(), "test-release-2")
+		if err != nil || len(dropped) != 1 {
+			t.Fatalf("publish the new golden: dropped %q, %v; want the one it supersedes", dropped, err)
 		}
 		if n := countNotes(t, connect(t, p1.URL), "only in PR 1"); n != 1 {
-			t.Errorf("PR 1's note after the golden reset: %d, want 1", n)
+			t.Errorf("PR 1's note after a new golden: %d, want 1", n)
 		}
 		golden(t, a)
 	})

@@ -133,9 +133,10 @@ func (a *Admin) BuildGolden(ctx context.Context, app, password string) (URL, err
 
 // PublishGolden marks golden database db (from BuildGolden, migrated and
 // seeded) complete, built by release, so new previews are cloned from it,
-// and drops the golden databases it supersedes: older complete ones, and
-// older unfinished builds abandoned for staleBuild. It returns the names
-// it dropped.
+// and drops the golden databases it supersedes: older complete ones,
+// older unfinished builds abandoned for staleBuild, and the unversioned
+// <app>_golden of a server set up before goldens were versioned. It
+// returns the names it dropped.
 func (a *Admin) PublishGolden(ctx context.Context, app, db, release string) ([]string, error) {
 	if err := checkApp(app); err != nil {
 		return nil, err
@@ -167,6 +168,14 @@ func (a *Admin) PublishGolden(ctx context.Context, app, db, release string) ([]s
 			}
 			dropped = append(dropped, g.name)
 		}
+		legacy, err := databaseExists(ctx, s, GoldenName(app))
+		if err != nil || !legacy {
+			return err
+		}
+		if err := run(ctx, s, "DROP DATABASE IF EXISTS "+ident(GoldenName(app))+" WITH (FORCE)"); err != nil {
+			return fmt.Errorf("drop the unversioned golden database %s: %w", GoldenName(app), err)
+		}
+		dropped = append(dropped, GoldenName(app))
 		return nil
 	})
 	return dropped, err

@@ -161,3 +161,36 @@ func TestUnpublishedGoldenIsNotCloned(t *testing.T) {
 		t.Error("PublishGolden of a preview database succeeded, want an error")
 	}
 }
+
+// A server set up before goldens were versioned has the unversioned
+// <app>_golden: previews clone from it until the first release publishes
+// a versioned one, which drops it.
+func TestUnversionedGoldenServesUntilTheFirstPublish(t *testing.T) {
+	s, a := server(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, s.AdminDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	for _, stmt := range []string{"CREATE ROLE shop_golden LOGIN", "CREATE DATABASE shop_golden OWNER shop_golden", "COMMENT ON DATABASE shop_golden IS 'slipway release r0'"} {
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := a.EnsurePreview(ctx, app, 1, password(t))
+	if err != nil || !p.Cloned || p.From != "r0" {
+		t.Fatalf("clone from the unversioned golden: %+v, %v; want cloned from r0", p, err)
+	}
+	dropped := refresh(t, a, "r1")
+	if !slices.Equal(dropped, []string{"shop_golden"}) {
+		t.Fatalf("the first publish dropped %q, want the unversioned shop_golden", dropped)
+	}
+	if names := goldenNames(t, conn); len(names) != 1 || names[0] == "shop_golden" {
+		t.Fatalf("golden databases left %q, want only the versioned one", names)
+	}
+	p, err = a.EnsurePreview(ctx, app, 2, password(t))
+	if err != nil || p.From != "r1" {
+		t.Fatalf("clone after the publish: from %q, %v; want r1", p.From, err)
+	}
+}

@@ -21,7 +21,7 @@ const cloneRetries = 3
 
 // EnsurePreview gives pull request pr its own database, cloned from the
 // newest complete golden one (PublishGolden; the unversioned <app>_golden
-// of EnsureGolden when there is none), and a role of the same name with
+// of the unversioned one when there is none), and a role of the same name with
 // password that owns it and everything in it, and can connect to no other
 // database. An existing preview database is kept (its data survives a
 // re-deploy of the PR) and its role's password is set to password, so pass
@@ -96,8 +96,9 @@ func cloneGolden(ctx context.Context, s Session, app, name string) (string, stri
 	return "", "", err
 }
 
-// legacyGolden is the unversioned golden database <app>_golden, when it
-// exists (EnsureGolden, ResetGolden).
+// legacyGolden is the unversioned golden database <app>_golden of a
+// server set up before goldens were versioned, when it exists; the next
+// PublishGolden drops it.
 func legacyGolden(ctx context.Context, s Session, app string) (golden, bool, error) {
 	ok, err := databaseExists(ctx, s, GoldenName(app))
 	if err != nil || !ok {
