@@ -3,7 +3,6 @@ package awsprov
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -107,7 +106,7 @@ func (p *Provider) runTask(ctx context.Context, image string, cmd []string, u db
 		if why != "" {
 			out = strings.TrimSpace(why + "\n" + out)
 		}
-		return out, &deploy.MigrationError{Database: u.Database(), ExitCode: code, Output: lastLines(out, outputLines)}
+		return out, &deploy.MigrationError{Database: u.Database(), ExitCode: code, Output: deploy.LastLines(out, outputLines)}
 	}
 	return out, nil
 }
@@ -221,19 +220,5 @@ func redactURL(text string, u dbURL) string {
 	if u.ref { // the URL was never read here: take out any URL's password
 		return redactPasswords(text)
 	}
-	text = strings.ReplaceAll(text, u.Reveal(), u.String())
-	if parsed, err := url.Parse(u.Reveal()); err == nil && parsed.User != nil {
-		if pw, ok := parsed.User.Password(); ok && pw != "" {
-			text = strings.ReplaceAll(text, pw, "xxxxx")
-		}
-	}
-	return text
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+	return deploy.RedactURL(text, u)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"strings"
 )
 
@@ -81,6 +82,29 @@ func ParseMigrateOutput(out string) (MigrateResult, error) {
 		return res, fmt.Errorf("read what migrate printed (%q): %w", last, err)
 	}
 	return res, nil
+}
+
+// RedactURL takes db's URL and password out of text (a migrate run's
+// output), so a MigrationError can be printed.
+func RedactURL(text string, db SecretURL) string {
+	u, err := url.Parse(db.Reveal())
+	if err != nil || u.User == nil {
+		return text
+	}
+	text = strings.ReplaceAll(text, db.Reveal(), db.String())
+	if pw, ok := u.User.Password(); ok && pw != "" {
+		text = strings.ReplaceAll(text, pw, "xxxxx")
+	}
+	return text
+}
+
+// LastLines is the last n lines of s.
+func LastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // MigrationError is a migrate run that failed, with its own words.

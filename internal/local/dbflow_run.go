@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -100,9 +98,9 @@ func (p *Provider) runOnce(ctx context.Context, image string, cmd []string, db d
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", fmt.Errorf("read output of container %s: %w", name, err)
 	}
-	out, errOut := redact(stdout.String(), db), redact(stderr.String(), db)
+	out, errOut := deploy.RedactURL(stdout.String(), db), deploy.RedactURL(stderr.String(), db)
 	if code != 0 {
-		return out, &deploy.MigrationError{Database: db.Database(), ExitCode: code, Output: lastLines(errOut+out, outputLines)}
+		return out, &deploy.MigrationError{Database: db.Database(), ExitCode: code, Output: deploy.LastLines(errOut+out, outputLines)}
 	}
 	return out, nil
 }
@@ -121,27 +119,6 @@ func waitExit(ctx context.Context, done <-chan container.WaitResponse, failed <-
 		}
 		return 0, fmt.Errorf("wait for the container: %w", err)
 	}
-}
-
-// redact takes the URL's password out of text.
-func redact(text string, db deploy.SecretURL) string {
-	u, err := url.Parse(db.Reveal())
-	if err != nil || u.User == nil {
-		return text
-	}
-	text = strings.ReplaceAll(text, db.Reveal(), db.String())
-	if pw, ok := u.User.Password(); ok && pw != "" {
-		text = strings.ReplaceAll(text, pw, "xxxxx")
-	}
-	return text
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // atHead says whether db is migrated exactly to image's head, so that
