@@ -194,9 +194,8 @@ func column(rows [][]*string) []string {
 	return out
 }
 
-// drop drops database name, ending its sessions; gone already is fine.
-func (a *Admin) drop(ctx context.Context, name string) error {
-	return a.with(ctx, "", func(s Session) error {
-		return run(ctx, s, "DROP DATABASE IF EXISTS "+ident(name)+" WITH (FORCE)")
-	})
+// dropDatabase drops database name, ending its sessions; gone already is
+// fine.
+func dropDatabase(ctx context.Context, s Session, name string) error {
+	return run(ctx, s, "DROP DATABASE IF EXISTS "+ident(name)+" WITH (FORCE)")
 }

@@ -163,7 +163,7 @@ func (a *Admin) PublishGolden(ctx context.Context, app, db, release string) ([]s
 			if g.version >= newest.version || g.version == v || (!g.complete && g.version > stale) {
 				continue
 			}
-			if err := run(ctx, s, "DROP DATABASE IF EXISTS "+ident(g.name)+" WITH (FORCE)"); err != nil {
+			if err := dropDatabase(ctx, s, g.name); err != nil {
 				return fmt.Errorf("drop superseded golden database %s: %w", g.name, err)
 			}
 			dropped = append(dropped, g.name)
@@ -172,7 +172,7 @@ func (a *Admin) PublishGolden(ctx context.Context, app, db, release string) ([]s
 		if err != nil || !legacy {
 			return err
 		}
-		if err := run(ctx, s, "DROP DATABASE IF EXISTS "+ident(GoldenName(app))+" WITH (FORCE)"); err != nil {
+		if err := dropDatabase(ctx, s, GoldenName(app)); err != nil {
 			return fmt.Errorf("drop the unversioned golden database %s: %w", GoldenName(app), err)
 		}
 		dropped = append(dropped, GoldenName(app))

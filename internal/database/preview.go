@@ -135,7 +135,7 @@ func (a *Admin) DropPreview(ctx context.Context, app string, pr int) error {
 	}
 	name := PreviewName(app, pr)
 	return a.with(ctx, "", func(s Session) error {
-		if err := run(ctx, s, "DROP DATABASE IF EXISTS "+ident(name)+" WITH (FORCE)"); err != nil {
+		if err := dropDatabase(ctx, s, name); err != nil {
 			return fmt.Errorf("drop preview database %s: %w", name, err)
 		}
 		if err := run(ctx, s, "DROP ROLE IF EXISTS "+ident(name)); err != nil {
