@@ -143,6 +143,9 @@ func (b *Builder) Build(ctx context.Context, purpose string) (deploy.Image, erro
 	id, err := b.buildOrReuse(ctx, rev, image.GoImage{
 		ModuleDir: b.ModuleDir, Package: "./sample-app", Dockerfile: b.ModuleDir + "/sample-app/Dockerfile",
 		Version: rev.Version, Commit: rev.Commit, Dirty: rev.Dirty, Source: Source, Tags: tags,
+		Args: func(ctx context.Context, bin string) (map[string]string, error) {
+			return schemaArgs(ctx, bin, b.logw())
+		},
 	})
 	if err != nil {
 		return deploy.Image{}, err

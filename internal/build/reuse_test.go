@@ -30,6 +30,16 @@ func TestImageOfACleanCommitIsReused(t *testing.T) {
 			_, _ = cli.ImageRemove(ctx, repo+tag, dockerimage.RemoveOptions{})
 		}
 	})
+	// Its schema labels come from the app's own `schema` output (the
+	// Dockerfile's defaults could be stale): previews skip a migrate run on
+	// the strength of the head label.
+	info, err := cli.ImageInspect(ctx, first.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := info.Config.Labels; l["dev.slipway.schema.head"] != "3" || l["dev.slipway.schema.min"] != "2" || l["dev.slipway.schema.contracts"] != "3:00003_drop_visits.sql" {
+		t.Errorf("schema labels %v, want head 3, min 2, contracts 3:00003_drop_visits.sql", l)
+	}
 	b.Rebuild = false
 	log.Reset()
 	second, err := b.Build(ctx, "pr-2")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 
@@ -79,6 +80,9 @@ type GoImage struct {
 	Dirty      bool     // built from a working tree with uncommitted changes: main.dirty, REVISION "<commit>-dirty", label LabelDirty
 	Source     string   // repository URL; build arg SOURCE
 	Tags       []string // references the daemon gives the image
+	// Args, when set, gives more build arguments read from the compiled
+	// binary (at bin) before the image is built.
+	Args func(ctx context.Context, bin string) (map[string]string, error)
 }
 
 // LabelDirty is the image label that marks a build from a working tree with
@@ -108,6 +112,12 @@ func BuildGo(ctx context.Context, e Engine, g GoImage, progress io.Writer) (id s
 	if err := CompileStatic(ctx, g.ModuleDir, g.Package, bin, g.Version, g.Commit, g.Dirty); err != nil {
 		return "", err
 	}
+	args := map[string]string{}
+	if g.Args != nil {
+		if args, err = g.Args(ctx, bin); err != nil {
+			return "", err
+		}
+	}
 	tarball, err := TarContext(map[string]string{"Dockerfile": g.Dockerfile, name: bin})
 	if err != nil {
 		return "", err
@@ -119,11 +129,20 @@ func BuildGo(ctx context.Context, e Engine, g GoImage, progress io.Writer) (id s
 	return Build(ctx, e, BuildOptions{
 		Context: tarball,
 		Tags:    g.Tags,
-		BuildArgs: map[string]string{
+		BuildArgs: withArgs(args, map[string]string{
 			"VERSION":  g.Version,
 			"REVISION": revision,
 			"SOURCE":   g.Source,
-		},
+		}),
 		Labels: labels,
 	}, progress)
+}
+
+// withArgs is base with extra added (base wins: extra may not change the
+// version, revision or source).
+func withArgs(extra, base map[string]string) map[string]string {
+	out := make(map[string]string, len(extra)+len(base))
+	maps.Copy(out, extra)
+	maps.Copy(out, base)
+	return out
 }

@@ -64,6 +64,12 @@ func TestGoImageIsBuiltLabelledAndPushedByDigest(t *testing.T) {
 	id, err := image.BuildGo(ctx, p.cli, image.GoImage{
 		ModuleDir: ".", Package: "./testdata/hello", Dockerfile: "testdata/hello/Dockerfile",
 		Version: "v1.2.3", Commit: testSHA, Source: "https://github.com/slipway/slipway", Tags: tags,
+		Args: func(_ context.Context, bin string) (map[string]string, error) {
+			if _, err := os.Stat(bin); err != nil {
+				return nil, err // called with the compiled binary
+			}
+			return map[string]string{"FROM_BINARY": "read-from-" + filepath.Base(bin), "VERSION": "not-this"}, nil
+		},
 	}, &progress)
 	t.Logf("build progress:\n%s", progress.String())
 	if err != nil {
@@ -89,6 +95,7 @@ func (p *pushed) labels(t *testing.T) {
 		"org.opencontainers.image.version":  "v1.2.3",
 		"org.opencontainers.image.revision": testSHA,
 		"org.opencontainers.image.source":   "https://github.com/slipway/slipway",
+		"dev.slipway.test.from-binary":      "read-from-app", // Args beat the Dockerfile's default, never VERSION
 	}
 	for k, v := range want {
 		if labels[k] != v {

@@ -1,0 +1,4 @@
+package build
+
+// SchemaArgs is schemaArgs, for the external tests.
+var SchemaArgs = schemaArgs
