@@ -27,20 +27,7 @@ const (
 // module's go.mod, so the checkout is never touched.
 func prImage(t testing.TB, e *dbEnv, commit, migration string, replace ...string) deploy.Image {
 	t.Helper()
-	mod := testenv.ModuleDir(t)
-	dir := t.TempDir()
-	if err := os.CopyFS(filepath.Join(dir, "sample-app"), os.DirFS(filepath.Join(mod, "sample-app"))); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"go.mod", "go.sum"} {
-		b, err := os.ReadFile(filepath.Join(mod, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := moduleCopy(t, "sample-app")
 	if err := os.WriteFile(filepath.Join(dir, "sample-app/store/migrations/00004_pr.sql"), []byte(migration), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -88,13 +75,13 @@ func (r *events) last() deploy.Event {
 	return r.all[len(r.all)-1]
 }
 
-// gitCheckout is a git repository holding what the sample app and its
-// integration tests need from the module, committed as the release; it
-// returns the repository and the release's commit.
-func gitCheckout(t *testing.T) (string, string) {
+// moduleCopy copies dirs of the module and its go.mod and go.sum into a
+// temporary directory, so a test can change them without touching the
+// checkout.
+func moduleCopy(t testing.TB, dirs ...string) string {
 	t.Helper()
 	mod, dir := testenv.ModuleDir(t), t.TempDir()
-	for _, d := range []string{"sample-app", "internal/localhost"} {
+	for _, d := range dirs {
 		if err := os.CopyFS(filepath.Join(dir, d), os.DirFS(filepath.Join(mod, d))); err != nil {
 			t.Fatal(err)
 		}
@@ -108,6 +95,15 @@ func gitCheckout(t *testing.T) (string, string) {
 			t.Fatal(err)
 		}
 	}
+	return dir
+}
+
+// gitCheckout is a git repository holding what the sample app and its
+// integration tests need from the module, committed as the release; it
+// returns the repository and the release's commit.
+func gitCheckout(t *testing.T) (string, string) {
+	t.Helper()
+	dir := moduleCopy(t, "sample-app", "internal/localhost")
 	git(t, dir, "init", "--quiet")
 	git(t, dir, "add", ".")
 	git(t, dir, "commit", "--quiet", "-m", "release")
