@@ -2,6 +2,7 @@ package awsprov
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -32,30 +33,43 @@ type rollout struct {
 func (p *Provider) verify(ctx context.Context, r rollout) error {
 	ctx, cancel := context.WithTimeout(ctx, p.o.HealthTimeout)
 	defer cancel()
+	missing := "ECS service " + r.service + " did not finish rolling out"
 	for {
 		done, err := p.serviceReady(ctx, r)
-		if err != nil || done {
-			if err == nil {
-				break
-			}
-			return err
+		if err != nil {
+			return p.boundOr(ctx, r, missing, err)
 		}
-		if err := p.pause(ctx, r, "ECS service "+r.service+" did not finish rolling out"); err != nil {
+		if done {
+			break
+		}
+		if err := p.pause(ctx, r, missing); err != nil {
 			return err
 		}
 	}
+	missing = "target group has no healthy target"
 	for {
 		healthy, why, err := p.targetsHealthy(ctx, r.targetGroup)
 		if err != nil {
-			return err
+			return p.boundOr(ctx, r, missing, err)
 		}
 		if healthy {
 			return nil
 		}
-		if err := p.pause(ctx, r, "target group has no healthy target: "+why); err != nil {
+		missing = "target group has no healthy target: " + why
+		if err := p.pause(ctx, r, missing); err != nil {
 			return err
 		}
 	}
+}
+
+// boundOr is err, unless the bound ran out during the call that gave it:
+// then the user is told what was still missing at the last look, not
+// "context deadline exceeded".
+func (p *Provider) boundOr(ctx context.Context, r rollout, missing string, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) && errors.Is(err, context.DeadlineExceeded) {
+		return p.pause(ctx, r, missing)
+	}
+	return err
 }
 
 // pause waits one poll interval, or fails with what was still missing

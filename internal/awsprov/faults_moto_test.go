@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,13 +125,7 @@ func testUnhealthyTargets(t *testing.T, fx faultFixture) {
 	// the check's result; moto's registered targets are healthy at
 	// once.
 	modifies := e.inj.count("ModifyRule")
-	e.inj.on("DescribeTargetHealth", func(any, func() (any, error)) (any, error) {
-		return &elbv2.DescribeTargetHealthOutput{TargetHealthDescriptions: []elbtypes.TargetHealthDescription{{
-			Target: &elbtypes.TargetDescription{Id: aws.String("10.42.0.9")},
-			TargetHealth: &elbtypes.TargetHealth{State: elbtypes.TargetHealthStateEnumUnhealthy,
-				Reason: elbtypes.TargetHealthReasonEnumFailedHealthChecks, Description: aws.String("Health checks failed with these codes: [500]")},
-		}}}, nil
-	})
+	e.inj.on("DescribeTargetHealth", func(any, func() (any, error)) (any, error) { return unhealthy(), nil })
 	defer e.inj.on("DescribeTargetHealth", nil)
 	start := time.Now()
 	_, err := p.Deploy(ctx, releaseSpec("fault", "sick", 4))
@@ -144,4 +139,30 @@ func testUnhealthyTargets(t *testing.T, fx faultFixture) {
 		t.Error("SetProduction onto a stack without healthy targets succeeded")
 	}
 	fx.unchanged(t, modifies)
+
+	// The bound can run out during a call (a slow API answer): the user
+	// is still told what was missing at the last look, not "context
+	// deadline exceeded".
+	var calls atomic.Int32
+	e.inj.on("DescribeTargetHealth", func(_ any, next func() (any, error)) (any, error) {
+		if calls.Add(1) == 1 {
+			return unhealthy(), nil
+		}
+		time.Sleep(p.o.HealthTimeout + 500*time.Millisecond)
+		return next() // the deploy's bound has passed: the SDK answers its deadline
+	})
+	_, err = p.Deploy(ctx, releaseSpec("fault", "slow", 5))
+	if err == nil || !strings.Contains(err.Error(), "codes: [500]") || !strings.Contains(err.Error(), "SLIPWAY_HEALTH_TIMEOUT") {
+		t.Fatalf("deploy whose bound ran out during a call: %v, want the targets' last reason and the bound", err)
+	}
+	fx.unchanged(t, modifies)
+}
+
+// unhealthy is a target group's answer whose one target fails its checks.
+func unhealthy() *elbv2.DescribeTargetHealthOutput {
+	return &elbv2.DescribeTargetHealthOutput{TargetHealthDescriptions: []elbtypes.TargetHealthDescription{{
+		Target: &elbtypes.TargetDescription{Id: aws.String("10.42.0.9")},
+		TargetHealth: &elbtypes.TargetHealth{State: elbtypes.TargetHealthStateEnumUnhealthy,
+			Reason: elbtypes.TargetHealthReasonEnumFailedHealthChecks, Description: aws.String("Health checks failed with these codes: [500]")},
+	}}}
 }
