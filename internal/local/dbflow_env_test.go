@@ -1,7 +1,6 @@
 package local_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,28 +21,10 @@ import (
 	"github.com/slipway/slipway/internal/testenv"
 )
 
-// lockedBuffer collects what the flow and the provider print.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // dbEnv is env with the database on, and everything printed kept.
 type dbEnv struct {
 	*env
-	out   *lockedBuffer
+	out   *testenv.SyncBuffer
 	admin local.DatabaseServer
 }
 
@@ -58,7 +38,7 @@ func newDBEnv(t testing.TB) *dbEnv {
 		t.Fatal(err)
 	}
 	app := "ld" + hex.EncodeToString(rnd[:])
-	out := &lockedBuffer{}
+	out := &testenv.SyncBuffer{}
 	log := io.MultiWriter(out, testenv.Log(t))
 	e := &env{t: t, cli: cli, app: app, port: testenv.FreePort(t)}
 	e.provider = local.New(cli, local.Options{

@@ -11,6 +11,7 @@ import (
 
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/local"
+	"github.com/slipway/slipway/internal/testenv"
 )
 
 // The database on the local target, end to end against real Postgres: the
@@ -126,7 +127,7 @@ func TestPreviewDatabasesAreClonedIsolatedAndDropped(t *testing.T) {
 		t.Fatalf("stacks after a failed migration: %+v (%v), want only the release %s", stacks, err, rel.Stack)
 	}
 
-	var down lockedBuffer
+	var down testenv.SyncBuffer
 	if err := local.Down(ctx, e.cli, e.app, &down); err != nil {
 		t.Fatal(err)
 	}
