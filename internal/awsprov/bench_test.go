@@ -81,7 +81,7 @@ func BenchmarkCleanupPlan500(b *testing.B) {
 	start := time.Now()
 	fillStacks(b, e, shared, 499)
 	b.Logf("made 499 more stacks in moto in %s", time.Since(start).Round(time.Millisecond))
-	f := &deploy.Flow{App: "many", Provider: l.p, Owner: "bench", Now: func() time.Time { return time.Now().Add(24 * time.Hour) }}
+	f := &deploy.Flow{App: "many", Target: l.p, Owner: "bench", Now: func() time.Time { return time.Now().Add(24 * time.Hour) }}
 	pol := deploy.CleanupPolicy{KeepReleases: 2, Retention: 14 * 24 * time.Hour, Warm: time.Hour, PreviewTTL: 7 * 24 * time.Hour, Parallel: 4}
 	b.Run("plan", func(b *testing.B) {
 		pages := e.inj.count("DescribeStacks")

@@ -48,10 +48,7 @@ type Secrets interface {
 	TagResource(ctx context.Context, in *secretsmanager.TagResourceInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.TagResourceOutput, error)
 }
 
-var (
-	_ Secrets          = (*secretsmanager.Client)(nil)
-	_ deploy.Databases = (*Provider)(nil)
-)
+var _ Secrets = (*secretsmanager.Client)(nil)
 
 // Secret names: <app>/pr-<n>/database-url, <app>/prod/database-url,
 // <app>/golden/database-url. The deploy template's execution roles read
@@ -61,6 +58,10 @@ func (p *Provider) previewSecret(pr int) string {
 }
 func (p *Provider) productionSecret() string { return p.o.App + "/prod/database-url" }
 func (p *Provider) goldenSecret() string     { return p.o.App + "/golden/database-url" }
+
+// errNoDatabaseClients is the error of a database operation on a provider
+// built without the RDS Data API, Secrets Manager and ECS clients (Clients.DB).
+var errNoDatabaseClients = errors.New("the aws target was built without its database clients (RDS Data API, Secrets Manager, ECS tasks)")
 
 // dbURL is a database URL and the secret that holds it.
 type dbURL struct {
@@ -73,7 +74,7 @@ type dbURL struct {
 // dbAdmin opens the database admin on the shared stack's cluster.
 func (p *Provider) dbAdmin(ctx context.Context) (*database.Admin, infra.SharedOutputs, error) {
 	if !p.db.complete() {
-		return nil, infra.SharedOutputs{}, fmt.Errorf("the aws target was built without database clients (%w)", deploy.ErrNoDatabaseSupport)
+		return nil, infra.SharedOutputs{}, errNoDatabaseClients
 	}
 	shared, err := p.Shared(ctx)
 	if err != nil {
@@ -137,7 +138,7 @@ func (p *Provider) databaseSecret(ctx context.Context, s deploy.Spec) (map[strin
 		return nil, "", fmt.Errorf("stack %s: a %s stack without a PR number gets no database secret (only previews of a PR and releases do)", s.Stack, s.Role)
 	}
 	if p.db.Secrets == nil {
-		return nil, "", fmt.Errorf("stack %s: %s is set but the aws target was built without Secrets Manager (%w)", s.Stack, deploy.DatabaseURLEnv, deploy.ErrNoDatabaseSupport)
+		return nil, "", fmt.Errorf("stack %s: %s is set: %w", s.Stack, deploy.DatabaseURLEnv, errNoDatabaseClients)
 	}
 	arn, isRef, err := secretRef(v, name)
 	if err != nil {

@@ -213,7 +213,7 @@ func TestPreviewDeployWithTheDatabaseUnderThePreviewRole(t *testing.T) {
 	pv := d.previewProvider(time.Second)
 	shared, err := pv.Shared(ctx)
 	must(t, err)
-	f := &deploy.Flow{App: dbApp, Provider: pv, Builder: &fixedImage{img: image(2)}, Tester: passTester{}, Log: d.log,
+	f := &deploy.Flow{App: dbApp, Target: pv, Builder: &fixedImage{img: image(2)}, Tester: passTester{}, Log: d.log,
 		Routing: portRouting{p: pv, alb: shared.LoadBalancerDNSName}, Database: true}
 	res, err := f.DeployPreview(ctx, deploy.PreviewRequest{PR: 7})
 	if err != nil {

@@ -1,4 +1,4 @@
-// Package awsprov is the aws target: deploy.Provider on CloudFormation
+// Package awsprov is the aws target: deploy.Target on CloudFormation
 // (through package cfnstack, with the templates of package infra), ECS
 // Fargate and one shared ALB.
 //

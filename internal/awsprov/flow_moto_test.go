@@ -21,7 +21,7 @@ func testFlow(t *testing.T, e *awsEnv) {
 	must(t, err)
 	img := &fixedImage{}
 	at := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	f := &deploy.Flow{App: "flow", Provider: p, Builder: img, Tester: passTester{}, Log: e.log,
+	f := &deploy.Flow{App: "flow", Target: p, Builder: img, Tester: passTester{}, Log: e.log,
 		Routing: portRouting{p: p, alb: shared.LoadBalancerDNSName}, Now: func() time.Time { return at }}
 
 	img.img = image(1)

@@ -27,8 +27,8 @@ func newLifeEnv(t *testing.T, e *awsEnv, app string) *lifeEnv {
 	p := e.provider(app, app+".example.com")
 	must(t, p.EnsureShared(context.Background()))
 	l := &lifeEnv{e: e, p: p, img: &fixedImage{}, tester: &switchTester{}, at: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
-	l.f = &deploy.Flow{App: app, Provider: p, Builder: l.img, Tester: l.tester, Log: e.log, Routing: testRouting{},
-		Now: func() time.Time { return l.at }, Target: "aws", Owner: "ci run 1", LockTTL: time.Minute}
+	l.f = &deploy.Flow{App: app, Target: p, Builder: l.img, Tester: l.tester, Log: e.log, Routing: testRouting{},
+		Now: func() time.Time { return l.at }, TargetName: "aws", Owner: "ci run 1", LockTTL: time.Minute}
 	return l
 }
 

@@ -32,7 +32,7 @@ type Clients struct {
 	CFN cfnstack.API
 	ELB ELB
 	ECS ECS
-	DDB Dynamo     // the app's lease (Locker); nil: no lock
+	DDB Dynamo     // the app's lease (Locker); nil: TryLock fails, so nothing that needs the lock runs
 	CW  CloudWatch // canary analysis (Analyzer); nil: none
 	DB  DBClients  // the app's database (deploy.Databases, db.go); zero: none
 }
@@ -55,7 +55,7 @@ type Options struct {
 	ExistingPreviewDatabases bool
 }
 
-// Provider implements deploy.Provider on AWS.
+// Provider implements deploy.Target on AWS.
 type Provider struct {
 	o   Options
 	cfn cfnstack.API
@@ -75,13 +75,8 @@ type Provider struct {
 	sampleFrom, lastSample time.Time // canary metrics: the origin of the counters, the last sample
 }
 
-var (
-	_ deploy.Provider = (*Provider)(nil)
-	_ deploy.Scaler   = (*Provider)(nil)
-	_ deploy.Marker   = (*Provider)(nil)
-	_ deploy.Locker   = (*Provider)(nil)
-	_ deploy.Analyzer = (*Provider)(nil)
-)
+// Provider is a complete target: every method of the seam, checked here.
+var _ deploy.Target = (*Provider)(nil)
 
 // New returns the aws provider.
 func New(c Clients, o Options) *Provider {

@@ -375,7 +375,7 @@ var releaseTime = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 // flow is the orchestration over p, building spec's image.
 func flow(p *Provider, spec deploy.Spec) *deploy.Flow {
 	return &deploy.Flow{
-		App: "fault", Provider: p, Routing: testRouting{},
+		App: "fault", Target: p, Routing: testRouting{},
 		Builder: &fixedImage{deploy.Image{Ref: spec.Image, Digest: spec.Digest, Commit: spec.Commit, Version: "v1"}},
 		Tester:  passTester{}, Now: func() time.Time { return releaseTime },
 	}

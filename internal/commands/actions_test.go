@@ -4,10 +4,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/slipway/slipway/internal/testenv"
@@ -40,13 +42,41 @@ func randomApp(t *testing.T, prefix string) string {
 	return prefix + hex.EncodeToString(rnd[:])
 }
 
-// A fork's pull request in Actions: no AWS, a clear line saying why, and the
-// preview deployed and tested on the runner with the local target; a
-// read-only (here: absent) token does not fail the deploy.
+// countingEndpoint is an AWS endpoint on loopback that counts the
+// connections made to it and answers none of them.
+func countingEndpoint(t *testing.T) (url string, connections *atomic.Int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	connections = &atomic.Int64{}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			connections.Add(1)
+			_ = c.Close()
+		}
+	}()
+	return "http://" + ln.Addr().String(), connections
+}
+
+// A fork's pull request in Actions, with SLIPWAY_TARGET=aws, credentials and
+// an AWS endpoint set: no AWS call at all (zero connections to the
+// endpoint), a clear line saying why, and the preview deployed and tested
+// on the runner with the local target; a read-only (here: absent) token
+// does not fail the deploy.
 func TestForkPullRequestInActionsDeploysLocallyAndSaysWhy(t *testing.T) {
 	testenv.Docker(t)
 	app := randomApp(t, "tf")
 	env, summary := actionsEnv(t, app, "pull_request", "pull_request.opened.fork.json")
+	endpoint, connections := countingEndpoint(t)
+	env = append(env, "SLIPWAY_TARGET=aws", "SLIPWAY_AWS_ENDPOINT="+endpoint, "AWS_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_PROFILE=", "AWS_EC2_METADATA_DISABLED=true")
 	t.Cleanup(func() {
 		if _, stderr, err := mage(t, env, "local:down"); err != nil {
 			t.Errorf("local:down: %v\n%s", err, stderr)
@@ -55,6 +85,9 @@ func TestForkPullRequestInActionsDeploysLocallyAndSaysWhy(t *testing.T) {
 	out, stderr, err := mage(t, env, "preview:deploy")
 	if err != nil {
 		t.Fatalf("preview:deploy of a fork: %v\n%s", err, stderr)
+	}
+	if n := connections.Load(); n != 0 {
+		t.Errorf("a fork's preview made %d connections to the AWS endpoint, want none:\n%s", n, stderr)
 	}
 	if !strings.Contains(stderr, "no AWS deploy") || !strings.Contains(strings.ToLower(stderr), "fork") {
 		t.Errorf("the log should say the fork gets no AWS deploy and why:\n%s", stderr)

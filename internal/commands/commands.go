@@ -28,22 +28,6 @@ func PrintConfig() error {
 	return nil
 }
 
-// with opens a session, runs fn and closes the session.
-func with(ctx context.Context, fn func(*Session) error) error {
-	return withSession(ctx, false, fn)
-}
-
-// withSession is with; alwaysLocal opens the local target whatever
-// SLIPWAY_TARGET says.
-func withSession(ctx context.Context, alwaysLocal bool, fn func(*Session) error) error {
-	s, err := open(ctx, alwaysLocal)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	return fn(s)
-}
-
 // Build builds the app and router images and prints their references.
 // With SLIPWAY_IMAGE_ARCHIVE set it also saves the app image there, for a
 // trusted job to deploy (see preview-fork.yml).
@@ -90,7 +74,6 @@ func Push(ctx context.Context) error {
 // router is down it still prints them, says so and what to run, and fails.
 func Status(ctx context.Context) error {
 	return with(ctx, func(s *Session) error {
-		s.Flow.Target = s.Cfg.Target
 		rows, err := s.Flow.Status(ctx)
 		if perr := deploy.PrintStatus(s.Out, rows); perr != nil {
 			return perr
@@ -98,8 +81,8 @@ func Status(ctx context.Context) error {
 		if hint := s.Flow.RouterHint(err); hint != "" {
 			fmt.Fprintf(s.Err, "status: %s\n", hint)
 		}
-		if s.AWS == nil {
-			cs, cerr := s.Provider.Containers(ctx)
+		if s.Target.Local != nil {
+			cs, cerr := s.Target.Local.Containers(ctx)
 			if cerr == nil {
 				cerr = printContainers(s.Out, cs)
 			}
@@ -124,21 +107,6 @@ func printContainers(w io.Writer, cs []local.Container) error {
 		return fmt.Errorf("print containers: %w", err)
 	}
 	return nil
-}
-
-// Release deploys a new production stack, tests it, then moves traffic.
-func Release(ctx context.Context) error {
-	return with(ctx, func(s *Session) error {
-		if err := s.PrepareRouter(ctx); err != nil {
-			return err
-		}
-		res, err := s.Flow.Release(ctx, appEnv("APP_MESSAGE", "APP_COLOR"))
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(s.Out, "%s\t%s\n", res.Stack, s.Flow.Routing.URL(s.Flow.Routing.ProductionHost()))
-		return nil
-	})
 }
 
 // appEnv passes the named variables from this process to the app.

@@ -35,11 +35,8 @@ var (
 // the last run (same commit, same settings) instead of making new ones. The
 // demo is always local, whatever SLIPWAY_TARGET says.
 func Demo(ctx context.Context) error {
-	return withSession(ctx, true, func(s *Session) error {
+	return withOpening(ctx, opening{alwaysLocal: demoIsLocal}, func(s *Session) error {
 		start := time.Now()
-		if err := s.PrepareRouter(ctx); err != nil {
-			return err
-		}
 		if err := demoRollback(ctx, s); err != nil {
 			return err
 		}
@@ -117,11 +114,11 @@ func demoRelease(ctx context.Context, s *Session, rev build.Revision, env map[st
 // keptStack is a production stack that has no traffic but could take it,
 // built from the clean commit with env.
 func keptStack(ctx context.Context, f *deploy.Flow, commit string, env map[string]string) (string, error) {
-	stacks, err := f.Provider.Stacks(ctx)
+	stacks, err := f.Target.Stacks(ctx)
 	if err != nil {
 		return "", err
 	}
-	routes, err := f.Provider.Routes(ctx)
+	routes, err := f.Target.Routes(ctx)
 	if err != nil {
 		return "", err
 	}

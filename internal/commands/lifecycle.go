@@ -13,21 +13,13 @@ import (
 	"github.com/slipway/slipway/internal/deploy"
 )
 
-// lifecycle opens a session with the lifecycle settings applied to its flow.
+// lifecycle opens a session whose flow has the lifecycle settings.
 func lifecycle(ctx context.Context, fn func(*Session, config.Lifecycle) error) error {
 	lc, err := config.LoadLifecycle(os.Getenv)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
-	return with(ctx, func(s *Session) error {
-		f := s.Flow
-		f.Target, f.Owner, f.LockWait, f.LockTTL = s.Cfg.Target, owner(), lc.LockWait, lc.LockTTL
-		if lc.Strategy == config.StrategyCanary {
-			f.Strategy = deploy.Strategy{Steps: lc.CanarySteps, Bake: lc.CanaryBake, MaxErrorRate: lc.MaxErrorRate,
-				MaxLatencyRatio: lc.MaxLatencyRatio, MinRequests: uint64(lc.MinRequests)}
-		}
-		return fn(s, lc)
-	})
+	return withOpening(ctx, opening{lifecycle: &lc}, func(s *Session) error { return fn(s, lc) })
 }
 
 // owner names who holds the lock: the Actions run, else user@host.
@@ -57,10 +49,7 @@ func ReleaseGuarded(ctx context.Context, allowDirty, allowBranch *bool) error {
 		}
 		req.AllowDirty = req.AllowDirty || (allowDirty != nil && *allowDirty)
 		req.AllowBranch = req.AllowBranch || (allowBranch != nil && *allowBranch)
-		if err := req.Check(); err != nil { // before the router image is built
-			return err
-		}
-		if err := s.PrepareRouter(ctx); err != nil {
+		if err := req.Check(); err != nil { // before anything is built
 			return err
 		}
 		res, err := s.Flow.ReleaseWith(ctx, req)

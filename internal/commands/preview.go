@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 
 	"github.com/slipway/slipway/internal/build"
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/github"
+	"github.com/slipway/slipway/internal/target"
 )
 
 // previewContext works out which preview a command means and what GitHub
@@ -21,7 +23,7 @@ import (
 // cannot be asked, one line says nothing is reported to it (louder when the
 // user named a pull request that cannot be looked up), and quiet is set so
 // the reporter does not say it again.
-func previewContext(ctx context.Context, s *Session, verb string, pr *int) (req deploy.PreviewRequest, gh github.Context, skip string, quiet bool, err error) {
+func previewContext(ctx context.Context, dir string, log io.Writer, verb string, pr *int) (req deploy.PreviewRequest, gh github.Context, skip string, quiet bool, err error) {
 	req = deploy.PreviewRequest{Env: appEnv("APP_MESSAGE", "APP_COLOR")}
 	asked, err := requestedPR(pr, os.Getenv)
 	if err != nil {
@@ -41,10 +43,10 @@ func previewContext(ctx context.Context, s *Session, verb string, pr *int) (req 
 	case asked && gh.PR == 0: // the number itself was refused
 		return req, gh, "", false, fmt.Errorf("name the preview: %w", err)
 	case asked:
-		fmt.Fprintf(s.Err, "github: warning: nothing is reported to pull request #%d: %v\n", gh.PR, err)
+		fmt.Fprintf(log, "github: warning: nothing is reported to pull request #%d: %v\n", gh.PR, err)
 		quiet = true
 	default: // a laptop: GitHub is optional
-		fmt.Fprintln(s.Err, "github: nothing is reported to GitHub from this machine (that needs a GitHub remote and `gh auth login` or GH_TOKEN)")
+		fmt.Fprintln(log, "github: nothing is reported to GitHub from this machine (that needs a GitHub remote and `gh auth login` or GH_TOKEN)")
 		quiet = true
 	}
 	if gh.Actions {
@@ -54,14 +56,14 @@ func previewContext(ctx context.Context, s *Session, verb string, pr *int) (req 
 	}
 	req.PR = gh.PR
 	if req.PR == 0 {
-		b, err := build.Git(ctx, s.ModuleDir, "rev-parse", "--abbrev-ref", "HEAD")
+		b, err := build.Git(ctx, dir, "rev-parse", "--abbrev-ref", "HEAD")
 		if err != nil || b == "HEAD" {
 			return req, gh, "", quiet, errors.New("name the preview: pass -pr=<number>, set SLIPWAY_PR, or check out a branch")
 		}
 		req.Branch = b
 	}
 	for _, n := range gh.Notes {
-		fmt.Fprintf(s.Err, "github: %s\n", n)
+		fmt.Fprintf(log, "github: %s\n", n)
 	}
 	return req, gh, "", quiet, nil
 }
@@ -88,21 +90,25 @@ func requestedPR(pr *int, env func(string) string) (bool, error) {
 // integration tests against it, reports to the pull request and prints the
 // preview's URL.
 func PreviewDeploy(ctx context.Context, pr *int) error {
-	return with(ctx, func(s *Session) error {
-		req, gh, skip, quiet, err := previewContext(ctx, s, "deploy", pr)
-		if err != nil || skip != "" {
-			return skipped(s, skip, err)
-		}
+	dir, err := build.ModuleDir()
+	if err != nil {
+		return err
+	}
+	req, gh, skip, quiet, err := previewContext(ctx, dir, os.Stderr, "deploy", pr)
+	if err != nil || skip != "" {
+		return skipped(skip, err)
+	}
+	// The pull request decides whether AWS may be used (a fork's may not
+	// in Actions): the target is opened knowing it.
+	o := opening{gh: &gh, loadArchive: os.Getenv("SLIPWAY_IMAGE_ARCHIVE"), reporter: func(t target.Target) deploy.Reporter {
 		var notes []string
-		if ok, why := gh.AWSDeployAllowed(); !ok {
-			fmt.Fprintf(s.Err, "preview: no AWS deploy: %s; deploying to the local target on this machine\n", why)
-			notes = append(notes, "No AWS deploy: "+why)
+		if t.NoAWS != "" {
+			fmt.Fprintf(os.Stderr, "preview: no AWS deploy: %s; deploying to the local target on this machine\n", t.NoAWS)
+			notes = append(notes, "No AWS deploy: "+t.NoAWS)
 		}
-		s.Flow.Reporter = newReporter(gh, s.Cfg.Target, notes, quiet, s.Err)
-		s.Builder.LoadArchive = os.Getenv("SLIPWAY_IMAGE_ARCHIVE")
-		if err := s.PrepareRouter(ctx); err != nil {
-			return err
-		}
+		return newReporter(gh, t.Name, notes, quiet, os.Stderr)
+	}}
+	return withOpening(ctx, o, func(s *Session) error {
 		res, err := s.Flow.DeployPreview(ctx, req)
 		if err != nil {
 			annotate(err)
@@ -116,12 +122,18 @@ func PreviewDeploy(ctx context.Context, pr *int) error {
 // PreviewDestroy removes the preview of a pull request (or branch) and
 // tells the pull request.
 func PreviewDestroy(ctx context.Context, pr *int) error {
-	return with(ctx, func(s *Session) error {
-		req, gh, skip, quiet, err := previewContext(ctx, s, "destroy", pr)
-		if err != nil || skip != "" {
-			return skipped(s, skip, err)
-		}
-		s.Flow.Reporter = newReporter(gh, s.Cfg.Target, nil, quiet, s.Err)
+	dir, err := build.ModuleDir()
+	if err != nil {
+		return err
+	}
+	req, gh, skip, quiet, err := previewContext(ctx, dir, os.Stderr, "destroy", pr)
+	if err != nil || skip != "" {
+		return skipped(skip, err)
+	}
+	// A destroy runs no pull request code: it removes the preview from the
+	// configured target, where a maintainer's label may have deployed it.
+	o := opening{reporter: func(t target.Target) deploy.Reporter { return newReporter(gh, t.Name, nil, quiet, os.Stderr) }}
+	return withOpening(ctx, o, func(s *Session) error {
 		if err := s.Flow.DestroyPreview(ctx, req); err != nil {
 			annotate(err)
 			return err
@@ -130,12 +142,12 @@ func PreviewDestroy(ctx context.Context, pr *int) error {
 	})
 }
 
-func skipped(s *Session, reason string, err error) error {
+func skipped(reason string, err error) error {
 	if err != nil {
 		annotate(err)
 		return err
 	}
-	fmt.Fprintf(s.Err, "preview: nothing to do: %s\n", reason)
+	fmt.Fprintf(os.Stderr, "preview: nothing to do: %s\n", reason)
 	return nil
 }
 

@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
+
+	"github.com/slipway/slipway/internal/awsprov"
 )
 
 // PreviewDatabase is the trusted step of a preview's database on the aws
@@ -22,18 +23,18 @@ func PreviewDatabase(ctx context.Context, pr *int, drop *bool) error {
 	if err != nil {
 		return err
 	}
-	return withAWS(ctx, "preview:database", func(s *Session) error {
+	return withAWS(ctx, "preview:database", func(s *Session, p *awsprov.Provider) error {
 		if !s.Flow.Database {
 			return errors.New("preview:database: the database is off: set SLIPWAY_DATABASE=1 (the repository variable SLIPWAY_DATABASE in Actions)")
 		}
 		if drop != nil && *drop {
-			if err := s.AWS.DropPreviewDatabase(ctx, n); err != nil {
+			if err := p.DropPreviewDatabase(ctx, n); err != nil {
 				return fmt.Errorf("drop the database of #%d: %w", n, err)
 			}
 			fmt.Fprintf(s.Out, "#%d\tdropped\n", n)
 			return nil
 		}
-		db, err := s.AWS.CreatePreviewDatabase(ctx, n)
+		db, err := p.CreatePreviewDatabase(ctx, n)
 		if err != nil {
 			return fmt.Errorf("preview database of #%d: %w", n, err)
 		}
@@ -62,20 +63,4 @@ func orUnknown(s string) string {
 		return "(unknown release)"
 	}
 	return s
-}
-
-// existingPreviewDatabases reads SLIPWAY_PREVIEW_DATABASE: "create" (or
-// unset: a preview creates its database, or uses the existing one by its
-// secret when its role may not) or "existing" (it only ever uses the one
-// preview:database made: the preview workflows, so a deploy never races
-// preview-database.yml).
-func existingPreviewDatabases(env func(string) string) (bool, error) {
-	switch v := strings.TrimSpace(env("SLIPWAY_PREVIEW_DATABASE")); v {
-	case "", "create":
-		return false, nil
-	case "existing":
-		return true, nil
-	default:
-		return false, fmt.Errorf("configuration: SLIPWAY_PREVIEW_DATABASE=%q: want create or existing", v)
-	}
 }

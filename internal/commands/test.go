@@ -2,8 +2,9 @@ package commands
 
 import (
 	"context"
-	"github.com/slipway/slipway/internal/build"
 	"os"
+
+	"github.com/slipway/slipway/internal/build"
 
 	"github.com/slipway/slipway/internal/testrun"
 )

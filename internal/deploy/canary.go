@@ -25,15 +25,12 @@ var ErrCanaryFailed = errors.New("canary analysis failed")
 func (f *Flow) shift(ctx context.Context, stack string, before []Weight) error {
 	steps := f.Strategy.Steps
 	if len(steps) == 0 || len(before) == 0 {
-		if err := f.Provider.SetProduction(ctx, []Weight{{Stack: stack, Weight: 100}}); err != nil {
+		if err := f.Target.SetProduction(ctx, []Weight{{Stack: stack, Weight: 100}}); err != nil {
 			return fmt.Errorf("move production traffic to %s: %w", stack, err)
 		}
 		return nil
 	}
-	an, ok := f.Provider.(Analyzer)
-	if !ok {
-		return f.unsupported("release", "analyse a canary (set SLIPWAY_STRATEGY=all-at-once)")
-	}
+	an := f.Target
 	for _, pct := range steps {
 		if err := f.canaryStep(ctx, an, stack, before, pct); err != nil {
 			f.restore(ctx, stack, before)
@@ -46,7 +43,7 @@ func (f *Flow) shift(ctx context.Context, stack string, before []Weight) error {
 
 func (f *Flow) canaryStep(ctx context.Context, an Analyzer, stack string, before []Weight, pct int) error {
 	split := canarySplit(stack, before, pct)
-	if err := f.Provider.SetProduction(ctx, split); err != nil {
+	if err := f.Target.SetProduction(ctx, split); err != nil {
 		return fmt.Errorf("canary: set %d%% on %s: %w", pct, stack, err)
 	}
 	f.logf("canary: %s takes %d%% of production traffic (%s)", stack, pct, splitString(split))
@@ -71,7 +68,7 @@ func (f *Flow) canaryStep(ctx context.Context, an Analyzer, stack string, before
 
 // restore puts the split back as it was before the release.
 func (f *Flow) restore(ctx context.Context, stack string, before []Weight) {
-	if err := f.Provider.SetProduction(context.WithoutCancel(ctx), before); err != nil {
+	if err := f.Target.SetProduction(context.WithoutCancel(ctx), before); err != nil {
 		f.logf("canary: MOVE TRAFFIC BACK FAILED: %v: run `go run mage.go rollback` now", err)
 		return
 	}

@@ -10,11 +10,9 @@ import (
 	"github.com/slipway/slipway/internal/naming"
 )
 
-// The lifecycle (rollback, traffic, canary, cleanup, the lock) needs more of
-// a target than Provider says. Each extra capability is a small interface
-// of its own, checked with a type assertion where it is used, so a target
-// that lacks one fails with a sentence saying so instead of failing to
-// compile.
+// The parts of Target the lifecycle (rollback, traffic, canary, cleanup,
+// the lock) uses. Each is named for what it does; every target has them
+// all (Target embeds them), so none is optional.
 
 // Scaler scales a stack to zero and back. ScaleUp returns once the stack is
 // healthy again; ScaleDown drains it first. A stack with traffic is never
@@ -73,11 +71,6 @@ type TrafficSample struct {
 	Errors     uint64  // of which 5xx
 	LatencySum float64 // seconds, summed over Requests
 	Unhealthy  string  // at the moment of the sample: why the stack's targets are not all healthy (which, in what state); "" when they are
-}
-
-// unsupported is the error for a target that lacks a capability.
-func (f *Flow) unsupported(op, what string) error {
-	return fmt.Errorf("%s: the %s target cannot %s yet", op, f.targetName(), what)
 }
 
 // EnvHash identifies an app environment: a change of it is a new release,

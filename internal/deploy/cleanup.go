@@ -136,11 +136,11 @@ func PrintPlan(w io.Writer, plan []PlanItem) error {
 func (f *Flow) Cleanup(ctx context.Context, pol CleanupPolicy, prs PRState, dryRun bool) ([]PlanItem, error) {
 	var plan []PlanItem
 	err := f.locked(ctx, "cleanup", func(ctx context.Context) error {
-		stacks, err := f.Provider.Stacks(ctx)
+		stacks, err := f.Target.Stacks(ctx)
 		if err != nil {
 			return fmt.Errorf("cleanup: %w", err)
 		}
-		routes, err := f.Provider.Routes(ctx)
+		routes, err := f.Target.Routes(ctx)
 		if err != nil {
 			return fmt.Errorf("cleanup: %w (nothing deleted: without the routing, cleanup cannot tell what is live)", err)
 		}
@@ -191,12 +191,7 @@ func (f *Flow) apply(ctx context.Context, plan []PlanItem, parallel int) error {
 		if it.Action != ActionScaleDown {
 			continue
 		}
-		sc, ok := f.Provider.(Scaler)
-		if !ok {
-			f.logf("cleanup: %s stays warm: the %s target cannot scale stacks yet", it.Stack, f.targetName())
-			continue
-		}
-		if err := sc.ScaleDown(ctx, it.Stack); err != nil {
+		if err := f.Target.ScaleDown(ctx, it.Stack); err != nil {
 			errs = append(errs, fmt.Errorf("scale down %s: %w", it.Stack, err))
 		}
 	}
@@ -215,7 +210,7 @@ func (f *Flow) apply(ctx context.Context, plan []PlanItem, parallel int) error {
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			f.logf("cleanup: deleting %s (%s)", it.Stack, it.Reason)
-			if err := f.Provider.Delete(ctx, it.Stack); err != nil {
+			if err := f.Target.Delete(ctx, it.Stack); err != nil {
 				mu.Lock()
 				errs = append(errs, fmt.Errorf("delete %s: %w", it.Stack, err))
 				mu.Unlock()

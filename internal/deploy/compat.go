@@ -176,7 +176,7 @@ func (f *Flow) runCompat(ctx context.Context, tester CommitTester, name, host st
 	ctx, cancel := context.WithTimeout(ctx, CompatTimeout)
 	defer cancel()
 	defer f.removeCompat(ctx, name)
-	if _, err := f.Provider.Deploy(ctx, spec); err != nil {
+	if _, err := f.Target.Deploy(ctx, spec); err != nil {
 		return TestResult{}, fmt.Errorf("start release %s on the preview's database: %w", live.Name, err)
 	}
 	base, hostHeader := f.Routing.Dial(host)
@@ -193,7 +193,7 @@ func (f *Flow) runCompat(ctx context.Context, tester CommitTester, name, host st
 func (f *Flow) removeCompat(ctx context.Context, name string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), compatRemoveTimeout)
 	defer cancel()
-	if err := f.Provider.Delete(ctx, name); err != nil {
+	if err := f.Target.Delete(ctx, name); err != nil {
 		f.logf("warning: delete the schema-compat stack %s: %v (run `go run mage.go cleanup` to remove it)", name, err)
 		return
 	}
@@ -203,7 +203,7 @@ func (f *Flow) removeCompat(ctx context.Context, name string) {
 // liveRelease is the production stack with the most traffic: the release
 // a merged PR would be released on top of. Name is "" when none is live.
 func (f *Flow) liveRelease(ctx context.Context) (Stack, error) {
-	routes, err := f.Provider.Routes(ctx)
+	routes, err := f.Target.Routes(ctx)
 	if err != nil {
 		return Stack{}, fmt.Errorf("read production's routing: %w", err)
 	}
@@ -216,7 +216,7 @@ func (f *Flow) liveRelease(ctx context.Context) (Stack, error) {
 	if best == "" {
 		return Stack{}, nil
 	}
-	stacks, err := f.Provider.Stacks(ctx)
+	stacks, err := f.Target.Stacks(ctx)
 	if err != nil {
 		return Stack{}, fmt.Errorf("list stacks: %w", err)
 	}
@@ -238,5 +238,5 @@ func (f *Flow) deleteCompat(ctx context.Context, pr int) error {
 	if err != nil {
 		return err
 	}
-	return f.Provider.Delete(ctx, name)
+	return f.Target.Delete(ctx, name)
 }

@@ -92,7 +92,7 @@ func compatFlow(t *testing.T, noRelease bool) (*Flow, *compatProvider, *compatTe
 	t.Helper()
 	p, tester := newCompatFake(), &compatTester{}
 	f, rec := newFlow(p.fakeProvider, "aaaaaaa1234567", nil)
-	f.Provider, f.Tester, f.Database = p, tester, true
+	f.Target, f.Tester, f.Database = p, tester, true
 	release := ""
 	if !noRelease {
 		rel, err := f.Release(context.Background(), nil)
@@ -278,7 +278,7 @@ func TestSchemaCompatStackIsRemovedAfterCtrlC(t *testing.T) {
 func TestWithoutADatabaseThereIsNoSchemaCompatCheck(t *testing.T) {
 	p := newCompatFake()
 	f, rec := newFlow(p.fakeProvider, "aaaaaaa1234567", &fakeTester{})
-	f.Provider = p
+	f.Target = p
 	if _, err := f.DeployPreview(context.Background(), PreviewRequest{PR: 9}); err != nil {
 		t.Fatal(err)
 	}

@@ -12,8 +12,7 @@ import (
 
 // Databases is a target's Postgres server for the app (issue 11): the
 // production database, the golden copy previews are cloned from, and one
-// database per preview. Checked with a type assertion when the database is
-// on (Flow.Database); a target without it fails saying so.
+// database per preview. Used when the database is on (Flow.Database).
 type Databases interface {
 	// EnsurePreviewDatabase gives pull request pr its database, cloned
 	// from the golden one when it does not exist yet (an existing one keeps
@@ -121,19 +120,6 @@ func (e *MigrationError) Error() string {
 // DatabaseURLEnv is the variable a stack reads its database from.
 const DatabaseURLEnv = "DATABASE_URL"
 
-// ErrNoDatabaseSupport is returned when the database is on and the target
-// lacks Databases.
-var ErrNoDatabaseSupport = errors.New("no database support")
-
-// databases returns the target's Databases, or an error naming the target.
-func (f *Flow) databases(op string) (Databases, error) {
-	d, ok := f.Provider.(Databases)
-	if !ok {
-		return nil, fmt.Errorf("%s: the %s target has no database support yet (%w): unset SLIPWAY_DATABASE, or deploy to the local target", op, f.targetName(), ErrNoDatabaseSupport)
-	}
-	return d, nil
-}
-
 // withDatabase returns env with DATABASE_URL added; env itself is kept.
 func withDatabase(env map[string]string, u SecretURL) map[string]string {
 	out := make(map[string]string, len(env)+1)
@@ -152,11 +138,7 @@ func (f *Flow) previewDatabase(ctx context.Context, pr int, img Image, env map[s
 		f.logf("preview: a branch without a pull request gets no database (open the PR to get one)")
 		return env, nil, nil
 	}
-	d, err := f.databases("preview")
-	if err != nil {
-		return nil, nil, err
-	}
-	db, err := d.EnsurePreviewDatabase(ctx, pr)
+	db, err := f.Target.EnsurePreviewDatabase(ctx, pr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("preview database of #%d: %w", pr, err)
 	}
@@ -165,7 +147,7 @@ func (f *Flow) previewDatabase(ctx context.Context, pr int, img Image, env map[s
 		how = "cloned from the golden database of release " + orNone(db.From)
 	}
 	f.logf("preview: database %s %s", db.Name, how)
-	m, err := d.Migrate(ctx, img.Ref, db.URL, false)
+	m, err := f.Target.Migrate(ctx, img.Ref, db.URL, false)
 	if err != nil {
 		return nil, nil, fmt.Errorf("migrate preview database %s with %s (the preview was not deployed): %w", db.Name, shortRef(img.Digest), err)
 	}
@@ -194,11 +176,7 @@ func (f *Flow) dropPreviewDatabase(ctx context.Context, pr int) error {
 	if !f.Database || pr <= 0 {
 		return nil
 	}
-	d, err := f.databases("destroy")
-	if err != nil {
-		return err
-	}
-	if err := d.DropPreviewDatabase(ctx, pr); err != nil {
+	if err := f.Target.DropPreviewDatabase(ctx, pr); err != nil {
 		return fmt.Errorf("drop the database of #%d: %w", pr, err)
 	}
 	f.logf("destroy: dropped the database and role of #%d", pr)
@@ -217,11 +195,7 @@ func (f *Flow) databasePlan(ctx context.Context, stacks []Stack, plan []PlanItem
 	if !f.Database {
 		return nil, nil
 	}
-	d, err := f.databases("cleanup")
-	if err != nil {
-		return nil, err
-	}
-	prs, err := d.PreviewDatabases(ctx)
+	prs, err := f.Target.PreviewDatabases(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("cleanup: list preview databases: %w", err)
 	}
@@ -252,11 +226,7 @@ func (f *Flow) dropDatabases(ctx context.Context, plan []PlanItem) error {
 			continue
 		}
 		pr := it.PR
-		d, err := f.databases("cleanup")
-		if err != nil {
-			return err
-		}
-		if err := d.DropPreviewDatabase(ctx, pr); err != nil {
+		if err := f.Target.DropPreviewDatabase(ctx, pr); err != nil {
 			errs = append(errs, fmt.Errorf("drop the database of #%d: %w", pr, err))
 			continue
 		}

@@ -85,7 +85,7 @@ func TestPreviewWithADatabase(t *testing.T) {
 	p := newDBFake()
 	tester := &fakeTester{}
 	f, rec := newFlow(p.fakeProvider, "abcdef1234567", tester)
-	f.Provider, f.Database = p, true
+	f.Target, f.Database = p, true
 	rel, err := f.Release(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)

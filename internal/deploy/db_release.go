@@ -17,11 +17,7 @@ func (f *Flow) releaseEnv(ctx context.Context, env map[string]string) (map[strin
 	if !f.Database {
 		return env, nil
 	}
-	d, err := f.databases("release")
-	if err != nil {
-		return nil, err
-	}
-	u, err := d.ProductionDatabase(ctx)
+	u, err := f.Target.ProductionDatabase(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("release: production database (production traffic unchanged): %w", err)
 	}
@@ -38,20 +34,16 @@ func (f *Flow) releaseDatabase(ctx context.Context, img Image, release string, s
 	if !f.Database {
 		return nil
 	}
-	d, err := f.databases("release")
-	if err != nil {
-		return err
-	}
-	g, err := d.RefreshGolden(ctx, img.Ref, release)
+	g, err := f.Target.RefreshGolden(ctx, img.Ref, release)
 	if err != nil {
 		return fmt.Errorf("release: refresh the golden database with %s (production traffic unchanged): %w", shortRef(img.Digest), err)
 	}
 	f.logf("release: golden database rebuilt at schema %d and seeded: new previews are cloned from it", g.To)
-	prod, err := d.ProductionDatabase(ctx)
+	prod, err := f.Target.ProductionDatabase(ctx)
 	if err != nil {
 		return fmt.Errorf("release: production database (production traffic unchanged): %w", err)
 	}
-	m, err := d.Migrate(ctx, img.Ref, prod, true)
+	m, err := f.Target.Migrate(ctx, img.Ref, prod, true)
 	if err != nil {
 		return fmt.Errorf("release: migrate the production database with %s (production traffic unchanged; a failed migration's transaction is rolled back): %w", shortRef(img.Digest), err)
 	}

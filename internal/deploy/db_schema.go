@@ -82,15 +82,11 @@ func (f *Flow) contractPlan(ctx context.Context, stacks []Stack, r Routes, plan 
 			liveStack = s
 		}
 	}
-	d, err := f.databases("cleanup")
-	if err != nil {
-		return nil, err
-	}
-	prod, err := d.ProductionDatabase(ctx)
+	prod, err := f.Target.ProductionDatabase(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("cleanup: production database: %w", err)
 	}
-	cur, err := d.Schema(ctx, prod)
+	cur, err := f.Target.Schema(ctx, prod)
 	if err != nil {
 		return nil, fmt.Errorf("cleanup: read production's schema: %w", err)
 	}
@@ -145,15 +141,11 @@ func (f *Flow) runContracts(ctx context.Context, stacks []Stack, r Routes, plan 
 			img = s.Image
 		}
 	}
-	d, err := f.databases("cleanup")
-	if err != nil {
-		return err
-	}
-	prod, err := d.ProductionDatabase(ctx)
+	prod, err := f.Target.ProductionDatabase(ctx)
 	if err != nil {
 		return fmt.Errorf("cleanup: production database: %w", err)
 	}
-	m, err := d.Migrate(ctx, img, prod, false)
+	m, err := f.Target.Migrate(ctx, img, prod, false)
 	if err != nil {
 		return fmt.Errorf("cleanup: run contract migration %s with the live stack %s's image: %w", strings.Join(names, ", "), live, err)
 	}
@@ -167,15 +159,11 @@ func (f *Flow) checkSchema(ctx context.Context, target Stack, stacks []Stack) er
 	if !f.Database || target.SchemaHead == 0 {
 		return nil
 	}
-	d, err := f.databases("rollback")
-	if err != nil {
-		return err
-	}
-	prod, err := d.ProductionDatabase(ctx)
+	prod, err := f.Target.ProductionDatabase(ctx)
 	if err != nil {
 		return fmt.Errorf("rollback: production database (production unchanged): %w", err)
 	}
-	cur, err := d.Schema(ctx, prod)
+	cur, err := f.Target.Schema(ctx, prod)
 	if err != nil {
 		return fmt.Errorf("rollback: read production's schema (production unchanged): %w", err)
 	}

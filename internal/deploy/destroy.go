@@ -36,7 +36,7 @@ func (f *Flow) removeImageTag(ctx context.Context, stack string, pr int, branch 
 // there changes nothing; a production stack is refused (cleanup and
 // rollback look after those).
 func (f *Flow) DestroyStack(ctx context.Context, stack string) error {
-	stacks, err := f.Provider.Stacks(ctx)
+	stacks, err := f.Target.Stacks(ctx)
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func (f *Flow) DestroyStack(ctx context.Context, stack string) error {
 	if found.Role != RolePreview {
 		return fmt.Errorf("destroy %s: it is a %s stack, not a preview: old production stacks are removed by `go run mage.go cleanup`", stack, found.Role)
 	}
-	routes, err := f.Provider.Routes(ctx)
+	routes, err := f.Target.Routes(ctx)
 	if err != nil {
 		return err
 	}
@@ -80,12 +80,12 @@ func (f *Flow) DestroyStack(ctx context.Context, stack string) error {
 // database and its image tag.
 func (f *Flow) retirePreview(ctx context.Context, stack string, hosts []string, pr int, branch string) error {
 	for _, h := range hosts {
-		if err := f.Provider.SetHost(ctx, h, ""); err != nil {
+		if err := f.Target.SetHost(ctx, h, ""); err != nil {
 			return err
 		}
 		f.logf("%s: %s no longer routes anywhere", stack, h)
 	}
-	if err := f.Provider.Delete(ctx, stack); err != nil {
+	if err := f.Target.Delete(ctx, stack); err != nil {
 		return err
 	}
 	if err := f.deleteCompat(ctx, pr); err != nil {

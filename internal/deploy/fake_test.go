@@ -17,10 +17,13 @@ type fakeProvider struct {
 	calls     []string
 	samples   int    // Sample calls so far
 	badStack  string // Sample counts 20 % errors for it
+	locker    Locker // the app's lease; newFake gives an in-memory one
 }
 
+var _ Target = (*fakeProvider)(nil)
+
 func newFake() *fakeProvider {
-	return &fakeProvider{stacks: map[string]Stack{}, routes: Routes{Hosts: map[string]string{}}}
+	return &fakeProvider{stacks: map[string]Stack{}, routes: Routes{Hosts: map[string]string{}}, locker: &fakeLocker{now: time.Now}}
 }
 
 func (f *fakeProvider) EnsureShared(context.Context) error {

@@ -74,10 +74,11 @@ type Reporter interface {
 	Report(ctx context.Context, e Event) error
 }
 
-// Flow is the orchestration, written once for every target.
+// Flow is the orchestration, written once for every target. A command
+// builds it once, with everything it needs, and never changes it after.
 type Flow struct {
 	App      string
-	Provider Provider
+	Target   Target
 	Builder  Builder
 	Tester   Tester
 	Reporter Reporter         // nil: nobody to tell
@@ -85,12 +86,12 @@ type Flow struct {
 	Log      io.Writer        // progress, one line per event
 	Now      func() time.Time // for tests; time.Now when nil
 
-	Target   string        // "local" or "aws", for messages
-	Owner    string        // who holds the lock: user@host, or the Actions run
-	LockWait time.Duration // how long to wait for another holder; 0: fail at once
-	LockTTL  time.Duration // lease expiry without a heartbeat; 0: 2 minutes
-	Strategy Strategy      // how a release moves traffic; zero: all at once
-	Database bool          // SLIPWAY_DATABASE: the app has Postgres (see Databases)
+	TargetName string        // "local" or "aws", for messages
+	Owner      string        // who holds the lock: user@host, or the Actions run
+	LockWait   time.Duration // how long to wait for another holder; 0: fail at once
+	LockTTL    time.Duration // lease expiry without a heartbeat; 0: 2 minutes
+	Strategy   Strategy      // how a release moves traffic; zero: all at once
+	Database   bool          // SLIPWAY_DATABASE: the app has Postgres (see Databases)
 }
 
 // Routing turns host names into URLs the tests and people use.

@@ -17,7 +17,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 func newFlow(p *fakeProvider, commit string, tester *fakeTester) (*Flow, *recorder) {
 	rec := &recorder{}
 	return &Flow{
-		App: "shop", Provider: p, Builder: fakeBuilder{commit}, Tester: tester, Reporter: rec,
+		App: "shop", Target: p, Builder: fakeBuilder{commit}, Tester: tester, Reporter: rec,
 		Routing: fakeRouting{}, Now: func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) },
 	}, rec
 }

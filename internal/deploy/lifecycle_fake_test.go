@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -86,8 +87,31 @@ func (x *fakeLease) Unlock(context.Context) error {
 	return nil
 }
 
-// lockingProvider is the fake with a lock.
-type lockingProvider struct {
-	*fakeProvider
-	*fakeLocker
+func (f *fakeProvider) TryLock(ctx context.Context, owner string, ttl time.Duration) (Lease, error) {
+	return f.locker.TryLock(ctx, owner, ttl)
+}
+
+// The fake's database: none. The database tests use dbProvider, which has
+// one; a flow with the database off never calls these.
+
+var errFakeNoDatabase = errors.New("the fake target has no database server: use newDBFake")
+
+func (f *fakeProvider) EnsurePreviewDatabase(context.Context, int) (PreviewDatabase, error) {
+	return PreviewDatabase{}, errFakeNoDatabase
+}
+func (f *fakeProvider) DropPreviewDatabase(context.Context, int) error { return errFakeNoDatabase }
+func (f *fakeProvider) PreviewDatabases(context.Context) ([]int, error) {
+	return nil, errFakeNoDatabase
+}
+func (f *fakeProvider) RefreshGolden(context.Context, string, string) (MigrateResult, error) {
+	return MigrateResult{}, errFakeNoDatabase
+}
+func (f *fakeProvider) ProductionDatabase(context.Context) (SecretURL, error) {
+	return nil, errFakeNoDatabase
+}
+func (f *fakeProvider) Migrate(context.Context, string, SecretURL, bool) (MigrateResult, error) {
+	return MigrateResult{}, errFakeNoDatabase
+}
+func (f *fakeProvider) Schema(context.Context, SecretURL) (int64, error) {
+	return 0, errFakeNoDatabase
 }

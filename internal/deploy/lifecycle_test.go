@@ -56,25 +56,6 @@ func TestRollbackScalesUpAStackScaledToZeroBeforeMovingTraffic(t *testing.T) {
 	}
 }
 
-// onlyCore hides the fake's capabilities, as a target without them would.
-type onlyCore struct{ Provider }
-
-func TestRollbackOnATargetThatCannotScaleSaysSo(t *testing.T) {
-	p := newFake()
-	f, names := releases(t, p, "aaaaaaa", "bbbbbbb")
-	if err := p.ScaleDown(context.Background(), names[0]); err != nil {
-		t.Fatal(err)
-	}
-	f.Provider, f.Target = onlyCore{p}, "aws"
-	_, err := f.Rollback(context.Background())
-	if err == nil || err.Error() != "rollback: the aws target cannot scale stacks yet" {
-		t.Fatalf("err = %v", err)
-	}
-	if p.routes.Live()[0] != names[1] {
-		t.Fatal("production moved although the rollback target could not be scaled up")
-	}
-}
-
 func TestRollbackRefusesWhenThereIsNothingToRollBackTo(t *testing.T) {
 	p := newFake()
 	f, names := releases(t, p, "aaaaaaa")
@@ -233,7 +214,7 @@ func TestASecondReleaseWhileTheLockIsHeldFailsNamingTheHolder(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	lk := &fakeLocker{now: func() time.Time { return now }}
 	f, _ := newFlow(p, "aaaaaaa", &fakeTester{})
-	f.Provider, f.Owner = lockingProvider{p, lk}, "ci run 7"
+	p.locker, f.Owner = lk, "ci run 7"
 	if _, err := lk.TryLock(context.Background(), "alice@laptop", time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -344,10 +325,7 @@ func TestLosingTheLockStopsTheOperation(t *testing.T) {
 	p := newFake()
 	f, _ := newFlow(p, "aaaaaaa", &fakeTester{})
 	lease := &losingLease{}
-	f.Provider, f.LockTTL = struct {
-		Provider
-		Locker
-	}{p, losingLocker{lease}}, 30*time.Millisecond
+	p.locker, f.LockTTL = losingLocker{lease}, 30*time.Millisecond
 	err := f.locked(context.Background(), "release", func(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
@@ -365,7 +343,7 @@ func TestASecondReleaseWaitsUpToTheBoundThenNamesTheHolder(t *testing.T) {
 	p := newFake()
 	lk := &fakeLocker{now: time.Now}
 	f, _ := newFlow(p, "aaaaaaa", &fakeTester{}) // Flow.Now is frozen: the wait must not depend on it
-	f.Provider, f.LockWait = lockingProvider{p, lk}, 200*time.Millisecond
+	p.locker, f.LockWait = lk, 200*time.Millisecond
 	if _, err := lk.TryLock(context.Background(), "alice@laptop", time.Minute); err != nil {
 		t.Fatal(err)
 	}

@@ -12,15 +12,10 @@ const DefaultLockTTL = 2 * time.Minute
 
 // locked runs fn holding the app's lock: it waits up to LockWait for another
 // holder, renews the lease every third of its TTL while fn runs (fn's
-// context ends if the lease is lost) and gives it up afterwards. A target
-// without a lock runs fn with a warning, since refusing would leave it with
-// no way to release at all.
+// context ends if the lease is lost) and gives it up afterwards. Every
+// target has a lock (Target embeds Locker): fn never runs without it.
 func (f *Flow) locked(ctx context.Context, op string, fn func(context.Context) error) error {
-	lk, ok := f.Provider.(Locker)
-	if !ok {
-		f.logf("%s: warning: the %s target has no lock yet: make sure nobody else releases, rolls back or cleans up now", op, f.targetName())
-		return fn(ctx)
-	}
+	lk := f.Target
 	ttl := f.LockTTL
 	if ttl <= 0 {
 		ttl = DefaultLockTTL
@@ -95,11 +90,4 @@ func (f *Flow) owner() string {
 		return f.Owner
 	}
 	return "unknown"
-}
-
-func (f *Flow) targetName() string {
-	if f.Target != "" {
-		return f.Target
-	}
-	return "this"
 }

@@ -92,7 +92,7 @@ func (f *Flow) deployPreview(ctx context.Context, req PreviewRequest, in Preview
 		return res, fmt.Errorf("build image: %w", err)
 	}
 	res.Image = img
-	if err := f.Provider.EnsureShared(ctx); err != nil {
+	if err := f.Target.EnsureShared(ctx); err != nil {
 		return res, fmt.Errorf("ensure shared stack: %w", err)
 	}
 	env, pdb, err := f.previewDatabase(ctx, req.PR, img, req.Env)
@@ -104,16 +104,16 @@ func (f *Flow) deployPreview(ctx context.Context, req PreviewRequest, in Preview
 	// is checked against the live release; its outcome is reported apart.
 	defer func() { res.Compat = f.schemaCompat(ctx, req.PR, res.Host, pdb, env) }()
 	spec := Spec{Stack: res.Stack, Role: RolePreview, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version, PR: req.PR, Env: env, Branch: req.Branch, Host: res.Host, Dirty: img.IsDirty()}
-	if _, err := f.Provider.Deploy(ctx, spec); err != nil {
+	if _, err := f.Target.Deploy(ctx, spec); err != nil {
 		return res, err
 	}
 	res.URL = f.Routing.URL(res.Host) // aws without a domain knows the port only now
-	routes, err := f.Provider.Routes(ctx)
+	routes, err := f.Target.Routes(ctx)
 	if err != nil {
 		return res, err
 	}
 	if routes.Hosts[res.Host] != res.Stack {
-		if err := f.Provider.SetHost(ctx, res.Host, res.Stack); err != nil {
+		if err := f.Target.SetHost(ctx, res.Host, res.Stack); err != nil {
 			return res, err
 		}
 		f.logf("%s: %s now routes to it", res.Stack, res.Host)
@@ -137,7 +137,7 @@ func (f *Flow) DestroyPreview(ctx context.Context, req PreviewRequest) error {
 	if err != nil {
 		return err
 	}
-	routes, err := f.Provider.Routes(ctx)
+	routes, err := f.Target.Routes(ctx)
 	if err != nil {
 		return err
 	}

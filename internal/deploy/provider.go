@@ -1,7 +1,11 @@
 // Package deploy is the orchestration Slipway runs the same way on every
-// target: preview deploy and destroy, and the production deploys the demo
-// uses. It talks to a target through Provider, the one seam between the
-// orchestration and a target (local Docker, AWS).
+// target: previews (deploy, test, destroy), releases (blue/green or canary,
+// tested before traffic), rollback, the traffic split, cleanup, the lock
+// that serialises them, and the database flow (golden copy, preview
+// clones, expand/contract migrations). It talks to a target through
+// Target, the one seam between the orchestration and a target (local
+// Docker in package local, AWS in package awsprov); package target opens
+// the one a command runs on.
 package deploy
 
 import (
@@ -16,9 +20,21 @@ const (
 	RoleProduction = "production"
 )
 
-// Provider is what a target must do. The cloud is the state: a provider
-// stores nothing of its own; stacks and routes are read back from the target.
-type Provider interface {
+// Target is everything a target does for the orchestration, checked at
+// compile time in each target's package. The cloud is the state: a target
+// stores nothing of its own; stacks, routes, leases and failure marks are
+// read back from the target.
+type Target interface {
+	Deployer
+	Scaler
+	Marker
+	Locker
+	Analyzer
+	Databases
+}
+
+// Deployer is the core of a target: stacks and their routes.
+type Deployer interface {
 	// EnsureShared creates or repairs the permanent shared stack. Idempotent.
 	EnsureShared(ctx context.Context) error
 	// Deploy creates the stack, or replaces its running version without a

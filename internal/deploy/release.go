@@ -80,14 +80,14 @@ func (f *Flow) release(ctx context.Context, req ReleaseRequest) (ReleaseResult, 
 	if dirty && !req.AllowDirty {
 		return ReleaseResult{}, fmt.Errorf("release: %w (image version %s): commit them, or pass -allowDirty (SLIPWAY_ALLOW_DIRTY=1)", ErrDirtyTree, img.Version)
 	}
-	if err := f.Provider.EnsureShared(ctx); err != nil {
+	if err := f.Target.EnsureShared(ctx); err != nil {
 		return ReleaseResult{}, fmt.Errorf("ensure shared stack: %w", err)
 	}
-	routes, err := f.Provider.Routes(ctx)
+	routes, err := f.Target.Routes(ctx)
 	if err != nil {
 		return ReleaseResult{}, err
 	}
-	stacks, err := f.Provider.Stacks(ctx)
+	stacks, err := f.Target.Stacks(ctx)
 	if err != nil {
 		return ReleaseResult{}, err
 	}
@@ -109,7 +109,7 @@ func (f *Flow) release(ctx context.Context, req ReleaseRequest) (ReleaseResult, 
 	}
 	spec := Spec{Stack: res.Stack, Role: RoleProduction, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version,
 		Env: env, Branch: req.Branch, Dirty: dirty}
-	if _, err := f.Provider.Deploy(ctx, spec); err != nil {
+	if _, err := f.Target.Deploy(ctx, spec); err != nil {
 		return res, fmt.Errorf("release %s (production traffic unchanged): %w", res.Stack, err)
 	}
 	if res.Tests, err = f.testRelease(ctx, res.Stack, img); err != nil {
@@ -137,15 +137,9 @@ func (f *Flow) testRelease(ctx context.Context, stack string, img Image) (TestRe
 	return tr, nil
 }
 
-// markFailed records a failed release stack on the target, saying so when
-// the target cannot.
+// markFailed records a failed release stack on the target.
 func (f *Flow) markFailed(ctx context.Context, stack, reason string) {
-	m, ok := f.Provider.(Marker)
-	if !ok {
-		f.logf("release: warning: the %s target cannot mark %s failed yet: delete it with cleanup", f.targetName(), stack)
-		return
-	}
-	if err := m.MarkFailed(context.WithoutCancel(ctx), stack, reason); err != nil {
+	if err := f.Target.MarkFailed(context.WithoutCancel(ctx), stack, reason); err != nil {
 		f.logf("release: warning: mark %s failed: %v", stack, err)
 		return
 	}

@@ -35,11 +35,11 @@ func (f *Flow) Rollback(ctx context.Context) (RollbackResult, error) {
 }
 
 func (f *Flow) rollback(ctx context.Context) (RollbackResult, error) {
-	stacks, err := f.Provider.Stacks(ctx)
+	stacks, err := f.Target.Stacks(ctx)
 	if err != nil {
 		return RollbackResult{}, fmt.Errorf("rollback: %w", err)
 	}
-	routes, err := f.Provider.Routes(ctx)
+	routes, err := f.Target.Routes(ctx)
 	if err != nil {
 		return RollbackResult{}, fmt.Errorf("rollback: %w", err)
 	}
@@ -56,7 +56,7 @@ func (f *Flow) rollback(ctx context.Context) (RollbackResult, error) {
 	if err := f.ready(ctx, "rollback", target); err != nil {
 		return res, err
 	}
-	if err := f.Provider.SetProduction(ctx, []Weight{{Stack: target.Name, Weight: 100}}); err != nil {
+	if err := f.Target.SetProduction(ctx, []Weight{{Stack: target.Name, Weight: 100}}); err != nil {
 		return res, fmt.Errorf("rollback: move production traffic to %s (production unchanged): %w", target.Name, err)
 	}
 	f.logf("rollback: %s now takes all production traffic (was %s)", target.Name, list(res.From))
@@ -67,12 +67,8 @@ func (f *Flow) rollback(ctx context.Context) (RollbackResult, error) {
 // zero, healthy otherwise.
 func (f *Flow) ready(ctx context.Context, op string, s Stack) error {
 	if s.Scaled {
-		sc, ok := f.Provider.(Scaler)
-		if !ok {
-			return f.unsupported(op, "scale stacks")
-		}
 		f.logf("%s: %s was scaled to zero: scaling it up and waiting until it is healthy", op, s.Name)
-		if err := sc.ScaleUp(ctx, s.Name); err != nil {
+		if err := f.Target.ScaleUp(ctx, s.Name); err != nil {
 			return fmt.Errorf("%s: scale up %s (production unchanged): %w", op, s.Name, err)
 		}
 		return nil

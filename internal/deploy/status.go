@@ -37,11 +37,11 @@ func (e *RouterDownError) Unwrap() error { return e.Err }
 // its role, what it runs and what traffic it takes. When the routing cannot
 // be read it still returns the stacks, with a *RouterDownError.
 func (f *Flow) Status(ctx context.Context) ([]StatusRow, error) {
-	stacks, err := f.Provider.Stacks(ctx)
+	stacks, err := f.Target.Stacks(ctx)
 	if err != nil {
 		return nil, err
 	}
-	routes, err := f.Provider.Routes(ctx)
+	routes, err := f.Target.Routes(ctx)
 	if err != nil {
 		rows := statusRows(stacks, Routes{}, f.Routing, f.now())
 		for i := range rows {
@@ -58,7 +58,7 @@ func (f *Flow) RouterHint(err error) string {
 	if !errors.As(err, &down) {
 		return ""
 	}
-	if f.Target == "local" {
+	if f.TargetName == "local" {
 		return fmt.Sprintf("the router is down, so nothing gets traffic: start it with `docker start %s-router`, or run any deploy (`go run mage.go release`), which starts it", f.App)
 	}
 	return "the load balancer's routing could not be read: nothing was changed; check the shared stack, then run `go run mage.go status` again"

@@ -18,11 +18,11 @@ type TrafficRow struct {
 
 // Traffic reads the production split.
 func (f *Flow) Traffic(ctx context.Context) ([]TrafficRow, error) {
-	routes, err := f.Provider.Routes(ctx)
+	routes, err := f.Target.Routes(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("traffic: %w", err)
 	}
-	stacks, err := f.Provider.Stacks(ctx)
+	stacks, err := f.Target.Stacks(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("traffic: %w", err)
 	}
@@ -73,7 +73,7 @@ func health(ok bool) string {
 // healthy target. Stacks not named lose their traffic.
 func (f *Flow) SetTraffic(ctx context.Context, ws []Weight) error {
 	return f.locked(ctx, "traffic", func(ctx context.Context) error {
-		stacks, err := f.Provider.Stacks(ctx)
+		stacks, err := f.Target.Stacks(ctx)
 		if err != nil {
 			return fmt.Errorf("traffic: %w", err)
 		}
@@ -102,7 +102,7 @@ func (f *Flow) SetTraffic(ctx context.Context, ws []Weight) error {
 		if len(split) == 0 {
 			return fmt.Errorf("traffic: at least one stack needs a positive weight, or production would have no target")
 		}
-		if err := f.Provider.SetProduction(ctx, split); err != nil {
+		if err := f.Target.SetProduction(ctx, split); err != nil {
 			return fmt.Errorf("traffic: set the split (production unchanged): %w", err)
 		}
 		f.logf("traffic: production split is now %s", splitString(split))

@@ -25,8 +25,6 @@ import (
 // DATABASE_URL and production's does not change between releases, and
 // nothing is stored. Knowing one role's password tells nothing of another.
 
-var _ deploy.Databases = (*Provider)(nil)
-
 // ensureDatabase starts the database server when the database is on.
 func (p *Provider) ensureDatabase(ctx context.Context) error {
 	if p.o.DatabaseImage == "" {
@@ -161,9 +159,6 @@ func (p *Provider) RefreshGolden(ctx context.Context, image, release string) (de
 	}
 	return res, err
 }
-
-// SetDatabaseImage turns the database on with image (SLIPWAY_DB_IMAGE).
-func (p *Provider) SetDatabaseImage(image string) { p.o.DatabaseImage = image }
 
 // withSchema reads what schema a stack's image needs from the image's
 // labels, which its containers carry. A label it cannot read is said, and

@@ -46,7 +46,7 @@ func newDBEnv(t testing.TB) *dbEnv {
 		HealthTimeout: 20 * time.Second, DrainTimeout: 5 * time.Second, Log: log, DatabaseImage: pgImage,
 	})
 	e.builder = &switchBuilder{img: images.appA}
-	e.flow = &deploy.Flow{App: app, Provider: e.provider, Builder: e.builder, Tester: &httpTester{}, Routing: routing{app, e.port}, Log: log, Target: "local", Database: true}
+	e.flow = &deploy.Flow{App: app, Target: e.provider, Builder: e.builder, Tester: &httpTester{}, Routing: routing{app, e.port}, Log: log, TargetName: "local", Database: true}
 	t.Cleanup(func() {
 		if err := local.Down(context.Background(), cli, app, testenv.Log(t)); err != nil {
 			t.Errorf("local down: %v", err)

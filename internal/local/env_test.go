@@ -88,7 +88,7 @@ func newEnv(t testing.TB) *env {
 	}
 	e.provider = local.New(cli, e.opts)
 	e.builder = &switchBuilder{img: images.appA}
-	e.flow = &deploy.Flow{App: app, Provider: e.provider, Builder: e.builder, Tester: &httpTester{}, Routing: routing{app, e.port}, Log: testenv.Log(t)}
+	e.flow = &deploy.Flow{App: app, Target: e.provider, Builder: e.builder, Tester: &httpTester{}, Routing: routing{app, e.port}, Log: testenv.Log(t)}
 	t.Cleanup(func() {
 		if err := local.Down(context.Background(), cli, app, testenv.Log(t)); err != nil {
 			t.Errorf("local down: %v", err)

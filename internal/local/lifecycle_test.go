@@ -241,7 +241,7 @@ func TestStatusWithTheRouterStoppedShowsTheStacksAndWhatToRun(t *testing.T) {
 	if err := e.cli.ContainerStop(ctx, e.app+"-router", container.StopOptions{Timeout: &timeout}); err != nil {
 		t.Fatal(err)
 	}
-	e.flow.Target = "local"
+	e.flow.TargetName = "local"
 	rows, err := e.flow.Status(ctx)
 	var down *deploy.RouterDownError
 	if !errors.As(err, &down) || len(rows) != 1 || rows[0].Stack != e.app+"-pr-5" || rows[0].Health != "router down" {

@@ -249,7 +249,7 @@ func TestDestroyWhereNothingWasDeployedSucceedsAndCreatesNothing(t *testing.T) {
 	buildImages(t, cli)
 	app := "ltnothing"
 	p := local.New(cli, local.Options{App: app, RouterImage: images.router, RouterPort: testenv.FreePort(t), AdminPort: testenv.FreePort(t), Log: testenv.Log(t)})
-	f := &deploy.Flow{App: app, Provider: p, Builder: &switchBuilder{img: images.appA}, Tester: &httpTester{}, Routing: routing{app, 1}, Log: testenv.Log(t)}
+	f := &deploy.Flow{App: app, Target: p, Builder: &switchBuilder{img: images.appA}, Tester: &httpTester{}, Routing: routing{app, 1}, Log: testenv.Log(t)}
 	if err := f.DestroyPreview(context.Background(), deploy.PreviewRequest{PR: 99}); err != nil {
 		t.Fatalf("destroy of a preview that is not here: %v", err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/docker/go-connections/nat"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/router"
 )
 
@@ -48,6 +49,10 @@ type Docker interface {
 type Options struct {
 	App         string
 	RouterImage string // image reference (ID or repo@digest) of the router
+	// BuildRouter, when set, builds the router's image each time the
+	// shared stack is ensured (a build of an unchanged router is a cache
+	// hit); it replaces RouterImage.
+	BuildRouter func(context.Context) (string, error)
 	RouterPort  int    // published on 127.0.0.1
 	AdminPort   int    // published on 127.0.0.1
 	// Domain makes the production host <app>.<domain> (default
@@ -61,7 +66,10 @@ type Options struct {
 	DatabaseImage string
 }
 
-// Provider implements deploy.Provider on the local Docker engine.
+// Provider is a complete target: every method of the seam, checked here.
+var _ deploy.Target = (*Provider)(nil)
+
+// Provider implements deploy.Target on the local Docker engine.
 type Provider struct {
 	d      Docker
 	o      Options
@@ -69,6 +77,9 @@ type Provider struct {
 
 	tokenMu sync.Mutex
 	token   string // the router's admin token, read from its container
+
+	routerMu    sync.Mutex
+	routerImage string // the router's image: Options.RouterImage, or what BuildRouter built
 
 }
 
@@ -86,7 +97,7 @@ func New(d Docker, o Options) *Provider {
 	if o.Domain == "" {
 		o.Domain = "localhost"
 	}
-	p := &Provider{d: d, o: o}
+	p := &Provider{d: d, o: o, routerImage: o.RouterImage}
 	p.router = &router.Client{
 		BaseURL: "http://127.0.0.1:" + strconv.Itoa(o.AdminPort),
 		// The token goes on every request of this client, also ones built
@@ -115,6 +126,15 @@ func (p *Provider) logf(f string, a ...any) { fmt.Fprintf(p.o.Log, f+"\n", a...)
 // keeping its table. A router that fails to start leaves nothing
 // behind that this call created.
 func (p *Provider) EnsureShared(ctx context.Context) (err error) {
+	if p.o.BuildRouter != nil {
+		id, err := p.o.BuildRouter(ctx)
+		if err != nil {
+			return fmt.Errorf("build router image: %w", err)
+		}
+		p.routerMu.Lock()
+		p.routerImage = id
+		p.routerMu.Unlock()
+	}
 	var undo []func()
 	defer func() {
 		if err != nil {
@@ -256,8 +276,8 @@ func (p *Provider) routerDiffers(c container.InspectResponse, adminSubnet string
 	if c.Config == nil || c.HostConfig == nil {
 		return "its configuration cannot be read"
 	}
-	if c.Config.Image != p.o.RouterImage {
-		return "new image " + short(p.o.RouterImage)
+	if img := p.routerImageRef(); c.Config.Image != img {
+		return "new image " + short(img)
 	}
 	if tokenOf(c) == "" {
 		return "it has no admin token (an older router)"
@@ -291,7 +311,7 @@ func (p *Provider) createRouter(ctx context.Context, adminSubnet string, undo *[
 		return err
 	}
 	cfg := &container.Config{
-		Image: p.o.RouterImage,
+		Image: p.routerImageRef(),
 		Cmd:   []string{"-listen", ":8080", "-admin", ":9000", adminNetFlag, adminSubnet, "-state", "/var/lib/slipway-router"},
 		// The admin token lives in the router's environment: app containers
 		// cannot read it, the provider reads it back with ContainerInspect.
@@ -350,5 +370,9 @@ func short(ref string) string {
 	return ref
 }
 
-// SetRouterImage sets the image the shared stack's router runs.
-func (p *Provider) SetRouterImage(ref string) { p.o.RouterImage = ref }
+// routerImageRef is the image the shared stack's router runs.
+func (p *Provider) routerImageRef() string {
+	p.routerMu.Lock()
+	defer p.routerMu.Unlock()
+	return p.routerImage
+}

@@ -55,7 +55,7 @@ func TestRouterPortTakenFailsCleanlyAndAPortChangeRecreatesIt(t *testing.T) {
 		t.Fatalf("EnsureShared on a free port: %v", err)
 	}
 	e := &env{t: t, cli: cli, app: app, port: opts.RouterPort, provider: p, builder: &switchBuilder{img: images.appA}}
-	e.flow = &deploy.Flow{App: app, Provider: p, Builder: e.builder, Tester: &httpTester{}, Routing: routing{app, e.port}, Log: testenv.Log(t)}
+	e.flow = &deploy.Flow{App: app, Target: p, Builder: e.builder, Tester: &httpTester{}, Routing: routing{app, e.port}, Log: testenv.Log(t)}
 	if _, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: 1}); err != nil {
 		t.Fatal(err)
 	}

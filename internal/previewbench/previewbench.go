@@ -102,7 +102,9 @@ type bench struct {
 	builder  *build.Builder
 	provider *local.Provider
 	flow     *deploy.Flow
-	rec      *recorder
+	// the commits of this round's router and app images (buildRouter)
+	routerRev, appRev build.Revision
+	rec               *recorder
 }
 
 // Run measures, in each scenario, Rounds preview deploys with the images
@@ -191,13 +193,14 @@ func (b *bench) prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	b.routerRev, b.appRev = b.revs[0], b.revs[0]
 	docker := timedDocker{Docker: b.cli, rec: b.rec, router: b.app + "-router", routers: &sync.Map{}}
 	b.provider = local.New(docker, local.Options{
-		App: b.app, RouterImage: routerID, RouterPort: b.cfg.RouterPort, AdminPort: b.cfg.AdminPort,
+		App: b.app, RouterImage: routerID, BuildRouter: b.buildRouter, RouterPort: b.cfg.RouterPort, AdminPort: b.cfg.AdminPort,
 		HealthTimeout: b.cfg.HealthTimeout, DrainTimeout: b.cfg.DrainTimeout, Log: w,
 	})
 	b.flow = &deploy.Flow{
-		App: b.app, Provider: timedProvider{Provider: b.provider, rec: b.rec},
+		App: b.app, Target: timedProvider{Target: b.provider, rec: b.rec},
 		Builder: timedBuilder{b: b.builder, rec: b.rec},
 		Tester:  timedTester{t: itest.Tester{ModuleDir: b.o.ModuleDir, Log: w}, rec: b.rec},
 		Routing: b.cfg, Log: w,

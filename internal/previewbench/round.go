@@ -84,11 +84,12 @@ func (b *bench) round(ctx context.Context, n int, rev build.Revision, sc scenari
 		polls, gaps := watch(wctx, hc, base+"/version", host, rev.Commit, tl, b.rec.line)
 		done <- [2]int{polls, gaps}
 	}()
-	err := b.prepareRouter(ctx, rev, sc)
-	if err == nil {
-		b.builder.Rev = &rev
-		_, err = b.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: previewPR})
+	b.routerRev = b.revs[0]
+	if sc.routerPerCommit {
+		b.routerRev = rev
 	}
+	b.appRev = rev
+	_, err := b.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: previewPR})
 	tl.mark(evReturned)
 	var counts [2]int
 	select {
@@ -107,20 +108,18 @@ func (b *bench) round(ctx context.Context, n int, rev build.Revision, sc scenari
 	return r, nil
 }
 
-// prepareRouter is commands.Session.PrepareRouter: build (here: reuse) the
-// router image and make it the one the shared stack runs.
-func (b *bench) prepareRouter(ctx context.Context, rev build.Revision, sc scenario) error {
-	if !sc.routerPerCommit {
-		rev = b.revs[0]
-	}
+// buildRouter is what the local target calls when it ensures the shared
+// stack, as in a command: build (here: reuse) the router image of the
+// round's router commit, then the app's builder is set to the round's
+// commit again.
+func (b *bench) buildRouter(ctx context.Context) (string, error) {
+	rev := b.routerRev
 	b.builder.Rev = &rev
 	id, err := b.builder.BuildRouter(ctx)
-	if err != nil {
-		return fmt.Errorf("build router image: %w", err)
-	}
-	b.provider.SetRouterImage(id)
+	app := b.appRev
+	b.builder.Rev = &app
 	b.rec.mark(evRouter)
-	return nil
+	return id, err
 }
 
 // answer is one poll's outcome; why says what a gap was.

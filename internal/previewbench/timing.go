@@ -149,18 +149,18 @@ func (t timedBuilder) Build(ctx context.Context, purpose string) (deploy.Image, 
 
 // timedProvider marks when EnsureShared and Deploy return.
 type timedProvider struct {
-	deploy.Provider
+	deploy.Target
 	rec *recorder
 }
 
 func (t timedProvider) EnsureShared(ctx context.Context) error {
-	err := t.Provider.EnsureShared(ctx)
+	err := t.Target.EnsureShared(ctx)
 	t.rec.mark(evShared)
 	return err
 }
 
 func (t timedProvider) Deploy(ctx context.Context, s deploy.Spec) (deploy.Stack, error) {
-	st, err := t.Provider.Deploy(ctx, s)
+	st, err := t.Target.Deploy(ctx, s)
 	t.rec.mark(evDeployed)
 	return st, err
 }
