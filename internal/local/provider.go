@@ -53,8 +53,8 @@ type Options struct {
 	// shared stack is ensured (a build of an unchanged router is a cache
 	// hit); it replaces RouterImage.
 	BuildRouter func(context.Context) (string, error)
-	RouterPort  int    // published on 127.0.0.1
-	AdminPort   int    // published on 127.0.0.1
+	RouterPort  int // published on 127.0.0.1
+	AdminPort   int // published on 127.0.0.1
 	// Domain makes the production host <app>.<domain> (default
 	// "localhost"), the only host production answers on.
 	Domain        string
