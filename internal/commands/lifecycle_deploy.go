@@ -22,7 +22,7 @@ func Deploy(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	gh, derr := github.Detect(ctx, os.Getenv, nil)
+	gh, derr := github.Detect(ctx, os.Getenv, github.Request{})
 	if derr != nil && gh.Actions {
 		annotate(derr)
 		return fmt.Errorf("deploy: read the GitHub event: %w", derr)

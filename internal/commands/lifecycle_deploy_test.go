@@ -52,7 +52,7 @@ func TestDeployFollowsRealGitHubEvents(t *testing.T) {
 				"GITHUB_EVENT_PATH": filepath.Join("..", "github", "testdata", "events", tc.file),
 				"GITHUB_REPOSITORY": "octo-org/octo-repo",
 			}
-			gh, err := github.Detect(context.Background(), func(k string) string { return env[k] }, nil)
+			gh, err := github.Detect(context.Background(), func(k string) string { return env[k] }, github.Request{})
 			if err != nil {
 				t.Fatalf("detect: %v", err)
 			}

@@ -15,7 +15,7 @@ import (
 // close events that were missed. Without GitHub it returns nil and says
 // that previews are judged by their idle time alone.
 func prState(ctx context.Context, s *Session) deploy.PRState {
-	gh, err := github.Detect(ctx, os.Getenv, nil)
+	gh, err := github.Detect(ctx, os.Getenv, github.Request{})
 	if gh.Repo == "" {
 		fmt.Fprintf(s.Err, "cleanup: no GitHub repository (%v): previews are removed by SLIPWAY_PREVIEW_TTL only\n", err)
 		return nil

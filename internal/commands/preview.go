@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 
 	"github.com/slipway/slipway/internal/build"
 	"github.com/slipway/slipway/internal/deploy"
@@ -23,19 +22,19 @@ import (
 // cannot be asked, one line says nothing is reported to it (louder when the
 // user named a pull request that cannot be looked up), and quiet is set so
 // the reporter does not say it again.
-func previewContext(ctx context.Context, dir string, log io.Writer, verb string, pr *int) (req deploy.PreviewRequest, gh github.Context, skip string, quiet bool, err error) {
+func previewContext(ctx context.Context, dir string, log io.Writer, verb github.Kind, pr *int) (req deploy.PreviewRequest, gh github.Context, skip string, quiet bool, err error) {
 	req = deploy.PreviewRequest{Env: appEnv("APP_MESSAGE", "APP_COLOR")}
 	asked, err := requestedPR(pr, os.Getenv)
 	if err != nil {
 		return req, gh, "", false, fmt.Errorf("name the preview: %w", err)
 	}
-	args := []string{verb}
+	r := github.Request{Kind: verb}
 	if pr != nil {
-		args = append(args, strconv.Itoa(*pr))
+		r.PR = *pr
 	}
-	// Detect reads the -pr number and SLIPWAY_PR itself, and keeps the
+	// Detect reads SLIPWAY_PR itself when -pr is not given, and keeps the
 	// number even when GitHub cannot be asked about it.
-	gh, err = github.Detect(ctx, os.Getenv, args)
+	gh, err = github.Detect(ctx, os.Getenv, r)
 	switch {
 	case err == nil:
 	case os.Getenv("GITHUB_ACTIONS") == "true":
@@ -72,7 +71,7 @@ func previewContext(ctx context.Context, dir string, log io.Writer, verb string,
 // SLIPWAY_PR) and reports whether there is one.
 func requestedPR(pr *int, env func(string) string) (bool, error) {
 	if pr != nil {
-		if _, err := github.ParsePR(strconv.Itoa(*pr)); err != nil {
+		if err := github.CheckPR(*pr); err != nil {
 			return false, fmt.Errorf("-pr: %w", err)
 		}
 		return true, nil
@@ -94,7 +93,7 @@ func PreviewDeploy(ctx context.Context, pr *int) error {
 	if err != nil {
 		return err
 	}
-	req, gh, skip, quiet, err := previewContext(ctx, dir, os.Stderr, "deploy", pr)
+	req, gh, skip, quiet, err := previewContext(ctx, dir, os.Stderr, github.DeployPreview, pr)
 	if err != nil || skip != "" {
 		return skipped(skip, err)
 	}
@@ -126,7 +125,7 @@ func PreviewDestroy(ctx context.Context, pr *int) error {
 	if err != nil {
 		return err
 	}
-	req, gh, skip, quiet, err := previewContext(ctx, dir, os.Stderr, "destroy", pr)
+	req, gh, skip, quiet, err := previewContext(ctx, dir, os.Stderr, github.DestroyPreview, pr)
 	if err != nil || skip != "" {
 		return skipped(skip, err)
 	}

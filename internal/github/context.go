@@ -212,33 +212,3 @@ func (c Context) AWSDeployAllowed() (bool, string) {
 		"it is checked on the runner with the local target instead. A maintainer can deploy the reviewed head %s to AWS "+
 		"by adding the label %s (workflow preview-fork.yml)", c.PR, head, c.Repo, naming.ShortCommit(c.SHA), SafeToDeployLabel)
 }
-
-// Preview targets.
-const (
-	TargetAWS   = "aws"
-	TargetLocal = "local"
-)
-
-// PreviewTarget picks where this run deploys a preview. requested is
-// $SLIPWAY_TARGET ("", "aws" or "local"); awsConfigured says whether an AWS
-// account is configured. When AWSDeployAllowed says no, the answer is local
-// whatever was requested, and note says why (for the log, the step summary
-// and PreviewReport.Notes).
-func (c Context) PreviewTarget(requested string, awsConfigured bool) (target, note string, err error) {
-	if ok, why := c.AWSDeployAllowed(); !ok {
-		if requested == TargetAWS {
-			why = "SLIPWAY_TARGET=aws is overridden: " + why
-		}
-		return TargetLocal, why, nil
-	}
-	switch requested {
-	case TargetAWS, TargetLocal:
-		return requested, "", nil
-	case "":
-		if awsConfigured {
-			return TargetAWS, "", nil
-		}
-		return TargetLocal, "no AWS account is configured: the preview runs on the local target", nil
-	}
-	return "", "", fmt.Errorf("choose preview target: SLIPWAY_TARGET=%q is not aws or local", requested)
-}

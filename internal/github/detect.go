@@ -44,23 +44,23 @@ func NewDetector() *Detector {
 //   - in GitHub Actions, from $GITHUB_EVENT_PATH and the GITHUB_* variables;
 //   - on a laptop, from the git checkout (branch, HEAD) and the open pull
 //     request of that branch;
-//   - from args, when they name a pull request ("42", "#42", "pr-42"), or
-//     else from $SLIPWAY_PR; that pull request is looked up by number.
+//   - from req.PR (the -pr flag), or else from $SLIPWAY_PR; that pull
+//     request is looked up by number.
 //
-// args may also name what the caller is about to do ("deploy", "destroy",
-// "release", "cleanup", or "preview:deploy", ...); Context.Action then
+// req.Kind may name what the caller is about to do; Context.Action then
 // checks that the event agrees. When GitHub cannot be asked (no token),
 // Detect returns what git told it together with an error wrapping ErrNoAuth.
-func Detect(ctx context.Context, env func(string) string, args []string) (Context, error) {
-	return NewDetector().Detect(ctx, env, args)
+func Detect(ctx context.Context, env func(string) string, req Request) (Context, error) {
+	return NewDetector().Detect(ctx, env, req)
 }
 
 // Detect is the package-level Detect with d's outside world.
-func (d *Detector) Detect(ctx context.Context, env func(string) string, args []string) (Context, error) {
-	req, err := parseArgs(args)
-	if err != nil {
+func (d *Detector) Detect(ctx context.Context, env func(string) string, r Request) (Context, error) {
+	if err := CheckPR(r.PR); r.PR != 0 && err != nil {
 		return Context{}, err
 	}
+	req := request{pr: r.PR, kind: r.Kind}
+	var err error
 	if v := env("SLIPWAY_PR"); req.pr == 0 && v != "" {
 		n, ok := prNumber(v)
 		if !ok {
@@ -181,6 +181,29 @@ func (d *Detector) fromPullNumber(ctx context.Context, env func(string) string, 
 type request struct {
 	pr   int
 	kind Kind
+}
+
+// Request is what the caller asks about: a pull request by number (0:
+// none given) and what it is about to do (0: not said).
+type Request struct {
+	Kind Kind
+	PR   int
+}
+
+// CheckPR says what is wrong with a pull request number, or nil.
+func CheckPR(n int) error {
+	if n <= 0 || n > MaxPR {
+		return fmt.Errorf("%d is not a pull request number (a whole number from 1 to %d, like 42)", n, MaxPR)
+	}
+	return nil
+}
+
+// ParseRequest reads a Request from words as a person types them: a
+// pull request number ("42", "#42", "pr-42") and a verb ("deploy",
+// "preview:destroy", "release", "cleanup").
+func ParseRequest(args []string) (Request, error) {
+	r, err := parseArgs(args)
+	return Request{Kind: r.kind, PR: r.pr}, err
 }
 
 var verbs = map[string]Kind{

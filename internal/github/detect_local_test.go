@@ -38,7 +38,7 @@ var laptop = envMap(map[string]string{"HOME": "/home/dev"})
 func TestDetectOnALaptopFindsTheOpenPullRequestOfTheBranch(t *testing.T) {
 	f := newFakeGitHub(t)
 	d := laptopDetector(t, f, map[string]string{"rev-parse --abbrev-ref HEAD": "new-topic", "rev-parse HEAD": prHeadSHA})
-	got, err := d.Detect(context.Background(), laptop, nil)
+	got, err := d.Detect(context.Background(), laptop, Request{})
 	if err != nil {
 		t.Fatalf("Detect: %v", err)
 	}
@@ -61,7 +61,7 @@ func TestDetectOnALaptopReportsUnpushedCommits(t *testing.T) {
 	f := newFakeGitHub(t)
 	local := strings.Repeat("a", 40)
 	d := laptopDetector(t, f, map[string]string{"rev-parse --abbrev-ref HEAD": "new-topic", "rev-parse HEAD": local})
-	got, err := d.Detect(context.Background(), laptop, nil)
+	got, err := d.Detect(context.Background(), laptop, Request{})
 	if err != nil {
 		t.Fatalf("Detect: %v", err)
 	}
@@ -73,7 +73,7 @@ func TestDetectOnALaptopReportsUnpushedCommits(t *testing.T) {
 func TestDetectOnALaptopWithoutAPullRequestIgnoresWithAReason(t *testing.T) {
 	f := newFakeGitHub(t)
 	d := laptopDetector(t, f, map[string]string{"rev-parse --abbrev-ref HEAD": "lonely", "rev-parse HEAD": prHeadSHA})
-	got, err := d.Detect(context.Background(), laptop, nil)
+	got, err := d.Detect(context.Background(), laptop, Request{})
 	if err != nil {
 		t.Fatalf("Detect: %v", err)
 	}
@@ -85,7 +85,7 @@ func TestDetectOnALaptopWithoutAPullRequestIgnoresWithAReason(t *testing.T) {
 
 func TestDetectOnADetachedHeadAsksNoPullRequest(t *testing.T) {
 	d := laptopDetector(t, nil, map[string]string{"rev-parse --abbrev-ref HEAD": "HEAD", "rev-parse HEAD": prHeadSHA})
-	got, err := d.Detect(context.Background(), laptop, nil)
+	got, err := d.Detect(context.Background(), laptop, Request{})
 	if err != nil {
 		t.Fatalf("Detect: %v", err)
 	}
@@ -96,7 +96,7 @@ func TestDetectOnADetachedHeadAsksNoPullRequest(t *testing.T) {
 
 func TestDetectWithoutATokenKeepsWhatGitSaid(t *testing.T) {
 	d := laptopDetector(t, nil, map[string]string{"rev-parse --abbrev-ref HEAD": "new-topic", "rev-parse HEAD": prHeadSHA})
-	got, err := d.Detect(context.Background(), laptop, nil)
+	got, err := d.Detect(context.Background(), laptop, Request{})
 	if !errors.Is(err, ErrNoAuth) {
 		t.Fatalf("Detect error = %v; want ErrNoAuth", err)
 	}
@@ -108,7 +108,7 @@ func TestDetectWithoutATokenKeepsWhatGitSaid(t *testing.T) {
 func TestDetectLooksUpAPullRequestGivenByNumber(t *testing.T) {
 	f := newFakeGitHub(t)
 	d := laptopDetector(t, f, nil) // git must not run
-	got, err := d.Detect(context.Background(), laptop, []string{"preview:destroy", "#1347"})
+	got, err := d.Detect(context.Background(), laptop, mustRequest(t, []string{"preview:destroy", "#1347"}))
 	if err != nil {
 		t.Fatalf("Detect: %v", err)
 	}
@@ -128,7 +128,7 @@ func TestDetectInAManualRunLooksUpTheGivenPullRequest(t *testing.T) {
 	d := laptopDetector(t, f, nil)
 	d.ReadFile = os.ReadFile
 	env := actionsEnv("workflow_dispatch", "workflow_dispatch.json", map[string]string{"GITHUB_REPOSITORY": "octo-org/octo-repo"})
-	got, err := d.Detect(context.Background(), env, []string{"1347"})
+	got, err := d.Detect(context.Background(), env, Request{PR: 1347})
 	if err != nil {
 		t.Fatalf("Detect: %v", err)
 	}
@@ -177,11 +177,11 @@ func TestAWSDeployAllowedOnlyForTheLabelledFork(t *testing.T) {
 func TestDetectTakesThePullRequestFromSLIPWAY_PR(t *testing.T) {
 	f := newFakeGitHub(t)
 	d := laptopDetector(t, f, nil)
-	got, err := d.Detect(context.Background(), envMap(map[string]string{"SLIPWAY_PR": "1347"}), nil)
+	got, err := d.Detect(context.Background(), envMap(map[string]string{"SLIPWAY_PR": "1347"}), Request{})
 	if err != nil || got.PR != 1347 || got.Source != SourceArgs {
 		t.Errorf("Detect = %+v, %v; want PR 1347 looked up", got, err)
 	}
-	if _, err := d.Detect(context.Background(), envMap(map[string]string{"SLIPWAY_PR": "x"}), nil); err == nil {
+	if _, err := d.Detect(context.Background(), envMap(map[string]string{"SLIPWAY_PR": "x"}), Request{}); err == nil {
 		t.Error("Detect accepted SLIPWAY_PR=x")
 	}
 }

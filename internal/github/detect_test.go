@@ -133,7 +133,7 @@ func TestDetectEveryEventFixture(t *testing.T) {
 	tests := append(pullRequestCases(), otherEventCases()...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := offlineDetector(t).Detect(context.Background(), actionsEnv(tt.event, tt.file, tt.env), tt.args)
+			got, err := offlineDetector(t).Detect(context.Background(), actionsEnv(tt.event, tt.file, tt.env), mustRequest(t, tt.args))
 			if err != nil {
 				t.Fatalf("Detect: %v", err)
 			}
@@ -166,7 +166,7 @@ func TestDetectReadsTheRunFromTheEnvironment(t *testing.T) {
 		"GITHUB_ACTOR": "octocat", "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "Codertocat/Hello-World",
 		"GITHUB_RUN_ID": "123", "GITHUB_RUN_ATTEMPT": "2",
 	})
-	got, err := offlineDetector(t).Detect(context.Background(), env, nil)
+	got, err := offlineDetector(t).Detect(context.Background(), env, Request{})
 	if err != nil {
 		t.Fatalf("Detect: %v", err)
 	}
@@ -198,11 +198,19 @@ func TestDetectRejectsBrokenInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := offlineDetector(t)
-			_, err := d.Detect(context.Background(), tt.env, tt.args)
+			r, err := ParseRequest(tt.args)
+			if err == nil {
+				_, err = d.Detect(context.Background(), tt.env, r)
+			}
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Detect error = %v; want it to mention %q", err, tt.want)
 			}
 		})
+	}
+	for _, n := range []int{-3, MaxPR + 1} {
+		if _, err := offlineDetector(t).Detect(context.Background(), actionsEnv("push", "push.default-branch.json", nil), Request{PR: n}); err == nil || !strings.Contains(err.Error(), "is not a pull request number") {
+			t.Errorf("Detect of pull request %d: %v, want a refusal", n, err)
+		}
 	}
 }
 
@@ -236,7 +244,7 @@ func TestDetectTheMaintainersLabelOnAFork(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := envMap(map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request_target", "GITHUB_EVENT_PATH": path})
-	got, err := offlineDetector(t).Detect(context.Background(), env, nil)
+	got, err := offlineDetector(t).Detect(context.Background(), env, Request{})
 	if err != nil {
 		t.Fatalf("Detect: %v", err)
 	}

@@ -85,3 +85,13 @@ func moduleRoot(t testing.TB) string {
 func envMap(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
+
+// mustRequest is the Request words ask for, as ParseRequest reads them.
+func mustRequest(t *testing.T, args []string) Request {
+	t.Helper()
+	r, err := ParseRequest(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

@@ -206,7 +206,7 @@ func TestEphemeralPreviewEndsInactive(t *testing.T) {
 	var log strings.Builder
 	p := newTestPublisher(t, f, &log)
 	r := deployedReport()
-	r.Ephemeral, r.Target, r.URL = true, TargetLocal, "http://127.0.0.1:8080"
+	r.Ephemeral, r.Target, r.URL = true, "local", "http://127.0.0.1:8080"
 	if err := p.PreviewFinished(context.Background(), r); err != nil {
 		t.Fatalf("PreviewFinished: %v", err)
 	}

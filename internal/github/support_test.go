@@ -124,41 +124,6 @@ func TestNewPublisherFromEnvUsesTheRunsHostRepoAndToken(t *testing.T) {
 	}
 }
 
-func TestPreviewTargetKeepsForksOffAWS(t *testing.T) {
-	d := offlineDetector(t)
-	fork, err := d.Detect(context.Background(), actionsEnv("pull_request", "pull_request.opened.fork.json", nil), nil)
-	if err != nil {
-		t.Fatalf("Detect: %v", err)
-	}
-	awsCalls := 0
-	deploy := func(target string) {
-		if target == TargetAWS {
-			awsCalls++
-		}
-	}
-	target, note, err := fork.PreviewTarget(TargetAWS, true)
-	deploy(target)
-	if err != nil || target != TargetLocal || awsCalls != 0 || !strings.Contains(note, "overridden") || !strings.Contains(note, "fork leodido/lstn") {
-		t.Errorf("PreviewTarget(aws) for a fork = %q, %q, %v; want local with the reason", target, note, err)
-	}
-	same, err := d.Detect(context.Background(), actionsEnv("pull_request", "pull_request.opened.json", nil), nil)
-	if err != nil {
-		t.Fatalf("Detect: %v", err)
-	}
-	for _, tt := range []struct {
-		requested  string
-		configured bool
-		want       string
-	}{{"", true, TargetAWS}, {"", false, TargetLocal}, {TargetLocal, true, TargetLocal}, {TargetAWS, false, TargetAWS}} {
-		if got, _, err := same.PreviewTarget(tt.requested, tt.configured); got != tt.want || err != nil {
-			t.Errorf("PreviewTarget(%q, %v) = %q, %v; want %q", tt.requested, tt.configured, got, err, tt.want)
-		}
-	}
-	if _, _, err := same.PreviewTarget("gcp", true); err == nil {
-		t.Error("PreviewTarget accepted an unknown target")
-	}
-}
-
 // TestFixturesMatchTheSharedOriginals guards the copies in testdata against
 // drift when the shared fixtures sit beside the clone (../shared, as in the
 // project's CI). A GitHub Actions checkout has no ../shared: the copies are
