@@ -250,7 +250,7 @@ func TestDemoWithAWSSettingsRunsLocallyAndShowsARollback(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo with SLIPWAY_TARGET=aws and AWS_PROFILE set: %v\n%s", err, stderr)
 	}
-	if !strings.Contains(stderr, "demo: runs on the local target") {
+	if !strings.Contains(stderr, "target: local, not aws: the demo always runs on the local target") {
 		t.Errorf("demo does not say it runs locally:\n%s", stderr)
 	}
 	for _, want := range []string{fmt.Sprintf("http://%s.localhost:%s", app, port), fmt.Sprintf("http://pr-1.%s.localhost:%s", app, port)} {
