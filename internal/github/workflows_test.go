@@ -51,6 +51,31 @@ func TestWorkflowsPassActionlint(t *testing.T) {
 	}
 }
 
+// actionlint's configuration silences one message in one file (the
+// concurrency `queue` key it does not know yet), never a class of checks.
+func TestActionlintIgnoresOnlyTheQueueKey(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(moduleRoot(t), ".github/actionlint.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Paths map[string]struct {
+			Ignore []string `yaml:"ignore"`
+		} `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(data, &c); err != nil {
+		t.Fatal(err)
+	}
+	ignore := c.Paths[".github/workflows/preview-fork.yml"].Ignore
+	if len(cfg) != 1 || len(c.Paths) != 1 || len(ignore) != 1 || !strings.HasPrefix(ignore[0], `unexpected key "queue" for "concurrency" section`) {
+		t.Errorf(".github/actionlint.yaml = %s; want only the queue key ignored, only in preview-fork.yml", data)
+	}
+}
+
 // untrustedInRun finds expressions inside run: scripts. A ${{ }} in a script
 // is pasted into the shell before it runs, so branch names, titles, bodies
 // or labels there are shell injection; values go through env: instead.
@@ -143,9 +168,12 @@ type workflow struct {
 
 // concurrency is a job's or workflow's concurrency; cancel-in-progress may
 // be an expression, so it is read as text ("true", "false" or "${{ … }}").
+// Queue "max" keeps every pending job; without it a group keeps one, and a
+// newer one replaces it.
 type concurrency struct {
 	Group            string `yaml:"group"`
 	CancelInProgress string `yaml:"cancel-in-progress"`
+	Queue            string `yaml:"queue"`
 }
 
 func readWorkflow(t *testing.T, path string) workflow {
@@ -184,12 +212,13 @@ func TestWorkflowPermissionsAreTheLeastNeeded(t *testing.T) {
 // A pull request closed while its deploy runs must end with no preview: in
 // each preview workflow its deploy and destroy share one group per pull
 // request, so they never run side by side, and the destroy is never
-// cancelled by a deploy and runs after it. preview.yml: one workflow group
+// cancelled or replaced by a deploy. preview.yml: one workflow group
 // where the newest event cancels the run in progress (the close stops the
 // deploy, then destroys). preview-fork.yml: the two jobs share a group in
 // which nothing cancels (a close waits for the running deploy; a deploy
-// queued behind a destroy waits for it), and a deploy that starts once the
-// pull request is closed deploys nothing.
+// queued behind a destroy waits for it) and every pending job is kept (a
+// destroy pending behind a deploy is not replaced by the next deploy), and
+// a deploy that starts once the pull request is closed deploys nothing.
 func TestClosingAPullRequestDuringItsDeployEndsWithNoPreview(t *testing.T) {
 	dir := filepath.Join(moduleRoot(t), ".github/workflows")
 	preview := readWorkflow(t, filepath.Join(dir, "preview.yml"))
@@ -223,6 +252,9 @@ func TestClosingAPullRequestDuringItsDeployEndsWithNoPreview(t *testing.T) {
 		}
 		if deploy.CancelInProgress != "false" || destroy.CancelInProgress != "false" {
 			t.Errorf("cancel-in-progress: deploy %q, destroy %q; want false for both: a close must not cancel the deploy mid-way, and a deploy queued behind a destroy must not cancel it", deploy.CancelInProgress, destroy.CancelInProgress)
+		}
+		if deploy.Queue != "max" || destroy.Queue != "max" {
+			t.Errorf("queue: deploy %q, destroy %q; want max for both: with one pending job per group, a destroy pending behind a deploy is replaced by the next deploy to queue, and the closed pull request keeps its preview", deploy.Queue, destroy.Queue)
 		}
 		if strings.EqualFold(deploy.Group, preview.Concurrency.Group) {
 			t.Errorf("group %q is preview.yml's, whose runs cancel the run in progress: a push to the fork would cancel its destroy", deploy.Group)
