@@ -3,7 +3,9 @@ package manifest
 import (
 	"bytes"
 	"encoding/json"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"sort"
@@ -52,9 +54,33 @@ func instance(t *testing.T, text []byte) any {
 	return inst
 }
 
+// manifests are every slipway.yaml in the sample app and the packages'
+// test data: the examples, and the config package's.
+func manifests(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, root := range []string{"../../sample-app", "../../internal"} {
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && d.Name() == FileName && d.Type().IsRegular() {
+				out = append(out, path)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range examples {
+		if !slices.Contains(out, filepath.Clean(e)) && !slices.Contains(out, "../../internal/manifest/"+e) {
+			t.Fatalf("the walk missed %s: %v", e, out)
+		}
+	}
+	return out
+}
+
 func TestSchemaAcceptsEveryExample(t *testing.T) {
 	s := compileSchema(t)
-	for _, file := range examples {
+	for _, file := range manifests(t) {
 		t.Run(file, func(t *testing.T) {
 			text, err := os.ReadFile(file)
 			if err != nil {
@@ -66,6 +92,9 @@ func TestSchemaAcceptsEveryExample(t *testing.T) {
 			}
 			if err := s.Validate(instance(t, text)); err != nil {
 				t.Errorf("schema refuses %s:\n%v", file, err)
+			}
+			if _, err := Load(file); err != nil {
+				t.Errorf("Load refuses what the schema accepts:\n%v", err)
 			}
 		})
 	}
