@@ -216,3 +216,18 @@ func golden(t *testing.T, name, got string) {
 		t.Fatalf("config output changed (go test ./internal/config -update to accept):\n%s", got)
 	}
 }
+
+// BenchmarkLoadFrom is the whole configuration with and without a
+// manifest: the difference is what slipway.yaml adds to a target's start.
+func BenchmarkLoadFrom(b *testing.B) {
+	env := envOf(map[string]string{"HOME": b.TempDir()})
+	for name, dir := range map[string]string{"without a manifest": "", "with testdata/shop": filepath.Join("testdata", "shop")} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := LoadFrom(env, dir); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

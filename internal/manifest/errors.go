@@ -3,9 +3,11 @@ package manifest
 import (
 	"cmp"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Pos is a place in the file; Col 0 means the whole line, Line 0 the
@@ -115,11 +117,45 @@ func suggest(level, key string, known []string) string {
 			best, bestD = k, d
 		}
 	}
-	if best == "" {
-		return fmt.Sprintf(" (known keys: %s)", strings.Join(known, ", "))
+	if best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
+	for _, k := range allKeys() { // the right key at the wrong indentation
+		if normal(k[strings.LastIndex(k, ".")+1:]) != normal(key) {
+			continue
+		}
+		if !strings.Contains(k, ".") {
+			return fmt.Sprintf(" (%q is a top-level key: indent it less?)", k)
+		}
+		return fmt.Sprintf(" (did you mean %q?)", k)
+	}
+	return fmt.Sprintf(" (known keys: %s)", strings.Join(known, ", "))
 }
+
+// allKeys is every key of the file as a dotted path, parents first.
+var allKeys = sync.OnceValue(func() []string {
+	var out []string
+	var walk func(t reflect.Type, path string)
+	walk = func(t reflect.Type, path string) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			k := yamlKey(f)
+			if k == "" {
+				continue
+			}
+			out = append(out, join(path, k))
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				walk(ft, join(path, k))
+			}
+		}
+	}
+	walk(reflect.TypeFor[Manifest](), "")
+	return out
+})
 
 // normal folds case and separators: healthyThreshold, healthy-threshold
 // and healthy_threshold are one key.

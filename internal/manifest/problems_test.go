@@ -23,6 +23,13 @@ var badFiles = []struct {
 	{"an unknown key with no near match lists the keys there are",
 		"test:\n  shell: bash\n",
 		`slipway.yaml:2:3: unknown key "shell" in test (known keys: command, junit, timeout)`, true},
+	{"a top-level key indented under another is pointed back to the top",
+		"health:\n  path: /healthz\n  port: 3000\n",
+		`slipway.yaml:3:3: unknown key "port" in health ("port" is a top-level key: indent it less?)`, true},
+	{"a nested key at the top is given its full path",
+		"dockerfile: Dockerfile\ntarget: runtime\n",
+		`slipway.yaml:1:1: unknown key "dockerfile" (did you mean "build.dockerfile"?)
+slipway.yaml:2:1: unknown key "target" (did you mean "build.target"?)`, true},
 	{"another tool's key is mapped to ours",
 		"healthcheck:\n  path: /up\n",
 		`slipway.yaml:1:1: unknown key "healthcheck" (did you mean "health"?)`, true},
