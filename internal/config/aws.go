@@ -28,8 +28,8 @@ var awsSettings = []Setting{
 	{"SLIPWAY_AWS_VPC_ID", "(none: a new VPC)", "aws: existing VPC for the shared stack", false},
 	{"SLIPWAY_AWS_SUBNET_IDS", "(none)", "aws: comma-separated public subnets of SLIPWAY_AWS_VPC_ID, two or more", false},
 	{"SLIPWAY_AWS_PREVIEW_PORTS", "8001-8040", "aws without a hosted zone: ALB listener ports previews get", false},
-	{"SLIPWAY_AWS_CPU", "256", "aws: Fargate CPU units of each deploy (256 = 0.25 vCPU)", false},
-	{"SLIPWAY_AWS_MEMORY", "512", "aws: Fargate memory (MiB) of each deploy", false},
+	{"SLIPWAY_AWS_CPU", "slipway.yaml's resources.cpu, else 256", "aws: Fargate CPU units of each deploy (256 = 0.25 vCPU)", false},
+	{"SLIPWAY_AWS_MEMORY", "slipway.yaml's resources.memory, else 512", "aws: Fargate memory (MiB) of each deploy", false},
 	{"SLIPWAY_REGISTRY_MIRROR", "(none)", "aws: registry host[:port] that push sends the app image to with the ECR login, instead of ECR (a mirror fronting ECR; tests use a local registry)", false},
 }
 
@@ -38,11 +38,11 @@ func (p *parser) aws(domain string) AWS {
 		HostedZoneID:   p.str("SLIPWAY_AWS_HOSTED_ZONE_ID", ""),
 		CertificateARN: p.str("SLIPWAY_AWS_CERTIFICATE_ARN", ""),
 		VPCID:          p.str("SLIPWAY_AWS_VPC_ID", ""),
-		CPU:            p.count4096("SLIPWAY_AWS_CPU", 256),
-		Memory:         p.count4096("SLIPWAY_AWS_MEMORY", 512),
+		CPU:            p.count4096("SLIPWAY_AWS_CPU", fromFile(p, "SLIPWAY_AWS_CPU", "resources.cpu", p.m.Resources.CPU, 256)),
+		Memory:         p.count4096("SLIPWAY_AWS_MEMORY", fromFile(p, "SLIPWAY_AWS_MEMORY", "resources.memory", p.m.Resources.Memory, 512)),
 		RegistryMirror: strings.TrimSuffix(p.str("SLIPWAY_REGISTRY_MIRROR", ""), "/"),
 	}
-	if v := p.str("SLIPWAY_AWS_SUBNET_IDS", ""); v != "" {
+	if v := p.str("SLIPWAY_AWS_SUBNET_IDS", ""); v != "" { // str records the source
 		for _, s := range strings.Split(v, ",") {
 			a.SubnetIDs = append(a.SubnetIDs, strings.TrimSpace(s))
 		}
@@ -78,6 +78,7 @@ func (p *parser) portRange(k string, first, last int) (int, int) {
 	if v == "" {
 		return first, last
 	}
+	p.set(k, Source{Env: k})
 	a, b, ok := strings.Cut(v, "-")
 	f, err1 := strconv.Atoi(strings.TrimSpace(a))
 	l, err2 := strconv.Atoi(strings.TrimSpace(b))
@@ -93,6 +94,7 @@ func (p *parser) count4096(k string, def int) int {
 	if v == "" {
 		return def
 	}
+	p.set(k, Source{Env: k})
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 256 || n > 30720 {
 		p.problem(fmt.Errorf("%s=%q is not a Fargate size: CPU 256, 512, 1024, 2048 or 4096; memory in MiB, e.g. 512 or 2048", k, v))
@@ -102,19 +104,19 @@ func (p *parser) count4096(k string, def int) int {
 }
 
 // awsRows are the aws settings as `config` prints them.
-func awsRows(c Config) [][2]string {
+func awsRows(c Config) []row {
 	if c.Target != TargetAWS {
 		return nil
 	}
-	return [][2]string{
-		{"SLIPWAY_AWS_HOSTED_ZONE_ID", orUnset(c.AWS.HostedZoneID)},
-		{"SLIPWAY_AWS_CERTIFICATE_ARN", orUnset(c.AWS.CertificateARN)},
-		{"SLIPWAY_AWS_VPC_ID", orUnset(c.AWS.VPCID)},
-		{"SLIPWAY_AWS_SUBNET_IDS", orUnset(strings.Join(c.AWS.SubnetIDs, ","))},
-		{"SLIPWAY_AWS_PREVIEW_PORTS", fmt.Sprintf("%d-%d", c.AWS.PortFirst, c.AWS.PortLast)},
-		{"SLIPWAY_AWS_CPU", strconv.Itoa(c.AWS.CPU)},
-		{"SLIPWAY_AWS_MEMORY", strconv.Itoa(c.AWS.Memory)},
-		{"SLIPWAY_REGISTRY_MIRROR", orUnset(c.AWS.RegistryMirror)},
-		{"URL scheme", c.URLScheme()},
+	return []row{
+		c.set("SLIPWAY_AWS_HOSTED_ZONE_ID", orUnset(c.AWS.HostedZoneID)),
+		c.set("SLIPWAY_AWS_CERTIFICATE_ARN", orUnset(c.AWS.CertificateARN)),
+		c.set("SLIPWAY_AWS_VPC_ID", orUnset(c.AWS.VPCID)),
+		c.set("SLIPWAY_AWS_SUBNET_IDS", orUnset(strings.Join(c.AWS.SubnetIDs, ","))),
+		c.set("SLIPWAY_AWS_PREVIEW_PORTS", fmt.Sprintf("%d-%d", c.AWS.PortFirst, c.AWS.PortLast)),
+		c.set("SLIPWAY_AWS_CPU", strconv.Itoa(c.AWS.CPU)),
+		c.set("SLIPWAY_AWS_MEMORY", strconv.Itoa(c.AWS.Memory)),
+		c.set("SLIPWAY_REGISTRY_MIRROR", orUnset(c.AWS.RegistryMirror)),
+		{"URL scheme", "derived", c.URLScheme()},
 	}
 }

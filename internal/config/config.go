@@ -1,6 +1,8 @@
 // Package config reads every Slipway setting from environment variables,
-// with documented defaults, and validates them all at once so a user sees
-// every problem, each with the variable to set.
+// then from the app's slipway.yaml (package manifest), then documented
+// defaults, and validates them all at once so a user sees every problem,
+// each with the variable to set or the line to fix. Every effective
+// setting records where it came from (Config.Source).
 package config
 
 import (
@@ -12,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slipway/slipway/internal/manifest"
 	"github.com/slipway/slipway/internal/naming"
 )
 
@@ -42,6 +45,15 @@ type Config struct {
 	GitHubToken    string        // GH_TOKEN or GITHUB_TOKEN (secret)
 	TargetDetected string        // why Target has its value
 	AWS            AWS           // the aws target's settings (aws.go)
+
+	// Manifest is the app as its slipway.yaml describes it, with the
+	// variables above applied (App, AWS.CPU and AWS.Memory as resources)
+	// and the target's health check defaults filled in. Without a file it
+	// is manifest.Default() and Found() is false: Slipway's sample app.
+	Manifest *manifest.Manifest
+
+	sources  map[string]Source // by setting (variable or manifest key); absent: default
+	database bool              // SLIPWAY_DATABASE, or the file's database (LoadDatabase decides; printed here)
 }
 
 // Setting describes one variable, for `config` output and the README.
@@ -50,9 +62,11 @@ type Setting struct {
 	Secret             bool
 }
 
-// Settings lists every variable Slipway reads.
+// Settings lists every variable Slipway reads. Each overrides the
+// manifest's key of the same meaning (app, resources, database); the
+// manifest's other keys have no variable (package manifest).
 var Settings = append([]Setting{
-	{"SLIPWAY_APP", "slipway", "application name; prefixes every stack, container and image", false},
+	{"SLIPWAY_APP", "slipway.yaml's app, else slipway", "application name; prefixes every stack, container and image", false},
 	{"SLIPWAY_TARGET", "local", "where environments run: local (Docker on this machine) or aws; AWS credentials alone never select aws", false},
 	{"SLIPWAY_DOMAIN", "localhost", "previews answer at pr-<N>.<app>.<domain>", false},
 	{"SLIPWAY_ROUTER_PORT", "8080", "local router's traffic port on 127.0.0.1", false},
@@ -71,12 +85,26 @@ var Settings = append([]Setting{
 	{"GH_TOKEN / GITHUB_TOKEN", "(gh auth login)", "GitHub token for PR comments and deployments", true},
 }, awsSettings...)
 
-// Load reads the configuration from env (os.Getenv in production) and
-// returns every problem found, joined.
+// Load reads the configuration from env (os.Getenv in production) and from
+// the slipway.yaml found from the working directory (manifest.Find), and
+// returns every problem found, joined. Without a slipway.yaml it reads the
+// environment alone, as before the manifest.
 func Load(env func(string) string) (Config, error) {
-	p := &parser{env: env}
+	dir, err := os.Getwd()
+	if err != nil {
+		c, lerr := LoadFrom(env, "")
+		return c, errors.Join(lerr, fmt.Errorf("find %s: %w", manifest.FileName, err))
+	}
+	return LoadFrom(env, dir)
+}
+
+// LoadFrom is Load with the slipway.yaml found from dir up to its git
+// repository's root; dir "" reads no manifest.
+func LoadFrom(env func(string) string, dir string) (Config, error) {
+	p := &parser{env: env, src: map[string]Source{}}
+	m := p.manifest(dir)
 	c := Config{
-		App:           p.str("SLIPWAY_APP", "slipway"),
+		App:           p.str("SLIPWAY_APP", fromFile(p, "SLIPWAY_APP", "app", m.App, "slipway")),
 		Domain:        strings.ToLower(p.str("SLIPWAY_DOMAIN", "localhost")),
 		RouterPort:    p.port("SLIPWAY_ROUTER_PORT", 8080),
 		AdminPort:     p.port("SLIPWAY_ROUTER_ADMIN_PORT", 8081),
@@ -88,14 +116,16 @@ func Load(env func(string) string) (Config, error) {
 		KeepReleases:  p.count("SLIPWAY_KEEP_RELEASES", 2),
 		HealthTimeout: p.duration("SLIPWAY_HEALTH_TIMEOUT", 60*time.Second),
 		DrainTimeout:  p.duration("SLIPWAY_DRAIN_TIMEOUT", 10*time.Second),
-		AWSRegion:     firstOf(env("AWS_REGION"), env("AWS_DEFAULT_REGION")),
+		AWSRegion:     p.first("AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
 		AWSEndpoint:   p.str("SLIPWAY_AWS_ENDPOINT", ""),
-		GitHubToken:   firstOf(env("GH_TOKEN"), env("GITHUB_TOKEN")),
+		GitHubToken:   p.first("GH_TOKEN / GITHUB_TOKEN", "GH_TOKEN", "GITHUB_TOKEN"),
 	}
 	c.AppImage = p.str("SLIPWAY_APP_IMAGE", c.App+"/app")
 	c.AWS = p.aws(c.Domain)
-	if err := naming.ValidateApp(c.App); err != nil {
-		p.problem(err)
+	if p.src["SLIPWAY_APP"].File == "" { // the manifest checked its own
+		if err := naming.ValidateApp(c.App); err != nil {
+			p.problem(err)
+		}
 	}
 	c.Target, c.TargetDetected = p.target()
 	if c.RouterPort == c.AdminPort && c.RouterPort != 0 {
@@ -107,6 +137,9 @@ func Load(env func(string) string) (Config, error) {
 	if (c.RegistryUser == "") != (c.RegistryPass == "") {
 		p.problem(errors.New("set both SLIPWAY_REGISTRY_USER and SLIPWAY_REGISTRY_PASSWORD, or neither"))
 	}
+	c.Manifest = p.effective(m, c)
+	c.database = (&parser{env: env, src: p.src}).databaseOn(m) // its problems are LoadDatabase's
+	c.sources = p.src
 	return c, errors.Join(p.errs...)
 }
 
@@ -141,6 +174,9 @@ func (c Config) Dial(host string) (baseURL, hostHeader string) {
 // why, and how to switch.
 func (p *parser) target() (string, string) {
 	v := strings.ToLower(strings.TrimSpace(p.env("SLIPWAY_TARGET")))
+	if v != "" {
+		p.set("SLIPWAY_TARGET", Source{Env: "SLIPWAY_TARGET"})
+	}
 	switch v {
 	case TargetAWS:
 		return v, "set by SLIPWAY_TARGET; unset it for the local target (Docker on this machine)"
@@ -193,27 +229,40 @@ func validDomain(d string) bool {
 	return true
 }
 
-func firstOf(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
 type parser struct {
 	env  func(string) string
 	errs []error
+	m    *manifest.Manifest
+	src  map[string]Source
 }
 
 func (p *parser) problem(err error) { p.errs = append(p.errs, err) }
 
+// set records that setting got its value from s.
+func (p *parser) set(setting string, s Source) {
+	if p.src == nil {
+		p.src = map[string]Source{}
+	}
+	p.src[setting] = s
+}
+
 func (p *parser) str(k, def string) string {
 	if v := strings.TrimSpace(p.env(k)); v != "" {
+		p.set(k, Source{Env: k})
 		return v
 	}
 	return def
+}
+
+// first is the first of the variables ks that is set; setting names it.
+func (p *parser) first(setting string, ks ...string) string {
+	for _, k := range ks {
+		if v := p.env(k); v != "" {
+			p.set(setting, Source{Env: k})
+			return v
+		}
+	}
+	return ""
 }
 
 func (p *parser) port(k string, def int) int {
@@ -221,6 +270,7 @@ func (p *parser) port(k string, def int) int {
 	if v == "" {
 		return def
 	}
+	p.set(k, Source{Env: k})
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > 65535 {
 		p.problem(fmt.Errorf("%s=%q is not a port: set it to a number from 1 to 65535", k, v))
@@ -234,6 +284,7 @@ func (p *parser) count(k string, def int) int {
 	if v == "" {
 		return def
 	}
+	p.set(k, Source{Env: k})
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 || n > 100 {
 		p.problem(fmt.Errorf("%s=%q is not a count: set it to a number from 0 to 100", k, v))
@@ -247,6 +298,7 @@ func (p *parser) duration(k string, def time.Duration) time.Duration {
 	if v == "" {
 		return def
 	}
+	p.set(k, Source{Env: k})
 	d, err := time.ParseDuration(v)
 	if err != nil {
 		p.problem(fmt.Errorf("%s=%q is not a duration: set it like 90s, 15m or 336h", k, v))

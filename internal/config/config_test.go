@@ -104,10 +104,10 @@ func TestAppNamesThatCollideAreRefused(t *testing.T) {
 }
 
 func TestPrintRedactsSecrets(t *testing.T) {
-	c, err := Load(envOf(map[string]string{
+	c, err := LoadFrom(envOf(map[string]string{
 		"HOME": t.TempDir(), "SLIPWAY_APP": "shop", "GH_TOKEN": "ghp_supersecret",
 		"SLIPWAY_REGISTRY_USER": "ci", "SLIPWAY_REGISTRY_PASSWORD": "hunter2",
-	}))
+	}), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,19 +119,7 @@ func TestPrintRedactsSecrets(t *testing.T) {
 	if strings.Contains(out, "ghp_supersecret") || strings.Contains(out, "hunter2") {
 		t.Fatalf("secret printed:\n%s", out)
 	}
-	golden := filepath.Join("testdata", "print.golden")
-	if *update {
-		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("read golden (run go test -update): %v", err)
-	}
-	if out != string(want) {
-		t.Fatalf("config output changed (go test ./internal/config -update to accept):\n%s", out)
-	}
+	golden(t, "print.golden", out)
 }
 
 func TestDurationProblemsSayWhatIsWrong(t *testing.T) {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"os"
 	"strings"
 
 	"github.com/slipway/slipway/internal/pgimage"
@@ -14,15 +15,27 @@ type Database struct {
 }
 
 var databaseSettings = []Setting{
-	{"SLIPWAY_DATABASE", "0", "1: the app gets Postgres: production database <app>, a golden copy refreshed on each release, a database per preview cloned from it, migrations before traffic (DATABASE_URL, never printed)", false},
+	{"SLIPWAY_DATABASE", "1 when slipway.yaml has database, else 0", "1: the app gets Postgres: production database <app>, a golden copy refreshed on each release, a database per preview cloned from it, migrations before traffic (DATABASE_URL, never printed)", false},
 	{pgimage.EnvImage, pgimage.DefaultImage, "local target: the image of the database server <app>-db (tests and CI build slipway-postgres:local with pgimage)", false},
 }
 
 func init() { Settings = append(Settings, databaseSettings...) }
 
-// LoadDatabase reads the database settings and returns every problem.
+// LoadDatabase reads the database settings and returns every problem: the
+// database is on when SLIPWAY_DATABASE says so, else when the slipway.yaml
+// found from the working directory has a database.
 func LoadDatabase(env func(string) string) (Database, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		dir = "" // Load reports it
+	}
+	return LoadDatabaseFrom(env, dir)
+}
+
+// LoadDatabaseFrom is LoadDatabase with the slipway.yaml found from dir;
+// dir "" reads no manifest.
+func LoadDatabaseFrom(env func(string) string, dir string) (Database, error) {
 	p := &parser{env: env}
-	d := Database{On: p.flag("SLIPWAY_DATABASE"), Image: pgimage.ImageFromEnv(func(k string) string { return strings.TrimSpace(env(k)) })}
+	d := Database{On: p.databaseOn(p.manifest(dir)), Image: pgimage.ImageFromEnv(func(k string) string { return strings.TrimSpace(env(k)) })}
 	return d, errors.Join(p.errs...)
 }

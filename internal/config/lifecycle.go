@@ -84,7 +84,11 @@ func LoadLifecycle(env func(string) string) (Lifecycle, error) {
 }
 
 func (p *parser) flag(k string) bool {
-	switch v := strings.ToLower(strings.TrimSpace(p.env(k))); v {
+	v := strings.ToLower(strings.TrimSpace(p.env(k)))
+	if v != "" {
+		p.set(k, Source{Env: k})
+	}
+	switch v {
 	case "", "0", "false", "no":
 		return false
 	case "1", "true", "yes":
@@ -100,6 +104,7 @@ func (p *parser) fraction(k string, def, max float64) float64 {
 	if v == "" {
 		return def
 	}
+	p.set(k, Source{Env: k})
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || f < 0 || f > max {
 		p.problem(fmt.Errorf("%s=%q is not a number from 0 to %g", k, v, max))
@@ -114,6 +119,7 @@ func (p *parser) steps(k string, def []int) []int {
 	if v == "" {
 		return def
 	}
+	p.set(k, Source{Env: k})
 	var out []int
 	for _, s := range strings.Split(v, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))

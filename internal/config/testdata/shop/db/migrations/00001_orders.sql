@@ -1,0 +1,2 @@
+-- slipway:expand
+CREATE TABLE orders (id bigserial PRIMARY KEY);
