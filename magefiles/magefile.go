@@ -87,7 +87,7 @@ func (Preview) Database(ctx context.Context, pr *int, drop *bool) error {
 // Down removes every container, network, volume and image tag of this app from the local Docker engine, and nothing else.
 func (Local) Down(ctx context.Context) error { return commands.LocalDown(ctx) }
 
-// All runs the whole test suite (alias: test): Python tools, gofmt, go vet, staticcheck, actionlint and go test.
+// All runs the whole test suite (alias: test): Python tools, gofmt, go vet, staticcheck, actionlint, zizmor and go test.
 func (Test) All(ctx context.Context) error { return commands.TestAll(ctx) }
 
 // Integration runs the sample app's integration tests against a URL (-host, -commit, -stack optional).
