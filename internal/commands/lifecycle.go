@@ -11,6 +11,7 @@ import (
 	"github.com/slipway/slipway/internal/build"
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/gitrepo"
 )
 
 // lifecycle opens a session whose flow has the lifecycle settings.
@@ -80,10 +81,7 @@ func currentBranch(ctx context.Context, dir string) string {
 	if os.Getenv("GITHUB_ACTIONS") == "true" && os.Getenv("GITHUB_REF_TYPE") == "branch" {
 		return os.Getenv("GITHUB_REF_NAME")
 	}
-	b, err := build.Git(ctx, dir, "rev-parse", "--abbrev-ref", "HEAD")
-	if err != nil || b == "HEAD" {
-		return ""
-	}
+	b, _ := gitrepo.Branch(ctx, dir) // "" when detached or unknown: the guard refuses
 	return b
 }
 
@@ -92,8 +90,8 @@ func defaultBranch(ctx context.Context, dir string, lc config.Lifecycle) string 
 	if lc.DefaultBranch != "" {
 		return lc.DefaultBranch
 	}
-	if ref, err := build.Git(ctx, dir, "symbolic-ref", "--short", "refs/remotes/origin/HEAD"); err == nil && ref != "" {
-		return strings.TrimPrefix(ref, "origin/")
+	if b := gitrepo.DefaultBranch(ctx, dir); b != "" {
+		return b
 	}
 	return "main"
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/slipway/slipway/internal/build"
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/github"
+	"github.com/slipway/slipway/internal/gitrepo"
 	"github.com/slipway/slipway/internal/target"
 )
 
@@ -55,8 +56,8 @@ func previewContext(ctx context.Context, dir string, log io.Writer, verb github.
 	}
 	req.PR = gh.PR
 	if req.PR == 0 {
-		b, err := build.Git(ctx, dir, "rev-parse", "--abbrev-ref", "HEAD")
-		if err != nil || b == "HEAD" {
+		b, err := gitrepo.Branch(ctx, dir)
+		if err != nil || b == "" {
 			return req, gh, "", quiet, errors.New("name the preview: pass -pr=<number>, set SLIPWAY_PR, or check out a branch")
 		}
 		req.Branch = b

@@ -2,15 +2,14 @@ package github
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 
+	"github.com/slipway/slipway/internal/gitrepo"
 	"github.com/slipway/slipway/internal/naming"
 )
 
@@ -263,16 +262,7 @@ func prNumber(s string) (int, bool) {
 	return n, true
 }
 
-// runGit runs git with an argument list (never a shell) and returns its
-// trimmed output.
+// runGit runs git in this process's directory.
 func runGit(ctx context.Context, args ...string) (string, error) {
-	out, err := exec.CommandContext(ctx, "git", args...).Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) && len(ee.Stderr) > 0 {
-			return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(ee.Stderr)))
-		}
-		return "", fmt.Errorf("git %s: %w", strings.Join(args, " "), err)
-	}
-	return strings.TrimSpace(string(out)), nil
+	return gitrepo.Run(ctx, "", args...)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/gitrepo"
 	"github.com/slipway/slipway/internal/naming"
 )
 
@@ -154,19 +155,5 @@ func (w *Worktree) Remove() error {
 func git(ctx context.Context, dir string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, gitTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
-	out, err := cmd.Output()
-	if errors.Is(err, exec.ErrNotFound) {
-		return "", fmt.Errorf("find git: %w: install git, which runs a release's own tests", err)
-	}
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) && len(ee.Stderr) > 0 {
-			return "", fmt.Errorf("git %s: %s", args[0], strings.TrimSpace(string(ee.Stderr)))
-		}
-		return "", fmt.Errorf("git %s: %w", args[0], err)
-	}
-	return strings.TrimSpace(string(out)), nil
+	return gitrepo.Run(ctx, dir, args...)
 }
