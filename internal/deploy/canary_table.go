@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -48,12 +49,12 @@ func (f *Flow) reportSteps(stack string, rows []CanaryStep) {
 
 // PrintCanarySteps writes a canary's steps as a table: per step the new
 // stack's share, how long it baked, its requests, errors, error rate and
-// mean latency next to the old stacks', and the verdict.
+// mean latency next to the old stacks', and the verdict. It is written in
+// one piece, so a log that takes a line per write keeps it whole.
 func PrintCanarySteps(w io.Writer, stack string, rows []CanaryStep) error {
-	if _, err := fmt.Fprintf(w, "canary of %s:\n", stack); err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "canary of %s:\n", stack)
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "WEIGHT\tBAKED\tREQUESTS\tERRORS\tERROR RATE\tOLD RATE\tLATENCY\tOLD LATENCY\tVERDICT")
 	for _, r := range rows {
 		if r.Baked == 0 {
@@ -67,7 +68,11 @@ func PrintCanarySteps(w io.Writer, stack string, rows []CanaryStep) error {
 		fmt.Fprintf(tw, "%d%%\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", r.Percent, baked, r.New.Requests, r.New.Errors,
 			percent(r.New), percent(r.Old), latency(r.New), latency(r.Old), r.Verdict)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
 func percent(s TrafficSample) string {
