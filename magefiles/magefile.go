@@ -48,16 +48,16 @@ func Push(ctx context.Context) error { return commands.Push(ctx) }
 // Status prints every stack with its role, PR or branch, commit, age, last time live, weight, health and URL.
 func Status(ctx context.Context) error { return commands.Status(ctx) }
 
-// Release deploys a new production stack from a clean default branch, tests it before it gets traffic, then moves traffic to it.
-func Release(ctx context.Context, allowDirty, allowBranch *bool) error {
-	return commands.ReleaseGuarded(ctx, allowDirty, allowBranch)
+// Release deploys a new production stack from a clean default branch, tests it before it gets traffic, then moves traffic to it; -allowUnjudged lets a canary step with too few requests to judge go on.
+func Release(ctx context.Context, allowDirty, allowBranch, allowUnjudged *bool) error {
+	return commands.ReleaseFlags(ctx, allowDirty, allowBranch, allowUnjudged)
 }
 
 // Deploy does what the checkout or the Actions event calls for (preview, release or destroy) and says which and why.
 func Deploy(ctx context.Context) error { return commands.Deploy(ctx) }
 
-// Rollback moves all production traffic back to the previous kept production stack in one step.
-func Rollback(ctx context.Context) error { return commands.Rollback(ctx) }
+// Rollback moves all production traffic back one release in one step; run again, one further; -to=STACK picks the release.
+func Rollback(ctx context.Context, to *string) error { return commands.Rollback(ctx, to) }
 
 // Cleanup deletes stale previews and old or failed releases and scales idle ones to zero (-dryRun prints the plan).
 func Cleanup(ctx context.Context, dryRun *bool) error { return commands.Cleanup(ctx, dryRun) }

@@ -1,8 +1,9 @@
 // Command sample-app is Slipway's demo application. It is configured by
 // environment variables (PORT, APP_MESSAGE, APP_COLOR, SLIPWAY_STACK,
-// SHUTDOWN_TIMEOUT) and stops gracefully on SIGTERM or SIGINT. With
-// -healthcheck it instead asks a running copy on 127.0.0.1:$PORT whether it
-// is healthy and exits 0 or 1, for a container HEALTHCHECK without a shell.
+// SHUTDOWN_TIMEOUT; APP_FAIL_PERCENT and APP_DELAY for canary drills) and
+// stops gracefully on SIGTERM or SIGINT. With -healthcheck it instead asks
+// a running copy on 127.0.0.1:$PORT whether it is healthy and exits 0 or 1,
+// for a container HEALTHCHECK without a shell.
 //
 // With DATABASE_URL set it keeps a visit counter and notes in Postgres; the
 // subcommands migrate [-expand-only], seed and schema manage its schema

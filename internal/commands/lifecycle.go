@@ -7,7 +7,9 @@ import (
 	"os"
 	"os/user"
 	"strings"
+	"time"
 
+	"github.com/slipway/slipway/internal/awsprov"
 	"github.com/slipway/slipway/internal/build"
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/deploy"
@@ -15,12 +17,25 @@ import (
 )
 
 // lifecycle opens a session whose flow has the lifecycle settings.
-func lifecycle(ctx context.Context, fn func(*Session, config.Lifecycle) error) error {
+func lifecycle(ctx context.Context, fn func(*Session, config.Lifecycle) error, adjust ...func(*config.Lifecycle)) error {
 	lc, err := config.LoadLifecycle(os.Getenv)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
+	for _, o := range adjust {
+		o(&lc)
+	}
 	return withOpening(ctx, opening{lifecycle: &lc}, func(s *Session) error { return fn(s, lc) })
+}
+
+// canaryPoll is how often a canary step reads the counters: the router's
+// are live, the ALB publishes its CloudWatch metrics once a minute (a
+// sooner read finds nothing new and is warned about).
+func canaryPoll(target string) time.Duration {
+	if target == config.TargetAWS {
+		return awsprov.MetricPeriod
+	}
+	return 5 * time.Second
 }
 
 // owner names who holds the lock: the Actions run, else user@host.
@@ -43,6 +58,13 @@ func owner() string {
 // tree or a branch other than the default one is refused unless allowed by
 // the flag or the setting.
 func ReleaseGuarded(ctx context.Context, allowDirty, allowBranch *bool) error {
+	return ReleaseFlags(ctx, allowDirty, allowBranch, nil)
+}
+
+// ReleaseFlags is ReleaseGuarded with release's flags: allowUnjudged (or
+// SLIPWAY_CANARY_ALLOW_UNJUDGED) lets a canary step that is still too few
+// requests to judge at SLIPWAY_CANARY_MAX_BAKE go on instead of failing.
+func ReleaseFlags(ctx context.Context, allowDirty, allowBranch, allowUnjudged *bool) error {
 	return lifecycle(ctx, func(s *Session, lc config.Lifecycle) error {
 		req, err := releaseRequest(ctx, s, lc)
 		if err != nil {
@@ -61,11 +83,11 @@ func ReleaseGuarded(ctx context.Context, allowDirty, allowBranch *bool) error {
 		}
 		fmt.Fprintf(s.Out, "%s\t%s\n", res.Stack, s.Flow.Routing.URL(s.Flow.Routing.ProductionHost()))
 		return nil
-	})
+	}, func(lc *config.Lifecycle) { lc.AllowUnjudged = lc.AllowUnjudged || (allowUnjudged != nil && *allowUnjudged) })
 }
 
 func releaseRequest(ctx context.Context, s *Session, lc config.Lifecycle) (deploy.ReleaseRequest, error) {
-	req := deploy.ReleaseRequest{Env: appEnv("APP_MESSAGE", "APP_COLOR", "APP_FAIL_PERCENT"), AllowDirty: lc.AllowDirty, AllowBranch: lc.AllowBranch}
+	req := deploy.ReleaseRequest{Env: appEnv("APP_MESSAGE", "APP_COLOR", "APP_FAIL_PERCENT", "APP_DELAY"), AllowDirty: lc.AllowDirty, AllowBranch: lc.AllowBranch}
 	dirty, err := build.Dirty(ctx, s.ModuleDir) // the test the build marks its image by
 	if err != nil {
 		return req, fmt.Errorf("release: %w", err)
@@ -96,10 +118,14 @@ func defaultBranch(ctx context.Context, dir string, lc config.Lifecycle) string 
 	return "main"
 }
 
-// Rollback moves production back to the previous kept stack.
-func Rollback(ctx context.Context) error {
+// Rollback moves production back one release, or to the stack to names.
+func Rollback(ctx context.Context, to *string) error {
 	return lifecycle(ctx, func(s *Session, _ config.Lifecycle) error {
-		res, err := s.Flow.Rollback(ctx)
+		name := ""
+		if to != nil {
+			name = strings.TrimSpace(*to)
+		}
+		res, err := s.Flow.RollbackTo(ctx, name)
 		summarize(ctx, s, "Rollback to "+res.Stack)
 		if err != nil {
 			annotate(err)

@@ -114,7 +114,8 @@ func newFlow(s *Session, db config.Database, o opening) *deploy.Flow {
 		f.Owner, f.LockWait, f.LockTTL = owner(), lc.LockWait, lc.LockTTL
 		if lc.Strategy == config.StrategyCanary {
 			f.Strategy = deploy.Strategy{Steps: lc.CanarySteps, Bake: lc.CanaryBake, MaxErrorRate: lc.MaxErrorRate,
-				MaxLatencyRatio: lc.MaxLatencyRatio, MinRequests: uint64(lc.MinRequests)}
+				MaxLatencyRatio: lc.MaxLatencyRatio, MinRequests: uint64(lc.MinRequests),
+				MaxBake: lc.CanaryMaxBake, AllowUnjudged: lc.AllowUnjudged, Poll: canaryPoll(t.Name), Report: s.Out}
 		}
 	}
 	return f

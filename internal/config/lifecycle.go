@@ -20,6 +20,8 @@ type Lifecycle struct {
 	MaxErrorRate    float64       // SLIPWAY_CANARY_MAX_ERROR_RATE
 	MaxLatencyRatio float64       // SLIPWAY_CANARY_MAX_LATENCY_RATIO
 	MinRequests     int           // SLIPWAY_CANARY_MIN_REQUESTS
+	CanaryMaxBake   time.Duration // SLIPWAY_CANARY_MAX_BAKE: 5× CanaryBake when unset
+	AllowUnjudged   bool          // SLIPWAY_CANARY_ALLOW_UNJUDGED
 	Warm            time.Duration // SLIPWAY_WARM
 	PreviewTTL      time.Duration // SLIPWAY_PREVIEW_TTL
 	CleanupParallel int           // SLIPWAY_CLEANUP_PARALLEL
@@ -44,6 +46,8 @@ var lifecycleSettings = []Setting{
 	{"SLIPWAY_CANARY_MAX_ERROR_RATE", "0.01", "canary: how much the new stack's 5xx rate may exceed the old one's", false},
 	{"SLIPWAY_CANARY_MAX_LATENCY_RATIO", "2", "canary: the new stack's mean latency may be at most this times the old one's (0: not checked)", false},
 	{"SLIPWAY_CANARY_MIN_REQUESTS", "50", "canary: fewer requests in a step than this are too few to judge", false},
+	{"SLIPWAY_CANARY_MAX_BAKE", "5× SLIPWAY_CANARY_BAKE", "canary: a step too few requests reached bakes on up to this long in all, then fails", false},
+	{"SLIPWAY_CANARY_ALLOW_UNJUDGED", "0", "1: a canary step still too few to judge at SLIPWAY_CANARY_MAX_BAKE goes on with a note instead of failing (release -allowUnjudged)", false},
 	{"SLIPWAY_WARM", "1h", "previous production stacks are scaled to zero after this long without traffic", false},
 	{"SLIPWAY_PREVIEW_TTL", "168h", "previews are deleted this long after their last deploy", false},
 	{"SLIPWAY_CLEANUP_PARALLEL", "4", "stacks cleanup deletes at once", false},
@@ -73,6 +77,11 @@ func LoadLifecycle(env func(string) string) (Lifecycle, error) {
 		CleanupDryRun:   p.flag("SLIPWAY_CLEANUP_DRY_RUN"),
 		LockWait:        p.duration("SLIPWAY_LOCK_WAIT", 5*time.Minute),
 		LockTTL:         p.duration("SLIPWAY_LOCK_TTL", 2*time.Minute),
+	}
+	l.CanaryMaxBake = p.duration("SLIPWAY_CANARY_MAX_BAKE", 5*l.CanaryBake)
+	l.AllowUnjudged = p.flag("SLIPWAY_CANARY_ALLOW_UNJUDGED")
+	if l.CanaryMaxBake < l.CanaryBake {
+		p.problem(fmt.Errorf("SLIPWAY_CANARY_MAX_BAKE=%s is shorter than SLIPWAY_CANARY_BAKE=%s: set it to at least the bake", l.CanaryMaxBake, l.CanaryBake))
 	}
 	if l.Strategy != StrategyAllAtOnce && l.Strategy != StrategyCanary {
 		p.problem(fmt.Errorf("SLIPWAY_STRATEGY=%q is not a strategy: set it to all-at-once or canary", l.Strategy))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -14,14 +15,35 @@ type Strategy struct {
 	Bake            time.Duration // time at each step before the analysis
 	MaxErrorRate    float64       // the new stack's 5xx rate may exceed the old one's by at most this (0.01 = 1 point)
 	MaxLatencyRatio float64       // the new stack's mean latency may be at most this times the old one's (0: not checked)
-	MinRequests     uint64        // fewer requests to the new stack in a step than this: too few to judge, the step passes with a note
+	MinRequests     uint64        // fewer requests to the new stack in a step than this (and never 0): too few to judge
+
+	// MaxBake bounds a step that has too few requests to judge at the end
+	// of its bake: it bakes on until it has MinRequests or MaxBake has
+	// passed since the step began (at most Bake when MaxBake is smaller).
+	// Still too few then, the step fails like a failed analysis, unless
+	// AllowUnjudged lets it go on with a note.
+	MaxBake       time.Duration
+	AllowUnjudged bool
+	// Poll is how often the counters are read during a step: at each read
+	// an error rate already over the limit beyond doubt fails the step
+	// without waiting for the rest of the bake. 0: once per Bake.
+	Poll time.Duration
+	// Report is where the table of the steps' figures goes when the canary
+	// ends, passed or failed; nil: the Flow's Log.
+	Report io.Writer
 }
 
 // ErrCanaryFailed is returned when a canary step's analysis failed and
 // traffic was moved back.
 var ErrCanaryFailed = errors.New("canary analysis failed")
 
-// shift moves production to stack: at once, or through the canary steps.
+// ErrCanaryUnjudged is returned when a step still had too few requests to
+// judge at MaxBake and unjudged steps were not allowed: traffic was moved
+// back as for a failed analysis. It is an ErrCanaryFailed.
+var ErrCanaryUnjudged = fmt.Errorf("%w: too few requests to judge", ErrCanaryFailed)
+
+// shift moves production to stack: at once, or through the canary steps,
+// ending with the table of the steps' figures.
 func (f *Flow) shift(ctx context.Context, stack string, before []Weight) error {
 	steps := f.Strategy.Steps
 	if len(steps) == 0 || len(before) == 0 {
@@ -31,39 +53,98 @@ func (f *Flow) shift(ctx context.Context, stack string, before []Weight) error {
 		return nil
 	}
 	an := f.Target
-	for _, pct := range steps {
-		if err := f.canaryStep(ctx, an, stack, before, pct); err != nil {
+	rows := make([]CanaryStep, 0, len(steps))
+	for i, pct := range steps {
+		row, err := f.canaryStep(ctx, an, stack, before, pct)
+		rows = append(rows, row)
+		if err != nil {
 			f.restore(ctx, stack, before)
 			f.markFailed(ctx, stack, err.Error())
+			for _, rest := range steps[i+1:] {
+				rows = append(rows, CanaryStep{Percent: rest, Verdict: VerdictNotReached})
+			}
+			f.reportSteps(stack, rows)
 			return err
 		}
 	}
+	f.reportSteps(stack, rows)
 	return nil
 }
 
-func (f *Flow) canaryStep(ctx context.Context, an Analyzer, stack string, before []Weight, pct int) error {
+// canaryStep gives stack pct percent of production, bakes and judges the
+// step. Its row says what the step saw and decided, whatever the outcome.
+func (f *Flow) canaryStep(ctx context.Context, an Analyzer, stack string, before []Weight, pct int) (CanaryStep, error) {
+	row := CanaryStep{Percent: pct}
 	split := canarySplit(stack, before, pct)
 	if err := f.Target.SetProduction(ctx, split); err != nil {
-		return fmt.Errorf("canary: set %d%% on %s: %w", pct, stack, err)
+		row.Verdict = VerdictNotSet
+		return row, fmt.Errorf("canary: set %d%% on %s: %w", pct, stack, err)
 	}
 	f.logf("canary: %s takes %d%% of production traffic (%s)", stack, pct, splitString(split))
 	if pct >= 100 {
-		return nil
+		row.Verdict = VerdictAllTraffic
+		return row, nil
 	}
 	start, err := an.Sample(ctx)
 	if err != nil {
-		return fmt.Errorf("canary: read metrics: %w", err)
+		row.Verdict = VerdictNoFigures
+		return row, fmt.Errorf("canary: read metrics: %w", err)
 	}
+	plan, began := f.Strategy.bakePlan(), time.Now()
+	for {
+		if err := sleep(ctx, plan.next(time.Since(began))); err != nil {
+			row.Verdict = VerdictInterrupted
+			return row, fmt.Errorf("canary: %w", err)
+		}
+		end, err := an.Sample(ctx)
+		if err != nil {
+			row.Verdict = VerdictNoFigures
+			return row, fmt.Errorf("canary: read metrics: %w", err)
+		}
+		d := delta(start, end)
+		row.Baked, row.New, row.Old = time.Since(began), d[stack], oldStacks(d, stack, before)
+		if done, err := f.decide(&row, stack, plan); done || err != nil {
+			return row, err
+		}
+	}
+}
+
+// bakePlan is when a step's counters are read: every poll, at the end of
+// the bake and at the bound of its extension.
+type bakePlan struct{ bake, bound, poll time.Duration }
+
+func (s Strategy) bakePlan() bakePlan {
+	p := bakePlan{bake: s.Bake, bound: max(s.MaxBake, s.Bake), poll: s.Poll}
+	if p.poll <= 0 {
+		p.poll = s.Bake
+	}
+	if p.poll <= 0 {
+		p.poll = 100 * time.Millisecond
+	}
+	return p
+}
+
+// next is how long to wait, elapsed into the step, for the next reading:
+// a poll, but never past the end of the bake or the bound.
+func (p bakePlan) next(elapsed time.Duration) time.Duration {
+	w := p.poll
+	for _, mark := range []time.Duration{p.bake, p.bound} {
+		if elapsed < mark && mark-elapsed < w {
+			w = mark - elapsed
+		}
+	}
+	return w
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return fmt.Errorf("canary: %w", ctx.Err())
-	case <-time.After(f.Strategy.Bake):
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
-	end, err := an.Sample(ctx)
-	if err != nil {
-		return fmt.Errorf("canary: read metrics: %w", err)
-	}
-	return f.judge(stack, before, pct, delta(start, end))
 }
 
 // restore puts the split back as it was before the release.
@@ -108,10 +189,8 @@ func delta(a, b map[string]TrafficSample) map[string]TrafficSample {
 	return out
 }
 
-// judge fails the step when the new stack's targets are not healthy at its
-// end, and compares the new stack's error rate and latency over the step
-// with the old stacks'.
-func (f *Flow) judge(stack string, before []Weight, pct int, d map[string]TrafficSample) error {
+// oldStacks sums the counters of the stacks live before the release.
+func oldStacks(d map[string]TrafficSample, stack string, before []Weight) TrafficSample {
 	var old TrafficSample
 	for _, w := range before {
 		if w.Stack != stack {
@@ -119,52 +198,5 @@ func (f *Flow) judge(stack string, before []Weight, pct int, d map[string]Traffi
 			old.Requests, old.Errors, old.LatencySum = old.Requests+o.Requests, old.Errors+o.Errors, old.LatencySum+o.LatencySum
 		}
 	}
-	n := d[stack]
-	if n.Unhealthy != "" { // before the counts: the ALB fails open, so they may look fine, or be too few to judge
-		return fmt.Errorf("canary: %s at %d%%: %w: its targets are not healthy at the end of the bake: %s", stack, pct, ErrCanaryFailed, n.Unhealthy)
-	}
-	if n.Requests == 0 || n.Requests < f.Strategy.MinRequests {
-		f.logf("canary: %d%% step: only %d requests reached %s: too few to judge, going on", pct, n.Requests, stack)
-		return nil
-	}
-	newRate, oldRate := rate(n), rate(old)
-	var failed []string
-	if newRate-oldRate > f.Strategy.MaxErrorRate {
-		failed = append(failed, fmt.Sprintf("error rate %.1f%% (%d of %d requests) against %.1f%% (%d of %d) on the old stacks, limit +%.1f points",
-			newRate*100, n.Errors, n.Requests, oldRate*100, old.Errors, old.Requests, f.Strategy.MaxErrorRate*100))
-	}
-	newLat, oldLat := mean(n), mean(old)
-	if f.Strategy.MaxLatencyRatio > 0 && old.Requests > 0 && oldLat > 0 && newLat > f.Strategy.MaxLatencyRatio*oldLat {
-		failed = append(failed, fmt.Sprintf("mean latency %.1f ms against %.1f ms on the old stacks, limit %.1f×", newLat*1000, oldLat*1000, f.Strategy.MaxLatencyRatio))
-	}
-	if len(failed) > 0 {
-		return fmt.Errorf("canary: %s at %d%%: %w: %s", stack, pct, ErrCanaryFailed, joinAnd(failed))
-	}
-	f.logf("canary: %d%% step passed: error rate %.1f%% (%d requests), mean latency %.1f ms", pct, newRate*100, n.Requests, newLat*1000)
-	return nil
-}
-
-func rate(s TrafficSample) float64 {
-	if s.Requests == 0 {
-		return 0
-	}
-	return float64(s.Errors) / float64(s.Requests)
-}
-
-func mean(s TrafficSample) float64 {
-	if s.Requests == 0 {
-		return 0
-	}
-	return s.LatencySum / float64(s.Requests)
-}
-
-func joinAnd(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += "; "
-		}
-		out += x
-	}
-	return out
+	return old
 }

@@ -26,8 +26,11 @@ func TestCanaryStepJudgesHealthAtTheEndOfTheBake(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &Flow{Strategy: Strategy{MaxErrorRate: 0.01}}
 			d := delta(map[string]TrafficSample{"new": tc.start, "old": {}}, map[string]TrafficSample{"new": tc.end, "old": {Requests: 900}})
-			err := f.judge("new", before, 10, d)
+			row := CanaryStep{Percent: 10, Baked: 1, New: d["new"], Old: oldStacks(d, "new", before)}
+			done, err := f.decide(&row, "new", bakePlan{})
 			switch {
+			case !done:
+				t.Fatalf("no verdict at the end of the bake and its bound: %+v", row)
 			case tc.want == "" && err != nil:
 				t.Fatalf("step failed: %v", err)
 			case tc.want != "" && (!errors.Is(err, ErrCanaryFailed) || !strings.Contains(err.Error(), tc.want)):

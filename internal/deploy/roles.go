@@ -63,11 +63,9 @@ func previousStacks(stacks []Stack, r Routes) []Stack {
 	return out
 }
 
-// RollbackTarget is the stack rollback would choose, if any.
+// RollbackTarget is the stack a plain rollback would choose, if any: the
+// same choice Rollback makes (previousRelease), so cleanup keeps it.
 func RollbackTarget(stacks []Stack, r Routes) (Stack, bool) {
-	prev := previousStacks(stacks, r)
-	if len(prev) == 0 {
-		return Stack{}, false
-	}
-	return prev[0], true
+	s, err := previousRelease(stacks, r)
+	return s, err == nil
 }

@@ -107,10 +107,9 @@ func planFor(plan []deploy.PlanItem, stack string) deploy.PlanItem {
 
 // v2 is released, rolled back from, then scaled to zero by cleanup's warm
 // window: it keeps the time it was last live (the rollback), so status
-// shows it as the previous release, a later cleanup with a short retention
-// keeps it as the rollback target instead of deleting it as a release that
-// never took traffic, and rollback goes back to it. Deleting a stack drops
-// its record.
+// shows it as the previous release, a later cleanup judges it by that time
+// instead of as a release that never took traffic, and `rollback -to`
+// brings it back. Deleting a stack drops its record.
 func TestAStackScaledToZeroKeepsWhenItWasLastLiveAndStaysTheRollbackTarget(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -143,13 +142,15 @@ func TestAStackScaledToZeroKeepsWhenItWasLastLiveAndStaysTheRollbackTarget(t *te
 	}
 	waitFor(t, v2.Stack+" older than a 2s retention", func() bool { return time.Since(s2.Created) > 3*time.Second })
 	pol.Retention = 2 * time.Second
-	plan, err = e.flow.Cleanup(ctx, pol, closedPR(0), false)
-	if it := planFor(plan, v2.Stack); err != nil || it.Action != deploy.ActionKeep || !strings.Contains(it.Reason, "rollback target") {
-		t.Fatalf("cleanup with a short retention: %v; %s: %+v, want kept as the rollback target", err, v2.Stack, it)
+	plan, err = e.flow.Cleanup(ctx, pol, closedPR(0), true) // the plan only
+	if it := planFor(plan, v2.Stack); err != nil || it.Role != deploy.RolePrevious || strings.Contains(it.Reason, "never took traffic") {
+		t.Fatalf("cleanup with a short retention: %v; %s: %+v, want judged as a previous release by when it was last live, not as one that never took traffic", err, v2.Stack, it)
 	}
-	rb, err := e.flow.Rollback(ctx)
+	// A plain rollback walks back in release order (v1 is the oldest):
+	// going forward to v2 is named.
+	rb, err := e.flow.RollbackTo(ctx, v2.Stack)
 	if err != nil || rb.Stack != v2.Stack {
-		t.Fatalf("rollback: %+v %v, want back to the scaled %s", rb, err, v2.Stack)
+		t.Fatalf("rollback -to: %+v %v, want back to the scaled %s", rb, err, v2.Stack)
 	}
 	if c, code := e.commitAt(e.app + ".localhost"); c != commitB || code != 200 {
 		t.Fatalf("after rollback production answers %d %q, want v2", code, c)

@@ -15,6 +15,8 @@ const (
 	DefaultColor           = "#1f6feb"
 	DefaultStack           = "local"
 	DefaultShutdownTimeout = 10 * time.Second
+	// MaxDelay bounds APP_DELAY: a drill must not hold connections for long.
+	MaxDelay = 10 * time.Second
 )
 
 // Config is what the app shows and how it shuts down. Version and Commit are
@@ -26,6 +28,7 @@ type Config struct {
 	Stack           string        // SLIPWAY_STACK: the stack serving this copy
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT: how long in-flight requests may run after SIGTERM
 	FailPercent     int           // APP_FAIL_PERCENT: share of page and /version requests answered 500, for canary drills
+	Delay           time.Duration // APP_DELAY: added to every request but /healthz (at most MaxDelay), for canary latency drills
 	Version         string        // build version (-X main.version)
 	Commit          string        // build commit (-X main.commit)
 	Dirty           bool          // built from uncommitted changes on top of Commit (-X main.dirty=true)
@@ -85,6 +88,13 @@ func LoadConfig(getenv func(string) string, log *slog.Logger) (Config, error) {
 			return Config{}, fmt.Errorf("load config: APP_FAIL_PERCENT=%q is not a percentage (0-100)", v)
 		}
 		cfg.FailPercent = n
+	}
+	if v := getenv("APP_DELAY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > MaxDelay {
+			return Config{}, fmt.Errorf("load config: APP_DELAY=%q is not a Go duration from 0s to %s such as 200ms", v, MaxDelay)
+		}
+		cfg.Delay = d
 	}
 	if v := getenv("SHUTDOWN_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -47,11 +47,30 @@ func New(cfg Config, log *slog.Logger) *App {
 		log = slog.New(slog.DiscardHandler)
 	}
 	a := &App{cfg: cfg.withDefaults(), log: log, mux: http.NewServeMux()}
-	a.mux.HandleFunc("GET /{$}", a.failing(a.servePage))
+	a.mux.HandleFunc("GET /{$}", a.delayed(a.failing(a.servePage)))
 	a.mux.HandleFunc("GET /healthz", a.serveHealth)
-	a.mux.HandleFunc("GET /version", a.failing(a.serveVersion))
-	a.mux.HandleFunc("GET /slow", a.failing(a.serveSlow))
+	a.mux.HandleFunc("GET /version", a.delayed(a.failing(a.serveVersion)))
+	a.mux.HandleFunc("GET /slow", a.delayed(a.failing(a.serveSlow)))
 	return a
+}
+
+// delayed answers APP_DELAY late, so a slow release can be simulated whose
+// health check stays fast (a canary's latency check has to catch it).
+func (a *App) delayed(h http.HandlerFunc) http.HandlerFunc {
+	d := a.cfg.Delay
+	if d <= 0 {
+		return h
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return
+		}
+		h(w, r)
+	}
 }
 
 // failing answers 500 to APP_FAIL_PERCENT percent of requests, spread
