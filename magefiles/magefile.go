@@ -72,15 +72,15 @@ func (Traffic) Set(ctx context.Context, split string) error { return commands.Tr
 func Demo(ctx context.Context) error { return commands.Demo(ctx) }
 
 // Deploy deploys the preview of a pull request (-pr=N, or this branch), tests it and prints its URL.
-func (Preview) Deploy(ctx context.Context, pr *int) error { return commands.PreviewDeploy(ctx, pr) }
+func (Preview) Deploy(ctx context.Context, pr *string) error { return commands.PreviewDeploy(ctx, pr) }
 
 // Destroy removes the preview of a pull request (-pr=N, or this branch, or -stack=NAME).
-func (Preview) Destroy(ctx context.Context, pr *int, stack *string) error {
+func (Preview) Destroy(ctx context.Context, pr, stack *string) error {
 	return commands.PreviewDestroyTarget(ctx, pr, stack)
 }
 
 // Database creates a pull request's database and its secret (-pr=N; -drop drops them) on the aws target, with the release role: the preview-database workflow runs it.
-func (Preview) Database(ctx context.Context, pr *int, drop *bool) error {
+func (Preview) Database(ctx context.Context, pr *string, drop *bool) error {
 	return commands.PreviewDatabase(ctx, pr, drop)
 }
 

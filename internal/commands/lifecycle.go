@@ -83,7 +83,9 @@ func ReleaseFlags(ctx context.Context, allowDirty, allowBranch, allowUnjudged *b
 		}
 		fmt.Fprintf(s.Out, "%s\t%s\n", res.Stack, s.Flow.Routing.URL(s.Flow.Routing.ProductionHost()))
 		return nil
-	}, func(lc *config.Lifecycle) { lc.AllowUnjudged = lc.AllowUnjudged || (allowUnjudged != nil && *allowUnjudged) })
+	}, func(lc *config.Lifecycle) {
+		lc.AllowUnjudged = lc.AllowUnjudged || (allowUnjudged != nil && *allowUnjudged)
+	})
 }
 
 func releaseRequest(ctx context.Context, s *Session, lc config.Lifecycle) (deploy.ReleaseRequest, error) {

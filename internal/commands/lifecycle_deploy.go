@@ -75,7 +75,11 @@ func decideDeploy(gh github.Context, defaultBranch string) (github.Kind, string)
 
 // PreviewDestroyTarget destroys a preview by pull request or branch, or by
 // its stack name (a branch preview whose branch is gone).
-func PreviewDestroyTarget(ctx context.Context, pr *int, stack *string) error {
+func PreviewDestroyTarget(ctx context.Context, prArg, stack *string) error {
+	pr, err := prFlag(prArg)
+	if err != nil {
+		return fmt.Errorf("preview:destroy: %w", err)
+	}
 	if stack == nil || *stack == "" {
 		return PreviewDestroy(ctx, pr)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/slipway/slipway/internal/build"
 	"github.com/slipway/slipway/internal/deploy"
@@ -68,6 +69,20 @@ func previewContext(ctx context.Context, dir string, log io.Writer, verb github.
 	return req, gh, "", quiet, nil
 }
 
+// prFlag reads the -pr flag as the user typed it ("42", "#42", "pr-42"):
+// mage's own int flag would answer "abc" with a Go conversion error. The
+// number is an int from here on.
+func prFlag(pr *string) (*int, error) {
+	if pr == nil || strings.TrimSpace(*pr) == "" {
+		return nil, nil
+	}
+	n, err := github.ParsePR(strings.TrimSpace(*pr))
+	if err != nil {
+		return nil, fmt.Errorf("-pr: %w", err)
+	}
+	return &n, nil
+}
+
 // requestedPR checks the pull request number the user gave (-pr or
 // SLIPWAY_PR) and reports whether there is one.
 func requestedPR(pr *int, env func(string) string) (bool, error) {
@@ -89,7 +104,11 @@ func requestedPR(pr *int, env func(string) string) (bool, error) {
 // PreviewDeploy deploys the preview of a pull request (or branch), runs the
 // integration tests against it, reports to the pull request and prints the
 // preview's URL.
-func PreviewDeploy(ctx context.Context, pr *int) error {
+func PreviewDeploy(ctx context.Context, prArg *string) error {
+	pr, err := prFlag(prArg)
+	if err != nil {
+		return fmt.Errorf("preview:deploy: %w", err)
+	}
 	dir, err := build.ModuleDir()
 	if err != nil {
 		return err

@@ -18,7 +18,11 @@ import (
 // any of that, to find by name. With drop it drops the database, its role
 // and its secret (the pull request was closed). It takes nothing from the
 // event but the number, and prints no URL.
-func PreviewDatabase(ctx context.Context, pr *int, drop *bool) error {
+func PreviewDatabase(ctx context.Context, prArg *string, drop *bool) error {
+	pr, err := prFlag(prArg)
+	if err != nil {
+		return fmt.Errorf("preview:database: %w", err)
+	}
 	n, err := checkPR(pr)
 	if err != nil {
 		return err

@@ -95,15 +95,24 @@ func TestPreviewTargetsAsAUserRunsThem(t *testing.T) {
 		{[]string{"SLIPWAY_PR=99999999999"}, []string{"preview:destroy"}},
 		{[]string{"SLIPWAY_PR=seven"}, []string{"preview:destroy"}},
 		{nil, []string{"preview:deploy", "-pr=99999999999"}},
+		{nil, []string{"preview:deploy", "-pr=abc"}},
 	} {
 		_, stderr, err := mage(t, append(append([]string(nil), env...), bad.env...), bad.args...)
-		if err == nil || !strings.Contains(stderr, "not a pull request number") {
-			t.Errorf("%v %v exited 0 or did not say the number is wrong: %v\n%s", bad.env, bad.args, err, stderr)
+		if err == nil || !strings.Contains(stderr, "not a pull request number") || strings.Contains(stderr, "can't convert") {
+			t.Errorf("%v %v exited 0 or did not say the number is wrong in words: %v\n%s", bad.env, bad.args, err, stderr)
 		}
 	}
 	status, stderr, err := mage(t, env, "status")
 	if err != nil || !strings.Contains(status, app+"-pr-7") || (branch != "" && !strings.Contains(status, app+"-br-")) {
 		t.Fatalf("a preview went missing after the invalid numbers: %v\n%s\n%s", err, status, stderr)
+	}
+	// A mistyped stack is refused, naming the previews there are.
+	if _, stderr, err := mage(t, env, "preview:destroy", "-stack="+app+"-pr-77"); err == nil || !strings.Contains(stderr, "no such stack") || !strings.Contains(stderr, app+"-pr-7") {
+		t.Errorf("preview:destroy -stack of a stack that does not exist: %v, want a failure listing the previews:\n%s", err, stderr)
+	}
+	// A target's help shows the command as this checkout runs it.
+	if help, stderr, err := mage(t, nil, "-h", "preview:deploy"); err != nil || !strings.Contains(help, "go run mage.go preview:deploy [-pr=") {
+		t.Errorf("help of preview:deploy: %v\n%s\n%s", err, help, stderr)
 	}
 	req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:"+port+"/", nil)
 	if err != nil {

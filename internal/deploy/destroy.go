@@ -2,8 +2,10 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/slipway/slipway/internal/naming"
 )
@@ -31,10 +33,15 @@ func (f *Flow) removeImageTag(ctx context.Context, stack string, pr int, branch 
 	}
 }
 
+// ErrNoSuchStack is a stack named by the user that the target does not have.
+var ErrNoSuchStack = errors.New("no such stack")
+
 // DestroyStack removes a preview named by its stack, for a branch preview
-// whose branch is gone: its host rules, then the stack. A stack that is not
-// there changes nothing; a production stack is refused (cleanup and
-// rollback look after those).
+// whose branch is gone: its host rules, then the stack. A name the target
+// does not have is refused with the previews it has (a typo must not look
+// like success); a production stack is refused (cleanup and rollback look
+// after those).
+
 func (f *Flow) DestroyStack(ctx context.Context, stack string) error {
 	stacks, err := f.Target.Stacks(ctx)
 	if err != nil {
@@ -47,8 +54,17 @@ func (f *Flow) DestroyStack(ctx context.Context, stack string) error {
 		}
 	}
 	if found == nil {
-		f.logf("%s: no such stack: nothing to destroy", stack)
-		return nil
+		var previews []string
+		for _, s := range stacks {
+			if s.Role == RolePreview {
+				previews = append(previews, s.Name)
+			}
+		}
+		sort.Strings(previews)
+		if len(previews) == 0 {
+			return fmt.Errorf("destroy %s: %w: %s has no previews", stack, ErrNoSuchStack, f.App)
+		}
+		return fmt.Errorf("destroy %s: %w; the previews of %s are: %s", stack, ErrNoSuchStack, f.App, strings.Join(previews, ", "))
 	}
 	if found.Role != RolePreview {
 		return fmt.Errorf("destroy %s: it is a %s stack, not a preview: old production stacks are removed by `go run mage.go cleanup`", stack, found.Role)

@@ -291,11 +291,18 @@ func TestABranchPreviewShowsItsBranchAndCanBeDestroyedByStackName(t *testing.T) 
 	if err := f.DestroyStack(ctx, prod.Stack); err == nil || !strings.Contains(err.Error(), "not a preview") {
 		t.Fatalf("destroying a production stack by name: %v", err)
 	}
+	err = f.DestroyStack(ctx, "shop-feat-logn")
+	if !errors.Is(err, ErrNoSuchStack) || !strings.Contains(err.Error(), "the previews of shop are: "+res.Stack) {
+		t.Fatalf("destroying a mistyped stack: %v, want a refusal listing the previews", err)
+	}
 	if err := f.DestroyStack(ctx, res.Stack); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := p.stacks[res.Stack]; ok || len(p.routes.Hosts) != 0 {
 		t.Fatalf("left %+v %+v", p.stacks, p.routes.Hosts)
+	}
+	if err := f.DestroyStack(ctx, res.Stack); !errors.Is(err, ErrNoSuchStack) || !strings.Contains(err.Error(), "shop has no previews") {
+		t.Fatalf("destroying it again: %v, want no such stack, and that there are no previews", err)
 	}
 }
 

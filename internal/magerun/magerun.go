@@ -13,6 +13,7 @@
 package magerun
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -22,6 +23,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/magefile/mage/mage"
@@ -70,7 +72,17 @@ func Run(stdout, stderr io.Writer, stdin io.Reader, args []string) int {
 		// Other commands (-clean, -compile, -version…), the list and the
 		// help are quick: run them whole under the lock.
 		defer unlock()
-		return mage.ParseAndRun(stdout, stderr, stdin, args)
+		if !inv.Help {
+			return mage.ParseAndRun(stdout, stderr, stdin, args)
+		}
+		// A target's help shows its usage as this checkout runs it.
+		var help bytes.Buffer
+		code := mage.ParseAndRun(&help, stderr, stdin, args)
+		if _, err := io.WriteString(stdout, helpUsage(help.String())); err != nil {
+			errlog.Println("Error: write the help:", err)
+			return 1
+		}
+		return code
 	}
 	exe, code := compile(inv, cache, errlog)
 	unlock()
@@ -170,4 +182,16 @@ func CacheDir(base, workDir string) (string, error) {
 		return "", fmt.Errorf("create mage's cache directory %s (set MAGEFILE_CACHE to another directory): %w", dir, err)
 	}
 	return dir, nil
+}
+
+// helpUsage rewrites mage's usage lines ("\tmage preview:deploy [-pr=…]")
+// to the command a user of this checkout types: `go run mage.go …`.
+func helpUsage(help string) string {
+	lines := strings.Split(help, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "\tmage ") {
+			lines[i] = "\tgo run mage.go " + strings.TrimPrefix(l, "\tmage ")
+		}
+	}
+	return strings.Join(lines, "\n")
 }
