@@ -17,7 +17,11 @@ import (
 func prState(ctx context.Context, s *Session) deploy.PRState {
 	gh, err := github.Detect(ctx, os.Getenv, github.Request{})
 	if gh.Repo == "" {
-		fmt.Fprintf(s.Err, "cleanup: no GitHub repository (%v): previews are removed by SLIPWAY_PREVIEW_TTL only\n", err)
+		why, ok := github.Unreachable(err)
+		if !ok && err != nil {
+			why = err.Error()
+		}
+		fmt.Fprintf(s.Err, "cleanup: no GitHub repository (%s): previews are removed by SLIPWAY_PREVIEW_TTL only\n", why)
 		return nil
 	}
 	c, err := github.NewRESTClient(os.Getenv)

@@ -44,7 +44,11 @@ func previewContext(ctx context.Context, dir string, log io.Writer, verb github.
 	case asked && gh.PR == 0: // the number itself was refused
 		return req, gh, "", false, fmt.Errorf("name the preview: %w", err)
 	case asked:
-		fmt.Fprintf(log, "github: warning: nothing is reported to pull request #%d: %v\n", gh.PR, err)
+		why, ok := github.Unreachable(err)
+		if !ok {
+			why = err.Error()
+		}
+		fmt.Fprintf(log, "github: warning: nothing is reported to pull request #%d: %s\n", gh.PR, why)
 		quiet = true
 	default: // a laptop: GitHub is optional
 		fmt.Fprintln(log, "github: nothing is reported to GitHub from this machine (that needs a GitHub remote and `gh auth login` or GH_TOKEN)")

@@ -13,6 +13,23 @@ import (
 	"github.com/cli/go-gh/v2/pkg/repository"
 )
 
+// ErrNoRepository is returned when the checkout names no GitHub
+// repository (no remote on GitHub) and GITHUB_REPOSITORY is not set.
+var ErrNoRepository = errors.New("no GitHub remote in this checkout")
+
+// Unreachable says in a few words why GitHub cannot be told anything
+// (no remote, no token), for a one-line note; ok is false for any other
+// error, which deserves its whole text.
+func Unreachable(err error) (why string, ok bool) {
+	switch {
+	case errors.Is(err, ErrNoRepository):
+		return "no GitHub remote in this checkout", true
+	case errors.Is(err, ErrNoAuth):
+		return "no GitHub token (`gh auth login`, or GH_TOKEN)", true
+	}
+	return "", false
+}
+
 // ErrNoAuth means no GitHub token was found.
 var ErrNoAuth = errors.New("no GitHub token: set GH_TOKEN (in a workflow: `GH_TOKEN: ${{ github.token }}`) or run `gh auth login`")
 
@@ -84,7 +101,7 @@ func repoOf(env func(string) string, current func() (string, error)) (string, er
 func currentRepo() (string, error) {
 	r, err := repository.Current()
 	if err != nil {
-		return "", fmt.Errorf("find the GitHub repository of this checkout: %w", err)
+		return "", fmt.Errorf("find the GitHub repository of this checkout: %w (%v)", ErrNoRepository, err)
 	}
 	return r.Owner + "/" + r.Name, nil
 }

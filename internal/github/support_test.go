@@ -156,3 +156,21 @@ func TestFixturesMatchTheSharedOriginals(t *testing.T) {
 		}
 	}
 }
+
+// A run that cannot reach GitHub says why in a few words; any other error
+// keeps its whole text.
+func TestUnreachableSaysWhyInAFewWords(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+		ok   bool
+	}{
+		{fmt.Errorf("look up pull request #5: find the GitHub repository of this checkout: %w (unable to determine current repository, no git remotes configured for this repository)", ErrNoRepository), "no GitHub remote in this checkout", true},
+		{fmt.Errorf("publish: %w", ErrNoAuth), "no GitHub token (`gh auth login`, or GH_TOKEN)", true},
+		{errors.New("GET repos/o/r/pulls/5: HTTP 502"), "", false},
+	} {
+		if got, ok := Unreachable(tc.err); got != tc.want || ok != tc.ok {
+			t.Errorf("Unreachable(%v) = %q, %v; want %q, %v", tc.err, got, ok, tc.want, tc.ok)
+		}
+	}
+}
