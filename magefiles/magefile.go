@@ -84,8 +84,8 @@ func (Preview) Database(ctx context.Context, pr *string, drop *bool) error {
 	return commands.PreviewDatabase(ctx, pr, drop)
 }
 
-// Down removes every container, network, volume and image tag of this app from the local Docker engine, and nothing else.
-func (Local) Down(ctx context.Context) error { return commands.LocalDown(ctx) }
+// Down removes this app's containers, networks and image tags from the local Docker engine (its database's data only with -deleteData; the shared router image stays).
+func (Local) Down(ctx context.Context, deleteData *bool) error { return commands.LocalDown(ctx, deleteData) }
 
 // All runs the whole test suite (alias: test): Python tools, gofmt, go vet, staticcheck, actionlint, zizmor and go test.
 func (Test) All(ctx context.Context) error { return commands.TestAll(ctx) }

@@ -78,7 +78,7 @@ func TestForkPullRequestInActionsDeploysLocallyAndSaysWhy(t *testing.T) {
 	env = append(env, "SLIPWAY_TARGET=aws", "SLIPWAY_AWS_ENDPOINT="+endpoint, "AWS_REGION=us-east-1",
 		"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_PROFILE=", "AWS_EC2_METADATA_DISABLED=true")
 	t.Cleanup(func() {
-		if _, stderr, err := mage(t, env, "local:down"); err != nil {
+		if _, stderr, err := mage(t, env, "local:down", "-deleteData"); err != nil {
 			t.Errorf("local:down: %v\n%s", err, stderr)
 		}
 	})

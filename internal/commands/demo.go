@@ -136,14 +136,19 @@ func keptStack(ctx context.Context, f *deploy.Flow, commit string, env map[strin
 }
 
 // LocalDown removes every container, network and volume that carries this
-// app's label, then every tag of the app's image repository, and nothing
-// else.
-func LocalDown(ctx context.Context) error {
+// app's label (the database's data only with deleteData), then every tag
+// of the app's image repository, and nothing else: it says what stays.
+func LocalDown(ctx context.Context, deleteData *bool) error {
 	return with(ctx, func(s *Session) error {
-		if err := local.Down(ctx, s.Docker, s.Cfg.App, s.Err); err != nil {
+		keep := deleteData == nil || !*deleteData
+		if err := local.Down(ctx, s.Docker, s.Cfg.App, keep, s.Err); err != nil {
 			return err
 		}
-		return local.RemoveImages(ctx, s.Docker, s.Cfg.AppImage, s.Err)
+		if err := local.RemoveImages(ctx, s.Docker, s.Cfg.AppImage, s.Err); err != nil {
+			return err
+		}
+		fmt.Fprintf(s.Err, "down: the router image %s stays: every app on this machine runs it (`docker image rm` removes it)\n", s.Cfg.RouterImage)
+		return nil
 	})
 }
 

@@ -50,7 +50,7 @@ func TestPreviewTargetsAsAUserRunsThem(t *testing.T) {
 		"GITHUB_ACTIONS=", "GITHUB_EVENT_PATH=", "GH_TOKEN=", "GITHUB_TOKEN=", "GH_CONFIG_DIR=" + t.TempDir(),
 	}
 	t.Cleanup(func() {
-		if _, stderr, err := mage(t, env, "local:down"); err != nil {
+		if _, stderr, err := mage(t, env, "local:down", "-deleteData"); err != nil {
 			t.Errorf("local:down: %v\n%s", err, stderr)
 		}
 	})
@@ -251,7 +251,7 @@ func TestDemoWithAWSSettingsRunsLocallyAndShowsARollback(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		down := append(append([]string(nil), env...), "SLIPWAY_TARGET=local")
-		if _, stderr, err := mage(t, down, "local:down"); err != nil {
+		if _, stderr, err := mage(t, down, "local:down", "-deleteData"); err != nil {
 			t.Errorf("local:down: %v\n%s", err, stderr)
 		}
 	})

@@ -46,7 +46,7 @@ func TestDatabaseServerKeepsDataUntilDown(t *testing.T) {
 	var out bytes.Buffer
 	p := local.New(cli, local.Options{App: app, Log: &out})
 	t.Cleanup(func() {
-		if err := local.Down(context.Background(), cli, app, testenv.Log(t)); err != nil {
+		if err := local.Down(context.Background(), cli, app, false, testenv.Log(t)); err != nil {
 			t.Errorf("down: %v", err)
 		}
 	})
@@ -104,8 +104,18 @@ func TestDatabaseServerKeepsDataUntilDown(t *testing.T) {
 		t.Errorf("data after the container was replaced: %q, %v; want \"survives\"", body, err)
 	}
 
+	var kept bytes.Buffer
+	if err := local.Down(ctx, cli, app, true, &kept); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(kept.String(), "keeping volume "+app+"-db-data") || !strings.Contains(kept.String(), "-deleteData") {
+		t.Errorf("local:down without -deleteData should keep the data and say how to delete it:\n%s", kept.String())
+	}
+	if _, err := cli.VolumeInspect(ctx, app+"-db-data"); err != nil {
+		t.Errorf("local:down without -deleteData removed the data volume: %v", err)
+	}
 	var down bytes.Buffer
-	if err := local.Down(ctx, cli, app, &down); err != nil {
+	if err := local.Down(ctx, cli, app, false, &down); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"removing container " + app + "-db", "removing volume " + app + "-db-data"} {

@@ -48,7 +48,7 @@ func newDBEnv(t testing.TB) *dbEnv {
 	e.builder = &switchBuilder{img: images.appA}
 	e.flow = &deploy.Flow{App: app, Target: e.provider, Builder: e.builder, Tester: &httpTester{}, Routing: routing{app, e.port}, Log: log, TargetName: "local", Database: true}
 	t.Cleanup(func() {
-		if err := local.Down(context.Background(), cli, app, testenv.Log(t)); err != nil {
+		if err := local.Down(context.Background(), cli, app, false, testenv.Log(t)); err != nil {
 			t.Errorf("local down: %v", err)
 		}
 	})

@@ -128,7 +128,7 @@ func TestPreviewDatabasesAreClonedIsolatedAndDropped(t *testing.T) {
 	}
 
 	var down testenv.SyncBuffer
-	if err := local.Down(ctx, e.cli, e.app, &down); err != nil {
+	if err := local.Down(ctx, e.cli, e.app, false, &down); err != nil {
 		t.Fatal(err)
 	}
 	t.Log(down.String())

@@ -15,8 +15,10 @@ import (
 )
 
 // Down removes every container, network and volume labelled with app, and
-// nothing else. Running it when nothing is there succeeds.
-func Down(ctx context.Context, d Downer, app string, log io.Writer) error {
+// nothing else; with keepData the database server's data volume stays
+// (production, golden and preview databases), and is said so. Running it
+// when nothing is there succeeds.
+func Down(ctx context.Context, d Downer, app string, keepData bool, log io.Writer) error {
 	f := appFilter(app)
 	cs, err := d.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
 	if err != nil {
@@ -46,7 +48,13 @@ func Down(ctx context.Context, d Downer, app string, log io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("list volumes of %s: %w", app, err)
 	}
+	removed := 0
 	for _, v := range vs.Volumes {
+		if v.Labels[LabelRole] == roleDatabase && keepData {
+			fmt.Fprintf(log, "down: keeping volume %s: the database's data (production, golden and preview databases); `go run mage.go local:down -deleteData` deletes it\n", v.Name)
+			continue
+		}
+		removed++
 		if v.Labels[LabelRole] == roleDatabase {
 			fmt.Fprintf(log, "down: removing volume %s: the database server's data (production, golden and preview databases) is deleted\n", v.Name)
 		} else {
@@ -56,7 +64,7 @@ func Down(ctx context.Context, d Downer, app string, log io.Writer) error {
 			return fmt.Errorf("remove volume %s: %w", v.Name, err)
 		}
 	}
-	fmt.Fprintf(log, "down: %s, %s, %s of %s removed\n", count(len(cs), "container"), count(len(ns), "network"), count(len(vs.Volumes), "volume"), app)
+	fmt.Fprintf(log, "down: %s, %s, %s of %s removed\n", count(len(cs), "container"), count(len(ns), "network"), count(removed, "volume"), app)
 	return nil
 }
 

@@ -31,7 +31,7 @@ func TestDownRemovesTheAppsImageTagsAndSaysSoInWords(t *testing.T) {
 	t.Cleanup(func() { _, _ = e.cli.ImageRemove(context.Background(), other, image.RemoveOptions{}) })
 
 	var log bytes.Buffer
-	if err := local.Down(ctx, e.cli, e.app, &log); err != nil {
+	if err := local.Down(ctx, e.cli, e.app, false, &log); err != nil {
 		t.Fatal(err)
 	}
 	if err := local.RemoveImages(ctx, e.cli, repo, &log); err != nil {

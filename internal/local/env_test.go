@@ -90,7 +90,7 @@ func newEnv(t testing.TB) *env {
 	e.builder = &switchBuilder{img: images.appA}
 	e.flow = &deploy.Flow{App: app, Target: e.provider, Builder: e.builder, Tester: &httpTester{}, Routing: routing{app, e.port}, Log: testenv.Log(t)}
 	t.Cleanup(func() {
-		if err := local.Down(context.Background(), cli, app, testenv.Log(t)); err != nil {
+		if err := local.Down(context.Background(), cli, app, false, testenv.Log(t)); err != nil {
 			t.Errorf("local down: %v", err)
 		}
 	})
@@ -216,7 +216,7 @@ func (e *env) commitAtSoft(host string) (string, int) {
 }
 
 func localDown(ctx context.Context, e *env) error {
-	return local.Down(ctx, e.cli, e.app, testenv.Log(e.t))
+	return local.Down(ctx, e.cli, e.app, false, testenv.Log(e.t))
 }
 
 // waitInFlight polls the router until a target of stack has a request in

@@ -10,6 +10,8 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/local"
+	"github.com/slipway/slipway/internal/testenv"
 )
 
 // release releases the builder's image an hour after the previous one, so
@@ -200,9 +202,17 @@ func TestCleanupDeletesExactlyTheStaleStacks(t *testing.T) {
 		}
 	}
 	pol := deploy.CleanupPolicy{KeepReleases: 1, Retention: 24 * time.Hour, PreviewTTL: 24 * time.Hour, Parallel: 3}
-	plan, err := e.flow.Cleanup(ctx, pol, closedPR(1), false)
+	var log testenv.SyncBuffer // what the user reads
+	opts := e.opts
+	opts.Log = &log
+	f := *e.flow
+	f.Target, f.Log = local.New(e.cli, opts), &log
+	plan, err := f.Cleanup(ctx, pol, closedPR(1), false)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if strings.Contains(log.String(), "retrying") {
+		t.Errorf("cleanup told the user about its internal retries:\n%s", log.String())
 	}
 	stacks, err := e.provider.Stacks(ctx)
 	if err != nil {

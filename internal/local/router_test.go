@@ -27,7 +27,7 @@ func TestRouterPortTakenFailsCleanlyAndAPortChangeRecreatesIt(t *testing.T) {
 	buildImages(t, cli)
 	app := fmt.Sprintf("ltport%d", time.Now().UnixNano()%100000)
 	t.Cleanup(func() {
-		if err := local.Down(context.Background(), cli, app, testenv.Log(t)); err != nil {
+		if err := local.Down(context.Background(), cli, app, false, testenv.Log(t)); err != nil {
 			t.Errorf("local down: %v", err)
 		}
 	})

@@ -45,7 +45,9 @@ func (p *Provider) updateTable(ctx context.Context, what string, allowEmpty bool
 		if !errors.Is(err, router.ErrConflict) || attempt == 5 {
 			return fmt.Errorf("%s: %w", what, err)
 		}
-		p.logf("router table changed meanwhile; retrying: %s", what)
+		// Another change of the table (a parallel delete, another deploy)
+		// came first: read it again and apply this change on top. That is
+		// the normal course of parallel work, not news for the user.
 	}
 }
 

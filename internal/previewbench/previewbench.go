@@ -237,7 +237,7 @@ func (b *bench) teardown(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
 	var errs []error
-	if err := local.Down(ctx, b.cli, b.app, b.rec.writer()); err != nil {
+	if err := local.Down(ctx, b.cli, b.app, false, b.rec.writer()); err != nil {
 		errs = append(errs, fmt.Errorf("tear down bench app %s: %w", b.app, err))
 	}
 	errs = append(errs, b.untagImages(ctx))
