@@ -23,5 +23,8 @@
 // target (Rewrite sets the target, keeps the client's Host and sets the
 // X-Forwarded-* headers; an idle timeout in both directions gives 504; the
 // answers the router gives itself never show an internal address). What
-// is ours is routing, health, draining, metrics and the admin API.
+// is ours is routing, health, draining, metrics and the admin API, and
+// closing what net/http leaves open: a client connection after a request
+// body that was not read to its end (with full duplex on, net/http no
+// longer closes it).
 package router

@@ -161,8 +161,12 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // forward sends req to t. The request is cancelled when the client leaves
 // (the server cancels its context), and cut when t's drain deadline passes
 // (t.cut closes its connections).
+//
+// A target may stream its answer while it still reads the upload (full
+// duplex). net/http then no longer closes the connection after a body it
+// could not read to its end, so forward does: bytes after a broken or
+// unread body must never be read as the next request.
 func (r *Router) forward(ex *exchange, req *http.Request, t *target) {
-	// A target may stream its answer while it still reads the upload.
 	_ = http.NewResponseController(ex.rec.ResponseWriter).EnableFullDuplex() // HTTP/1 only; nothing to do otherwise
 	hasBody := req.Body != nil && req.Body != http.NoBody
 	out := req
@@ -174,22 +178,33 @@ func (r *Router) forward(ex *exchange, req *http.Request, t *target) {
 		out.Body = &ex.body
 	}
 	t.proxy.ServeHTTP(&ex.rec, out)
+	if hasBody && !ex.body.ended() {
+		closeAfterResponse(ex.rec.ResponseWriter)
+	}
 }
 
 // trackedBody remembers why reading the client's request body failed, so a
-// malformed upload is the client's 400, not the target's 502.
+// malformed upload is the client's 400, not the target's 502, and whether
+// it was read to its end.
 type trackedBody struct {
 	io.ReadCloser
 	err atomic.Pointer[error]
+	eof atomic.Bool
 }
 
 func (b *trackedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	if err != nil && err != io.EOF {
+	switch {
+	case err == io.EOF:
+		b.eof.Store(true)
+	case err != nil:
 		b.err.CompareAndSwap(nil, &err)
 	}
 	return n, err
 }
+
+// ended reports whether the body was read to its end without an error.
+func (b *trackedBody) ended() bool { return b.eof.Load() && b.err.Load() == nil }
 
 // clientBodyError is the error reading req's body gave, if any.
 func clientBodyError(req *http.Request) error {
