@@ -1,8 +1,8 @@
 package router
 
-// The raw-bytes audit of issue 16, item 9: a request whose body framing
-// cannot be trusted ends its connection, so that what follows the bad
-// framing is never read as a request of its own.
+// The raw-bytes audit of issue 16, items 9 and 10(a): a request whose body
+// framing cannot be trusted ends its connection, so that what follows the
+// bad framing is never read as a request of its own.
 
 import (
 	"bufio"
@@ -63,6 +63,17 @@ func requireClosed(t *testing.T, conn net.Conn, br *bufio.Reader) {
 		t.Fatalf("read after the answer: %v", err)
 	case len(rest) > 0:
 		t.Fatalf("after the answer the router sent %q, want the connection closed", truncate(rest))
+	}
+}
+
+// requireOpen fails the test unless conn still serves a request.
+func requireOpen(t *testing.T, conn net.Conn, br *bufio.Reader) {
+	t.Helper()
+	if _, err := io.WriteString(conn, "GET /next HTTP/1.1\r\nHost: app.localhost\r\n\r\n"); err != nil {
+		t.Fatalf("the connection was closed: %v", err)
+	}
+	if resp, body := readAnswer(t, br); resp.StatusCode != 200 || !strings.Contains(body, "/next") {
+		t.Fatalf("the next request on the connection got %d %q, want 200 /next", resp.StatusCode, body)
 	}
 }
 
@@ -162,4 +173,73 @@ func TestAuditBodyErrorClosesTheConnection(t *testing.T) {
 			t.Fatal("the bytes after the broken framing reached the target as a request")
 		}
 	})
+}
+
+// Item 10(a): a request with both Content-Length and Transfer-Encoding:
+// chunked is framed by Transfer-Encoding alone, as net/http does, and the
+// connection is closed after the answer. RFC 9112 §6.1: "the server MUST
+// close the connection after responding to such a request". HAProxy drops
+// the Content-Length and closes ("T-E + C-L: force close"); stock
+// httputil.ReverseProxy on net/http drops it and keeps the connection.
+func TestAuditContentLengthWithChunkedClosesTheConnection(t *testing.T) {
+	rt := newRawTarget(t, func(conn net.Conn, req *http.Request, body []byte) bool {
+		out := req.URL.Path + " " + string(body)
+		_, err := io.WriteString(conn, fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(out), out))
+		return err == nil
+	})
+	tr := routeTo(t, rt, "")
+	const body = "3\r\nabc\r\n0\r\n\r\n"
+	tests := map[string]struct {
+		raw       string
+		wantClose bool
+	}{
+		"Content-Length then Transfer-Encoding": {
+			"POST /a HTTP/1.1\r\nHost: app.localhost\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n" + body, true},
+		"Transfer-Encoding then content-length in lower case": {
+			"POST /a HTTP/1.1\r\nHost: app.localhost\r\nTransfer-Encoding: chunked\r\ncontent-length: 99\r\n\r\n" + body, true},
+		"bare LF line ends": {
+			"POST /a HTTP/1.1\nHost: app.localhost\nCONTENT-LENGTH: 5\nTransfer-Encoding: chunked\n\n" + body, true},
+		"after a keep-alive request on the same connection": {
+			"GET /first HTTP/1.1\r\nHost: app.localhost\r\n\r\n" +
+				"POST /a HTTP/1.1\r\nHost: app.localhost\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n" + body, true},
+		"chunked alone keeps the connection": {
+			"POST /a HTTP/1.1\r\nHost: app.localhost\r\nTransfer-Encoding: chunked\r\n\r\n" + body, false},
+		"chunked after a Content-Length request keeps the connection": {
+			"POST /first HTTP/1.1\r\nHost: app.localhost\r\nContent-Length: 2\r\n\r\nhi" +
+				"POST /a HTTP/1.1\r\nHost: app.localhost\r\nTransfer-Encoding: chunked\r\n\r\n" + body, false},
+		"a body line that reads Content-Length keeps the connection": {
+			"POST /a HTTP/1.1\r\nHost: app.localhost\r\nTransfer-Encoding: chunked\r\n\r\n" +
+				"17\r\n\r\nContent-Length: 1\r\n\r\n\r\n0\r\n\r\n", false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			conn, br := dialRouter(t, tr)
+			if _, err := io.WriteString(conn, tc.raw); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(tc.raw, "/first") {
+				if resp, got := readAnswer(t, br); resp.StatusCode != 200 || !strings.HasPrefix(got, "/first") || resp.Close {
+					t.Fatalf("the first request got %d %q (close %v), want 200 /first kept open", resp.StatusCode, got, resp.Close)
+				}
+			}
+			resp, got := readAnswer(t, br)
+			if resp.StatusCode != 200 || !strings.HasPrefix(got, "/a ") {
+				t.Fatalf("got %d %q, want 200 from the target", resp.StatusCode, got)
+			}
+			if tc.wantClose {
+				if got != "/a abc" {
+					t.Fatalf("the target saw %q, want the chunked body \"abc\"", got)
+				}
+				if !resp.Close {
+					t.Fatalf("the answer does not say Connection: close (header %v)", resp.Header)
+				}
+				requireClosed(t, conn, br)
+				return
+			}
+			if resp.Close {
+				t.Fatalf("the answer says Connection: close (header %v), want keep-alive", resp.Header)
+			}
+			requireOpen(t, conn, br)
+		})
+	}
 }

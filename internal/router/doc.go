@@ -26,5 +26,7 @@
 // is ours is routing, health, draining, metrics and the admin API, and
 // closing what net/http leaves open: a client connection after a request
 // body that was not read to its end (with full duplex on, net/http no
-// longer closes it).
+// longer closes it), and after a chunked request whose head also had a
+// Content-Length (RFC 9112 §6.1; net/http drops that header, so the
+// client connection notes it).
 package router

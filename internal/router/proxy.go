@@ -114,6 +114,11 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	start := time.Now()
 	ex := &exchange{rec: recorder{ResponseWriter: w}}
 	rec := &ex.rec
+	if len(req.TransferEncoding) > 0 && headHadContentLength(req) {
+		// Framed by Transfer-Encoding alone (net/http dropped the
+		// Content-Length); RFC 9112 §6.1: close after answering.
+		closeAfterResponse(w)
+	}
 	if status, msg := checkHead(req); status != 0 {
 		r.writeLocal(rec, req, status, msg)
 		r.finish(req, decision{rule: ruleProduction}, rec.status, start)
