@@ -28,5 +28,7 @@
 // body that was not read to its end (with full duplex on, net/http no
 // longer closes it), and after a chunked request whose head also had a
 // Content-Length (RFC 9112 §6.1; net/http drops that header, so the
-// client connection notes it).
+// client connection notes it). A target's status line is held back until
+// the first byte of its body, so that a target that breaks off before
+// its body gets the client a 502.
 package router

@@ -182,10 +182,42 @@ func (r *Router) forward(ex *exchange, req *http.Request, t *target) {
 		ex.body.ReadCloser = req.Body
 		out.Body = &ex.body
 	}
+	ex.rec.hold = true
+	defer func() {
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler || ex.rec.held == 0 {
+				// Part of the answer is out: let what is written reach
+				// the client, then cut the connection (net/http closes
+				// it on this panic).
+				_ = http.NewResponseController(ex.rec.ResponseWriter).Flush()
+				panic(v)
+			}
+			r.brokenAnswer(t, &ex.rec, req)
+		}
+		ex.rec.commit()
+		if hasBody && !ex.body.ended() {
+			closeAfterResponse(ex.rec.ResponseWriter)
+		}
+	}()
 	t.proxy.ServeHTTP(&ex.rec, out)
-	if hasBody && !ex.body.ended() {
-		closeAfterResponse(ex.rec.ResponseWriter)
+}
+
+// brokenAnswer answers for a target whose answer broke off before any of
+// its body reached the client: its status is still held back, so the
+// client gets a 502 instead, without the target's headers.
+func (r *Router) brokenAnswer(t *target, rec *recorder, req *http.Request) {
+	rec.held, rec.status = 0, 0
+	clear(rec.Header())
+	if req.Context().Err() != nil {
+		rec.status = statusClientGone // the client left: nobody to answer
+		return
 	}
+	msg := fmt.Sprintf("target %q failed: its answer broke off before its body", t.name)
+	if t.cutCtx.Err() != nil {
+		msg = fmt.Sprintf("target %q: drain deadline passed before it answered (the table removed it)", t.name)
+	}
+	r.log.Warn("request to target failed", "target", t.name, "status", http.StatusBadGateway, "error", "answer broke off before its body")
+	r.writeLocal(rec, req, http.StatusBadGateway, msg)
 }
 
 // trackedBody remembers why reading the client's request body failed, so a

@@ -2,27 +2,55 @@ package router
 
 import "net/http"
 
-// recorder remembers the status written, for metrics and the access log.
+// recorder is the ResponseWriter of one client request. It remembers the
+// status written, for metrics and the access log. While hold is set (the
+// proxy answers), it keeps a final status back until the first body byte
+// or flush: until then nothing of the answer is sent, and a target that
+// breaks off can still get the client a 502.
 type recorder struct {
 	http.ResponseWriter
 	status int
+	hold   bool
+	held   int // the final status kept back, or 0
 }
 
 func (w *recorder) WriteHeader(code int) {
 	if w.status == 0 || w.status < 200 {
 		w.status = code
 	}
+	if w.hold && code >= 200 {
+		w.held = code
+		return
+	}
 	w.ResponseWriter.WriteHeader(code)
+}
+
+// commit passes on the status kept back, if any.
+func (w *recorder) commit() {
+	if code := w.held; code != 0 {
+		w.held = 0
+		w.ResponseWriter.WriteHeader(code)
+	}
 }
 
 func (w *recorder) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
+	w.commit()
 	return w.ResponseWriter.Write(b)
 }
 
-// Unwrap lets http.ResponseController reach Flush, Hijack and full duplex.
+// FlushError sends what is written so far, the status first.
+func (w *recorder) FlushError() error {
+	w.commit()
+	return http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+func (w *recorder) Flush() { _ = w.FlushError() }
+
+// Unwrap lets http.ResponseController reach Hijack, full duplex and
+// deadlines.
 func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // closeAfterResponse makes net/http close the client connection after the
