@@ -1,7 +1,8 @@
 package router
 
-// The raw-bytes audit of issue 16, item 10(d): what the client sees when a
-// target breaks off its answer.
+// The raw-bytes audit of issue 16, items 10(d) and 10(e): what the client
+// sees when a target breaks off its answer, and the bytes a WebSocket
+// client sends before the 101.
 
 import (
 	"errors"
@@ -99,4 +100,49 @@ func TestAuditTargetThatDiesMidBodyCutsTheAnswer(t *testing.T) {
 			requireClosed(t, conn, br)
 		})
 	}
+}
+
+// Item 10(e): bytes a WebSocket client sends right after its upgrade
+// request, before the 101 arrives, reach the target after the switch.
+// HAProxy delivers them. Stock httputil.ReverseProxy loses them: it copies
+// from the hijacked connection, not from the server's read buffer that
+// already holds them.
+func TestAuditUpgradeKeepsBytesSentBeforeThe101(t *testing.T) {
+	tr, _ := proxyTo(t, func(w http.ResponseWriter, r *http.Request) {
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer func() { _ = conn.Close() }()
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		_, _ = io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		for range 2 {
+			line, err := brw.ReadString('\n')
+			if err != nil {
+				return
+			}
+			_, _ = io.WriteString(conn, "echo: "+line)
+		}
+	})
+	conn, br := dialRouter(t, tr)
+	// The first message goes in the same write as the upgrade request.
+	if _, err := io.WriteString(conn, "GET /ws HTTP/1.1\r\nHost: app.localhost\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nearly\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade answered %v, %v; want 101", resp, err)
+	}
+	if _, err := io.WriteString(conn, "late\n"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(br)
+	if err != nil {
+		t.Fatalf("read: %v (got %q)", err, out)
+	}
+	if string(out) != "echo: early\necho: late\n" {
+		t.Fatalf("the tunnel answered %q, want both messages echoed in order", out)
+	}
+	_ = conn.Close() // ends the tunnel, and the request
+	waitFor(t, "the upgrade to be counted as 1xx", func() bool { return tr.Metrics()["app"].Total("1xx") == 1 })
 }

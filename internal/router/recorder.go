@@ -1,6 +1,11 @@
 package router
 
-import "net/http"
+import (
+	"bufio"
+	"errors"
+	"net"
+	"net/http"
+)
 
 // recorder is the ResponseWriter of one client request. It remembers the
 // status written, for metrics and the access log. While hold is set (the
@@ -49,9 +54,53 @@ func (w *recorder) FlushError() error {
 
 func (w *recorder) Flush() { _ = w.FlushError() }
 
-// Unwrap lets http.ResponseController reach Hijack, full duplex and
-// deadlines.
+// Hijack takes the client connection over for an upgrade (the proxy
+// hijacks only after a 101). Bytes the client sent after its upgrade
+// request are in net/http's read buffer by then; the connection returned
+// reads them first, so that they reach the target (the proxy copies from
+// the connection, not from that buffer).
+func (w *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return conn, brw, err
+	}
+	w.held, w.status = 0, http.StatusSwitchingProtocols
+	if cc, ok := conn.(*clientConn); ok {
+		cc.tunnel = true // the goroutines that read it start after this
+	}
+	if brw.Reader.Buffered() > 0 {
+		conn = &bufferedConn{Conn: conn, r: brw.Reader}
+	}
+	return conn, brw, nil
+}
+
+// Unwrap lets http.ResponseController reach full duplex and deadlines.
 func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// bufferedConn is a hijacked connection whose first bytes are still in
+// net/http's read buffer r.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader // nil once emptied
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) {
+	if c.r != nil {
+		if c.r.Buffered() > 0 {
+			return c.r.Read(p) // only from the buffer: it holds data
+		}
+		c.r = nil
+	}
+	return c.Conn.Read(p)
+}
+
+// CloseWrite ends the tunnel toward the client once the target is done.
+func (c *bufferedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
+}
 
 // closeAfterResponse makes net/http close the client connection after the
 // current response, also when its header is already written (where a
