@@ -125,7 +125,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		_ = trafficLn.Close() // exiting with the listen error
 		return fmt.Errorf("listen for admin: %w", err)
 	}
-	admin := &http.Server{Handler: adminHandler(r, cfg.pprof), ReadHeaderTimeout: 10 * time.Second}
+	admin := r.AdminServer(adminHandler(r, cfg.pprof))
 	errc := make(chan error, 1+len(adminLns))
 	go func() { errc <- r.Serve(trafficLn) }()
 	addrs := make([]string, 0, len(adminLns))
