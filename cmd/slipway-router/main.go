@@ -35,6 +35,11 @@ import (
 	"github.com/slipway/slipway/internal/router"
 )
 
+// defaultAdmin is where the admin API listens without -admin: on this
+// host's loopback only. A router in a container needs -admin :9000 (or
+// -admin-net) for a published port to reach it.
+const defaultAdmin = "127.0.0.1:9000"
+
 // config is the command line.
 type config struct {
 	listen, admin, state string
@@ -68,7 +73,7 @@ func parseFlags(args []string) config {
 	fs := flag.NewFlagSet("slipway-router", flag.ExitOnError)
 	var cfg config
 	fs.StringVar(&cfg.listen, "listen", env("SLIPWAY_ROUTER_LISTEN", ":8080"), "traffic listener address")
-	fs.StringVar(&cfg.admin, "admin", env("SLIPWAY_ROUTER_ADMIN", ":9000"), "admin API listener address (publish it on 127.0.0.1 only)")
+	fs.StringVar(&cfg.admin, "admin", env("SLIPWAY_ROUTER_ADMIN", defaultAdmin), "admin API listener address (in a container, \":9000\" published on 127.0.0.1 only)")
 	fs.StringVar(&cfg.adminNet, "admin-net", env("SLIPWAY_ROUTER_ADMIN_NET", ""), "subnet of the admin network: serve the admin API only on this container's address there (and 127.0.0.1)")
 	fs.StringVar(&cfg.state, "state", env("SLIPWAY_ROUTER_STATE", "/var/lib/slipway-router"), "directory where the routing table is kept")
 	fs.BoolVar(&cfg.accessLog, "access-log", envBool("SLIPWAY_ROUTER_ACCESS_LOG", true), "write one JSON line per request to stdout")
@@ -125,7 +130,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		_ = trafficLn.Close() // exiting with the listen error
 		return fmt.Errorf("listen for admin: %w", err)
 	}
-	admin := &http.Server{Handler: adminHandler(r, cfg.pprof), ReadHeaderTimeout: 10 * time.Second}
+	admin := r.AdminServer(adminHandler(r, cfg.pprof))
 	errc := make(chan error, 1+len(adminLns))
 	go func() { errc <- r.Serve(trafficLn) }()
 	addrs := make([]string, 0, len(adminLns))

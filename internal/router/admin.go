@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 )
 
 // maxTableBytes bounds a PUT /table body: MaxTargets targets with long
@@ -61,6 +62,27 @@ func (r *Router) AdminHandler() http.Handler {
 		writeJSON(w, http.StatusOK, r.Metrics())
 	})
 	return r.Guard(mux)
+}
+
+// adminHeadTimeout bounds how long an admin client may take to send a
+// request head (less when the client idle timeout is shorter).
+const adminHeadTimeout = 10 * time.Second
+
+// AdminServer is the server for the admin API: h is AdminHandler, or a mux
+// around it wrapped in Guard. Without the token a local process can still
+// open connections; the server bounds how long it holds one: a request
+// head must arrive within 10 s, a whole request within the client idle
+// timeout (Options.ClientIdleTimeout, which also cuts a pprof profile
+// longer than that), and an idle keep-alive connection is closed after
+// the client idle timeout.
+func (r *Router) AdminServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: min(r.clientIdle, adminHeadTimeout),
+		ReadTimeout:       r.clientIdle,
+		IdleTimeout:       r.clientIdle,
+		ErrorLog:          r.errorLog,
+	}
 }
 
 // Guard refuses admin requests from anywhere but a local process that

@@ -102,8 +102,10 @@ func TestAuditStrictResponseFraming(t *testing.T) {
 			}
 		})
 	}
-	if out := rawExchange(t, tr.url, "GET /badchunk HTTP/1.1\r\nHost: app.localhost\r\n\r\n"); strings.Contains(out, "\r\nok\r\n") {
-		t.Fatalf("a bad chunk-size line from the target reached the client: %q", out)
+	// The bad chunk-size line comes before any of the body: the client
+	// gets a 502 instead (issue 16, item 10(d)).
+	if resp, body := send(t, tr, "GET /badchunk HTTP/1.1\r\nHost: app.localhost\r\n\r\n", ""); resp.StatusCode != 502 || !strings.HasPrefix(body, `target "app" failed`) {
+		t.Fatalf("a bad chunk-size line from the target reached the client as %d %q, want 502", resp.StatusCode, body)
 	}
 }
 

@@ -2,9 +2,11 @@ package router
 
 import (
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"sync/atomic"
+	"time"
 )
 
 // errUnsolicited is the answer to a request whose "response" was already
@@ -71,4 +73,49 @@ type connCheck struct {
 	armed atomic.Bool
 	mark  atomic.Uint64 // reads with data before the request's first write
 	reads atomic.Uint64 // reads that returned data
+}
+
+// idleConn is a target connection that fails a read or write once nothing
+// moved in either direction for the idle timeout: the request gets 504,
+// like the ALB's idle timeout. The deadline is pushed forward at most every
+// eighth of the timeout, to keep timer updates off most reads and writes.
+type idleConn struct {
+	net.Conn
+	connCheck
+	timeout  *atomic.Int64 // nanoseconds
+	deadline atomic.Int64  // unix nanoseconds
+	set      *connSet      // the target's open connections
+}
+
+// Close closes the connection and forgets it.
+func (c *idleConn) Close() error {
+	c.set.remove(c)
+	return c.Conn.Close()
+}
+
+func (c *idleConn) touch() {
+	d := c.timeout.Load()
+	now := time.Now().UnixNano()
+	if c.deadline.Load()-now > d-d/8 {
+		return
+	}
+	c.deadline.Store(now + d)
+	_ = c.Conn.SetDeadline(time.Unix(0, now+d)) // fails only once closed, which the I/O reports
+}
+
+func (c *idleConn) Read(p []byte) (int, error) {
+	c.touch()
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.reads.Add(1)
+	}
+	return n, err
+}
+
+func (c *idleConn) Write(p []byte) (int, error) {
+	c.touch()
+	if c.armed.Load() && c.armed.CompareAndSwap(true, false) {
+		c.mark.Store(c.reads.Load())
+	}
+	return c.Conn.Write(p)
 }

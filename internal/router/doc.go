@@ -23,5 +23,12 @@
 // target (Rewrite sets the target, keeps the client's Host and sets the
 // X-Forwarded-* headers; an idle timeout in both directions gives 504; the
 // answers the router gives itself never show an internal address). What
-// is ours is routing, health, draining, metrics and the admin API.
+// is ours is routing, health, draining, metrics and the admin API, and
+// closing what net/http leaves open: a client connection after a request
+// body that was not read to its end (with full duplex on, net/http no
+// longer closes it), and after a chunked request whose head also had a
+// Content-Length (RFC 9112 §6.1; net/http drops that header, so the
+// client connection notes it). A target's status line is held back until
+// the first byte of its body, so that a target that breaks off before
+// its body gets the client a 502.
 package router

@@ -39,7 +39,9 @@ func startRouter(t testing.TB, opts Options) *testRouter {
 	}
 	served := make(chan error, 1)
 	go func() { served <- r.Serve(ln) }()
-	admin := httptest.NewServer(r.AdminHandler())
+	admin := httptest.NewUnstartedServer(nil)
+	admin.Config = r.AdminServer(r.AdminHandler())
+	admin.Start()
 	t.Cleanup(func() {
 		admin.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

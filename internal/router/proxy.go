@@ -114,6 +114,11 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	start := time.Now()
 	ex := &exchange{rec: recorder{ResponseWriter: w}}
 	rec := &ex.rec
+	if len(req.TransferEncoding) > 0 && headHadContentLength(req) {
+		// Framed by Transfer-Encoding alone (net/http dropped the
+		// Content-Length); RFC 9112 §6.1: close after answering.
+		closeAfterResponse(w)
+	}
 	if status, msg := checkHead(req); status != 0 {
 		r.writeLocal(rec, req, status, msg)
 		r.finish(req, decision{rule: ruleProduction}, rec.status, start)
@@ -161,8 +166,12 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // forward sends req to t. The request is cancelled when the client leaves
 // (the server cancels its context), and cut when t's drain deadline passes
 // (t.cut closes its connections).
+//
+// A target may stream its answer while it still reads the upload (full
+// duplex). net/http then no longer closes the connection after a body it
+// could not read to its end, so forward does: bytes after a broken or
+// unread body must never be read as the next request.
 func (r *Router) forward(ex *exchange, req *http.Request, t *target) {
-	// A target may stream its answer while it still reads the upload.
 	_ = http.NewResponseController(ex.rec.ResponseWriter).EnableFullDuplex() // HTTP/1 only; nothing to do otherwise
 	hasBody := req.Body != nil && req.Body != http.NoBody
 	out := req
@@ -173,23 +182,66 @@ func (r *Router) forward(ex *exchange, req *http.Request, t *target) {
 		ex.body.ReadCloser = req.Body
 		out.Body = &ex.body
 	}
+	ex.rec.hold = true
+	defer func() {
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler || ex.rec.held == 0 {
+				// Part of the answer is out: let what is written reach
+				// the client, then cut the connection (net/http closes
+				// it on this panic).
+				_ = http.NewResponseController(ex.rec.ResponseWriter).Flush()
+				panic(v)
+			}
+			r.brokenAnswer(t, &ex.rec, req)
+		}
+		ex.rec.commit()
+		if hasBody && !ex.body.ended() {
+			closeAfterResponse(ex.rec.ResponseWriter)
+		}
+	}()
 	t.proxy.ServeHTTP(&ex.rec, out)
 }
 
+// brokenAnswer answers for a target whose answer broke off before any of
+// its body reached the client: its status is still held back, so the
+// client gets a 502 instead, without the target's headers.
+func (r *Router) brokenAnswer(t *target, rec *recorder, req *http.Request) {
+	rec.held, rec.status = 0, 0
+	clear(rec.Header())
+	if req.Context().Err() != nil {
+		rec.status = statusClientGone // the client left: nobody to answer
+		return
+	}
+	msg := fmt.Sprintf("target %q failed: its answer broke off before its body", t.name)
+	if t.cutCtx.Err() != nil {
+		msg = fmt.Sprintf("target %q: drain deadline passed before it answered (the table removed it)", t.name)
+	}
+	r.log.Warn("request to target failed", "target", t.name, "status", http.StatusBadGateway, "error", "answer broke off before its body")
+	r.writeLocal(rec, req, http.StatusBadGateway, msg)
+}
+
 // trackedBody remembers why reading the client's request body failed, so a
-// malformed upload is the client's 400, not the target's 502.
+// malformed upload is the client's 400, not the target's 502, and whether
+// it was read to its end.
 type trackedBody struct {
 	io.ReadCloser
 	err atomic.Pointer[error]
+	eof atomic.Bool
 }
 
 func (b *trackedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	if err != nil && err != io.EOF {
+	switch {
+	case err == io.EOF:
+		b.eof.Store(true)
+	case err != nil:
 		b.err.CompareAndSwap(nil, &err)
 	}
 	return n, err
 }
+
+// ended reports whether the body was read to its end without an error.
+func (b *trackedBody) ended() bool { return b.eof.Load() && b.err.Load() == nil }
 
 // clientBodyError is the error reading req's body gave, if any.
 func clientBodyError(req *http.Request) error {
@@ -295,74 +347,6 @@ func (r *Router) writeLocal(w http.ResponseWriter, req *http.Request, status int
 	if req.Method != http.MethodHead {
 		_, _ = io.WriteString(w, msg+"\n") // a failed write means the client left
 	}
-}
-
-// recorder remembers the status written, for metrics and the access log.
-type recorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *recorder) WriteHeader(code int) {
-	if w.status == 0 || w.status < 200 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *recorder) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach Flush, Hijack and full duplex.
-func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// idleConn is a target connection that fails a read or write once nothing
-// moved in either direction for the idle timeout: the request gets 504,
-// like the ALB's idle timeout. The deadline is pushed forward at most every
-// eighth of the timeout, to keep timer updates off most reads and writes.
-type idleConn struct {
-	net.Conn
-	connCheck
-	timeout  *atomic.Int64 // nanoseconds
-	deadline atomic.Int64  // unix nanoseconds
-	set      *connSet      // the target's open connections
-}
-
-// Close closes the connection and forgets it.
-func (c *idleConn) Close() error {
-	c.set.remove(c)
-	return c.Conn.Close()
-}
-
-func (c *idleConn) touch() {
-	d := c.timeout.Load()
-	now := time.Now().UnixNano()
-	if c.deadline.Load()-now > d-d/8 {
-		return
-	}
-	c.deadline.Store(now + d)
-	_ = c.Conn.SetDeadline(time.Unix(0, now+d)) // fails only once closed, which the I/O reports
-}
-
-func (c *idleConn) Read(p []byte) (int, error) {
-	c.touch()
-	n, err := c.Conn.Read(p)
-	if n > 0 {
-		c.reads.Add(1)
-	}
-	return n, err
-}
-
-func (c *idleConn) Write(p []byte) (int, error) {
-	c.touch()
-	if c.armed.Load() && c.armed.CompareAndSwap(true, false) {
-		c.mark.Store(c.reads.Load())
-	}
-	return c.Conn.Write(p)
 }
 
 // bufferPool lends the proxy its copy buffers.

@@ -44,6 +44,7 @@ type Router struct {
 	health      *http.Client
 	local       *targetMetrics // answers the router gives itself
 	server      *http.Server
+	clientIdle  time.Duration
 	idleTimeout atomic.Int64 // toward targets, from the table; nanoseconds
 
 	snap     atomic.Pointer[snapshot]
@@ -70,11 +71,11 @@ func New(opts Options) (*Router, error) {
 		r.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	r.errorLog = slog.NewLogLogger(r.log.Handler(), slog.LevelDebug)
-	clientIdle := opts.ClientIdleTimeout
-	if clientIdle <= 0 {
-		clientIdle = 60 * time.Second
+	r.clientIdle = opts.ClientIdleTimeout
+	if r.clientIdle <= 0 {
+		r.clientIdle = 60 * time.Second
 	}
-	r.server = r.newServer(clientIdle)
+	r.server = r.newServer(r.clientIdle)
 	r.idleTimeout.Store(int64(DefaultIdleTimeout))
 	r.snap.Store(emptySnapshot())
 	if opts.StateDir == "" {

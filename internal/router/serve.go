@@ -31,13 +31,14 @@ func (r *Router) newServer(clientIdle time.Duration) *http.Server {
 		IdleTimeout:       clientIdle,
 		MaxHeaderBytes:    maxHeadBytes - 4096, // net/http allows 4 KiB on top
 		ErrorLog:          r.errorLog,
+		ConnContext:       withClientConn,
 	}
 }
 
 // Serve accepts client connections on ln until Shutdown, and returns
 // ErrRouterClosed then.
 func (r *Router) Serve(ln net.Listener) error {
-	err := r.server.Serve(ln)
+	err := r.server.Serve(clientListener{ln})
 	if errors.Is(err, http.ErrServerClosed) {
 		return ErrRouterClosed
 	}
