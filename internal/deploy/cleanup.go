@@ -9,6 +9,8 @@ import (
 	"sync"
 	"text/tabwriter"
 	"time"
+
+	"github.com/slipway/slipway/internal/naming"
 )
 
 // CleanupPolicy says what is kept.
@@ -161,6 +163,7 @@ func (f *Flow) Cleanup(ctx context.Context, pol CleanupPolicy, prs PRState, dryR
 		if err := errors.Join(f.apply(ctx, plan, pol.Parallel), f.dropDatabases(ctx, plan)); err != nil {
 			return err // a stack that stays may still need the old schema
 		}
+		f.removeStaleImageTags(ctx, stacks, plan)
 		return f.runContracts(ctx, stacks, routes, plan)
 	})
 	return plan, err
@@ -219,4 +222,59 @@ func (f *Flow) apply(ctx context.Context, plan []PlanItem, parallel int) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// removeStaleImageTags removes the image tags of the stacks cleanup
+// deleted (the commit tag <sha7> or <sha7>-dirty, a preview's pr-N or
+// branch tag) that no stack left runs, when the builder can remove tags
+// (the local engine; a registry's own lifecycle rules expire the rest).
+// The stacks are gone already: a failure is a warning.
+func (f *Flow) removeStaleImageTags(ctx context.Context, stacks []Stack, plan []PlanItem) {
+	r, ok := f.Builder.(TagRemover)
+	if !ok {
+		return
+	}
+	deleted := map[string]bool{}
+	for _, it := range plan {
+		if it.Action == ActionDelete {
+			deleted[it.Stack] = true
+		}
+	}
+	inUse, stale := map[string]bool{}, map[string]bool{}
+	for _, s := range stacks {
+		tags := stackImageTags(s)
+		for _, t := range tags {
+			if deleted[s.Name] {
+				stale[t] = true
+			} else {
+				inUse[t] = true
+			}
+		}
+	}
+	var remove []string
+	for t := range stale {
+		if !inUse[t] {
+			remove = append(remove, t)
+		}
+	}
+	sort.Strings(remove)
+	for _, t := range remove {
+		if err := r.RemoveTag(ctx, t); err != nil {
+			f.logf("cleanup: warning: %v", err)
+		}
+	}
+}
+
+// stackImageTags are the tags the builder gave a stack's image.
+func stackImageTags(s Stack) []string {
+	var tags []string
+	if t, err := naming.CommitTag(s.Commit, s.Dirty); err == nil {
+		tags = append(tags, t)
+	}
+	if s.Role == RolePreview && (s.PR > 0 || s.Branch != "") {
+		if t, err := naming.PreviewImageTag(s.PR, s.Branch); err == nil {
+			tags = append(tags, t)
+		}
+	}
+	return tags
 }

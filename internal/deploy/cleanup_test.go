@@ -186,3 +186,37 @@ func TestCleanupDeletesInParallelWithinTheBound(t *testing.T) {
 		t.Fatalf("%d stacks left, %d deletions at once: want 2 or 3 (bound 3)", len(p.stacks), c.max)
 	}
 }
+
+// Cleanup removes the image tags of the stacks it deleted (a clean and a
+// dirty commit's, a closed pull request's), and keeps every tag a stack
+// that stays still runs.
+func TestCleanupRemovesTheImageTagsOfTheStacksItDeleted(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	p := newFake()
+	old := now.Add(-30 * 24 * time.Hour)
+	p.stacks = map[string]Stack{
+		"shop-prod-1": {Name: "shop-prod-1", Role: RoleProduction, Commit: "aaaaaaa1", Created: old, LastLive: old},
+		"shop-prod-2": {Name: "shop-prod-2", Role: RoleProduction, Commit: "bbbbbbb2", Dirty: true, Created: old.Add(time.Hour), LastLive: old.Add(time.Hour)},
+		"shop-prod-3": {Name: "shop-prod-3", Role: RoleProduction, Commit: "ccccccc3", Created: now.Add(-2 * time.Hour), LastLive: now.Add(-time.Hour), Healthy: true},
+		"shop-prod-4": {Name: "shop-prod-4", Role: RoleProduction, Commit: "ddddddd4", Created: now.Add(-time.Hour), Healthy: true},
+		"shop-pr-7":   {Name: "shop-pr-7", Role: RolePreview, PR: 7, Commit: "aaaaaaa1", Created: now},
+		"shop-pr-8":   {Name: "shop-pr-8", Role: RolePreview, PR: 8, Commit: "eeeeeee5", Created: now},
+	}
+	p.routes.Production = []Weight{{Stack: "shop-prod-4", Weight: 100}}
+	f, _ := newFlow(p, "aaaaaaa", &fakeTester{})
+	b := &taggingBuilder{fakeBuilder: fakeBuilder{commit: "aaaaaaa"}}
+	f.Builder, f.Now = b, func() time.Time { return now }
+	pol := testPolicy
+	pol.KeepReleases = 1
+	if _, err := f.Cleanup(context.Background(), pol, closedPR(8), false); err != nil {
+		t.Fatal(err)
+	}
+	want := "bbbbbbb-dirty eeeeeee pr-8" // aaaaaaa stays: the open preview #7 runs it
+	if got := strings.Join(b.removed, " "); got != want {
+		t.Fatalf("removed tags %q, want %q; stacks left %v", got, want, p.stacks)
+	}
+}
+
+type closedPR int
+
+func (c closedPR) PROpen(_ context.Context, pr int) (bool, error) { return pr != int(c), nil }

@@ -402,3 +402,43 @@ func TestDestroyingAPreviewRemovesItsOwnImageTag(t *testing.T) {
 		t.Fatalf("built with tags %v, destroy removed %v: want the same tags", b.built, b.removed)
 	}
 }
+
+// cancellingTester stops the run (Ctrl-C) while the release's tests run.
+type cancellingTester struct{ cancel context.CancelFunc }
+
+func (c cancellingTester) Test(ctx context.Context, _ TestTarget) (TestResult, error) {
+	c.cancel()
+	<-ctx.Done()
+	return TestResult{}, ctx.Err()
+}
+
+// A release stopped by Ctrl-C during its tests says it was interrupted,
+// not that it failed, leaves production where it was and marks the stack
+// so it is no rollback target and cleanup removes it.
+func TestAnInterruptedReleaseSaysSoAndCleanupRemovesIt(t *testing.T) {
+	p := newFake()
+	f, names := releases(t, p, "aaaaaaa")
+	var log strings.Builder
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f.Builder, f.Tester, f.Log = fakeBuilder{"bbbbbbb"}, cancellingTester{cancel}, &log
+	res, err := f.Release(ctx, nil)
+	if !errors.Is(err, ErrInterrupted) || !strings.HasPrefix(err.Error(), "release "+res.Stack+" interrupted") || !strings.Contains(err.Error(), "cleanup") {
+		t.Fatalf("err = %v, want the release named as interrupted and what to run", err)
+	}
+	if !strings.Contains(log.String(), res.Stack+" interrupted: marked so it is no rollback target") || strings.Contains(log.String(), "marked failed") {
+		t.Errorf("log says:\n%s\nwant the stack called interrupted", log.String())
+	}
+	if live := p.routes.Live(); len(live) != 1 || live[0] != names[0] {
+		t.Errorf("production %v after the interrupted release, want %s", live, names[0])
+	}
+	plan, err := f.Cleanup(context.Background(), testPolicy, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range plan {
+		if it.Stack == res.Stack && it.Action != ActionDelete {
+			t.Errorf("cleanup plans %s for the interrupted stack, want delete", it.Action)
+		}
+	}
+}

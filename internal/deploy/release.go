@@ -68,7 +68,24 @@ func (f *Flow) ReleaseWith(ctx context.Context, req ReleaseRequest) (ReleaseResu
 		res, err = f.release(ctx, req)
 		return err
 	})
+	if err != nil && ctx.Err() != nil {
+		return res, interrupted("release", res.Stack, err)
+	}
 	return res, err
+}
+
+// ErrInterrupted is an operation stopped by its caller (Ctrl-C, a cancelled
+// job) rather than failed.
+var ErrInterrupted = errors.New("interrupted")
+
+// interrupted says that op on stack was stopped, not that it failed, and
+// keeps the cause for errors.Is.
+func interrupted(op, stack string, cause error) error {
+	what := op
+	if stack != "" {
+		what += " " + stack
+	}
+	return fmt.Errorf("%s %w (Ctrl-C or a cancelled job): production routing is as it was before; `go run mage.go cleanup` removes what it left: %w", what, ErrInterrupted, cause)
 }
 
 func (f *Flow) release(ctx context.Context, req ReleaseRequest) (ReleaseResult, error) {
@@ -137,13 +154,18 @@ func (f *Flow) testRelease(ctx context.Context, stack string, img Image) (TestRe
 	return tr, nil
 }
 
-// markFailed records a failed release stack on the target.
+// markFailed records a failed (or interrupted) release stack on the
+// target, so it is never a rollback target and cleanup removes it.
 func (f *Flow) markFailed(ctx context.Context, stack, reason string) {
+	what := "failed"
+	if ctx.Err() != nil {
+		what, reason = "interrupted", "interrupted: "+reason
+	}
 	if err := f.Target.MarkFailed(context.WithoutCancel(ctx), stack, reason); err != nil {
-		f.logf("release: warning: mark %s failed: %v", stack, err)
+		f.logf("release: warning: mark %s %s: %v", stack, what, err)
 		return
 	}
-	f.logf("release: %s marked failed: it is no rollback target and cleanup removes it", stack)
+	f.logf("release: %s %s: marked so it is no rollback target, and cleanup removes it", stack, what)
 }
 
 // releaseName is a new production stack name, unique even when another
