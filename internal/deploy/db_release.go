@@ -64,7 +64,7 @@ func (f *Flow) retestLive(ctx context.Context, stacks []Stack, live []string, sc
 	}
 	base, host := f.Routing.Dial(f.productionHost())
 	for _, name := range live {
-		tr, err := f.Tester.Test(ctx, TestTarget{BaseURL: base, Host: host, Commit: commit[name], Stack: name, StackHeader: name, Database: true})
+		tr, err := f.Tester.Test(ctx, TestTarget{BaseURL: base, Host: host, Commit: commit[name], Stack: name, StackHeader: name, Database: true, Production: true})
 		if err != nil {
 			return fmt.Errorf("release: test the live stack %s on schema %d (production traffic unchanged): %w", name, schema, err)
 		}

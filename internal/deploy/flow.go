@@ -41,6 +41,10 @@ type TestTarget struct {
 	// Database: the stack has DATABASE_URL, so the tests check it reaches
 	// a database on a schema it runs on (SLIPWAY_EXPECT_DATABASE).
 	Database bool
+	// Production: the stack runs on production's data (a release
+	// candidate, a live stack): the tests are told (SLIPWAY_ENV=production)
+	// and must not write.
+	Production bool
 }
 
 // EventStatus is what happened to a preview. Package github shows these

@@ -442,3 +442,19 @@ func TestAnInterruptedReleaseSaysSoAndCleanupRemovesIt(t *testing.T) {
 		}
 	}
 }
+
+// A release candidate is tested as production (its tests must not write
+// production's data); a preview is not.
+func TestAReleaseCandidateIsTestedAsProduction(t *testing.T) {
+	p, tester := newFake(), &fakeTester{}
+	f, _ := newFlow(p, "aaaaaaa", tester)
+	if _, err := f.DeployPreview(context.Background(), PreviewRequest{PR: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Release(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(tester.targets) != 2 || tester.targets[0].Production || !tester.targets[1].Production {
+		t.Fatalf("tested %+v: want the preview as a preview, then the release as production", tester.targets)
+	}
+}

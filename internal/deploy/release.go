@@ -143,7 +143,7 @@ func (f *Flow) release(ctx context.Context, req ReleaseRequest) (ReleaseResult, 
 
 func (f *Flow) testRelease(ctx context.Context, stack string, img Image) (TestResult, error) {
 	base, host := f.Routing.Dial(f.productionHost())
-	tr, err := f.Tester.Test(ctx, TestTarget{BaseURL: base, Host: host, Commit: img.Commit, Stack: stack, StackHeader: stack, Database: f.Database})
+	tr, err := f.Tester.Test(ctx, TestTarget{BaseURL: base, Host: host, Commit: img.Commit, Stack: stack, StackHeader: stack, Database: f.Database, Production: true})
 	if err != nil {
 		return tr, fmt.Errorf("test %s (production traffic unchanged): %w", stack, err)
 	}

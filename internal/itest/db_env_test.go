@@ -15,3 +15,16 @@ func TestExpectDatabaseIsPassedToTheTests(t *testing.T) {
 		t.Fatalf("env %v expects a database the stack was not given", env)
 	}
 }
+
+// The tests are told whether the stack runs on production's data, so that
+// they only read it there.
+func TestTheTestsAreToldTheyRunOnProduction(t *testing.T) {
+	for _, tc := range []struct {
+		production bool
+		want       string
+	}{{true, "SLIPWAY_ENV=production"}, {false, "SLIPWAY_ENV=preview"}} {
+		if env := (Target{BaseURL: "http://127.0.0.1:1", Production: tc.production}).env(); !slices.Contains(env, tc.want) {
+			t.Errorf("production=%v: env %v lacks %s", tc.production, env, tc.want)
+		}
+	}
+}

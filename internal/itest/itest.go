@@ -34,6 +34,9 @@ type Target struct {
 	// ExpectDatabase makes the database tests fail when the environment
 	// reports no database (SLIPWAY_EXPECT_DATABASE=1).
 	ExpectDatabase bool
+	// Production: the environment runs on production's data; the tests
+	// get SLIPWAY_ENV=production (else preview) and must only read.
+	Production bool
 }
 
 // Result is the outcome of a run that got as far as running tests.
@@ -88,11 +91,20 @@ func (t Target) env() []string {
 		"SLIPWAY_EXPECT_COMMIT=" + t.ExpectCommit,
 		"SLIPWAY_EXPECT_STACK=" + t.ExpectStack,
 		"SLIPWAY_STACK_HEADER=" + t.StackHeader,
+		"SLIPWAY_ENV=" + t.environment(),
 	}
 	if t.ExpectDatabase {
 		env = append(env, "SLIPWAY_EXPECT_DATABASE=1")
 	}
 	return env
+}
+
+// environment is SLIPWAY_ENV: production or preview.
+func (t Target) environment() string {
+	if t.Production {
+		return "production"
+	}
+	return "preview"
 }
 
 // Validate checks that BaseURL is an http or https URL with a host.

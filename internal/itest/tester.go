@@ -17,7 +17,7 @@ type Tester struct {
 func (x Tester) Test(ctx context.Context, t deploy.TestTarget) (deploy.TestResult, error) {
 	res, err := Run(ctx, x.ModuleDir, Target{
 		BaseURL: t.BaseURL, Host: t.Host, ExpectCommit: t.Commit, ExpectStack: t.Stack, StackHeader: t.StackHeader,
-		ExpectDatabase: t.Database,
+		ExpectDatabase: t.Database, Production: t.Production,
 	}, x.Log)
 	if err != nil {
 		return deploy.TestResult{}, err

@@ -9,6 +9,7 @@
 //	SLIPWAY_EXPECT_COMMIT commit the environment must serve
 //	SLIPWAY_EXPECT_STACK  stack the environment must report
 //	SLIPWAY_STACK_HEADER  sent as X-Slipway-Stack, to reach a stack before it gets traffic
+//	SLIPWAY_ENV           production (the stack runs on production's data: the tests only read) or preview
 //
 // Without SLIPWAY_BASE_URL (a plain `go test ./...`) the tests start the
 // sample app in-process on 127.0.0.1 with a known commit and stack and check

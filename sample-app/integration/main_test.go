@@ -21,6 +21,7 @@ type target struct {
 	expectCommit string
 	expectStack  string
 	stackHeader  string // X-Slipway-Stack value, if set
+	production   bool   // SLIPWAY_ENV=production: production's data, read only
 }
 
 // The build the in-process app reports when no environment is given.
@@ -42,6 +43,7 @@ func runTests(m *testing.M) int {
 		expectCommit: os.Getenv("SLIPWAY_EXPECT_COMMIT"),
 		expectStack:  os.Getenv("SLIPWAY_EXPECT_STACK"),
 		stackHeader:  os.Getenv("SLIPWAY_STACK_HEADER"),
+		production:   os.Getenv("SLIPWAY_ENV") == "production",
 	}
 	if env.baseURL == "" {
 		stop, err := startInProcess()
