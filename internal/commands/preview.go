@@ -133,6 +133,9 @@ func PreviewDeploy(ctx context.Context, prArg *string) error {
 	}}
 	return withOpening(ctx, o, func(s *Session) error {
 		res, err := s.Flow.DeployPreview(ctx, req)
+		if errors.Is(err, deploy.ErrSchemaCompat) {
+			fmt.Fprintln(s.Out, res.URL) // the preview is up for review
+		}
 		if err != nil {
 			annotate(err)
 			return err

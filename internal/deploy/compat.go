@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -45,6 +46,21 @@ type CompatCheck struct {
 	Schema  int64  // the preview database's schema it ran on
 	Tests   *TestResult
 	Reason  string // why there is no verdict (CompatError)
+}
+
+// ErrSchemaCompat is a preview that is up, whose schema-compat check
+// failed (the live release fails its tests on the PR's schema): the
+// command fails so the check is not missed.
+var ErrSchemaCompat = errors.New("slipway/schema-compat did not pass")
+
+// err is the check's outcome as the command's error: nil when it passed.
+func (c CompatCheck) err(stack string) error {
+	switch c.Status {
+	case CompatFailed:
+		return fmt.Errorf("preview %s is up for review, but %w: the live release %s fails its own tests on this pull request's schema %d (%s): make the migration additive (expand), and drop what the release still uses in a later contract migration",
+			stack, ErrSchemaCompat, c.Release, c.Schema, strings.Join(c.Failing(), ", "))
+	}
+	return nil // no verdict (CompatError) is the check's own status on the pull request, not a failure of the preview
 }
 
 // Failing names the tests that failed, in order.

@@ -170,7 +170,7 @@ func TestSchemaCompatOutcomes(t *testing.T) {
 					t.Errorf("check %+v ran something without a release", c)
 				}
 			}},
-		{name: "the release fails on the PR's schema: failed, naming the tests; the preview still deploys", wantStatus: CompatFailed,
+		{name: "the release fails on the PR's schema: failed, naming the tests; the preview still deploys, and the command fails saying so", wantStatus: CompatFailed, wantErr: true,
 			change: func(_ *Flow, _ *compatProvider, x *compatTester) { x.failCommit = "aaaaaaa1234567" },
 			check: func(t *testing.T, c *CompatCheck, release string) {
 				if c.Release != release || strings.Join(c.Failing(), ",") != "TestDatabaseKeepsThisEnvironmentsData" {
@@ -242,8 +242,12 @@ func TestSchemaCompatOutcomes(t *testing.T) {
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("DeployPreview: %v (want an error: %v)", err, tt.wantErr)
 			}
+			failed := tt.wantStatus == CompatFailed
+			if failed && (!errors.Is(err, ErrSchemaCompat) || !strings.HasPrefix(err.Error(), "preview shop-pr-9 is up for review, but slipway/schema-compat did not pass") || p.stacks["shop-pr-9"].Name == "") {
+				t.Fatalf("DeployPreview: %v; want the preview up and the error saying the check failed", err)
+			}
 			c := lastCompat(t, rec)
-			if c == nil || c.Status != tt.wantStatus || (!tt.wantErr && c != res.Compat) {
+			if c == nil || c.Status != tt.wantStatus || ((!tt.wantErr || failed) && c != res.Compat) {
 				t.Fatalf("schema-compat %+v, want %s", c, tt.wantStatus)
 			}
 			tt.check(t, c, release)

@@ -78,6 +78,9 @@ func (f *Flow) DeployPreview(ctx context.Context, req PreviewRequest) (PreviewRe
 		ev.Status, ev.Err = StatusFailed, err
 	}
 	f.report(ctx, ev)
+	if err == nil && res.Compat != nil {
+		err = res.Compat.err(res.Stack)
+	}
 	return res, err
 }
 

@@ -2,6 +2,7 @@ package local_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -186,8 +187,8 @@ func TestSchemaCompatRunsTheLiveReleaseOnThePRsMigratedDatabase(t *testing.T) {
 		"INTO notes", "INTO memos", "FROM notes", "FROM memos")
 	e.builder.set(contract)
 	res, err = e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: 2})
-	if err != nil || !res.Tests.OK {
-		t.Fatalf("deploy pr-2 (contract): %v, tests %+v; the preview itself must deploy and pass: a failed check only fails its status", err, res.Tests)
+	if !errors.Is(err, deploy.ErrSchemaCompat) || !res.Tests.OK {
+		t.Fatalf("deploy pr-2 (contract): %v, tests %+v; the preview itself must deploy and pass, and the command fail saying the check failed", err, res.Tests)
 	}
 	c = rec.last().Compat
 	if c == nil || c.Status != deploy.CompatFailed || c.Release != rel.Stack || c.Schema != 4 || !slices.Contains(c.Failing(), "TestDatabaseKeepsThisEnvironmentsData") {
