@@ -265,8 +265,8 @@ func (b *Builder) buildOrReuse(ctx context.Context, rev Revision, g image.GoImag
 	return b.buildFrom(ctx, src, g)
 }
 
-// buildFrom builds g from src's files (Tree.Open) and labels the image
-// with src's tree.
+// buildFrom builds g from src's files (Tree.Open) and labels a clean
+// image with src's tree.
 func (b *Builder) buildFrom(ctx context.Context, src Tree, g image.GoImage) (id string, err error) {
 	if src.ID == "" {
 		fmt.Fprintf(b.logw(), "build: %s is not in a git checkout: building the directory as it is\n", src.Dir)
@@ -283,7 +283,9 @@ func (b *Builder) buildFrom(ctx context.Context, src Tree, g image.GoImage) (id 
 		}
 	}()
 	g.ModuleDir, g.Dockerfile = dir, filepath.Join(dir, g.Dockerfile)
-	g.Labels = map[string]string{LabelTree: src.ID}
+	if !g.Dirty { // a dirty image is never reused; each label is a build step
+		g.Labels = map[string]string{LabelTree: src.ID}
+	}
 	return image.BuildGo(ctx, b.Engine, g, b.logw())
 }
 

@@ -16,11 +16,13 @@ import (
 	"strings"
 )
 
-// LabelTree is the image label naming the git tree an image was built
-// from; for a clean build, its commit's tree. An image is reused for a
-// commit only when this label names the tree the build would be made of,
-// so an image built from anything else (files git does not track, or by a
-// Slipway from before the label) never passes for the commit.
+// LabelTree is the label naming the git tree a clean image was built
+// from: its commit's tree (a pinned revision's: the tracked files). An
+// image is reused for a commit only when this label names the tree the
+// build would be made of, so an image built from anything else (files git
+// does not track, or by a Slipway from before the label) never passes for
+// the commit. Dirty images, never reused, go without it: the classic
+// builder makes each label a step of its own.
 const LabelTree = "dev.slipway.tree"
 
 // A Tree is what goes into a build: the files git tracks in a checkout,
@@ -44,36 +46,35 @@ type Tree struct {
 // (workTree). A directory that is not in a git checkout at all (set
 // SLIPWAY_COMMIT to build one) is built as it is: there is no tree.
 func TreeOf(ctx context.Context, dir string, rev Revision) (Tree, error) {
-	where, err := Git(ctx, dir, "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-dir", "--show-prefix")
+	where, err := Git(ctx, dir, "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-dir", "--git-path", "index", "--show-prefix")
 	if err != nil {
 		if inCheckout(dir) {
 			return Tree{}, fmt.Errorf("read the checkout to build: %w", err)
 		}
 		return Tree{Dir: dir}, nil
 	}
-	lines := append(strings.SplitN(where, "\n", 3), "") // no prefix line at the top
-	t := Tree{Dir: dir, top: lines[0], gitDir: lines[1], Prefix: lines[2]}
+	lines := append(strings.SplitN(where, "\n", 4), "") // no prefix line at the top
+	if len(lines) < 4 {
+		return Tree{}, fmt.Errorf("read the checkout to build: git rev-parse printed %q", where)
+	}
+	t := Tree{Dir: dir, top: lines[0], gitDir: lines[1], Prefix: lines[3]}
 	if !rev.Dirty {
 		if tree, err := Git(ctx, dir, "rev-parse", "--verify", "--quiet", "--end-of-options", rev.Commit+"^{tree}"); err == nil && tree != "" {
 			t.ID = tree
 			return t, nil
 		}
 	}
-	t.ID, err = workTree(ctx, dir)
+	t.ID, err = workTree(ctx, dir, lines[2])
 	return t, err
 }
 
 // workTree returns the git tree of the files git tracks in the checkout
-// dir with their content in the working tree: the index's files, changes
+// dir (whose index file is index) with their content in the working tree: the index's files, changes
 // not yet staged included, and nothing git does not track. It stages into
 // a copy of the index (the checkout's own is not touched) and so writes
 // the blobs of changed files into the repository, as `git stash create`
 // does.
-func workTree(ctx context.Context, dir string) (tree string, err error) {
-	index, err := Git(ctx, dir, "rev-parse", "--path-format=absolute", "--git-path", "index")
-	if err != nil {
-		return "", fmt.Errorf("read the working tree: %w", err)
-	}
+func workTree(ctx context.Context, dir, index string) (tree string, err error) {
 	tmp, err := os.MkdirTemp("", "slipway-index-")
 	if err != nil {
 		return "", fmt.Errorf("read the working tree: %w", err)

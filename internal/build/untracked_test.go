@@ -47,6 +47,13 @@ func TestUntrackedFilesGoIntoNoImage(t *testing.T) {
 	if v := appVersion(t, cli, first.Ref); v.Version != s7 || v.Dirty {
 		t.Errorf("/version %+v, want version %s, clean: an untracked file was built into the commit's image", v, s7)
 	}
+	labels, err := image.Labels(ctx, cli, first.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tree := r.git("rev-parse", "HEAD^{tree}"); labels[build.LabelTree] != tree {
+		t.Errorf("label %s=%q, want the commit's tree %s", build.LabelTree, labels[build.LabelTree], tree)
+	}
 
 	r.remove("sample-app/zz_untracked.go")
 	log.Reset()
