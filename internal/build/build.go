@@ -1,6 +1,8 @@
 // Package build makes Slipway's images for a commit: the sample app and the
-// local router, compiled statically and built FROM scratch through the Docker
-// Engine API, then pushed by digest when a registry is configured.
+// local router, compiled statically from the files git tracks (the commit's
+// own tree when the checkout is clean, see Tree) and built FROM scratch
+// through the Docker Engine API, then pushed by digest when a registry is
+// configured.
 package build
 
 import (
@@ -9,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -97,7 +100,8 @@ func (r Revision) marked() Revision {
 }
 
 // Dirty reports whether the checkout in dir has uncommitted changes to
-// tracked files (untracked files are not built into anything).
+// tracked files. Untracked files, ignored or not, do not count: no build
+// takes them (see Tree).
 func Dirty(ctx context.Context, dir string) (bool, error) {
 	out, err := Git(ctx, dir, "status", "--porcelain", "--untracked-files=no")
 	if err != nil {
@@ -108,8 +112,16 @@ func Dirty(ctx context.Context, dir string) (bool, error) {
 
 // Git runs git in dir and returns its trimmed output, or an error with git's message.
 func Git(ctx context.Context, dir string, args ...string) (string, error) {
+	return gitEnv(ctx, dir, nil, args...)
+}
+
+// gitEnv is Git with more environment variables ("NAME=value").
+func gitEnv(ctx context.Context, dir string, env []string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Dir = dir
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	out, err := cmd.Output()
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); ok {
@@ -141,7 +153,7 @@ func (b *Builder) Build(ctx context.Context, purpose string) (deploy.Image, erro
 		return deploy.Image{}, err
 	}
 	id, err := b.buildOrReuse(ctx, rev, image.GoImage{
-		ModuleDir: b.ModuleDir, Package: "./sample-app", Dockerfile: b.ModuleDir + "/sample-app/Dockerfile",
+		Package: "./sample-app", Dockerfile: "sample-app/Dockerfile",
 		Version: rev.Version, Commit: rev.Commit, Dirty: rev.Dirty, Source: Source, Tags: tags,
 		Args: func(ctx context.Context, bin string) (map[string]string, error) {
 			return schemaArgs(ctx, bin, b.logw())
@@ -200,14 +212,15 @@ func (b *Builder) BuildRouter(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return b.buildOrReuse(ctx, rev, image.GoImage{
-		ModuleDir: b.ModuleDir, Package: "./cmd/slipway-router", Dockerfile: b.ModuleDir + "/cmd/slipway-router/Dockerfile", Binary: "router",
+		Package: "./cmd/slipway-router", Dockerfile: "cmd/slipway-router/Dockerfile", Binary: "router",
 		Version: rev.Version, Commit: rev.Commit, Dirty: rev.Dirty, Source: Source,
 		Tags: []string{b.RouterImage + ":" + tag, b.RouterImage + ":latest"},
 	})
 }
 
 // routerRevision is the last commit that changed the router's sources,
-// "-dirty" when they have uncommitted changes; without git history it is
+// "-dirty" when tracked ones have uncommitted changes (a clean router is
+// built from that commit's tree, see TreeOf); without git history it is
 // the build's revision. Rev (the app's revision) does not change it.
 func (b *Builder) routerRevision(ctx context.Context) (Revision, error) {
 	args := append([]string{"log", "-1", "--format=%H", "--"}, routerInputs...)
@@ -216,7 +229,7 @@ func (b *Builder) routerRevision(ctx context.Context) (Revision, error) {
 		return b.revision(ctx)
 	}
 	version := "router-" + naming.ShortCommit(commit)
-	status, err := Git(ctx, b.ModuleDir, append([]string{"status", "--porcelain", "--"}, routerInputs...)...)
+	status, err := Git(ctx, b.ModuleDir, append([]string{"status", "--porcelain", "--untracked-files=no", "--"}, routerInputs...)...)
 	if err != nil {
 		return Revision{}, err
 	}
@@ -226,22 +239,53 @@ func (b *Builder) routerRevision(ctx context.Context) (Revision, error) {
 	return Revision{Commit: commit, Version: version, Dirty: status != ""}, nil
 }
 
-// buildOrReuse returns the image already tagged for a clean commit (its OCI
-// labels name the same revision and version), else builds it. A build is
-// not reproducible byte for byte (the image config carries a creation
-// time), so reusing is what makes a second deploy of a commit change
-// nothing. A dirty checkout always builds.
+// buildOrReuse returns the image already tagged for a clean commit when
+// its labels name the same revision, version and source tree (LabelTree),
+// else builds g from rev's tree (TreeOf): the files git tracks, never
+// the directory as it is. A build is not reproducible byte for byte (the
+// image config carries a creation time), so reusing is what makes a second
+// deploy of a commit change nothing. A dirty checkout always builds. g's
+// Dockerfile is a path in the checkout; its ModuleDir is set here.
 func (b *Builder) buildOrReuse(ctx context.Context, rev Revision, g image.GoImage) (string, error) {
-	if !b.Rebuild && !rev.Dirty && os.Getenv("SLIPWAY_REBUILD") == "" {
+	src, err := TreeOf(ctx, b.ModuleDir, rev)
+	if err != nil {
+		return "", err
+	}
+	if !b.Rebuild && !rev.Dirty && src.ID != "" && os.Getenv("SLIPWAY_REBUILD") == "" {
 		info, err := b.Engine.ImageInspect(ctx, g.Tags[0])
 		if err == nil && info.Config != nil &&
 			info.Config.Labels["org.opencontainers.image.revision"] == rev.Commit &&
-			info.Config.Labels["org.opencontainers.image.version"] == rev.Version {
+			info.Config.Labels["org.opencontainers.image.version"] == rev.Version &&
+			info.Config.Labels[LabelTree] == src.ID {
 			fmt.Fprintf(b.logw(), "build: reusing %s (%s), already built from commit %s\n", g.Tags[0], info.ID[:19], naming.ShortCommit(rev.Commit))
 			return info.ID, image.Tag(ctx, b.Engine, info.ID, g.Tags[1:]...)
 		}
 	}
 	fmt.Fprintf(b.logw(), "build: %s (commit %s, version %s)\n", g.Tags[0], naming.ShortCommit(rev.Commit), rev.Version)
+	return b.buildFrom(ctx, src, g)
+}
+
+// buildFrom builds g from src's files (Tree.Open) and labels a clean
+// image with src's tree.
+func (b *Builder) buildFrom(ctx context.Context, src Tree, g image.GoImage) (id string, err error) {
+	if src.ID == "" {
+		fmt.Fprintf(b.logw(), "build: %s is not in a git checkout: building the directory as it is\n", src.Dir)
+		g.ModuleDir, g.Dockerfile = src.Dir, filepath.Join(src.Dir, g.Dockerfile)
+		return image.BuildGo(ctx, b.Engine, g, b.logw())
+	}
+	dir, done, err := src.Open(ctx)
+	if err != nil {
+		return "", fmt.Errorf("build: %w", err)
+	}
+	defer func() {
+		if doneErr := done(); doneErr != nil && err == nil {
+			err = fmt.Errorf("build: release the files of tree %s: %w", src.ID, doneErr)
+		}
+	}()
+	g.ModuleDir, g.Dockerfile = dir, filepath.Join(dir, g.Dockerfile)
+	if !g.Dirty { // a dirty image is never reused; each label is a build step
+		g.Labels = map[string]string{LabelTree: src.ID}
+	}
 	return image.BuildGo(ctx, b.Engine, g, b.logw())
 }
 

@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -76,35 +73,19 @@ func TestADirtyBuildIsNeverLabelledAsTheCleanCommit(t *testing.T) {
 // Detect marks a checkout with uncommitted changes to tracked files dirty,
 // in the flag and the version; untracked files change nothing.
 func TestDetectMarksUncommittedChanges(t *testing.T) {
-	testenv.Binary(t, "git", "install git")
-	dir := t.TempDir()
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-c", "user.email=t@example.com", "-c", "user.name=t"}, args...)...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	write := func(name, body string) {
-		t.Helper()
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r := newRepo(t)
 	t.Setenv("SLIPWAY_COMMIT", "")
 	t.Setenv("SLIPWAY_VERSION", "v7")
-	git("init", "-q")
-	write("a.txt", "one")
-	git("add", "a.txt")
-	git("commit", "-q", "-m", "one")
-	write("untracked.txt", "x")
-	rev, err := build.Detect(t.Context(), dir)
+	r.write("a.txt", "one")
+	r.git("add", "a.txt")
+	r.git("commit", "-q", "-m", "one")
+	r.write("untracked.txt", "x")
+	rev, err := build.Detect(t.Context(), r.dir)
 	if err != nil || rev.Dirty || rev.Version != "v7" {
 		t.Fatalf("clean checkout with an untracked file: %+v %v, want clean v7", rev, err)
 	}
-	write("a.txt", "two")
-	rev, err = build.Detect(t.Context(), dir)
+	r.write("a.txt", "two")
+	rev, err = build.Detect(t.Context(), r.dir)
 	if err != nil || !rev.Dirty || rev.Version != "v7-dirty" {
 		t.Fatalf("checkout with a changed file: %+v %v, want dirty v7-dirty", rev, err)
 	}

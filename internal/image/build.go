@@ -71,15 +71,16 @@ func Build(ctx context.Context, e Engine, o BuildOptions, progress io.Writer) (i
 
 // GoImage describes an image holding one Go program.
 type GoImage struct {
-	ModuleDir  string   // directory of the program's go.mod
-	Package    string   // main package, relative to ModuleDir ("./cmd/app")
-	Dockerfile string   // path of the Dockerfile; it copies the binary Binary
-	Binary     string   // the binary's name in the build context; "app" when empty
-	Version    string   // linked into main.version; build arg VERSION
-	Commit     string   // linked into main.commit; build arg REVISION
-	Dirty      bool     // built from a working tree with uncommitted changes: main.dirty, REVISION "<commit>-dirty", label LabelDirty
-	Source     string   // repository URL; build arg SOURCE
-	Tags       []string // references the daemon gives the image
+	ModuleDir  string            // directory of the program's go.mod
+	Package    string            // main package, relative to ModuleDir ("./cmd/app")
+	Dockerfile string            // path of the Dockerfile; it copies the binary Binary
+	Binary     string            // the binary's name in the build context; "app" when empty
+	Version    string            // linked into main.version; build arg VERSION
+	Commit     string            // linked into main.commit; build arg REVISION
+	Dirty      bool              // built from a working tree with uncommitted changes: main.dirty, REVISION "<commit>-dirty", label LabelDirty
+	Source     string            // repository URL; build arg SOURCE
+	Tags       []string          // references the daemon gives the image
+	Labels     map[string]string // labels added on top of the Dockerfile's
 	// Args, when set, gives more build arguments read from the compiled
 	// binary (at bin) before the image is built.
 	Args func(ctx context.Context, bin string) (map[string]string, error)
@@ -122,9 +123,10 @@ func BuildGo(ctx context.Context, e Engine, g GoImage, progress io.Writer) (id s
 	if err != nil {
 		return "", err
 	}
-	revision, labels := g.Commit, map[string]string(nil)
+	revision, labels := g.Commit, maps.Clone(g.Labels)
 	if g.Dirty {
-		revision, labels = g.Commit+"-dirty", map[string]string{LabelDirty: "true"}
+		revision = g.Commit + "-dirty"
+		labels = withArgs(labels, map[string]string{LabelDirty: "true"})
 	}
 	return Build(ctx, e, BuildOptions{
 		Context: tarball,
