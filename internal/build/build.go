@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -18,6 +17,7 @@ import (
 	dockerimage "github.com/docker/docker/api/types/image"
 
 	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/gitrepo"
 	"github.com/slipway/slipway/internal/image"
 	"github.com/slipway/slipway/internal/naming"
 )
@@ -112,24 +112,12 @@ func Dirty(ctx context.Context, dir string) (bool, error) {
 
 // Git runs git in dir and returns its trimmed output, or an error with git's message.
 func Git(ctx context.Context, dir string, args ...string) (string, error) {
-	return gitEnv(ctx, dir, nil, args...)
+	return gitrepo.Run(ctx, dir, args...)
 }
 
 // gitEnv is Git with more environment variables ("NAME=value").
 func gitEnv(ctx context.Context, dir string, env []string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Dir = dir
-	if len(env) > 0 {
-		cmd.Env = append(os.Environ(), env...)
-	}
-	out, err := cmd.Output()
-	if err != nil {
-		if ee, ok := err.(*exec.ExitError); ok {
-			return "", fmt.Errorf("git %s: %s", strings.Join(args, " "), strings.TrimSpace(string(ee.Stderr)))
-		}
-		return "", fmt.Errorf("git %s: %w", strings.Join(args, " "), err)
-	}
-	return strings.TrimSpace(string(out)), nil
+	return gitrepo.RunEnv(ctx, dir, env, args...)
 }
 
 // Build builds the app image, tags it :<sha7> (:<sha7>-dirty from a working

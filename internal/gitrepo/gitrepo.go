@@ -16,9 +16,15 @@ import (
 // returns what it printed, trimmed. git never prompts (for credentials,
 // say); its error names the command and carries what git wrote to stderr.
 func Run(ctx context.Context, dir string, args ...string) (string, error) {
+	return RunEnv(ctx, dir, nil, args...)
+}
+
+// RunEnv is Run with more environment variables ("NAME=value"), such as
+// GIT_INDEX_FILE.
+func RunEnv(ctx context.Context, dir string, env []string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
+	cmd.Env = append(append(os.Environ(), "GIT_TERMINAL_PROMPT=0"), env...)
 	out, err := cmd.Output()
 	if errors.Is(err, exec.ErrNotFound) {
 		return "", fmt.Errorf("find git: %w: install git (Debian: apt-get install git)", err)
