@@ -25,8 +25,15 @@ func TestAWSTargetsReachTheAWSAPI(t *testing.T) {
 		t.Fatalf("config on aws: %v\n%s\n%s", err, out, stderr)
 	}
 	out, stderr, err = mage(t, env, "status")
-	if err != nil || strings.Contains(out, "awsprobe-") {
-		t.Fatalf("status of an empty account: %v\n%s\n%s", err, out, stderr)
+	if err != nil || strings.TrimSpace(out) != "no stacks" || strings.Contains(stderr, "demo") || !strings.Contains(stderr, "release") {
+		t.Fatalf("status of an empty account: %v\n%s\n%s, want no stacks and a hint that fits aws (not the demo, which is local)", err, out, stderr)
+	}
+	// An account it cannot read is an error, never "no stacks".
+	down, _ := countingEndpoint(t)
+	unreachable := append(append([]string(nil), env...), "SLIPWAY_AWS_ENDPOINT="+down)
+	out, stderr, err = mage(t, unreachable, "status")
+	if err == nil || out != "" || !strings.Contains(stderr, "read the stacks of awsprobe on the aws target") {
+		t.Fatalf("status of an unreachable account: %v\nstdout %q\n%s, want only the error", err, out, stderr)
 	}
 	// cleanup asks GitHub about pull requests the same way on aws (here
 	// there is no repository, and it says so), then takes the app's lease,

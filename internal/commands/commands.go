@@ -75,8 +75,14 @@ func Push(ctx context.Context) error {
 func Status(ctx context.Context) error {
 	return with(ctx, func(s *Session) error {
 		rows, err := s.Flow.Status(ctx)
+		if err != nil && rows == nil {
+			return fmt.Errorf("status: read the stacks of %s on the %s target: %w", s.Cfg.App, s.Target.Name, err)
+		}
 		if perr := deploy.PrintStatus(s.Out, rows); perr != nil {
 			return perr
+		}
+		if len(rows) == 0 {
+			fmt.Fprintf(s.Err, "status: %s\n", s.Flow.NoStacksHint())
 		}
 		if hint := s.Flow.RouterHint(err); hint != "" {
 			fmt.Fprintf(s.Err, "status: %s\n", hint)

@@ -52,6 +52,15 @@ func (f *Flow) Status(ctx context.Context) ([]StatusRow, error) {
 	return statusRows(stacks, routes, f.Routing, f.now()), nil
 }
 
+// NoStacksHint says what to run when the target has no stacks of the app:
+// the demo is always local, so it is offered on the local target only.
+func (f *Flow) NoStacksHint() string {
+	if f.TargetName == "local" {
+		return "run `go run mage.go demo`, or `go run mage.go preview:deploy -pr=1`"
+	}
+	return fmt.Sprintf("deploy a preview with `go run mage.go preview:deploy -pr=1`, or production with `go run mage.go release` (the %s target)", f.TargetName)
+}
+
 // RouterHint says what to run when the router is down.
 func (f *Flow) RouterHint(err error) string {
 	var down *RouterDownError
@@ -128,7 +137,7 @@ func since(t, now time.Time) string {
 // PrintStatus writes the status table, or a sentence when there is nothing.
 func PrintStatus(w io.Writer, rows []StatusRow) error {
 	if len(rows) == 0 {
-		_, err := fmt.Fprintln(w, "no stacks: run `go run mage.go demo` or `go run mage.go preview:deploy -pr=1`")
+		_, err := fmt.Fprintln(w, "no stacks")
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
