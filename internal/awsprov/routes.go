@@ -124,7 +124,7 @@ func (p *Provider) SetProduction(ctx context.Context, ws []deploy.Weight) error 
 	if err != nil {
 		return err
 	}
-	p.logf("production traffic: %v", ws)
+	p.logf("production traffic: %s", deploy.SplitString(ws))
 	return nil
 }
 

@@ -80,7 +80,7 @@ func (f *Flow) canaryStep(ctx context.Context, an Analyzer, stack string, before
 		row.Verdict = VerdictNotSet
 		return row, fmt.Errorf("canary: set %d%% on %s: %w", pct, stack, err)
 	}
-	f.logf("canary: %s takes %d%% of production traffic (%s)", stack, pct, splitString(split))
+	f.logf("canary: %s takes %d%% of production traffic (%s)", stack, pct, SplitString(split))
 	if pct >= 100 {
 		row.Verdict = VerdictAllTraffic
 		return row, nil
@@ -153,7 +153,7 @@ func (f *Flow) restore(ctx context.Context, stack string, before []Weight) {
 		f.logf("canary: MOVE TRAFFIC BACK FAILED: %v: run `go run mage.go rollback` now", err)
 		return
 	}
-	f.logf("canary: all production traffic moved back off %s (%s)", stack, splitString(before))
+	f.logf("canary: all production traffic moved back off %s (%s)", stack, SplitString(before))
 }
 
 // canarySplit gives stack pct percent and the stacks live before the rest,

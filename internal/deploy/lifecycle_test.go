@@ -267,8 +267,8 @@ func TestABrokenCanaryIsRolledBackNamingTheFigures(t *testing.T) {
 
 func TestCanarySplitKeepsTheOldProportions(t *testing.T) {
 	got := canarySplit("new", []Weight{{"a", 75}, {"b", 25}}, 10)
-	if splitString(got) != "new=100 a=675 b=225" {
-		t.Fatalf("split %s", splitString(got))
+	if SplitString(got) != "new=100 a=675 b=225" {
+		t.Fatalf("split %s", SplitString(got))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -105,18 +106,16 @@ func (f *Flow) SetTraffic(ctx context.Context, ws []Weight) error {
 		if err := f.Target.SetProduction(ctx, split); err != nil {
 			return fmt.Errorf("traffic: set the split (production unchanged): %w", err)
 		}
-		f.logf("traffic: production split is now %s", splitString(split))
+		f.logf("traffic: production split is now %s", SplitString(split))
 		return nil
 	})
 }
 
-func splitString(ws []Weight) string {
-	s := ""
+// SplitString is a split as a user writes it for traffic:set: "a=90 b=10".
+func SplitString(ws []Weight) string {
+	parts := make([]string, len(ws))
 	for i, w := range ws {
-		if i > 0 {
-			s += " "
-		}
-		s += fmt.Sprintf("%s=%d", w.Stack, w.Weight)
+		parts[i] = fmt.Sprintf("%s=%d", w.Stack, w.Weight)
 	}
-	return s
+	return strings.Join(parts, " ")
 }
