@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -132,7 +133,11 @@ func readReport(path string, res *Result) error {
 		return fmt.Errorf("read the JUnit report %s: %w", path, err)
 	}
 	var root junitSuite
-	if err := xml.Unmarshal(data, &root); err != nil {
+	err = xml.Unmarshal(data, &root)
+	if errors.Is(err, io.EOF) {
+		err = errors.New("it holds no XML element")
+	}
+	if err != nil {
 		return fmt.Errorf("parse the JUnit report %s: %w: make test.junit name the JUnit XML file the test command writes", path, err)
 	}
 	if n := root.XMLName.Local; n != "testsuites" && n != "testsuite" {

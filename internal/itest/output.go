@@ -17,8 +17,8 @@ const (
 	keepHalf = 256 << 10
 )
 
-// transcript is everything a run printed. The command's stdout and stderr
-// write to it from two goroutines, so every method locks. Lines the
+// transcript is everything a run printed. Every method locks, so that
+// progress lines of several writers never interleave. Lines the
 // command printed itself are shown as progress, one progress line each;
 // test2json events are only kept (the parser shows one line per test).
 type transcript struct {

@@ -164,7 +164,7 @@ func (s Suite) Run(ctx context.Context, t Target, progress io.Writer) (Result, e
 	runCtx, cancel := context.WithTimeoutCause(ctx, s.timeout(), errTimeout)
 	defer cancel()
 	p := parserTo(out)
-	waitErr := s.exec(runCtx, path, t, p, out)
+	waitErr := s.exec(runCtx, path, t, p)
 
 	res = p.result()
 	res.Target, res.Duration = t, time.Since(start)
@@ -185,15 +185,14 @@ func (s Suite) Run(ctx context.Context, t Target, progress io.Writer) (Result, e
 }
 
 // exec runs the command to its end, ctx's end interrupting it, with the
-// target's variables in its environment and its output going to p (stdout)
-// and out (stderr).
-func (s Suite) exec(ctx context.Context, path string, t Target, p *parser, out *transcript) error {
-	stderr := &lines{fn: out.line}
+// target's variables in its environment. Its stdout and stderr are one
+// pipe, read by p, so that their lines keep the order they were printed in.
+func (s Suite) exec(ctx context.Context, path string, t Target, p *parser) error {
 	cmd := exec.CommandContext(ctx, path, s.Command[1:]...)
 	cmd.Args[0] = s.Command[0]
 	cmd.Dir = s.Dir
 	cmd.Env = append(os.Environ(), t.env()...)
-	cmd.Stdout, cmd.Stderr = p, stderr
+	cmd.Stdout, cmd.Stderr = p, p
 	// On cancel, interrupt the command and every process it started; if
 	// it has not exited after WaitDelay, kill it and stop reading.
 	ownProcessGroup(cmd)
@@ -204,7 +203,6 @@ func (s Suite) exec(ctx context.Context, path string, t Target, p *parser, out *
 		killGroup(cmd) // what ignored the interrupt
 	}
 	p.flush()
-	stderr.flush()
 	return err
 }
 

@@ -49,4 +49,3 @@ func (x Tester) test(ctx context.Context, s Suite, t deploy.TestTarget) (deploy.
 	}
 	return deploy.TestResult{Passed: res.Passed, Failed: res.Failed, OK: res.OK(), Summary: res.Summary(), Failures: res.Failures}, nil
 }
-
