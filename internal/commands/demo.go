@@ -10,6 +10,7 @@ import (
 
 	"github.com/slipway/slipway/internal/build"
 
+	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/itest"
 	"github.com/slipway/slipway/internal/local"
@@ -152,17 +153,24 @@ func LocalDown(ctx context.Context, deleteData *bool) error {
 	})
 }
 
-// TestIntegration runs the integration tests against url and prints a
-// summary; host, commit and stack are optional expectations.
+// TestIntegration runs the app's integration tests (slipway.yaml's
+// test.command, else the sample app's) against url and prints a summary;
+// host, commit and stack are optional expectations.
 func TestIntegration(ctx context.Context, url string, host, commit, stack *string) error {
-	dir, err := build.ModuleDir()
+	cfg, err := config.Load(os.Getenv)
 	if err != nil {
-		return err
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	dir := "" // the app's tests need no Slipway checkout; the sample app's are in it
+	if !cfg.Manifest.Found() {
+		if dir, err = build.ModuleDir(); err != nil {
+			return err
+		}
 	}
 	// `status` shows a dirty build's commit as abc1234+dirty: its commit is abc1234.
 	expect := strings.TrimSuffix(deref(commit), "+dirty")
 	t := itest.Target{BaseURL: url, Host: deref(host), ExpectCommit: expect, ExpectStack: deref(stack), StackHeader: deref(stack)}
-	res, err := itest.Run(ctx, dir, t, os.Stderr)
+	res, err := itest.SuiteFor(cfg.Manifest, dir).Run(ctx, t, os.Stderr)
 	if err != nil {
 		return err
 	}

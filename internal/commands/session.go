@@ -105,7 +105,7 @@ func newFlow(s *Session, db config.Database, o opening) *deploy.Flow {
 	t := s.Target
 	f := &deploy.Flow{
 		App: s.Cfg.App, Target: t.Target, Builder: t.Builder, Routing: t.Routing, Log: s.Err,
-		Tester: itest.Tester{ModuleDir: s.ModuleDir, Log: s.Err}, TargetName: t.Name, Database: db.On,
+		Tester: itest.Tester{Suite: itest.SuiteFor(s.Cfg.Manifest, s.ModuleDir), Log: s.Err}, TargetName: t.Name, Database: db.On,
 	}
 	if o.reporter != nil {
 		f.Reporter = o.reporter(t)

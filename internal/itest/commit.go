@@ -21,7 +21,9 @@ import (
 // check judges the live release by its own integration tests, so they run
 // from a temporary detached git worktree of the release's commit, fetched
 // from origin when the checkout lacks it (a shallow CI clone), and removed
-// afterwards. git runs without a shell; the commit must be a hex SHA.
+// afterwards. The command is this checkout's test.command, run in the
+// same directory of the worktree. git runs without a shell; the commit
+// must be a hex SHA.
 
 var _ deploy.CommitTester = Tester{}
 
@@ -30,9 +32,15 @@ var commitRe = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
 // gitTimeout bounds each git command (a fetch from origin included).
 const gitTimeout = 2 * time.Minute
 
-// TestCommit runs the integration tests as they are at commit against t.
+// TestCommit runs the integration tests as they are at commit against t:
+// the suite's command, in the directory of the commit's worktree that is
+// where the suite's Dir is in the checkout.
 func (x Tester) TestCommit(ctx context.Context, commit string, t deploy.TestTarget) (deploy.TestResult, error) {
-	wt, err := Checkout(ctx, x.ModuleDir, commit, x.Log)
+	s := x.suite()
+	if len(s.Command) == 0 {
+		return x.test(ctx, s, t)
+	}
+	wt, err := Checkout(ctx, s.Dir, commit, x.Log)
 	if err != nil {
 		return deploy.TestResult{}, err
 	}
@@ -41,39 +49,51 @@ func (x Tester) TestCommit(ctx context.Context, commit string, t deploy.TestTarg
 			fmt.Fprintf(x.Log, "integration: warning: %v\n", err)
 		}
 	}()
-	return Tester{ModuleDir: wt.ModuleDir, Log: x.Log}.Test(ctx, t)
+	return x.test(ctx, s.in(wt.Dir), t)
+}
+
+// in is s run from dir instead of Dir: its report, when relative to Dir
+// or inside it, moves along.
+func (s Suite) in(dir string) Suite {
+	if s.JUnit != "" && filepath.IsAbs(s.JUnit) {
+		if r, err := filepath.Rel(s.Dir, s.JUnit); err == nil {
+			s.JUnit = r
+		}
+	}
+	s.Dir = dir
+	return s
 }
 
 // Worktree is a temporary detached checkout of one commit.
 type Worktree struct {
 	Commit    string // full SHA
-	ModuleDir string // the module's directory in it
+	Dir       string // testDir's counterpart in it
 	repo, dir string
 	parent    string
 }
 
 // Checkout makes a detached worktree of commit from the git repository
-// holding moduleDir, in a new temporary directory; Remove deletes it. A
-// commit the repository lacks is fetched from origin (with --depth=1 when
-// the repository is shallow). A commit that is not a hex SHA is refused
+// holding testDir, in a new temporary directory; Remove deletes it. A commit
+// the repository lacks is fetched from origin (with --depth=1 when the
+// repository is shallow). A commit that is not a hex SHA is refused
 // before git sees it.
-func Checkout(ctx context.Context, moduleDir, commit string, log io.Writer) (*Worktree, error) {
+func Checkout(ctx context.Context, testDir, commit string, log io.Writer) (*Worktree, error) {
 	commit = strings.ToLower(commit)
 	if !commitRe.MatchString(commit) {
 		return nil, fmt.Errorf("check out the tests of commit %q: not a commit SHA (7 to 64 hex characters)", commit)
 	}
-	top, err := git(ctx, moduleDir, "rev-parse", "--show-toplevel")
+	top, err := git(ctx, testDir, "rev-parse", "--show-toplevel")
 	if errors.Is(err, exec.ErrNotFound) {
 		return nil, fmt.Errorf("check out the tests of commit %s: %w", naming.ShortCommit(commit), err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("check out the tests of commit %s: %q is not in a git checkout: run from a clone of the app's repository: %w", naming.ShortCommit(commit), moduleDir, err)
+		return nil, fmt.Errorf("check out the tests of commit %s: %q is not in a git checkout: run from a clone of the app's repository: %w", naming.ShortCommit(commit), testDir, err)
 	}
-	rel, err := filepath.Rel(top, moduleDir)
+	rel, err := filepath.Rel(top, testDir)
 	if err != nil || strings.HasPrefix(rel, "..") {
-		rel, err = relResolved(top, moduleDir)
+		rel, err = relResolved(top, testDir)
 		if err != nil {
-			return nil, fmt.Errorf("check out the tests of commit %s: place the module %s in the repository %s: %w", naming.ShortCommit(commit), moduleDir, top, err)
+			return nil, fmt.Errorf("check out the tests of commit %s: place the tests' directory %s in the repository %s: %w", naming.ShortCommit(commit), testDir, top, err)
 		}
 	}
 	full, err := resolve(ctx, top, commit, log)
@@ -92,19 +112,19 @@ func Checkout(ctx context.Context, moduleDir, commit string, log io.Writer) (*Wo
 	if log != nil {
 		fmt.Fprintf(log, "integration: tests of commit %s checked out in %s\n", full[:7], dir)
 	}
-	return &Worktree{Commit: full, ModuleDir: filepath.Join(dir, rel), repo: top, dir: dir, parent: parent}, nil
+	return &Worktree{Commit: full, Dir: filepath.Join(dir, rel), repo: top, dir: dir, parent: parent}, nil
 }
 
-// relResolved is moduleDir relative to top once symlinks are resolved
-// (git prints the real path of the top level).
-func relResolved(top, moduleDir string) (string, error) {
-	real, err := filepath.EvalSymlinks(moduleDir)
+// relResolved is dir relative to top once symlinks are resolved (git
+// prints the real path of the top level).
+func relResolved(top, dir string) (string, error) {
+	real, err := filepath.EvalSymlinks(dir)
 	if err != nil {
 		return "", err
 	}
 	rel, err := filepath.Rel(top, real)
 	if err != nil || strings.HasPrefix(rel, "..") {
-		return "", errors.New("the module is outside the repository")
+		return "", errors.New("the directory is outside the repository")
 	}
 	return rel, nil
 }

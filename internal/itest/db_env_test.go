@@ -28,3 +28,15 @@ func TestTheTestsAreToldTheyRunOnProduction(t *testing.T) {
 		}
 	}
 }
+
+// Any test client finds the stack at SLIPWAY_URL or BASE_URL, and the
+// caller's own values of every variable are overridden, empty or not.
+func TestTheTestsGetTheStacksURLAndNothingOfTheCallers(t *testing.T) {
+	env := (Target{BaseURL: "http://127.0.0.1:41234"}).env()
+	for _, want := range []string{"SLIPWAY_URL=http://127.0.0.1:41234", "BASE_URL=http://127.0.0.1:41234",
+		"SLIPWAY_BASE_URL=http://127.0.0.1:41234", "SLIPWAY_EXPECT_DATABASE=", "SLIPWAY_HOST=", "SLIPWAY_ENV=preview"} {
+		if !slices.Contains(env, want) {
+			t.Errorf("env %v lacks %s", env, want)
+		}
+	}
+}

@@ -1,28 +1,22 @@
-// Package itest runs the sample app's integration tests
-// (./sample-app/integration) against a deployed environment and summarises
-// them: it execs `go test -json`, follows the event stream, prints one line
-// per finished test, and returns the counts and the failures.
+// Package itest runs an app's integration tests against a deployed stack
+// and summarises them. The tests are any command (a Suite: slipway.yaml's
+// test.command, or the sample app's `go test -json` when there is no
+// slipway.yaml), run without a shell with the stack's URL in its
+// environment; its exit code decides. The counts and the failed tests'
+// names come from the command's output when it is a test2json stream
+// (one progress line per finished test), else from the JUnit XML report
+// it writes (test.junit; each line it prints is shown), else there are
+// none and the exit code alone is reported.
 package itest
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/slipway/slipway/internal/naming"
 )
-
-// Package is the integration test package Run executes, relative to the
-// module directory.
-const Package = "./sample-app/integration"
 
 // Target is the environment to test. Only BaseURL is required.
 type Target struct {
@@ -41,30 +35,51 @@ type Target struct {
 
 // Result is the outcome of a run that got as far as running tests.
 type Result struct {
-	Target   Target
-	Passed   int
-	Failed   int
-	Skipped  int
-	Failures []string      // "TestName: first line the test wrote", or "package P: ..." when the binary failed outside any test
+	Target Target
+	// CountsFrom is where the counts were read: "go test -json", or the
+	// JUnit report's path relative to the suite's directory. "": the
+	// command reported none, and its exit code alone decides.
+	CountsFrom string
+	Passed     int
+	Failed     int
+	Skipped    int
+	// Failures is "TestName: first line the test wrote" per failed test,
+	// or why the run failed with no failed test counted: "package P: ..."
+	// when a Go test binary failed outside any test, no JUnit report, an
+	// exit code the report does not explain.
+	Failures []string
+	Exit     int           // the command's exit code
 	Duration time.Duration // how long Run took, compiling included
-	Output   string        // the tests' output, as `go test` prints it, then the go command's stderr
+	Output   string        // what the command printed (stdout and stderr), its middle left out past 512 KiB
 }
 
-// OK reports whether the environment passed: at least one test passed and
-// nothing failed.
+// OK reports whether the stack passed: the command exited 0 and nothing
+// failed, and, when there are counts, at least one test passed.
 func (r Result) OK() bool {
-	return r.Passed > 0 && r.Failed == 0 && len(r.Failures) == 0
+	if r.Exit != 0 || r.Failed > 0 || len(r.Failures) > 0 {
+		return false
+	}
+	return r.CountsFrom == "" || r.Passed > 0
 }
 
 // Summary returns one line such as
-// "integration: 3 passed, 0 failed (1.2s) against http://pr-42.app.localhost:8080".
+// "integration: 3 passed, 0 failed (1.2s) against http://127.0.0.1:41234",
+// or, with no counts, "integration: failed (exit 1) in 1.2s against ...".
 func (r Result) Summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "integration: %d passed, %d failed", r.Passed, r.Failed)
-	if r.Skipped > 0 {
-		fmt.Fprintf(&b, ", %d skipped", r.Skipped)
+	took := r.Duration.Round(100 * time.Millisecond)
+	switch {
+	case r.CountsFrom == "" && r.OK():
+		fmt.Fprintf(&b, "integration: passed (exit 0) in %s against %s", took, r.Target.BaseURL)
+	case r.CountsFrom == "":
+		fmt.Fprintf(&b, "integration: failed (exit %d) in %s against %s", r.Exit, took, r.Target.BaseURL)
+	default:
+		fmt.Fprintf(&b, "integration: %d passed, %d failed", r.Passed, r.Failed)
+		if r.Skipped > 0 {
+			fmt.Fprintf(&b, ", %d skipped", r.Skipped)
+		}
+		fmt.Fprintf(&b, " (%s) against %s", took, r.Target.BaseURL)
 	}
-	fmt.Fprintf(&b, " (%s) against %s", r.Duration.Round(100*time.Millisecond), r.Target.BaseURL)
 	var via []string
 	if r.Target.Host != "" {
 		via = append(via, "Host "+r.Target.Host)
@@ -75,28 +90,35 @@ func (r Result) Summary() string {
 	if len(via) > 0 {
 		fmt.Fprintf(&b, " (%s)", strings.Join(via, ", "))
 	}
-	if r.Failed == 0 && len(r.Failures) > 0 {
+	switch {
+	case r.Failed == 0 && len(r.Failures) > 0:
 		fmt.Fprintf(&b, "; %s", r.Failures[0])
+	case r.CountsFrom != "" && !r.OK() && r.Failed == 0:
+		b.WriteString("; no test passed")
 	}
 	return b.String()
 }
 
-// env returns the SLIPWAY_* variables that tell the tests what to check.
-// All are set, empty ones included, so that values in the caller's own
-// environment cannot leak into the run.
+// env returns the variables that tell the tests where the stack is and
+// what to check: its URL as SLIPWAY_URL, BASE_URL and SLIPWAY_BASE_URL,
+// then the SLIPWAY_* expectations. All are set, empty ones included, so
+// that values in the caller's own environment cannot leak into the run.
 func (t Target) env() []string {
-	env := []string{
+	expectDatabase := ""
+	if t.ExpectDatabase {
+		expectDatabase = "1"
+	}
+	return []string{
+		"SLIPWAY_URL=" + t.BaseURL,
+		"BASE_URL=" + t.BaseURL,
 		"SLIPWAY_BASE_URL=" + t.BaseURL,
 		"SLIPWAY_HOST=" + t.Host,
 		"SLIPWAY_EXPECT_COMMIT=" + t.ExpectCommit,
 		"SLIPWAY_EXPECT_STACK=" + t.ExpectStack,
 		"SLIPWAY_STACK_HEADER=" + t.StackHeader,
+		"SLIPWAY_EXPECT_DATABASE=" + expectDatabase,
 		"SLIPWAY_ENV=" + t.environment(),
 	}
-	if t.ExpectDatabase {
-		env = append(env, "SLIPWAY_EXPECT_DATABASE=1")
-	}
-	return env
 }
 
 // environment is SLIPWAY_ENV: production or preview.
@@ -127,67 +149,6 @@ func (t Target) Validate() error {
 		if _, err := naming.ShortSHA(t.ExpectCommit); err != nil {
 			return fmt.Errorf("integration target: -commit: %w (the 7 characters `status` shows will do)", err)
 		}
-	}
-	return nil
-}
-
-// Run executes the integration tests in moduleDir (the Slipway checkout)
-// against t and writes one line per finished test to progress (nil for
-// none). Failing tests are not an error: they are in the Result, whose OK
-// is then false. Run returns an error only when the tests could not run: a
-// bad target or module directory, no go command, a build failure, or ctx
-// ending first.
-func Run(ctx context.Context, moduleDir string, t Target, progress io.Writer) (Result, error) {
-	start := time.Now()
-	if err := t.Validate(); err != nil {
-		return Result{Target: t}, err
-	}
-	if fi, err := os.Stat(filepath.Join(moduleDir, filepath.FromSlash(Package))); err != nil || !fi.IsDir() {
-		return Result{Target: t}, fmt.Errorf("run integration tests: %q has no %s: pass the Slipway module directory", moduleDir, Package)
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		return Result{Target: t}, fmt.Errorf("run integration tests: find the go command: %w", err)
-	}
-	p := newParser(progress)
-	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, goBin, "test", "-count=1", "-json", Package)
-	cmd.Dir = moduleDir
-	cmd.Env = append(os.Environ(), t.env()...)
-	cmd.Stdout, cmd.Stderr = p, &stderr
-	// On cancel, interrupt go test and the test binary; if go test has not
-	// exited after WaitDelay, kill it and stop reading.
-	ownProcessGroup(cmd)
-	cmd.Cancel = func() error { return interrupt(cmd) }
-	cmd.WaitDelay = 5 * time.Second
-	waitErr := cmd.Run()
-	p.flush()
-
-	res := p.result()
-	res.Target, res.Duration = t, time.Since(start)
-	if stderr.Len() > 0 {
-		res.Output += stderr.String()
-	}
-	return res, runError(ctx, p, waitErr, res.Output)
-}
-
-// runError decides whether a finished `go test` ran the tests at all.
-func runError(ctx context.Context, p *parser, waitErr error, output string) error {
-	switch {
-	case ctx.Err() != nil:
-		return fmt.Errorf("run integration tests: %w", context.Cause(ctx))
-	case p.buildFailed:
-		return fmt.Errorf("run integration tests: build %s failed:\n%s", Package, strings.TrimSpace(output))
-	case !p.ranTests():
-		var exit *exec.ExitError
-		if waitErr != nil && !errors.As(waitErr, &exit) {
-			return fmt.Errorf("run integration tests: %w", waitErr)
-		}
-		status := "go test exited 0"
-		if waitErr != nil {
-			status = "go test: " + waitErr.Error()
-		}
-		return fmt.Errorf("run integration tests: no test ran (%s):\n%s", status, strings.TrimSpace(output))
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package itest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,79 +21,54 @@ type event struct {
 
 // parser turns a test2json stream into a Result, writing one progress line
 // per finished test. Only leaf tests are counted: a parent whose subtests
-// ran is counted through them, unless it failed on its own.
+// ran is counted through them, unless it failed on its own. Lines that are
+// not events are the command's own output: shown and kept as they are.
 type parser struct {
-	progress io.Writer
-	res      Result
+	lines // Write and flush: the stream, split into lines for line
+	out   *transcript
+	res   Result
 
-	output      strings.Builder     // all test output, as `go test` would print it
+	events      int                 // test2json events seen: the stream is one
 	testOutput  map[string][]string // output lines of tests still running
 	pkgOutput   []string            // output lines outside any test
 	hasChildren map[string]bool     // tests that have run subtests
 	childFailed map[string]bool     // tests with a failed subtest
 	pkgAction   string              // pass, fail or skip once the package finished
 	buildFailed bool
-	partial     []byte // an unfinished line from the last Write
 }
 
-func newParser(progress io.Writer) *parser {
-	if progress == nil {
-		progress = io.Discard
-	}
-	return &parser{
-		progress:    progress,
+func newParser(progress io.Writer) *parser { return parserTo(newTranscript(progress)) }
+
+// parserTo is a parser that shows and keeps what it reads in out.
+func parserTo(out *transcript) *parser {
+	p := &parser{
+		out:         out,
 		testOutput:  map[string][]string{},
 		hasChildren: map[string]bool{},
 		childFailed: map[string]bool{},
 	}
+	p.fn = p.line
+	return p
 }
 
-// Write feeds the parser a chunk of the stream; it never fails, so the
-// parser can be a command's Stdout. Lines may span chunks.
-func (p *parser) Write(b []byte) (int, error) {
-	n := len(b)
-	for len(b) > 0 {
-		i := bytes.IndexByte(b, '\n')
-		if i < 0 {
-			p.partial = append(p.partial, b...)
-			break
-		}
-		if len(p.partial) > 0 {
-			p.line(append(p.partial, b[:i+1]...))
-			p.partial = p.partial[:0]
-		} else {
-			p.line(b[:i+1])
-		}
-		b = b[i+1:]
-	}
-	return n, nil
-}
-
-// flush handles a last line that had no newline.
-func (p *parser) flush() {
-	if len(p.partial) > 0 {
-		p.line(p.partial)
-		p.partial = nil
-	}
-}
-
-// line handles one line; a line that is not an event is kept as output.
+// line handles one line; a line that is not an event is the command's own.
 func (p *parser) line(b []byte) {
 	var e event
-	if len(b) == 0 || b[0] != '{' || json.Unmarshal(b, &e) != nil {
-		p.output.Write(b)
+	if len(b) == 0 || b[0] != '{' || json.Unmarshal(b, &e) != nil || e.Action == "" {
+		p.out.line(b)
 		return
 	}
+	p.events++
 	switch e.Action {
 	case "output":
-		p.output.WriteString(e.Output)
+		p.out.keep(e.Output)
 		if e.Test != "" {
 			p.testOutput[e.Test] = append(p.testOutput[e.Test], e.Output)
 		} else {
 			p.pkgOutput = append(p.pkgOutput, e.Output)
 		}
 	case "build-output":
-		p.output.WriteString(e.Output)
+		p.out.keep(e.Output)
 	case "build-fail":
 		p.buildFailed = true
 	case "run":
@@ -121,15 +95,15 @@ func (p *parser) finishTest(e event) {
 	switch e.Action {
 	case "pass":
 		p.res.Passed++
-		fmt.Fprintf(p.progress, "PASS %s (%s)\n", e.Test, elapsed)
+		p.out.printf("PASS %s (%s)\n", e.Test, elapsed)
 	case "skip":
 		p.res.Skipped++
-		fmt.Fprintf(p.progress, "SKIP %s (%s): %s\n", e.Test, elapsed, firstMessage(lines, "skipped"))
+		p.out.printf("SKIP %s (%s): %s\n", e.Test, elapsed, firstMessage(lines, "skipped"))
 	case "fail":
 		p.res.Failed++
 		msg := firstMessage(lines, "failed without a message")
 		p.res.Failures = append(p.res.Failures, e.Test+": "+msg)
-		fmt.Fprintf(p.progress, "FAIL %s (%s): %s\n", e.Test, elapsed, msg)
+		p.out.printf("FAIL %s (%s): %s\n", e.Test, elapsed, msg)
 		for i := strings.LastIndexByte(e.Test, '/'); i > 0; i = strings.LastIndexByte(e.Test[:i], '/') {
 			p.childFailed[e.Test[:i]] = true
 		}
@@ -150,14 +124,14 @@ func (p *parser) finishPackage(e event) {
 	}
 	msg := firstMessage(p.pkgOutput, "test binary failed without a message")
 	p.res.Failures = append(p.res.Failures, "package "+e.Package+": "+msg)
-	fmt.Fprintf(p.progress, "FAIL package %s: %s\n", e.Package, msg)
+	p.out.printf("FAIL package %s: %s\n", e.Package, msg)
 }
 
 // result returns what was parsed so far.
 func (p *parser) result() Result {
 	r := p.res
 	r.Failures = append([]string(nil), p.res.Failures...)
-	r.Output = p.output.String()
+	r.Output = p.out.String()
 	return r
 }
 

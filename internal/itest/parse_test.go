@@ -59,6 +59,9 @@ func describe(t *testing.T, stream []byte) string {
 	p.flush()
 	res := p.result()
 	res.Target = Target{BaseURL: "http://pr-42.app.localhost:8080"}
+	if p.events > 0 { // as Suite.Run reads it
+		res.CountsFrom = goStream
+	}
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "progress:\n%s", progress.String())

@@ -18,3 +18,9 @@ func ownProcessGroup(cmd *exec.Cmd) {
 func interrupt(cmd *exec.Cmd) error {
 	return syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
 }
+
+// killGroup kills what is left of the group after an interrupted run: a
+// process that ignored SIGINT, or one the command started and left behind.
+func killGroup(cmd *exec.Cmd) {
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // ESRCH: the group is gone already
+}

@@ -41,7 +41,7 @@ func TestRunPassesAgainstTheRightBuild(t *testing.T) {
 	target := Target{BaseURL: startSampleApp(t), ExpectCommit: sampleCommit, ExpectStack: "pr-42-blue",
 		Host: "pr-42.app.localhost", StackHeader: "pr-42-blue"}
 	var progress bytes.Buffer
-	res, err := Run(t.Context(), moduleDir, target, &progress)
+	res, err := SampleSuite(moduleDir).Run(t.Context(), target, &progress)
 	if err != nil {
 		t.Fatalf("Run() error = %v\n%s", err, res.Output)
 	}
@@ -50,8 +50,8 @@ func TestRunPassesAgainstTheRightBuild(t *testing.T) {
 	if !res.OK() || res.Passed != 3 || res.Failed != 0 {
 		t.Fatalf("Run() = %d passed, %d failed, failures %q; want 3 passed\n%s", res.Passed, res.Failed, res.Failures, res.Output)
 	}
-	if lines := strings.Count(progress.String(), "\n"); lines != 5 {
-		t.Errorf("progress has %d lines, want one per test:\n%s", lines, progress.String())
+	if lines := strings.Count(progress.String(), "\n"); lines != 6 {
+		t.Errorf("progress has %d lines, want the command's and one per test:\n%s", lines, progress.String())
 	}
 	want := "integration: 3 passed, 0 failed, 2 skipped ("
 	if s := res.Summary(); !strings.HasPrefix(s, want) || !strings.Contains(s, "against "+target.BaseURL) {
@@ -69,7 +69,7 @@ func TestRunAcceptsTheDemoURLAndTheShortCommitStatusShows(t *testing.T) {
 		t.Fatal(err)
 	}
 	target := Target{BaseURL: "http://pr-42.app.localhost:" + port, ExpectCommit: sampleCommit[:7]}
-	res, err := Run(t.Context(), moduleDir, target, nil)
+	res, err := SampleSuite(moduleDir).Run(t.Context(), target, nil)
 	if err != nil || !res.OK() || res.Passed != 3 {
 		t.Fatalf("Run() = %s, %v; want 3 passed\n%s", res.Summary(), err, res.Output)
 	}
@@ -77,7 +77,7 @@ func TestRunAcceptsTheDemoURLAndTheShortCommitStatusShows(t *testing.T) {
 
 func TestABadCommitIsRefusedBeforeRunning(t *testing.T) {
 	for _, c := range []string{"c0ffee", "not-a-sha", "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c"} {
-		_, err := Run(t.Context(), moduleDir, Target{BaseURL: "http://127.0.0.1:1", ExpectCommit: c}, nil)
+		_, err := SampleSuite(moduleDir).Run(t.Context(), Target{BaseURL: "http://127.0.0.1:1", ExpectCommit: c}, nil)
 		if err == nil || !strings.Contains(err.Error(), "-commit") {
 			t.Errorf("ExpectCommit %q: error %v, want one naming -commit", c, err)
 		}
@@ -90,7 +90,7 @@ func TestRunReportsAWrongCommitAsFailedTests(t *testing.T) {
 	// A value in the caller's environment must not reach the tests.
 	t.Setenv("SLIPWAY_EXPECT_STACK", "some-other-stack")
 	var progress bytes.Buffer
-	res, err := Run(t.Context(), moduleDir, target, &progress)
+	res, err := SampleSuite(moduleDir).Run(t.Context(), target, &progress)
 	if err != nil {
 		t.Fatalf("Run() error = %v, want failing tests reported in the Result\n%s", err, res.Output)
 	}
@@ -132,7 +132,7 @@ func TestRunStopsWhenTheContextEnds(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 	defer cancel()
 	start := time.Now()
-	_, err = Run(ctx, moduleDir, Target{BaseURL: "http://" + ln.Addr().String()}, nil)
+	_, err = SampleSuite(moduleDir).Run(ctx, Target{BaseURL: "http://" + ln.Addr().String()}, nil)
 	if err == nil || !strings.Contains(err.Error(), "deadline exceeded") {
 		t.Fatalf("Run() error = %v, want the context's deadline", err)
 	}
@@ -153,11 +153,11 @@ func TestRunRefusesWhatItCannotRun(t *testing.T) {
 		"an ftp URL":             {moduleDir, Target{BaseURL: "ftp://pr-42.app.localhost"}, "is not http or https"},
 		"a URL without host":     {moduleDir, Target{BaseURL: "http:///healthz"}, "has no host"},
 		"a port without host":    {moduleDir, Target{BaseURL: "http://:8080"}, "has no host"},
-		"a directory w/o module": {t.TempDir(), Target{BaseURL: "http://127.0.0.1:8080"}, "pass the Slipway module directory"},
+		"a directory w/o module": {t.TempDir(), Target{BaseURL: "http://127.0.0.1:8080"}, "run from the Slipway checkout, or describe your app's tests in slipway.yaml"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, err := Run(t.Context(), tc.moduleDir, tc.target, nil)
+			_, err := SampleSuite(tc.moduleDir).Run(t.Context(), tc.target, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("Run() error = %v, want one containing %q", err, tc.wantErr)
 			}
@@ -182,8 +182,8 @@ func TestRunReportsABuildFailureAsAnError(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err := Run(t.Context(), dir, Target{BaseURL: "http://127.0.0.1:8080"}, nil)
-	if err == nil || !strings.Contains(err.Error(), "build ./sample-app/integration failed") ||
+	_, err := SampleSuite(dir).Run(t.Context(), Target{BaseURL: "http://127.0.0.1:8080"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "go test -count=1 -json ./sample-app/integration: build failed") ||
 		!strings.Contains(err.Error(), "undefined") {
 		t.Errorf("Run() error = %v, want a build failure quoting the compiler", err)
 	}
