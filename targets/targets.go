@@ -43,7 +43,7 @@ type Local mg.Namespace
 // Test runs test suites.
 type Test mg.Namespace
 
-// Integration runs the sample app's integration tests against a URL (-host, -commit, -stack optional).
+// Integration runs the app's tests (test.command in slipway.yaml; the sample app's without one) against a URL (-host, -commit, -stack optional).
 func (Test) Integration(ctx context.Context, url string, host, commit, stack *string) error {
 	return commands.TestIntegration(ctx, url, host, commit, stack)
 }
