@@ -40,19 +40,14 @@ const (
 	logAttempts   = 5 // CloudWatch Logs may show a stopped task's lines a little later
 )
 
-// Migrate implements deploy.Databases: `<image> migrate [-expand-only]` as
-// a one-off Fargate task with DATABASE_URL from db's secret, and its JSON
-// answer read from the task's log stream.
-func (p *Provider) Migrate(ctx context.Context, image string, db deploy.SecretURL, expandOnly bool) (deploy.MigrateResult, error) {
+// RunOnce implements deploy.DatabaseServer: cmd as a one-off Fargate task
+// of image with DATABASE_URL from db's secret (runTask).
+func (p *Provider) RunOnce(ctx context.Context, image string, cmd []string, db deploy.SecretURL) (string, error) {
 	u, ok := db.(dbURL)
 	if !ok {
-		return deploy.MigrateResult{}, fmt.Errorf("migrate database %s: its URL is in no secret of this target", db.Database())
+		return "", fmt.Errorf("%s database %s: its URL is in no secret of this target", cmd[0], db.Database())
 	}
-	out, err := p.runTask(ctx, image, deploy.MigrateCommand(expandOnly), u)
-	if err != nil {
-		return deploy.MigrateResult{}, err
-	}
-	return deploy.ParseMigrateOutput(out)
+	return p.runTask(ctx, image, cmd, u)
 }
 
 // runTask registers a task definition for image (family <app>-pr-migrate
