@@ -34,7 +34,7 @@ type Clients struct {
 	ECS ECS
 	DDB Dynamo     // the app's lease (Locker); nil: TryLock fails, so nothing that needs the lock runs
 	CW  CloudWatch // canary analysis (Analyzer); nil: none
-	DB  DBClients  // the app's database (deploy.DatabaseServer, db.go); zero: none
+	DB  DBClients  // the app's database (deploy.DatabaseServer, dbserver.go); zero: none
 }
 
 // Options configure the aws target.

@@ -62,7 +62,7 @@ type Options struct {
 	DrainTimeout  time.Duration
 	Log           io.Writer // progress, one line per event
 	// DatabaseImage, when set (SLIPWAY_DATABASE on), is the image of the
-	// app's Postgres server, which EnsureShared then starts (dbflow.go).
+	// app's Postgres server, which EnsureShared then starts (database.go, dbserver.go).
 	DatabaseImage string
 }
 

@@ -18,7 +18,7 @@ import (
 // flow (package deploy holds the algorithm): the app's Postgres server
 // (database.go), administered with package database through pgx, and
 // one-off runs of the app's image as containers on the app's network
-// (dbflow_run.go).
+// (dbrun.go).
 //
 // Role passwords are derived from the server's superuser password (kept on
 // the data volume) with HMAC-SHA256 and the role's name: the same role

@@ -20,11 +20,11 @@ import (
 // flow (package deploy holds the algorithm), on the shared stack's Aurora
 // cluster: admin statements go through the RDS Data API as the
 // RDS-managed master user (dbexec.go), migrations and seeds run as
-// one-off ECS tasks of the app's image (dbtask.go). Each database URL (with a generated password
-// for the database's own role) is kept in Secrets Manager under a name
-// made of the app and the PR number only, and a stack or task gets it as
-// a secret, by ARN: the URL is never a stack parameter, a task override
-// or a line of output.
+// one-off ECS tasks of the app's image (dbrun.go). Each database URL
+// (with a generated password for the database's own role) is kept in
+// Secrets Manager under a name made of the app and the PR number only,
+// and a stack or task gets it as a secret, by ARN: the URL is never a
+// stack parameter, a task override or a line of output.
 
 // DBClients are the API clients the database needs.
 type DBClients struct {
