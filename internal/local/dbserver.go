@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"strconv"
 
 	cerrdefs "github.com/containerd/errdefs"
 
@@ -102,18 +101,4 @@ func (p *Provider) dbRunning(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("inspect database server %s: %w", p.dbName(), err)
 	}
 	return true, nil
-}
-
-// withSchema reads what schema a stack's image needs from the image's
-// labels, which its containers carry. A label it cannot read is said, and
-// the stack then names no contract migration.
-func (p *Provider) withSchema(st *deploy.Stack, in instance) {
-	st.Image = in.Labels[LabelImage]
-	st.SchemaHead, _ = strconv.ParseInt(in.Labels[deploy.LabelSchemaHead], 10, 64) // absent: 0, the image says nothing
-	st.SchemaMin, _ = strconv.ParseInt(in.Labels[deploy.LabelSchemaMin], 10, 64)   // absent: 0
-	cs, err := deploy.ParseContracts(in.Labels[deploy.LabelSchemaContracts])
-	if err != nil {
-		p.logf("%s: warning: %v", st.Name, err)
-	}
-	st.Contracts = cs
 }
