@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -55,27 +56,35 @@ func ParseMigrateOutput(out string) (MigrateResult, error) {
 	return res, nil
 }
 
-// RedactURL takes db's URL and password out of text (a migrate run's
-// output), so a MigrationError can be printed.
+// RedactURL takes db's URL and password out of text (a one-off run's
+// output), and the password of any other URL with credentials in it (a
+// database known by its secret only: aws's preview role never reads the
+// URL), so a MigrationError can be printed.
 func RedactURL(text string, db SecretURL) string {
-	u, err := url.Parse(db.Reveal())
-	if err != nil || u.User == nil {
-		return text
+	if u, err := url.Parse(db.Reveal()); err == nil && u.User != nil {
+		text = strings.ReplaceAll(text, db.Reveal(), db.String())
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			text = strings.ReplaceAll(text, pw, "xxxxx")
+		}
 	}
-	text = strings.ReplaceAll(text, db.Reveal(), db.String())
-	if pw, ok := u.User.Password(); ok && pw != "" {
-		text = strings.ReplaceAll(text, pw, "xxxxx")
-	}
-	return text
+	return urlPassword.ReplaceAllString(text, "${1}xxxxx@")
 }
 
-// LastLines is the last n lines of s.
-func LastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
+// urlPassword finds the password of a URL with credentials.
+var urlPassword = regexp.MustCompile(`(://[^:/@\s]*:)[^@\s]+@`)
+
+// runOutputLines is how much of a failed run's output its error keeps.
+const runOutputLines = 20
+
+// NewMigrationError is a one-off run of image against db that exited with
+// code: output's last lines, which the target has passed through
+// RedactURL.
+func NewMigrationError(db SecretURL, code int, output string) *MigrationError {
+	lines := strings.Split(strings.TrimRight(output, "\n"), "\n")
+	if len(lines) > runOutputLines {
+		lines = lines[len(lines)-runOutputLines:]
 	}
-	return strings.Join(lines, "\n")
+	return &MigrationError{Database: db.Database(), ExitCode: code, Output: strings.Join(lines, "\n")}
 }
 
 // MigrationError is a migrate run that failed, with its own words.

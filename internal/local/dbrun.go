@@ -19,7 +19,6 @@ import (
 const (
 	roleMigrate    = "migrate"
 	migrateTimeout = 5 * time.Minute
-	outputLines    = 20
 )
 
 // RunOnce implements deploy.DatabaseServer: image with cmd and
@@ -84,7 +83,7 @@ func (p *Provider) RunOnce(ctx context.Context, image string, cmd []string, db d
 	}
 	out, errOut := deploy.RedactURL(stdout.String(), db), deploy.RedactURL(stderr.String(), db)
 	if code != 0 {
-		return out, &deploy.MigrationError{Database: db.Database(), ExitCode: code, Output: deploy.LastLines(errOut+out, outputLines)}
+		return out, deploy.NewMigrationError(db, code, errOut+out)
 	}
 	return out, nil
 }
