@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -158,9 +157,3 @@ func secretRef(v, name string) (string, bool, error) {
 	}
 	return s, true, nil
 }
-
-// urlPassword finds the password of a URL with credentials in a task's
-// output, for the outputs whose URL this process never saw.
-var urlPassword = regexp.MustCompile(`(://[^:/@\s]*:)[^@\s]+@`)
-
-func redactPasswords(text string) string { return urlPassword.ReplaceAllString(text, "${1}xxxxx@") }

@@ -73,10 +73,10 @@ func TestPreviewRoleUsesTheTrustedStepsDatabase(t *testing.T) {
 	d := newDBEnv(t)
 	ctx := context.Background()
 	image := "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop@sha256:" + strings.Repeat("a", 64)
-	if _, err := d.p.RefreshGolden(ctx, image, "shop-prod-r1"); err != nil {
+	if _, err := d.dbs(d.p).RefreshGolden(ctx, image, "shop-prod-r1"); err != nil {
 		t.Fatalf("refresh golden: %v", err)
 	}
-	trusted, err := d.p.EnsurePreviewDatabase(ctx, 7)
+	trusted, err := d.dbs(d.p).EnsurePreview(ctx, 7)
 	if err != nil || !trusted.Cloned {
 		t.Fatalf("trusted step: %+v, %v; want a clone", trusted, err)
 	}
@@ -89,7 +89,7 @@ func TestPreviewRoleUsesTheTrustedStepsDatabase(t *testing.T) {
 
 	d.actAsPreviewRole()
 	pv := d.previewProvider(time.Second)
-	pd, err := pv.EnsurePreviewDatabase(ctx, 7)
+	pd, err := d.dbs(pv).EnsurePreview(ctx, 7)
 	if err != nil {
 		t.Fatalf("preview role: %v", err)
 	}
@@ -99,7 +99,7 @@ func TestPreviewRoleUsesTheTrustedStepsDatabase(t *testing.T) {
 	if strings.Contains(pd.URL.Reveal(), "postgres://") || strings.Contains(pd.URL.String(), pw) {
 		t.Errorf("the preview role holds a URL (%s): it must know the secret only", pd.URL)
 	}
-	m, err := pv.Migrate(ctx, image, pd.URL, false)
+	m, err := d.dbs(pv).Migrate(ctx, image, pd.URL, false)
 	if err != nil || m.To != store.SchemaHead {
 		t.Fatalf("the preview role migrates its database: %+v, %v; want schema %d", m, err, store.SchemaHead)
 	}
@@ -118,7 +118,7 @@ func TestPreviewRoleUsesTheTrustedStepsDatabase(t *testing.T) {
 	d.fail = func(_ []string, u string) taskResult {
 		return taskResult{exit: aws.Int32(1), lines: []string{"goose: connecting to " + u, "goose run: ERROR 00003_x.sql: syntax error"}}
 	}
-	_, err = pv.Migrate(ctx, image, pd.URL, false)
+	_, err = d.dbs(pv).Migrate(ctx, image, pd.URL, false)
 	var me *deploy.MigrationError
 	if !errors.As(err, &me) || !strings.Contains(me.Output, "syntax error") || strings.Contains(err.Error(), pw) {
 		t.Errorf("a failed migrate under the preview role: %v; want its lines without the password", err)
@@ -140,7 +140,7 @@ func TestPreviewRoleWaitsForTheTrustedStep(t *testing.T) {
 	existing := d.previewProvider(200 * time.Millisecond)
 	existing.o.ExistingPreviewDatabases = true
 	statements := d.inj.count("ExecuteStatement")
-	_, err := existing.EnsurePreviewDatabase(ctx, 5)
+	_, err := d.dbs(existing).EnsurePreview(ctx, 5)
 	if !errors.Is(err, ErrPreviewDatabaseMissing) || !strings.Contains(err.Error(), "SLIPWAY_PREVIEW_DATABASE=existing") {
 		t.Errorf("existing mode without a secret: %v; want ErrPreviewDatabaseMissing saying why it did not create one", err)
 	}
@@ -150,7 +150,7 @@ func TestPreviewRoleWaitsForTheTrustedStep(t *testing.T) {
 
 	d.actAsPreviewRole()
 
-	_, err = d.previewProvider(200*time.Millisecond).EnsurePreviewDatabase(ctx, 8)
+	_, err = d.dbs(d.previewProvider(200*time.Millisecond)).EnsurePreview(ctx, 8)
 	if !errors.Is(err, ErrPreviewDatabaseMissing) || !strings.Contains(err.Error(), "preview-database workflow") ||
 		!strings.Contains(err.Error(), "go run mage.go preview:database -pr=8") || !strings.Contains(err.Error(), "shop/pr-8/database-url") {
 		t.Fatalf("no secret: %v; want ErrPreviewDatabaseMissing naming the secret and the workflow to run", err)
@@ -162,7 +162,7 @@ func TestPreviewRoleWaitsForTheTrustedStep(t *testing.T) {
 			SecretString: aws.String("postgres://shop_pr_9:pw@db:5432/shop_pr_9"),
 			Tags:         []smtypes.Tag{{Key: aws.String(TagDatabaseFrom), Value: aws.String("shop-prod-r2")}}})
 	}()
-	pd, err := d.previewProvider(10*time.Second).EnsurePreviewDatabase(ctx, 9)
+	pd, err := d.dbs(d.previewProvider(10*time.Second)).EnsurePreview(ctx, 9)
 	if err != nil || pd.Name != "shop_pr_9" || pd.From != "shop-prod-r2" {
 		t.Fatalf("secret created while waiting: %+v, %v; want shop_pr_9 from shop-prod-r2", pd, err)
 	}
@@ -201,10 +201,10 @@ func TestDatabaseSecretRefIsThePRsOwn(t *testing.T) {
 func TestPreviewDeployWithTheDatabaseUnderThePreviewRole(t *testing.T) {
 	d := newDBEnv(t)
 	ctx := context.Background()
-	if _, err := d.p.RefreshGolden(ctx, image(1).Ref, "shop-prod-r1"); err != nil {
+	if _, err := d.dbs(d.p).RefreshGolden(ctx, image(1).Ref, "shop-prod-r1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.p.CreatePreviewDatabase(ctx, 7); err != nil { // preview-database.yml
+	if _, err := d.dbs(d.p).CreatePreview(ctx, 7); err != nil { // preview-database.yml
 		t.Fatal(err)
 	}
 	pw := passwordOf(t, d.secretValue(t, "shop/pr-7/database-url"))
@@ -223,7 +223,7 @@ func TestPreviewDeployWithTheDatabaseUnderThePreviewRole(t *testing.T) {
 		t.Errorf("preview database %+v; want shop_pr_7 from shop-prod-r1 at schema %d", res.Database, store.SchemaHead)
 	}
 	d.checkStackParams(t, res.Stack, "shop/pr-7/database-url", pw)
-	if _, err := d.p.CreatePreviewDatabase(ctx, 8); err == nil || !accessDenied(err) {
+	if _, err := d.dbs(d.p).CreatePreview(ctx, 8); err == nil || !accessDenied(err) {
 		t.Errorf("the trusted step under the preview role: %v; want AccessDenied, not the database by name", err)
 	}
 }

@@ -10,4 +10,16 @@
 // the tool owns through the ELBv2 API (Traffic): created once at the lowest
 // priority, moved with one ModifyRule, never written in a template, so a
 // shared-stack update cannot reset what a release set.
+//
+// Files are named by the part of deploy.Target they implement, alike in
+// packages local and awsprov, so finding one finds the other: provider.go
+// (Options, New), shared.go (EnsureShared), deploy.go (Deploy), stacks.go
+// (Stacks), routes.go (Routes, SetHost, SetProduction, Delete), lifecycle.go
+// (ScaleUp, ScaleDown, MarkFailed), lastlive.go (when a stack last had
+// production traffic), lock.go (TryLock), metrics.go (Sample), dbserver.go
+// (deploy.DatabaseServer, the database primitives) and dbrun.go (RunOnce, a
+// one-off run of the app image). The other files are this target's own: the
+// ALB's rules, ports and weights (elb.go, traffic.go, alloc.go), the ECS
+// rollout checks (ecs.go), stack failures (errors.go), the RDS Data API
+// executor (dbexec.go) and the preview databases' trust split (dbtrust.go).
 package awsprov

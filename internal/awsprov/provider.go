@@ -1,10 +1,8 @@
 package awsprov
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"sync"
 	"time"
 
@@ -14,7 +12,6 @@ import (
 	"github.com/slipway/slipway/infra"
 	"github.com/slipway/slipway/internal/cfnstack"
 	"github.com/slipway/slipway/internal/deploy"
-	"github.com/slipway/slipway/internal/naming"
 )
 
 // Stack tags: the state Stacks, Routes, release and cleanup read.
@@ -34,7 +31,7 @@ type Clients struct {
 	ECS ECS
 	DDB Dynamo     // the app's lease (Locker); nil: TryLock fails, so nothing that needs the lock runs
 	CW  CloudWatch // canary analysis (Analyzer); nil: none
-	DB  DBClients  // the app's database (deploy.Databases, db.go); zero: none
+	DB  DBClients  // the app's database (deploy.DatabaseServer, dbserver.go); zero: none
 }
 
 // Options configure the aws target.
@@ -102,171 +99,12 @@ func (p *Provider) logf(f string, a ...any) { fmt.Fprintf(p.o.Log, f+"\n", a...)
 // PortMode reports whether previews get ALB ports (no domain).
 func (p *Provider) PortMode() bool { return p.o.Shared.Domain == "" }
 
-// EnsureShared makes sure the shared stack is there, once per process:
-// a healthy shared stack is only read (the preview role may not change it;
-// settings change through DeployShared), an absent or failed one is
-// created.
-func (p *Provider) EnsureShared(ctx context.Context) error {
-	p.mu.Lock()
-	done := p.ensured
-	p.mu.Unlock()
-	if done {
-		return nil
-	}
-	name, err := naming.Shared(p.o.App)
-	if err != nil {
-		return err
-	}
-	st, err := p.eng.Describe(ctx, name)
-	if err != nil {
-		return failure(err)
-	}
-	if st.State == cfnstack.StateHealthy || st.State == cfnstack.StateRolledBack {
-		return p.markShared(st)
-	}
-	return p.DeployShared(ctx)
-}
-
-// DeployShared creates or updates the shared stack (termination
-// protection on) with the configured settings and reads its outputs.
-func (p *Provider) DeployShared(ctx context.Context) error {
-	name, err := naming.Shared(p.o.App)
-	if err != nil {
-		return err
-	}
-	params, err := p.o.Shared.Parameters()
-	if err != nil {
-		return err
-	}
-	res, err := p.eng.Upsert(ctx, cfnstack.Input{
-		Name: name, Template: infra.SharedTemplate(), Parameters: paramMap(params),
-		Tags:                  map[string]string{TagApp: p.o.App, TagRole: roleShared},
-		Capabilities:          []cfntypes.Capability{cfntypes.CapabilityCapabilityIam, cfntypes.CapabilityCapabilityNamedIam},
-		TerminationProtection: true,
-		Next:                  "go run mage.go shared:deploy",
-	})
-	if err != nil {
-		return failure(err)
-	}
-	p.logf("%s: %s", name, res.Action)
-	return p.markShared(res.Stack)
-}
-
-func (p *Provider) markShared(st cfnstack.Stack) error {
-	if err := p.setShared(st); err != nil {
-		return err
-	}
-	p.mu.Lock()
-	p.ensured = true
-	p.mu.Unlock()
-	return nil
-}
-
-// Shared returns the shared stack's outputs, read once per provider.
-func (p *Provider) Shared(ctx context.Context) (infra.SharedOutputs, error) {
-	p.mu.Lock()
-	s := p.shared
-	p.mu.Unlock()
-	if s != nil {
-		return *s, nil
-	}
-	name, err := naming.Shared(p.o.App)
-	if err != nil {
-		return infra.SharedOutputs{}, err
-	}
-	st, err := p.eng.Describe(ctx, name)
-	if err != nil {
-		return infra.SharedOutputs{}, failure(err)
-	}
-	if st.State == cfnstack.StateAbsent {
-		return infra.SharedOutputs{}, fmt.Errorf("shared stack %s does not exist: run `go run mage.go shared:deploy` first: %w", name, errNoShared)
-	}
-	if err := p.setShared(st); err != nil {
-		return infra.SharedOutputs{}, err
-	}
-	return *p.shared, nil
-}
-
-func (p *Provider) setShared(st cfnstack.Stack) error {
-	outs := make([]cfntypes.Output, 0, len(st.Outputs))
-	for k, v := range st.Outputs {
-		outs = append(outs, cfntypes.Output{OutputKey: aws.String(k), OutputValue: aws.String(v)})
-	}
-	s, err := infra.ParseSharedOutputs(outs)
-	if err != nil {
-		return fmt.Errorf("read shared stack %s: %w", st.Name, err)
-	}
-	p.mu.Lock()
-	p.shared = &s
-	p.mu.Unlock()
-	return nil
-}
-
 func (p *Provider) traffic(s infra.SharedOutputs) *Traffic {
 	t := &Traffic{ELB: p.elb, App: p.o.App, LoadBalancer: s.LoadBalancerARN, Listener: s.ListenerARN, Sticky: p.o.Sticky}
 	if !p.PortMode() {
 		t.ProductionHost = p.o.Shared.Domain
 	}
 	return t
-}
-
-// deployStacks lists this app's deploy stacks (not the shared one).
-func (p *Provider) deployStacks(ctx context.Context) ([]cfnstack.Stack, error) {
-	all, err := p.eng.List(ctx, map[string]string{TagApp: p.o.App})
-	if err != nil {
-		return nil, err
-	}
-	var out []cfnstack.Stack
-	for _, s := range all {
-		if s.Tags[TagRole] == deploy.RolePreview || s.Tags[TagRole] == deploy.RoleProduction {
-			out = append(out, s)
-		}
-	}
-	return out, nil
-}
-
-// Stacks lists this app's deploy stacks from their tags.
-func (p *Provider) Stacks(ctx context.Context) ([]deploy.Stack, error) {
-	stacks, err := p.deployStacks(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]deploy.Stack, 0, len(stacks))
-	for _, s := range stacks {
-		out = append(out, toStack(s))
-	}
-	rec, err := p.lastLive(ctx)
-	if err != nil {
-		return out, fmt.Errorf("read when stacks were live: %w", err)
-	}
-	withLastLive(out, rec)
-	return out, nil
-}
-
-func toStack(s cfnstack.Stack) deploy.Stack {
-	pr, _ := strconv.Atoi(s.Tags[TagPR]) // absent on production stacks: 0
-	created, err := time.Parse(time.RFC3339, s.Tags[TagCreated])
-	if err != nil {
-		created = s.Created
-	}
-	st := deploy.Stack{
-		Name: s.Name, Role: s.Tags[TagRole], PR: pr, Commit: s.Tags[TagCommit], Digest: s.Tags[TagDigest],
-		Created: created, Healthy: s.State == cfnstack.StateHealthy, Status: string(s.Status), State: deploy.State(stateWord(s.State)),
-		Busy: s.State.Busy(),
-	}
-	withLifecycle(&st, s)
-	return st
-}
-
-// stateWord maps the engine's states onto the seam's.
-func stateWord(s cfnstack.State) string {
-	switch s {
-	case cfnstack.StateReview:
-		return string(deploy.StateCreating)
-	case cfnstack.StateRollingBack:
-		return string(deploy.StateUpdating)
-	}
-	return string(s)
 }
 
 func paramMap(ps []cfntypes.Parameter) map[string]string {

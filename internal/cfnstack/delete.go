@@ -25,14 +25,7 @@ type DeleteInput struct {
 // retries once retaining them and reports them as orphans.
 func (e *Engine) Delete(ctx context.Context, in DeleteInput) (DeleteResult, error) {
 	res, err := e.delete(ctx, in)
-	if err != nil && ctx.Err() != nil && !errors.Is(err, ErrInterrupted) {
-		err = e.interrupted(ctx, "delete", in.Name)
-	}
-	var se *StackError
-	if errors.As(err, &se) && se.Next == "" {
-		se.Next = in.Next
-	}
-	return res, err
+	return res, e.finish(ctx, err, "delete", in.Name, in.Next)
 }
 
 func (e *Engine) delete(ctx context.Context, in DeleteInput) (DeleteResult, error) {
@@ -50,8 +43,7 @@ func (e *Engine) delete(ctx context.Context, in DeleteInput) (DeleteResult, erro
 		}
 	}
 	if st.State.Busy() && st.State != StateDeleting {
-		fmt.Fprintf(e.out, "%s is %s (%s): waiting up to %s for that operation to end\n", in.Name, st.State, st.Status, e.opts.BusyTimeout)
-		if st, err = e.wait(ctx, "wait for", e.logFrom(ctx, st), e.opts.BusyTimeout, ErrBusy); err != nil {
+		if st, err = e.waitBusy(ctx, in.Name, st); err != nil {
 			return DeleteResult{}, err
 		}
 		if st.State == StateAbsent {

@@ -2,7 +2,6 @@ package cfnstack
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 
@@ -31,14 +30,7 @@ type ModifyInput struct {
 // No change at all is success.
 func (e *Engine) Modify(ctx context.Context, in ModifyInput) (Stack, error) {
 	st, err := e.modify(ctx, in)
-	if err != nil && ctx.Err() != nil && !errors.Is(err, ErrInterrupted) {
-		err = e.interrupted(ctx, "update", in.Name)
-	}
-	var se *StackError
-	if errors.As(err, &se) && se.Next == "" {
-		se.Next = in.Next
-	}
-	return st, err
+	return st, e.finish(ctx, err, "update", in.Name, in.Next)
 }
 
 func (e *Engine) modify(ctx context.Context, in ModifyInput) (Stack, error) {
@@ -47,8 +39,7 @@ func (e *Engine) modify(ctx context.Context, in ModifyInput) (Stack, error) {
 		return st, err
 	}
 	if st.State.Busy() {
-		fmt.Fprintf(e.out, "%s is %s (%s): waiting up to %s for that operation to end\n", in.Name, st.State, st.Status, e.opts.BusyTimeout)
-		if st, err = e.wait(ctx, "wait for", e.logFrom(ctx, st), e.opts.BusyTimeout, ErrBusy); err != nil {
+		if st, err = e.waitBusy(ctx, in.Name, st); err != nil {
 			return st, err
 		}
 	}

@@ -20,14 +20,7 @@ const maxSteps = 4
 // is a *StackError carrying in.Next.
 func (e *Engine) Upsert(ctx context.Context, in Input) (Result, error) {
 	res, err := e.upsert(ctx, in)
-	if err != nil && ctx.Err() != nil && !errors.Is(err, ErrInterrupted) {
-		err = e.interrupted(ctx, "update", in.Name)
-	}
-	var se *StackError
-	if errors.As(err, &se) && se.Next == "" {
-		se.Next = in.Next
-	}
-	return res, err
+	return res, e.finish(ctx, err, "update", in.Name, in.Next)
 }
 
 func (e *Engine) upsert(ctx context.Context, in Input) (Result, error) {
@@ -47,8 +40,7 @@ func (e *Engine) upsert(ctx context.Context, in Input) (Result, error) {
 			return res, &StackError{Op: "update", Stack: in.Name, Status: string(st.Status), State: st.State, Reason: st.Reason, Err: ErrBusy}
 		case st.State.Busy():
 			waited = true
-			fmt.Fprintf(e.out, "%s is %s (%s): waiting up to %s for that operation to end\n", in.Name, st.State, st.Status, e.opts.BusyTimeout)
-			if _, err := e.wait(ctx, "wait for", e.logFrom(ctx, st), e.opts.BusyTimeout, ErrBusy); err != nil {
+			if _, err := e.waitBusy(ctx, in.Name, st); err != nil {
 				return res, err
 			}
 		case st.State == StateFailed || st.Status == types.StackStatusRollbackFailed:

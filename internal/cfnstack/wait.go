@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -52,6 +53,28 @@ func (e *Engine) wait(ctx context.Context, op string, log *eventLog, bound time.
 		return last, &StackError{Op: op, Stack: log.name, Status: string(last.Status), State: last.State, Reason: last.Reason, Err: late}
 	}
 	return last, &StackError{Op: op, Stack: log.name, Status: string(last.Status), State: last.State, Err: err}
+}
+
+// waitBusy waits, up to Options.BusyTimeout and printing its events, for
+// the operation in progress on st (not one Slipway started) to end; a
+// wait that runs out is ErrBusy.
+func (e *Engine) waitBusy(ctx context.Context, name string, st Stack) (Stack, error) {
+	fmt.Fprintf(e.out, "%s is %s (%s): waiting up to %s for that operation to end\n", name, st.State, st.Status, e.opts.BusyTimeout)
+	return e.wait(ctx, "wait for", e.logFrom(ctx, st), e.opts.BusyTimeout, ErrBusy)
+}
+
+// finish is the last step of every operation (Upsert, Delete, Modify) on
+// its error: a cancelled one says where the stack is (interrupted), and a
+// *StackError gets the operation's next command unless it has one.
+func (e *Engine) finish(ctx context.Context, err error, op, stack, next string) error {
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ErrInterrupted) {
+		err = e.interrupted(ctx, op, stack)
+	}
+	var se *StackError
+	if errors.As(err, &se) && se.Next == "" {
+		se.Next = next
+	}
+	return err
 }
 
 // interrupted reads the stack's status once more, on a context of its

@@ -27,18 +27,19 @@ func PreviewDatabase(ctx context.Context, prArg *string, drop *bool) error {
 	if err != nil {
 		return err
 	}
-	return withAWS(ctx, "preview:database", func(s *Session, p *awsprov.Provider) error {
+	return withAWS(ctx, "preview:database", func(s *Session, _ *awsprov.Provider) error {
 		if !s.Flow.Database {
 			return errors.New("preview:database: the database is off: set SLIPWAY_DATABASE=1 (the repository variable SLIPWAY_DATABASE in Actions)")
 		}
+		dbs := s.Flow.Databases() // on the aws provider
 		if drop != nil && *drop {
-			if err := p.DropPreviewDatabase(ctx, n); err != nil {
+			if err := dbs.DropPreview(ctx, n); err != nil {
 				return fmt.Errorf("drop the database of #%d: %w", n, err)
 			}
 			fmt.Fprintf(s.Out, "#%d\tdropped\n", n)
 			return nil
 		}
-		db, err := p.CreatePreviewDatabase(ctx, n)
+		db, err := dbs.CreatePreview(ctx, n) // never the database by name: the trusted step creates
 		if err != nil {
 			return fmt.Errorf("preview database of #%d: %w", n, err)
 		}

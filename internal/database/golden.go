@@ -201,23 +201,3 @@ func origin(ctx context.Context, s Session, db string) (string, error) {
 	}
 	return strings.TrimPrefix(c, originPrefix), nil
 }
-
-// SchemaVersion is the newest applied migration in goose's table of
-// database db (the sample app migrates with goose), read as the admin; 0
-// when never migrated.
-func (a *Admin) SchemaVersion(ctx context.Context, db string) (int64, error) {
-	var v int64
-	err := a.with(ctx, db, func(s Session) error {
-		_, ok, err := one(ctx, s, "SELECT to_regclass('public.goose_db_version')::text")
-		if err != nil || !ok {
-			return err
-		}
-		text, _, err := one(ctx, s, "SELECT coalesce(max(version_id), 0)::text FROM public.goose_db_version WHERE is_applied")
-		if err != nil {
-			return err
-		}
-		v, err = strconv.ParseInt(text, 10, 64)
-		return err
-	})
-	return v, err
-}

@@ -7,36 +7,9 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"regexp"
 	"strings"
 )
-
-// Databases is a target's Postgres server for the app (issue 11): the
-// production database, the golden copy previews are cloned from, and one
-// database per preview. Used when the database is on (Flow.Database).
-type Databases interface {
-	// EnsurePreviewDatabase gives pull request pr its database, cloned
-	// from the golden one when it does not exist yet (an existing one keeps
-	// its data), with a role that reaches only it. The same pr always gets
-	// the same URL, so a re-deploy changes nothing.
-	EnsurePreviewDatabase(ctx context.Context, pr int) (PreviewDatabase, error)
-	// DropPreviewDatabase drops pr's database and role; gone already is fine.
-	DropPreviewDatabase(ctx context.Context, pr int) error
-	// PreviewDatabases lists the PRs that have a database, in order.
-	PreviewDatabases(ctx context.Context) ([]int, error)
-	// RefreshGolden rebuilds the golden database from image's migrations
-	// (all of them: no stack runs on it) and its seed.
-	// release is recorded on it: previews cloned from it say which release
-	// it came from.
-	RefreshGolden(ctx context.Context, image, release string) (MigrateResult, error)
-	// ProductionDatabase ensures the production database and returns its URL.
-	ProductionDatabase(ctx context.Context) (SecretURL, error)
-	// Migrate runs image's migrate command once against db; expandOnly
-	// holds contract migrations. A failed run returns the command's error
-	// output in a *MigrationError.
-	Migrate(ctx context.Context, image string, db SecretURL, expandOnly bool) (MigrateResult, error)
-	// Schema is the version db is migrated to (0: never migrated).
-	Schema(ctx context.Context, db SecretURL) (int64, error)
-}
 
 // SecretURL is a database URL with a password: String is redacted, Reveal
 // is only for a container's environment.
@@ -83,27 +56,35 @@ func ParseMigrateOutput(out string) (MigrateResult, error) {
 	return res, nil
 }
 
-// RedactURL takes db's URL and password out of text (a migrate run's
-// output), so a MigrationError can be printed.
+// RedactURL takes db's URL and password out of text (a one-off run's
+// output), and the password of any other URL with credentials in it (a
+// database known by its secret only: aws's preview role never reads the
+// URL), so a MigrationError can be printed.
 func RedactURL(text string, db SecretURL) string {
-	u, err := url.Parse(db.Reveal())
-	if err != nil || u.User == nil {
-		return text
+	if u, err := url.Parse(db.Reveal()); err == nil && u.User != nil {
+		text = strings.ReplaceAll(text, db.Reveal(), db.String())
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			text = strings.ReplaceAll(text, pw, "xxxxx")
+		}
 	}
-	text = strings.ReplaceAll(text, db.Reveal(), db.String())
-	if pw, ok := u.User.Password(); ok && pw != "" {
-		text = strings.ReplaceAll(text, pw, "xxxxx")
-	}
-	return text
+	return urlPassword.ReplaceAllString(text, "${1}xxxxx@")
 }
 
-// LastLines is the last n lines of s.
-func LastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
+// urlPassword finds the password of a URL with credentials.
+var urlPassword = regexp.MustCompile(`(://[^:/@\s]*:)[^@\s]+@`)
+
+// runOutputLines is how much of a failed run's output its error keeps.
+const runOutputLines = 20
+
+// NewMigrationError is a one-off run of image against db that exited with
+// code: output's last lines, which the target has passed through
+// RedactURL.
+func NewMigrationError(db SecretURL, code int, output string) *MigrationError {
+	lines := strings.Split(strings.TrimRight(output, "\n"), "\n")
+	if len(lines) > runOutputLines {
+		lines = lines[len(lines)-runOutputLines:]
 	}
-	return strings.Join(lines, "\n")
+	return &MigrationError{Database: db.Database(), ExitCode: code, Output: strings.Join(lines, "\n")}
 }
 
 // MigrationError is a migrate run that failed, with its own words.
@@ -138,7 +119,8 @@ func (f *Flow) previewDatabase(ctx context.Context, pr int, img Image, env map[s
 		f.logf("preview: a branch without a pull request gets no database (open the PR to get one)")
 		return env, nil, nil
 	}
-	db, err := f.Target.EnsurePreviewDatabase(ctx, pr)
+	dbs := f.Databases()
+	db, err := dbs.EnsurePreview(ctx, pr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("preview database of #%d: %w", pr, err)
 	}
@@ -147,7 +129,7 @@ func (f *Flow) previewDatabase(ctx context.Context, pr int, img Image, env map[s
 		how = "cloned from the golden database of release " + orNone(db.From)
 	}
 	f.logf("preview: database %s %s", db.Name, how)
-	m, err := f.Target.Migrate(ctx, img.Ref, db.URL, false)
+	m, err := dbs.Migrate(ctx, img.Ref, db.URL, false)
 	if err != nil {
 		return nil, nil, fmt.Errorf("migrate preview database %s with %s (the preview was not deployed): %w", db.Name, shortRef(img.Digest), err)
 	}
@@ -176,7 +158,7 @@ func (f *Flow) dropPreviewDatabase(ctx context.Context, pr int) error {
 	if !f.Database || pr <= 0 {
 		return nil
 	}
-	if err := f.Target.DropPreviewDatabase(ctx, pr); err != nil {
+	if err := f.Databases().DropPreview(ctx, pr); err != nil {
 		return fmt.Errorf("drop the database of #%d: %w", pr, err)
 	}
 	f.logf("destroy: dropped the database and role of #%d", pr)
@@ -195,7 +177,7 @@ func (f *Flow) databasePlan(ctx context.Context, stacks []Stack, plan []PlanItem
 	if !f.Database {
 		return nil, nil
 	}
-	prs, err := f.Target.PreviewDatabases(ctx)
+	prs, err := f.Databases().Previews(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("cleanup: list preview databases: %w", err)
 	}
@@ -226,7 +208,7 @@ func (f *Flow) dropDatabases(ctx context.Context, plan []PlanItem) error {
 			continue
 		}
 		pr := it.PR
-		if err := f.Target.DropPreviewDatabase(ctx, pr); err != nil {
+		if err := f.Databases().DropPreview(ctx, pr); err != nil {
 			errs = append(errs, fmt.Errorf("drop the database of #%d: %w", pr, err))
 			continue
 		}

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/slipway/slipway/internal/database"
 )
 
 // fakeURL is a database URL whose password must never be shown.
@@ -16,18 +20,40 @@ func (u fakeURL) String() string   { return "postgres://" + u.db + ":xxxxx@db:54
 func (u fakeURL) Reveal() string   { return "postgres://" + u.db + ":" + u.password + "@db:5432/" + u.db }
 func (u fakeURL) Database() string { return u.db }
 
-// dbProvider is the fake target with a database server in memory.
+// The fake images' migrations: every image migrates to schema 3, whose
+// migration is a contract one (an expand-only run stops at 2).
+const (
+	fakeHead     = 3
+	fakeContract = "00003_drop_visits.sql"
+)
+
+// dbProvider is the fake target with a database server in memory: its
+// primitives (DatabaseServer) and an admin that keeps databases as a map.
 type dbProvider struct {
 	*fakeProvider
-	previews    map[int]bool
-	golden      string // the release golden was built by
-	schema      int64
-	failMigrate string // Migrate of this database fails
+	server      *fakeServer
+	failMigrate string // a migrate run on this database fails
+	failSeed    bool   // a seed run fails
+	imageHeads  map[string]int64
+	runs        []string // "migrate shop_pr_9", "seed shop_golden_1"
 	envs        map[string]map[string]string
 }
 
+// fakeServer is the Postgres server: nil until started.
+type fakeServer struct {
+	dbs       map[string]*fakeDB
+	builds    int
+	published string // the golden database previews clone from
+}
+
+type fakeDB struct {
+	schema int64
+	from   string // the release it was built by or cloned from
+	seeded bool
+}
+
 func newDBFake() *dbProvider {
-	return &dbProvider{fakeProvider: newFake(), previews: map[int]bool{}, envs: map[string]map[string]string{}}
+	return &dbProvider{fakeProvider: newFake(), imageHeads: map[string]int64{}, envs: map[string]map[string]string{}}
 }
 
 func (d *dbProvider) Deploy(ctx context.Context, s Spec) (Stack, error) {
@@ -35,47 +61,131 @@ func (d *dbProvider) Deploy(ctx context.Context, s Spec) (Stack, error) {
 	return d.fakeProvider.Deploy(ctx, s)
 }
 
-func (d *dbProvider) EnsurePreviewDatabase(_ context.Context, pr int) (PreviewDatabase, error) {
-	name := fmt.Sprintf("shop_pr_%d", pr)
-	cloned := !d.previews[pr]
-	d.previews[pr] = true
-	return PreviewDatabase{Name: name, Cloned: cloned, From: d.golden, URL: fakeURL{name, "s3cret-" + name}}, nil
+func (d *dbProvider) OpenDatabaseAdmin(_ context.Context, start bool) (DatabaseAdmin, error) {
+	d.calls = append(d.calls, fmt.Sprintf("admin start=%v", start))
+	if d.server == nil && !start {
+		return nil, nil
+	}
+	if d.server == nil {
+		d.server = &fakeServer{dbs: map[string]*fakeDB{}}
+	}
+	return d.server, nil
 }
 
-func (d *dbProvider) DropPreviewDatabase(_ context.Context, pr int) error {
-	delete(d.previews, pr)
+func (d *dbProvider) DatabasePassword(_ context.Context, id DatabaseID) (string, error) {
+	return "s3cret-" + id.RoleName("shop"), nil
+}
+
+func (d *dbProvider) KeepDatabaseURL(_ context.Context, _ DatabaseID, u database.URL, _ string) (SecretURL, error) {
+	parsed, err := url.Parse(u.Reveal())
+	if err != nil {
+		return nil, err
+	}
+	pw, _ := parsed.User.Password()
+	return fakeURL{u.Database(), pw}, nil
+}
+
+func (d *dbProvider) ForgetDatabaseURL(context.Context, DatabaseID) error { return nil }
+
+func (d *dbProvider) RunOnce(_ context.Context, _ string, args []string, db SecretURL) (string, error) {
+	d.runs = append(d.runs, args[0]+" "+db.Database())
+	x := d.server.dbs[db.Database()]
+	switch {
+	case args[0] == "seed" && d.failSeed:
+		return "", &MigrationError{Database: db.Database(), ExitCode: 1, Output: "seed: notes: permission denied"}
+	case args[0] == "seed":
+		x.seeded = true
+		return "", nil
+	case db.Database() == d.failMigrate:
+		return "", &MigrationError{Database: db.Database(), ExitCode: 1, Output: `ERROR: relation "counters" already exists`}
+	}
+	res := MigrateResult{From: x.schema, To: max(x.schema, fakeHead)}
+	if slices.Contains(args, "-expand-only") && x.schema < fakeHead {
+		res.To, res.Held = max(x.schema, fakeHead-1), []string{fakeContract}
+	}
+	x.schema = res.To
+	return fmt.Sprintf("goose: migrating\n{\"from\":%d,\"to\":%d,\"held\":%q}\n", res.From, res.To, res.Held), nil
+}
+
+func (d *dbProvider) ImageSchemaHead(_ context.Context, image string) (int64, error) {
+	return d.imageHeads[image], nil
+}
+
+func (d *dbProvider) PreviewDatabase(ctx context.Context, _ int, create func(context.Context) (PreviewDatabase, error)) (PreviewDatabase, error) {
+	return create(ctx)
+}
+
+var _ DatabaseAdmin = (*fakeServer)(nil)
+
+func (s *fakeServer) url(name, password string) database.URL {
+	return database.NewURL("db:5432", name, password, name, "disable")
+}
+
+func (s *fakeServer) EnsureProduction(_ context.Context, app, password string) (database.URL, error) {
+	if s.dbs[app] == nil {
+		s.dbs[app] = &fakeDB{}
+	}
+	return s.url(app, password), nil
+}
+
+func (s *fakeServer) BuildGolden(_ context.Context, app, password string) (database.URL, error) {
+	s.builds++
+	name := fmt.Sprintf("%s_golden_%d", app, s.builds)
+	s.dbs[name] = &fakeDB{}
+	return database.NewURL("db:5432", database.GoldenName(app), password, name, "disable"), nil
+}
+
+func (s *fakeServer) PublishGolden(_ context.Context, app, db, release string) ([]string, error) {
+	s.dbs[db].from = release
+	var dropped []string
+	if old := s.published; old != "" {
+		delete(s.dbs, old)
+		dropped = append(dropped, old)
+	}
+	s.published = db
+	return dropped, nil
+}
+
+func (s *fakeServer) EnsurePreview(_ context.Context, app string, pr int, password string) (database.Preview, error) {
+	name := database.PreviewName(app, pr)
+	p := database.Preview{PR: pr, Database: name, URL: s.url(name, password)}
+	if x := s.dbs[name]; x != nil {
+		p.From = x.from
+		return p, nil
+	}
+	g := s.dbs[s.published]
+	if g == nil { // no release yet: an empty clone (the compat tests' "no release")
+		g = &fakeDB{}
+	}
+	s.dbs[name] = &fakeDB{schema: g.schema, from: g.from, seeded: g.seeded}
+	p.Cloned, p.From = true, g.from
+	return p, nil
+}
+
+func (s *fakeServer) DropPreview(_ context.Context, app string, pr int) error {
+	delete(s.dbs, database.PreviewName(app, pr))
 	return nil
 }
 
-func (d *dbProvider) PreviewDatabases(context.Context) ([]int, error) {
+func (s *fakeServer) ListPreviews(_ context.Context, app string) ([]int, error) {
 	var out []int
-	for pr := range d.previews {
-		out = append(out, pr)
+	for name := range s.dbs {
+		var pr int
+		if _, err := fmt.Sscanf(strings.TrimPrefix(name, app+"_pr_"), "%d", &pr); err == nil && strings.HasPrefix(name, app+"_pr_") {
+			out = append(out, pr)
+		}
 	}
 	sort.Ints(out)
 	return out, nil
 }
 
-func (d *dbProvider) RefreshGolden(_ context.Context, _, release string) (MigrateResult, error) {
-	d.golden = release
-	return MigrateResult{To: 3}, nil
+func (s *fakeServer) SchemaVersion(_ context.Context, db string) (int64, error) {
+	return s.dbs[db].schema, nil
 }
 
-func (d *dbProvider) ProductionDatabase(context.Context) (SecretURL, error) {
-	return fakeURL{"shop", "s3cret-shop"}, nil
+func (s *fakeServer) AtHead(_ context.Context, db string, head int64) (bool, error) {
+	return s.dbs[db].schema == head, nil
 }
-
-func (d *dbProvider) Migrate(_ context.Context, _ string, db SecretURL, expandOnly bool) (MigrateResult, error) {
-	if db.Database() == d.failMigrate {
-		return MigrateResult{}, &MigrationError{Database: db.Database(), ExitCode: 1, Output: `ERROR: relation "counters" already exists`}
-	}
-	if expandOnly {
-		return MigrateResult{From: d.schema, To: 2, Held: []string{"00003_drop_visits.sql"}}, nil
-	}
-	return MigrateResult{From: 3, To: 3}, nil
-}
-
-func (d *dbProvider) Schema(context.Context, SecretURL) (int64, error) { return d.schema, nil }
 
 // The flow with a database: the preview's stack gets DATABASE_URL, its
 // tests expect a database, the report names the golden copy's release and
@@ -90,8 +200,8 @@ func TestPreviewWithADatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.envs[rel.Stack][DatabaseURLEnv] != "postgres://shop:s3cret-shop@db:5432/shop" || p.golden != rel.Stack {
-		t.Fatalf("release env %v, golden built by %q", p.envs[rel.Stack], p.golden)
+	if p.envs[rel.Stack][DatabaseURLEnv] != "postgres://shop:s3cret-shop@db:5432/shop" || p.server.dbs[p.server.published].from != rel.Stack {
+		t.Fatalf("release env %v, golden %s built by %q", p.envs[rel.Stack], p.server.published, p.server.dbs[p.server.published].from)
 	}
 	res, err := f.DeployPreview(context.Background(), PreviewRequest{PR: 9})
 	if err != nil {
@@ -118,8 +228,8 @@ func TestPreviewWithADatabase(t *testing.T) {
 		t.Fatalf("deploy over a failed migration: %v (stacks %v)", err, p.stacks)
 	}
 
-	if err := f.DestroyPreview(context.Background(), PreviewRequest{PR: 9}); err != nil || p.previews[9] {
-		t.Fatalf("destroy: %v; database of #9 left: %v", err, p.previews[9])
+	if err := f.DestroyPreview(context.Background(), PreviewRequest{PR: 9}); err != nil || p.server.dbs["shop_pr_9"] != nil {
+		t.Fatalf("destroy: %v; database of #9 left: %v", err, p.server.dbs["shop_pr_9"])
 	}
 	plan, err := f.Cleanup(context.Background(), CleanupPolicy{KeepReleases: 2, Parallel: 1}, nil, true)
 	if err != nil {
@@ -133,7 +243,7 @@ func TestPreviewWithADatabase(t *testing.T) {
 	for _, l := range strings.Split(b.String(), "\n") {
 		found = found || strings.Join(strings.Fields(l), " ") == "database of #10 database drop preview #10 is gone"
 	}
-	if !found || !p.previews[10] {
+	if !found || p.server.dbs["shop_pr_10"] == nil {
 		t.Fatalf("dry-run plan (must list the orphaned database and drop nothing):\n%s", b.String())
 	}
 }

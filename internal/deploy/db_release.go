@@ -17,7 +17,7 @@ func (f *Flow) releaseEnv(ctx context.Context, env map[string]string) (map[strin
 	if !f.Database {
 		return env, nil
 	}
-	u, err := f.Target.ProductionDatabase(ctx)
+	u, err := f.Databases().Production(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("release: production database (production traffic unchanged): %w", err)
 	}
@@ -34,16 +34,17 @@ func (f *Flow) releaseDatabase(ctx context.Context, img Image, release string, s
 	if !f.Database {
 		return nil
 	}
-	g, err := f.Target.RefreshGolden(ctx, img.Ref, release)
+	dbs := f.Databases()
+	g, err := dbs.RefreshGolden(ctx, img.Ref, release)
 	if err != nil {
 		return fmt.Errorf("release: refresh the golden database with %s (production traffic unchanged): %w", shortRef(img.Digest), err)
 	}
 	f.logf("release: golden database rebuilt at schema %d and seeded: new previews are cloned from it", g.To)
-	prod, err := f.Target.ProductionDatabase(ctx)
+	prod, err := dbs.Production(ctx)
 	if err != nil {
 		return fmt.Errorf("release: production database (production traffic unchanged): %w", err)
 	}
-	m, err := f.Target.Migrate(ctx, img.Ref, prod, true)
+	m, err := dbs.Migrate(ctx, img.Ref, prod, true)
 	if err != nil {
 		return fmt.Errorf("release: migrate the production database with %s (production traffic unchanged; a failed migration's transaction is rolled back): %w", shortRef(img.Digest), err)
 	}

@@ -82,11 +82,12 @@ func (f *Flow) contractPlan(ctx context.Context, stacks []Stack, r Routes, plan 
 			liveStack = s
 		}
 	}
-	prod, err := f.Target.ProductionDatabase(ctx)
+	dbs := f.Databases()
+	prod, err := dbs.Production(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("cleanup: production database: %w", err)
 	}
-	cur, err := f.Target.Schema(ctx, prod)
+	cur, err := dbs.Schema(ctx, prod)
 	if err != nil {
 		return nil, fmt.Errorf("cleanup: read production's schema: %w", err)
 	}
@@ -141,11 +142,12 @@ func (f *Flow) runContracts(ctx context.Context, stacks []Stack, r Routes, plan 
 			img = s.Image
 		}
 	}
-	prod, err := f.Target.ProductionDatabase(ctx)
+	dbs := f.Databases()
+	prod, err := dbs.Production(ctx)
 	if err != nil {
 		return fmt.Errorf("cleanup: production database: %w", err)
 	}
-	m, err := f.Target.Migrate(ctx, img, prod, false)
+	m, err := dbs.Migrate(ctx, img, prod, false)
 	if err != nil {
 		return fmt.Errorf("cleanup: run contract migration %s with the live stack %s's image: %w", strings.Join(names, ", "), live, err)
 	}
@@ -159,11 +161,12 @@ func (f *Flow) checkSchema(ctx context.Context, target Stack, stacks []Stack) er
 	if !f.Database || target.SchemaHead == 0 {
 		return nil
 	}
-	prod, err := f.Target.ProductionDatabase(ctx)
+	dbs := f.Databases()
+	prod, err := dbs.Production(ctx)
 	if err != nil {
 		return fmt.Errorf("rollback: production database (production unchanged): %w", err)
 	}
-	cur, err := f.Target.Schema(ctx, prod)
+	cur, err := dbs.Schema(ctx, prod)
 	if err != nil {
 		return fmt.Errorf("rollback: read production's schema (production unchanged): %w", err)
 	}

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -58,5 +59,46 @@ func TestMigrateOutputIsReadFromItsLastLine(t *testing.T) {
 	}
 	if got := MigrateCommand(true); !slices.Equal(got, []string{"migrate", "-expand-only"}) {
 		t.Fatalf("expand-only command %q", got)
+	}
+}
+
+// refURL is a database known by its secret only: its Reveal is no URL.
+type refURL struct{}
+
+func (refURL) String() string { return "(the URL in secret shop/pr-9/database-url)" }
+func (refURL) Reveal() string {
+	return "slipway-secret:arn:aws:secretsmanager:us-east-1:1:secret:shop/pr-9/database-url-AbCdEf"
+}
+func (refURL) Database() string { return "shop_pr_9" }
+
+// What a failed run prints reaches the error without a password: the
+// database's own URL and password, and the password of any URL with
+// credentials (the aws preview role never sees the URL it migrates).
+func TestFailedRunOutputHoldsNoPassword(t *testing.T) {
+	known := fakeURL{"shop_pr_9", "s3cret-pw"}
+	for _, tc := range []struct {
+		name string
+		db   SecretURL
+		out  string
+		want string
+	}{
+		{"its URL", known, "goose: connecting to " + known.Reveal(), "goose: connecting to " + known.String()},
+		{"its password alone", known, "password s3cret-pw refused", "password xxxxx refused"},
+		{"a URL it never read", refURL{}, "goose: connecting to postgres://shop_pr_9:pw-from-secret@db:5432/shop_pr_9?sslmode=require",
+			"goose: connecting to postgres://shop_pr_9:xxxxx@db:5432/shop_pr_9?sslmode=require"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := RedactURL(tc.out, tc.db); got != tc.want {
+				t.Fatalf("RedactURL(%q) = %q, want %q", tc.out, got, tc.want)
+			}
+		})
+	}
+	var out []string
+	for i := 1; i <= 30; i++ {
+		out = append(out, "line "+strconv.Itoa(i))
+	}
+	e := NewMigrationError(known, 3, strings.Join(out, "\n")+"\n")
+	if e.ExitCode != 3 || e.Database != "shop_pr_9" || e.Output != strings.Join(out[10:], "\n") {
+		t.Fatalf("NewMigrationError = %+v, want exit 3 on shop_pr_9 with the last 20 lines", e)
 	}
 }

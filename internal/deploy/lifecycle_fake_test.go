@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/slipway/slipway/internal/database"
 )
 
 // The fake's lifecycle capabilities: scaling, failure marks, a lease and
@@ -96,22 +98,22 @@ func (f *fakeProvider) TryLock(ctx context.Context, owner string, ttl time.Durat
 
 var errFakeNoDatabase = errors.New("the fake target has no database server: use newDBFake")
 
-func (f *fakeProvider) EnsurePreviewDatabase(context.Context, int) (PreviewDatabase, error) {
-	return PreviewDatabase{}, errFakeNoDatabase
-}
-func (f *fakeProvider) DropPreviewDatabase(context.Context, int) error { return errFakeNoDatabase }
-func (f *fakeProvider) PreviewDatabases(context.Context) ([]int, error) {
+func (f *fakeProvider) OpenDatabaseAdmin(context.Context, bool) (DatabaseAdmin, error) {
 	return nil, errFakeNoDatabase
 }
-func (f *fakeProvider) RefreshGolden(context.Context, string, string) (MigrateResult, error) {
-	return MigrateResult{}, errFakeNoDatabase
+func (f *fakeProvider) DatabasePassword(context.Context, DatabaseID) (string, error) {
+	return "", errFakeNoDatabase
 }
-func (f *fakeProvider) ProductionDatabase(context.Context) (SecretURL, error) {
+func (f *fakeProvider) KeepDatabaseURL(context.Context, DatabaseID, database.URL, string) (SecretURL, error) {
 	return nil, errFakeNoDatabase
 }
-func (f *fakeProvider) Migrate(context.Context, string, SecretURL, bool) (MigrateResult, error) {
-	return MigrateResult{}, errFakeNoDatabase
+func (f *fakeProvider) ForgetDatabaseURL(context.Context, DatabaseID) error { return errFakeNoDatabase }
+func (f *fakeProvider) RunOnce(context.Context, string, []string, SecretURL) (string, error) {
+	return "", errFakeNoDatabase
 }
-func (f *fakeProvider) Schema(context.Context, SecretURL) (int64, error) {
+func (f *fakeProvider) ImageSchemaHead(context.Context, string) (int64, error) {
 	return 0, errFakeNoDatabase
+}
+func (f *fakeProvider) PreviewDatabase(context.Context, int, func(context.Context) (PreviewDatabase, error)) (PreviewDatabase, error) {
+	return PreviewDatabase{}, errFakeNoDatabase
 }

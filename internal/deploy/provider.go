@@ -30,7 +30,7 @@ type Target interface {
 	Marker
 	Locker
 	Analyzer
-	Databases
+	DatabaseServer
 }
 
 // Deployer is the core of a target: stacks and their routes.

@@ -1,6 +1,3 @@
-// Package local is the local target: Docker containers on this machine stand
-// in for ECS services, and the Slipway router container stands in for the
-// shared ALB. Container labels are the state; nothing else is stored.
 package local
 
 import (

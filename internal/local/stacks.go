@@ -1,19 +1,14 @@
 package local
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"sort"
-	"strings"
-	"time"
+	"strconv"
 
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/slipway/slipway/internal/deploy"
-	"github.com/slipway/slipway/internal/naming"
 )
 
 // instances lists this app's stack containers (not the router), newest first.
@@ -108,183 +103,16 @@ func (p *Provider) health(ctx context.Context) map[string]bool {
 	return m
 }
 
-// specHash identifies what an instance runs, so an identical re-deploy is a
-// no-op and a changed one gets a new container.
-func specHash(s deploy.Spec) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s|%s|%s|%s|%d", s.Image, s.Role, s.Commit, s.Version, s.PR)
-	for _, kv := range envList(s.Env) {
-		fmt.Fprintf(&b, "|%s", kv)
-	}
-	return naming.Hash(b.String())
-}
-
-// envList is env as KEY=value entries, sorted by key.
-func envList(env map[string]string) []string {
-	keys := make([]string, 0, len(env))
-	for k := range env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]string, 0, len(env))
-	for _, k := range keys {
-		out = append(out, k+"="+env[k])
-	}
-	return out
-}
-
-// Deploy starts a new instance of the stack, waits until the router sees it
-// healthy, moves the stack's routes to it and retires older instances.
-// Deploying what already runs starts nothing, but still retires older
-// instances of the stack (an interrupted deploy can leave one, Exited).
-func (p *Provider) Deploy(ctx context.Context, s deploy.Spec) (deploy.Stack, error) {
-	if !naming.ValidStack(s.Stack) || !strings.HasPrefix(s.Stack, p.o.App+"-") {
-		return deploy.Stack{}, fmt.Errorf("deploy %q: not a stack name of app %s", s.Stack, p.o.App)
-	}
-	hash := specHash(s)
-	name := s.Stack + "-" + hash
-	ins, err := p.instances(ctx)
+// withSchema reads what schema a stack's image needs from the image's
+// labels, which its containers carry. A label it cannot read is said, and
+// the stack then names no contract migration.
+func (p *Provider) withSchema(st *deploy.Stack, in instance) {
+	st.Image = in.Labels[LabelImage]
+	st.SchemaHead, _ = strconv.ParseInt(in.Labels[deploy.LabelSchemaHead], 10, 64) // absent: 0, the image says nothing
+	st.SchemaMin, _ = strconv.ParseInt(in.Labels[deploy.LabelSchemaMin], 10, 64)   // absent: 0
+	cs, err := deploy.ParseContracts(in.Labels[deploy.LabelSchemaContracts])
 	if err != nil {
-		return deploy.Stack{}, err
+		p.logf("%s: warning: %v", st.Name, err)
 	}
-	var old []instance
-	var cur *instance
-	for _, in := range ins {
-		switch {
-		case in.Name == name:
-			cur = &in
-		case in.Stack == s.Stack:
-			old = append(old, in)
-		}
-	}
-	if cur != nil && cur.State == "running" && p.health(ctx)[name] {
-		p.logf("%s: unchanged (%s already runs commit %s)", s.Stack, name, naming.ShortCommit(s.Commit))
-		if err := p.promote(ctx, s.Stack, name, old); err != nil {
-			return deploy.Stack{}, err
-		}
-		return p.stackOf(ctx, s.Stack)
-	}
-	if cur != nil {
-		if err := p.d.ContainerRemove(ctx, cur.ID, container.RemoveOptions{Force: true}); err != nil {
-			return deploy.Stack{}, fmt.Errorf("remove stale container %s: %w", name, err)
-		}
-	}
-	if err := p.start(ctx, s, name, hash); err != nil {
-		return deploy.Stack{}, err
-	}
-	if err := p.promote(ctx, s.Stack, name, old); err != nil {
-		return deploy.Stack{}, err
-	}
-	return p.stackOf(ctx, s.Stack)
-}
-
-func (p *Provider) stackOf(ctx context.Context, stack string) (deploy.Stack, error) {
-	all, err := p.Stacks(ctx)
-	if err != nil {
-		return deploy.Stack{}, err
-	}
-	for _, st := range all {
-		if st.Name == stack {
-			return st, nil
-		}
-	}
-	return deploy.Stack{}, fmt.Errorf("read stack %s: it is gone", stack)
-}
-
-// start creates and starts the container, registers it with the router
-// (without traffic) and waits for it to become healthy. On failure the new
-// container is removed and nothing else changes.
-func (p *Provider) start(ctx context.Context, s deploy.Spec, name, hash string) error {
-	env := append([]string{"PORT=" + appPort, "SLIPWAY_STACK=" + s.Stack}, envList(s.Env)...)
-	p.logf("%s: starting container %s (commit %s, image %s)", s.Stack, name, naming.ShortCommit(s.Commit), short(s.Image))
-	cfg := &container.Config{Image: s.Image, Env: env, Labels: specLabels(p.o.App, s, hash, time.Now())}
-	host := &container.HostConfig{NetworkMode: container.NetworkMode(p.network())}
-	resp, err := p.d.ContainerCreate(ctx, cfg, host, nil, nil, name)
-	if err != nil {
-		return fmt.Errorf("create container %s: %w", name, err)
-	}
-	if err := p.d.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
-		p.discard(ctx, resp.ID)
-		return fmt.Errorf("start container %s: %w", name, err)
-	}
-	if err := p.addTarget(ctx, s.Stack, name); err != nil {
-		p.discard(ctx, resp.ID)
-		return err
-	}
-	if err := p.waitHealthy(ctx, s.Stack, name, resp.ID); err != nil {
-		cctx, cancel := cleanupContext(ctx)
-		defer cancel()
-		if rerr := p.removeTargets(cctx, map[string]bool{name: true}); rerr != nil {
-			p.logf("%s: could not unregister %s from the router: %v", s.Stack, name, rerr)
-		}
-		p.discard(ctx, resp.ID)
-		return err
-	}
-	return nil
-}
-
-// CleanupTimeout bounds each cleanup step (removing a container that never
-// served, reading its last output): cleanup runs even after Ctrl-C, but a
-// stuck engine cannot hang the run forever.
-const CleanupTimeout = 30 * time.Second
-
-// cleanupContext is ctx without its cancellation (Ctrl-C still cleans up)
-// and with CleanupTimeout.
-func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), CleanupTimeout)
-}
-
-// discard removes a container that never served, ignoring a failure but
-// saying so.
-func (p *Provider) discard(ctx context.Context, id string) {
-	ctx, cancel := cleanupContext(ctx)
-	defer cancel()
-	if err := p.d.ContainerRemove(ctx, id, container.RemoveOptions{Force: true}); err != nil {
-		p.logf("could not remove container %s: %v", short(id), err)
-	}
-}
-
-func (p *Provider) waitHealthy(ctx context.Context, stack, name, id string) error {
-	ctx, cancel := context.WithTimeout(ctx, p.o.HealthTimeout)
-	defer cancel()
-	lastErr := "no health check yet"
-	for {
-		c, err := p.d.ContainerInspect(ctx, id)
-		if err == nil && c.State != nil && !c.State.Running {
-			return fmt.Errorf("deploy %s: container %s exited with code %d before it became healthy; its last output:\n%s", stack, name, c.State.ExitCode, p.tail(ctx, id))
-		}
-		st, err := p.router.Status(ctx)
-		if err == nil {
-			for _, t := range st.Targets {
-				if t.Name == name && t.Healthy {
-					p.logf("%s: %s is healthy", stack, name)
-					return nil
-				} else if t.Name == name && t.LastError != "" {
-					lastErr = t.LastError
-				}
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("deploy %s: %s not healthy within %s (SLIPWAY_HEALTH_TIMEOUT): last health check: %s; its last output:\n%s", stack, name, p.o.HealthTimeout, lastErr, p.tail(ctx, id))
-		case <-time.After(20 * time.Millisecond): // two loopback calls: cheap
-		}
-	}
-}
-
-// tail returns the last lines a container wrote; it works after ctx has
-// ended (a health timeout, Ctrl-C), within CleanupTimeout.
-func (p *Provider) tail(ctx context.Context, id string) string {
-	ctx, cancel := cleanupContext(ctx)
-	defer cancel()
-	rc, err := p.d.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: "20"})
-	if err != nil {
-		return "(logs unavailable: " + err.Error() + ")"
-	}
-	defer rc.Close()
-	var out bytes.Buffer
-	if _, err := stdcopy.StdCopy(&out, &out, rc); err != nil && !errors.Is(err, context.Canceled) {
-		return out.String() + "(reading logs: " + err.Error() + ")"
-	}
-	return strings.TrimRight(out.String(), "\n")
+	st.Contracts = cs
 }

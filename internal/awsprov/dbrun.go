@@ -36,23 +36,17 @@ var (
 
 const (
 	taskContainer = "migrate" // the container of a one-off database task; also its log stream prefix
-	outputLines   = 20
-	logAttempts   = 5 // CloudWatch Logs may show a stopped task's lines a little later
+	logAttempts   = 5         // CloudWatch Logs may show a stopped task's lines a little later
 )
 
-// Migrate implements deploy.Databases: `<image> migrate [-expand-only]` as
-// a one-off Fargate task with DATABASE_URL from db's secret, and its JSON
-// answer read from the task's log stream.
-func (p *Provider) Migrate(ctx context.Context, image string, db deploy.SecretURL, expandOnly bool) (deploy.MigrateResult, error) {
+// RunOnce implements deploy.DatabaseServer: cmd as a one-off Fargate task
+// of image with DATABASE_URL from db's secret (runTask).
+func (p *Provider) RunOnce(ctx context.Context, image string, cmd []string, db deploy.SecretURL) (string, error) {
 	u, ok := db.(dbURL)
 	if !ok {
-		return deploy.MigrateResult{}, fmt.Errorf("migrate database %s: its URL is in no secret of this target", db.Database())
+		return "", fmt.Errorf("%s database %s: its URL is in no secret of this target", cmd[0], db.Database())
 	}
-	out, err := p.runTask(ctx, image, deploy.MigrateCommand(expandOnly), u)
-	if err != nil {
-		return deploy.MigrateResult{}, err
-	}
-	return deploy.ParseMigrateOutput(out)
+	return p.runTask(ctx, image, cmd, u)
 }
 
 // runTask registers a task definition for image (family <app>-pr-migrate
@@ -101,12 +95,12 @@ func (p *Provider) runTask(ctx context.Context, image string, cmd []string, u db
 	if err != nil {
 		return "", err
 	}
-	out = redactURL(out, u)
+	out = deploy.RedactURL(out, u) // also any URL's password: under the preview role u is known by its secret only
 	if code != 0 {
 		if why != "" {
 			out = strings.TrimSpace(why + "\n" + out)
 		}
-		return out, &deploy.MigrationError{Database: u.Database(), ExitCode: code, Output: deploy.LastLines(out, outputLines)}
+		return out, deploy.NewMigrationError(u, code, out)
 	}
 	return out, nil
 }
@@ -214,11 +208,3 @@ func (p *Provider) taskOutput(ctx context.Context, group, task string, needed bo
 
 // taskID is the last part of a task ARN.
 func taskID(task string) string { return task[strings.LastIndex(task, "/")+1:] }
-
-// redactURL takes u's URL and password out of text.
-func redactURL(text string, u dbURL) string {
-	if u.ref { // the URL was never read here: take out any URL's password
-		return redactPasswords(text)
-	}
-	return deploy.RedactURL(text, u)
-}

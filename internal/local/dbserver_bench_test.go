@@ -38,12 +38,12 @@ func benchPreviews(b *testing.B, e *dbEnv, first int, image string, want int) pr
 	var t previewTimes
 	for pr := first; pr < first+5; pr++ {
 		start := time.Now()
-		db, err := e.provider.EnsurePreviewDatabase(ctx, pr)
+		db, err := e.flow.Databases().EnsurePreview(ctx, pr)
 		if err != nil {
 			b.Fatal(err)
 		}
 		cloned := time.Now()
-		m, err := e.provider.Migrate(ctx, image, db.URL, false)
+		m, err := e.flow.Databases().Migrate(ctx, image, db.URL, false)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/slipway/slipway/infra"
 	"github.com/slipway/slipway/internal/database"
+	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/pgimage/pgtest"
 	"github.com/slipway/slipway/sample-app/store"
 )
@@ -112,6 +113,12 @@ func newDBEnv(t *testing.T) *dbEnv {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// dbs is the database flow on p (d.p, or a second process's provider), as
+// the orchestration runs it.
+func (d *dbEnv) dbs(p *Provider) deploy.Databases {
+	return deploy.Databases{Server: p, App: dbApp, Log: d.log}
 }
 
 // executeStatement lets moto take the Data API request, then runs it in

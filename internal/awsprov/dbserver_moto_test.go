@@ -71,14 +71,14 @@ func TestPreviewDatabaseLifecycleOnAWS(t *testing.T) {
 	ctx := context.Background()
 	image := "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop@sha256:" + strings.Repeat("a", 64)
 
-	g, err := d.p.RefreshGolden(ctx, image, "shop-prod-r1")
+	g, err := d.dbs(d.p).RefreshGolden(ctx, image, "shop-prod-r1")
 	if err != nil {
 		t.Fatalf("refresh golden: %v", err)
 	}
 	if g.From != 0 || g.To != store.SchemaHead {
 		t.Errorf("golden migrated %d -> %d, want 0 -> %d", g.From, g.To, store.SchemaHead)
 	}
-	pd, err := d.p.EnsurePreviewDatabase(ctx, 7)
+	pd, err := d.dbs(d.p).EnsurePreview(ctx, 7)
 	if err != nil {
 		t.Fatalf("preview database: %v", err)
 	}
@@ -95,14 +95,14 @@ func TestPreviewDatabaseLifecycleOnAWS(t *testing.T) {
 		t.Errorf("the preview role reads the seeded note from its clone: %d, %v; want 1", n, err)
 	}
 
-	m, err := d.p.Migrate(ctx, image, pd.URL, false)
+	m, err := d.dbs(d.p).Migrate(ctx, image, pd.URL, false)
 	if err != nil || m.To != store.SchemaHead {
 		t.Fatalf("migrate the preview: %+v, %v", m, err)
 	}
-	if v, err := d.p.Schema(ctx, pd.URL); err != nil || v != store.SchemaHead {
+	if v, err := d.dbs(d.p).Schema(ctx, pd.URL); err != nil || v != store.SchemaHead {
 		t.Errorf("Schema through the Data API = %d, %v; want %d", v, err, store.SchemaHead)
 	}
-	again, err := d.p.EnsurePreviewDatabase(ctx, 7)
+	again, err := d.dbs(d.p).EnsurePreview(ctx, 7)
 	if err != nil || again.Cloned || again.URL.Reveal() != pd.URL.Reveal() {
 		t.Errorf("a re-deploy's database: cloned %v, same URL %v, %v; want kept with the same URL", again.Cloned, again.URL.Reveal() == pd.URL.Reveal(), err)
 	}
@@ -115,22 +115,22 @@ func TestPreviewDatabaseLifecycleOnAWS(t *testing.T) {
 	}
 	d.checkStackParams(t, spec.Stack, "shop/pr-7/database-url", pw)
 
-	if prs, err := d.p.PreviewDatabases(ctx); err != nil || len(prs) != 1 || prs[0] != 7 {
-		t.Errorf("PreviewDatabases = %v, %v; want [7]", prs, err)
+	if prs, err := d.dbs(d.p).Previews(ctx); err != nil || len(prs) != 1 || prs[0] != 7 {
+		t.Errorf("Previews = %v, %v; want [7]", prs, err)
 	}
-	if err := d.p.DropPreviewDatabase(ctx, 7); err != nil {
+	if err := d.dbs(d.p).DropPreview(ctx, 7); err != nil {
 		t.Fatal(err)
 	}
 	if v := d.secretValue(t, "shop/pr-7/database-url"); v != "" {
-		t.Error("the preview's secret survived DropPreviewDatabase")
+		t.Error("the preview's secret survived DropPreview")
 	}
-	if prs, err := d.p.PreviewDatabases(ctx); err != nil || len(prs) != 0 {
-		t.Errorf("PreviewDatabases after the drop = %v, %v; want none", prs, err)
+	if prs, err := d.dbs(d.p).Previews(ctx); err != nil || len(prs) != 0 {
+		t.Errorf("Previews after the drop = %v, %v; want none", prs, err)
 	}
 	if _, err := pgx.Connect(ctx, strings.Replace(stored, "sslmode=require", "sslmode=disable", 1)); err == nil {
 		t.Error("the dropped preview's role still connects")
 	}
-	if err := d.p.DropPreviewDatabase(ctx, 7); err != nil {
+	if err := d.dbs(d.p).DropPreview(ctx, 7); err != nil {
 		t.Errorf("dropping a dropped preview: %v, want nothing to do", err)
 	}
 	if out := d.log.String(); strings.Contains(out, pw) || strings.Contains(out, "postgres://") {
@@ -198,7 +198,7 @@ func (d *dbEnv) checkStackParams(t *testing.T, stack, secret, pw string) {
 func TestFailedMigrationTaskOnAWS(t *testing.T) {
 	d := newDBEnv(t)
 	ctx := context.Background()
-	prod, err := d.p.ProductionDatabase(ctx)
+	prod, err := d.dbs(d.p).Production(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestFailedMigrationTaskOnAWS(t *testing.T) {
 			`goose run: ERROR 00004_rename.sql: failed to run SQL migration: ERROR: column "body" does not exist (SQLSTATE 42703)`,
 		}}
 	}
-	_, err = d.p.Migrate(ctx, "img@sha256:"+strings.Repeat("b", 64), prod, true)
+	_, err = d.dbs(d.p).Migrate(ctx, "img@sha256:"+strings.Repeat("b", 64), prod, true)
 	var me *deploy.MigrationError
 	if !errors.As(err, &me) {
 		t.Fatalf("failed migrate task: %v, want a *deploy.MigrationError", err)
@@ -230,7 +230,7 @@ func TestFailedMigrationTaskOnAWS(t *testing.T) {
 	d.fail = func([]string, string) taskResult {
 		return taskResult{reason: "CannotPullContainerError: pull image manifest has been retried 5 time(s): not found"}
 	}
-	_, err = d.p.Migrate(ctx, "img@sha256:"+strings.Repeat("c", 64), prod, true)
+	_, err = d.dbs(d.p).Migrate(ctx, "img@sha256:"+strings.Repeat("c", 64), prod, true)
 	if !errors.As(err, &me) || me.ExitCode != -1 || !strings.Contains(me.Output, "CannotPullContainerError") {
 		t.Errorf("task that never started: %v, want a MigrationError with ECS's reason", err)
 	}
@@ -255,11 +255,11 @@ func TestProductionDatabaseKeepsItsURLOnAWS(t *testing.T) {
 		}
 		return run(params, next)
 	})
-	a, err := d.p.ProductionDatabase(ctx)
+	a, err := d.dbs(d.p).Production(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := d.p.ProductionDatabase(ctx)
+	b, err := d.dbs(d.p).Production(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,17 +42,17 @@ func (e *dbEnv) migrateRuns(since time.Time) int {
 	}
 }
 
-// migrate runs Migrate on pr's database with img and says how many migrate
+// migrate runs the flow's Migrate on pr's database with img and says how many migrate
 // containers it started.
 func (e *dbEnv) migrate(pr int, img deploy.Image) (deploy.MigrateResult, int, error) {
 	e.t.Helper()
 	ctx := context.Background()
-	db, err := e.provider.EnsurePreviewDatabase(ctx, pr)
+	db, err := e.flow.Databases().EnsurePreview(ctx, pr)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	start := time.Now()
-	m, err := e.provider.Migrate(ctx, img.Ref, db.URL, false)
+	m, err := e.flow.Databases().Migrate(ctx, img.Ref, db.URL, false)
 	return m, e.migrateRuns(start), err
 }
 

@@ -12,19 +12,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	"github.com/slipway/slipway/infra"
 	"github.com/slipway/slipway/internal/database"
 	"github.com/slipway/slipway/internal/deploy"
 )
 
-// The aws target's deploy.Databases, on the shared stack's Aurora cluster:
-// admin statements go through the RDS Data API as the RDS-managed master
-// user (dbexec.go), migrations and seeds run as one-off ECS tasks of the
-// app's image (dbtask.go). Each database URL (with a generated password
-// for the database's own role) is kept in Secrets Manager under a name
-// made of the app and the PR number only, and a stack or task gets it as
-// a secret, by ARN: the URL is never a stack parameter, a task override
-// or a line of output.
+// The aws target's deploy.DatabaseServer, the primitives of the database
+// flow (package deploy holds the algorithm), on the shared stack's Aurora
+// cluster: admin statements go through the RDS Data API as the
+// RDS-managed master user (dbexec.go), migrations and seeds run as
+// one-off ECS tasks of the app's image (dbrun.go). Each database URL
+// (with a generated password for the database's own role) is kept in
+// Secrets Manager under a name made of the app and the PR number only,
+// and a stack or task gets it as a secret, by ARN: the URL is never a
+// stack parameter, a task override or a line of output.
 
 // DBClients are the API clients the database needs.
 type DBClients struct {
@@ -57,7 +57,17 @@ func (p *Provider) previewSecret(pr int) string {
 	return p.o.App + "/pr-" + strconv.Itoa(pr) + "/database-url"
 }
 func (p *Provider) productionSecret() string { return p.o.App + "/prod/database-url" }
-func (p *Provider) goldenSecret() string     { return p.o.App + "/golden/database-url" }
+
+// secretName is the secret that holds db's URL.
+func (p *Provider) secretName(db deploy.DatabaseID) string {
+	switch db.Role {
+	case deploy.RolePreview:
+		return p.previewSecret(db.PR)
+	case deploy.RoleGolden:
+		return p.o.App + "/golden/database-url"
+	}
+	return p.productionSecret()
+}
 
 // errNoDatabaseClients is the error of a database operation on a provider
 // built without the RDS Data API, Secrets Manager and ECS clients (Clients.DB).
@@ -71,22 +81,28 @@ type dbURL struct {
 	ref       bool // known by its secret only (dbtrust.go): the URL was never read
 }
 
-// dbAdmin opens the database admin on the shared stack's cluster.
-func (p *Provider) dbAdmin(ctx context.Context) (*database.Admin, infra.SharedOutputs, error) {
+// OpenDatabaseAdmin implements deploy.DatabaseServer: the admin on the
+// shared stack's cluster, through the Data API (which resumes a paused
+// cluster: dbexec.go retries meanwhile). The cluster exists as long as the
+// shared stack does, so start changes nothing.
+func (p *Provider) OpenDatabaseAdmin(ctx context.Context, _ bool) (deploy.DatabaseAdmin, error) {
 	if !p.db.complete() {
-		return nil, infra.SharedOutputs{}, errNoDatabaseClients
+		return nil, errNoDatabaseClients
 	}
 	shared, err := p.Shared(ctx)
 	if err != nil {
-		return nil, shared, err
+		return nil, err
 	}
 	db := shared.Database
 	if db == nil {
-		return nil, shared, fmt.Errorf("the shared stack of %s has no database: deploy it with the database on (SLIPWAY_DATABASE=1 go run mage.go shared:deploy)", p.o.App)
+		return nil, fmt.Errorf("the shared stack of %s has no database: deploy it with the database on (SLIPWAY_DATABASE=1 go run mage.go shared:deploy)", p.o.App)
 	}
 	x := dataAPI{api: p.db.Data, clusterARN: db.ClusterARN, secretARN: db.SecretARN, resumeWait: 2 * p.o.Poll}
 	a, err := database.New(ctx, x, database.Config{AdminDB: "postgres", AppHost: net.JoinHostPort(db.Endpoint, strconv.Itoa(db.Port)), SSLMode: "require"})
-	return a, shared, err
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 // storeURL writes u to secret name (created when missing, tagged with the
@@ -177,156 +193,78 @@ func (p *Provider) storedPassword(ctx context.Context, name string) (string, err
 	return pw, nil
 }
 
-// password is the one stored in secret name, or a new one.
-func (p *Provider) password(ctx context.Context, name string) (string, error) {
-	pw, err := p.storedPassword(ctx, name)
-	if err != nil || pw != "" {
-		return pw, err
+// DatabasePassword implements deploy.DatabaseServer: the one in db's
+// secret, so a re-deploy keeps its URL, or a new one; the golden copy's
+// role gets a new one each refresh.
+func (p *Provider) DatabasePassword(ctx context.Context, db deploy.DatabaseID) (string, error) {
+	if !p.db.complete() {
+		return "", errNoDatabaseClients
+	}
+	if db.Role != deploy.RoleGolden {
+		pw, err := p.storedPassword(ctx, p.secretName(db))
+		if err != nil || pw != "" {
+			return pw, err
+		}
 	}
 	return database.NewPassword()
 }
 
-// EnsurePreviewDatabase implements deploy.Databases. With
-// ExistingPreviewDatabases, or when AWS answers AccessDenied (the preview
-// role may not administer databases), it gets the database the
-// preview-database workflow created, by its secret's name (dbtrust.go).
-func (p *Provider) EnsurePreviewDatabase(ctx context.Context, pr int) (deploy.PreviewDatabase, error) {
+// KeepDatabaseURL implements deploy.DatabaseServer: u goes to db's secret
+// (created when missing, tagged with the app; a preview's also with its
+// PR and from, the release its golden copy was built by), and stacks and
+// tasks get the secret's ARN.
+func (p *Provider) KeepDatabaseURL(ctx context.Context, db deploy.DatabaseID, u database.URL, from string) (deploy.SecretURL, error) {
+	if !p.db.complete() {
+		return nil, errNoDatabaseClients
+	}
+	name := p.secretName(db)
+	arn, err := p.storeURL(ctx, name, u)
+	if err != nil {
+		return nil, err
+	}
+	if db.Role != deploy.RolePreview {
+		return dbURL{URL: u, secretARN: arn}, nil
+	}
+	if err := p.tagPreviewSecret(ctx, arn, db.PR, from); err != nil {
+		return nil, err
+	}
+	p.logf("database %s: URL kept in secret %s", u.Database(), name)
+	return dbURL{URL: u, secretARN: arn, preview: true}, nil
+}
+
+// ForgetDatabaseURL implements deploy.DatabaseServer: db's secret is
+// deleted without a recovery window (the URL names a role that no longer
+// exists); no secret is fine.
+func (p *Provider) ForgetDatabaseURL(ctx context.Context, db deploy.DatabaseID) error {
+	if !p.db.complete() {
+		return errNoDatabaseClients
+	}
+	name := p.secretName(db)
+	_, err := p.db.Secrets.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(name), ForceDeleteWithoutRecovery: aws.Bool(true)})
+	var missing *smtypes.ResourceNotFoundException
+	if err != nil && !errors.As(err, &missing) {
+		return fmt.Errorf("delete secret %s: %w", name, err)
+	}
+	return nil
+}
+
+// PreviewDatabase implements deploy.DatabaseServer, the trust split
+// (dbtrust.go): with ExistingPreviewDatabases, or when AWS answers
+// AccessDenied to create (the preview role may not administer databases),
+// it gets the database the preview-database workflow created, by its
+// secret's name.
+func (p *Provider) PreviewDatabase(ctx context.Context, pr int, create func(context.Context) (deploy.PreviewDatabase, error)) (deploy.PreviewDatabase, error) {
 	if p.o.ExistingPreviewDatabases {
 		return p.existingPreviewDatabase(ctx, pr, "SLIPWAY_PREVIEW_DATABASE=existing")
 	}
-	db, err := p.CreatePreviewDatabase(ctx, pr)
+	db, err := create(ctx)
 	if accessDenied(err) {
 		return p.existingPreviewDatabase(ctx, pr, "this role may not create databases (the preview role)")
 	}
 	return db, err
 }
 
-// CreatePreviewDatabase clones (or keeps) the PR's database through the
-// Data API, stores its URL and tags the secret with where it came from
-// (the trusted step, `preview:database`): it never falls back to the
-// database by name, so a role that may not administer databases fails.
-func (p *Provider) CreatePreviewDatabase(ctx context.Context, pr int) (deploy.PreviewDatabase, error) {
-	a, _, err := p.dbAdmin(ctx)
-	if err != nil {
-		return deploy.PreviewDatabase{}, err
-	}
-	secret := p.previewSecret(pr)
-	pw, err := p.password(ctx, secret)
-	if err != nil {
-		return deploy.PreviewDatabase{}, err
-	}
-	db, err := a.EnsurePreview(ctx, p.o.App, pr, pw)
-	if err != nil {
-		return deploy.PreviewDatabase{}, err
-	}
-	arn, err := p.storeURL(ctx, secret, db.URL)
-	if err != nil {
-		return deploy.PreviewDatabase{}, err
-	}
-	if err := p.tagPreviewSecret(ctx, arn, pr, db.From); err != nil {
-		return deploy.PreviewDatabase{}, err
-	}
-	p.logf("database %s: URL kept in secret %s", db.Database, secret)
-	return deploy.PreviewDatabase{Name: db.Database, Cloned: db.Cloned, From: db.From,
-		URL: dbURL{URL: db.URL, secretARN: arn, preview: true}}, nil
-}
-
-// DropPreviewDatabase implements deploy.Databases: the database, its role
-// and its secret (deleted without a recovery window: the URL names a role
-// that no longer exists).
-func (p *Provider) DropPreviewDatabase(ctx context.Context, pr int) error {
-	a, _, err := p.dbAdmin(ctx)
-	if err != nil {
-		return err
-	}
-	if err := a.DropPreview(ctx, p.o.App, pr); err != nil {
-		return err
-	}
-	secret := p.previewSecret(pr)
-	_, err = p.db.Secrets.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(secret), ForceDeleteWithoutRecovery: aws.Bool(true)})
-	var missing *smtypes.ResourceNotFoundException
-	if err != nil && !errors.As(err, &missing) {
-		return fmt.Errorf("delete secret %s: %w", secret, err)
-	}
-	return nil
-}
-
-// PreviewDatabases implements deploy.Databases.
-func (p *Provider) PreviewDatabases(ctx context.Context) ([]int, error) {
-	a, _, err := p.dbAdmin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return a.ListPreviews(ctx, p.o.App)
-}
-
-// ProductionDatabase implements deploy.Databases.
-func (p *Provider) ProductionDatabase(ctx context.Context) (deploy.SecretURL, error) {
-	a, _, err := p.dbAdmin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	secret := p.productionSecret()
-	pw, err := p.password(ctx, secret)
-	if err != nil {
-		return nil, err
-	}
-	u, err := a.EnsureProduction(ctx, p.o.App, pw)
-	if err != nil {
-		return nil, err
-	}
-	arn, err := p.storeURL(ctx, secret, u)
-	if err != nil {
-		return nil, err
-	}
-	return dbURL{URL: u, secretARN: arn}, nil
-}
-
-// RefreshGolden implements deploy.Databases: a new golden database is
-// built beside the one previews clone from, migrated and seeded by tasks
-// of image, and published; superseded ones are dropped.
-func (p *Provider) RefreshGolden(ctx context.Context, image, release string) (deploy.MigrateResult, error) {
-	a, _, err := p.dbAdmin(ctx)
-	if err != nil {
-		return deploy.MigrateResult{}, err
-	}
-	pw, err := database.NewPassword()
-	if err != nil {
-		return deploy.MigrateResult{}, err
-	}
-	u, err := a.BuildGolden(ctx, p.o.App, pw)
-	if err != nil {
-		return deploy.MigrateResult{}, err
-	}
-	arn, err := p.storeURL(ctx, p.goldenSecret(), u)
-	if err != nil {
-		return deploy.MigrateResult{}, err
-	}
-	g := dbURL{URL: u, secretARN: arn}
-	res, err := p.Migrate(ctx, image, g, false)
-	if err != nil {
-		return res, err
-	}
-	if _, err := p.runTask(ctx, image, []string{"seed"}, g); err != nil {
-		return res, fmt.Errorf("seed the golden database: %w", err)
-	}
-	dropped, err := a.PublishGolden(ctx, p.o.App, u.Database(), release)
-	for _, d := range dropped {
-		p.logf("database: dropped the superseded golden database %s", d)
-	}
-	return res, err
-}
-
-// Schema implements deploy.Databases: the newest applied version in
-// goose's table, read through the Data API; 0 when never migrated.
-func (p *Provider) Schema(ctx context.Context, db deploy.SecretURL) (int64, error) {
-	a, _, err := p.dbAdmin(ctx)
-	if err != nil {
-		return 0, err
-	}
-	v, err := a.SchemaVersion(ctx, db.Database())
-	if err != nil {
-		return 0, fmt.Errorf("read the schema version of %s: %w", db.Database(), err)
-	}
-	return v, nil
-}
+// ImageSchemaHead implements deploy.DatabaseServer: the aws target reads
+// no image labels (its stacks name no schema either), so it cannot tell,
+// and every migrate runs its task.
+func (p *Provider) ImageSchemaHead(context.Context, string) (int64, error) { return 0, nil }
