@@ -87,6 +87,9 @@ func (Preview) Database(ctx context.Context, pr *int, drop *bool) error {
 // Down removes every container, network, volume and image tag of this app from the local Docker engine, and nothing else.
 func (Local) Down(ctx context.Context) error { return commands.LocalDown(ctx) }
 
+// DbImage builds the database server's image from Debian's PostgreSQL package, for machines that cannot pull the official one (-tag=NAME, default slipway-postgres:17; run it with SLIPWAY_DB_IMAGE=NAME).
+func (Local) DbImage(ctx context.Context, tag *string) error { return commands.LocalDBImage(ctx, tag) }
+
 // All runs the whole test suite (alias: test): Python tools, gofmt, go vet, staticcheck, actionlint and go test.
 func (Test) All(ctx context.Context) error { return commands.TestAll(ctx) }
 
