@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -15,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/slipway/slipway/internal/database"
+	"github.com/slipway/slipway/internal/pgimage"
 )
 
 // The app's database server: one Postgres container <app>-db on the app's
@@ -45,9 +47,10 @@ func (p *Provider) dbName() string   { return p.o.App + "-db" }
 func (p *Provider) dbVolume() string { return p.o.App + "-db-data" }
 
 // EnsureDatabaseServer starts the app's Postgres server from image (see
-// pgimage.ImageFromEnv) unless it runs already, and waits until its
-// superuser can connect. Data and password survive re-runs; a server on
-// another image is replaced, keeping its volume. Safe to re-run.
+// pgimage.ImageFromEnv; pulled when missing) unless it runs already, and
+// waits until its superuser can connect. Data and password survive
+// re-runs; a server on another image is replaced, keeping its volume.
+// Safe to re-run.
 func (p *Provider) EnsureDatabaseServer(ctx context.Context, image string) (DatabaseServer, error) {
 	s, err := p.ensureDBServer(ctx, image)
 	return s.DatabaseServer, err
@@ -74,10 +77,15 @@ func (p *Provider) ensureDBServer(ctx context.Context, image string) (openServer
 	c, err := p.d.ContainerInspect(ctx, p.dbName())
 	switch {
 	case cerrdefs.IsNotFound(err):
-		err = p.createDB(ctx, image, password)
+		if err = p.ensureDBImage(ctx, image); err == nil {
+			err = p.createDB(ctx, image, password)
+		}
 	case err != nil:
 		err = fmt.Errorf("inspect database server %s: %w", p.dbName(), err)
 	case c.Config == nil || c.Config.Image != image:
+		if err = p.ensureDBImage(ctx, image); err != nil {
+			break // the old server keeps running
+		}
 		p.logf("shared: replacing database server %s with image %s (data kept in volume %s)", p.dbName(), short(image), p.dbVolume())
 		if err = p.removeDB(ctx, c.ID); err == nil {
 			err = p.createDB(ctx, image, password)
@@ -131,12 +139,52 @@ func (p *Provider) createDB(ctx context.Context, image, password string) error {
 	}
 	resp, err := p.d.ContainerCreate(ctx, cfg, host, nil, nil, p.dbName())
 	if err != nil {
-		return fmt.Errorf("create database server %s (is image %s built? tests and CI use the local one: pgimage): %w", p.dbName(), image, err)
+		return fmt.Errorf("create database server %s from image %s: %w", p.dbName(), image, err)
 	}
 	if err := p.d.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
 		return fmt.Errorf("start database server %s: %w", p.dbName(), err)
 	}
 	return nil
+}
+
+// ensureDBImage makes sure the server's image is on this machine. The
+// official one (or any other) is pulled when missing, with one progress
+// line per layer and status; the local one is built by local:dbImage,
+// never pulled. An image that cannot be had says both ways out: pull it
+// yourself, or build the local one from Debian's packages.
+func (p *Provider) ensureDBImage(ctx context.Context, image string) error {
+	_, err := p.d.ImageInspect(ctx, image)
+	switch {
+	case err == nil:
+		return nil
+	case !cerrdefs.IsNotFound(err):
+		return fmt.Errorf("inspect database server image %s: %w", image, err)
+	case strings.HasPrefix(image, pgimage.Repository+":"):
+		return fmt.Errorf("database server image %s is not on this machine: build it from Debian's packages with `%s`", image, buildDBImage)
+	}
+	p.logf("shared: pulling database server image %s (not on this machine)", image)
+	if err := pgimage.Pull(ctx, p.d, image, logLines{p, "shared: pull " + image + ": "}); err != nil {
+		return fmt.Errorf("database server image %s is not on this machine and the pull failed: %w; either pull it yourself (`docker pull %s` uses your registry login and mirrors), or build the local image from Debian's packages, which needs no registry: `%s`, then set %s=%s",
+			image, err, image, buildDBImage, pgimage.EnvImage, pgimage.LocalTag)
+	}
+	return nil
+}
+
+// buildDBImage is the command that builds the local database image.
+const buildDBImage = "go run mage.go local:dbImage"
+
+// logLines writes each line written to it as one line of the provider's
+// log, after prefix.
+type logLines struct {
+	p      *Provider
+	prefix string
+}
+
+func (l logLines) Write(b []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		l.p.logf("%s%s", l.prefix, line)
+	}
+	return len(b), nil
 }
 
 // removeDB stops the server (Postgres shuts down cleanly on the stop
