@@ -1,6 +1,7 @@
 package local
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/pkg/stdcopy"
 	"github.com/docker/go-connections/nat"
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -217,6 +219,11 @@ func (p *Provider) waitDB(ctx context.Context, password string) (openServer, err
 		if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "28P01" {
 			return openServer{}, fmt.Errorf("database server %s refuses the password kept on volume %s: the volume's data was made with another password; run local:down to start afresh (its data is lost)", p.dbName(), p.dbVolume())
 		}
+		if errors.Is(err, errDBDown) {
+			if fatal := p.dbFatal(ctx); fatal != "" {
+				return openServer{}, p.dbStopped(fatal)
+			}
+		}
 		last = err
 		select {
 		case <-ctx.Done():
@@ -226,14 +233,56 @@ func (p *Provider) waitDB(ctx context.Context, password string) (openServer, err
 	}
 }
 
+// errDBDown says the server's container is not running (or is between
+// restarts).
+var errDBDown = errors.New("not running")
+
+// dbFatal returns the last FATAL line the server logged since its last
+// start, with the DETAIL line after it, or "" when there is none (or the
+// log cannot be read).
+func (p *Provider) dbFatal(ctx context.Context) string {
+	c, err := p.d.ContainerInspect(ctx, p.dbName())
+	if err != nil || c.State == nil {
+		return ""
+	}
+	r, err := p.d.ContainerLogs(ctx, p.dbName(), container.LogsOptions{ShowStdout: true, ShowStderr: true, Since: c.State.StartedAt, Tail: "20"})
+	if err != nil {
+		return ""
+	}
+	defer func() { _ = r.Close() }() // read-only
+	var out bytes.Buffer
+	if _, err := stdcopy.StdCopy(&out, &out, r); err != nil {
+		return ""
+	}
+	var fatal string
+	for _, line := range strings.Split(out.String(), "\n") {
+		switch {
+		case strings.Contains(line, "FATAL:"):
+			fatal = strings.Join(strings.Fields(line[strings.Index(line, "FATAL:"):]), " ")
+		case fatal != "" && strings.Contains(line, "DETAIL:"):
+			fatal += " " + strings.Join(strings.Fields(line[strings.Index(line, "DETAIL:"):]), " ")
+		}
+	}
+	return fatal
+}
+
+// dbStopped is the error for a server that stopped with fatal in its log.
+func (p *Provider) dbStopped(fatal string) error {
+	err := fmt.Errorf("database server %s stopped: %s", p.dbName(), fatal)
+	if strings.Contains(fatal, "incompatible with server") {
+		return fmt.Errorf("%w; volume %s holds data of another PostgreSQL major version than the image: set %s to an image of that version (postgres:<version>), or run local:down to start afresh (its data is lost)", err, p.dbVolume(), pgimage.EnvImage)
+	}
+	return err
+}
+
 // dbServer describes the running server from its container.
 func (p *Provider) dbServer(ctx context.Context, password string) (DatabaseServer, error) {
 	c, err := p.d.ContainerInspect(ctx, p.dbName())
 	if err != nil {
 		return DatabaseServer{}, fmt.Errorf("inspect database server %s: %w", p.dbName(), err)
 	}
-	if c.State == nil || !c.State.Running {
-		return DatabaseServer{}, fmt.Errorf("database server %s is not running", p.dbName())
+	if c.State == nil || !c.State.Running || c.State.Restarting {
+		return DatabaseServer{}, fmt.Errorf("database server %s: %w", p.dbName(), errDBDown)
 	}
 	var port int
 	if c.NetworkSettings != nil {

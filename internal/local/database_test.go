@@ -11,10 +11,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/distribution/distribution/v3/configuration"
 	"github.com/distribution/distribution/v3/registry/handlers"
+	"github.com/docker/docker/api/types/container"
 	dockerimage "github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
@@ -294,5 +296,57 @@ func TestDatabaseServerPullsAMissingImage(t *testing.T) {
 	}
 	if err := local.EnsureDBImage(ctx, p, remote); err != nil || strings.Count(out.String(), "shared: pulling") != 1 {
 		t.Errorf("a second ensure: %v, log:\n%s\nwant no second pull", err, out.String())
+	}
+}
+
+// A server that cannot open its volume's data (here: data of another
+// PostgreSQL major, as after the default image moved from postgres:16 to
+// postgres:17) fails at once with Postgres's reason and what to do, not
+// after the whole wait with "connection refused".
+func TestDatabaseServerOnDataOfAnotherMajor(t *testing.T) {
+	cli := testenv.Docker(t)
+	img := pgtest.Image(t, cli)
+	ctx := context.Background()
+	p, out, app := dbTestApp(t, cli)
+	if _, err := p.EnsureDatabaseServer(ctx, img); err != nil {
+		t.Fatalf("ensure database server: %v\n%s", err, out.String())
+	}
+	exec, err := cli.ContainerExecCreate(ctx, app+"-db", container.ExecOptions{Cmd: []string{"sh", "-c", `echo 16 > "$PGDATA/PG_VERSION"`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.ContainerExecStart(ctx, exec.ID, container.ExecStartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		st, err := cli.ContainerExecInspect(ctx, exec.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !st.Running {
+			if st.ExitCode != 0 {
+				t.Fatalf("mark the data as PostgreSQL 16's: exit %d", st.ExitCode)
+			}
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := p.RemoveDatabaseServer(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	_, err = p.EnsureDatabaseServer(ctx, img)
+	if err == nil {
+		t.Fatal("a server on PostgreSQL 16's data started")
+	}
+	for _, want := range []string{"database server " + app + "-db stopped", "incompatible with server", "initialized by PostgreSQL version 16", "SLIPWAY_DB_IMAGE", "local:down"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	t.Logf("the error a user sees after %s: %v", time.Since(start).Round(time.Millisecond), err)
+	if took := time.Since(start); took > 30*time.Second {
+		t.Errorf("the error came after %s, want it as soon as the server stops", took.Round(time.Second))
 	}
 }
