@@ -12,7 +12,7 @@ import (
 // kernel drops it when the process dies, so a killed build never blocks
 // the next.
 func lock(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o666)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDONLY, 0o666) // flock needs no write access, so any user can share it
 	if err != nil {
 		return nil, fmt.Errorf("open lock %s: %w", path, err)
 	}
