@@ -127,7 +127,10 @@ func importRootfs(ctx context.Context, e Engine, progress io.Writer) (string, er
 		importErr = fmt.Errorf("read the rest of mmdebstrap's tarball: %w", err)
 	}
 	lines := <-tail
-	if err := cmd.Wait(); err != nil && ctx.Err() == nil {
+	// mmdebstrap's own failure explains a truncated tarball; a kill (ours,
+	// after the import failed, or the caller's cancel) does not.
+	var exit *exec.ExitError
+	if err := cmd.Wait(); err != nil && (importErr == nil || errors.As(err, &exit) && exit.Exited()) {
 		return "", fmt.Errorf("mmdebstrap: %w; its last lines:\n%s", err, strings.Join(lines, "\n"))
 	}
 	if importErr != nil {
