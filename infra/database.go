@@ -11,8 +11,17 @@ import (
 // The optional database of the shared stack (SharedParams.Database): one
 // Aurora Serverless v2 PostgreSQL cluster named <app>-db, 0 ACU minimum.
 const (
-	DatabaseEngine        = "aurora-postgresql"
-	DatabaseEngineVersion = "16.9" // supports a 0 ACU minimum (16.3+); not deprecated for new clusters
+	DatabaseEngine = "aurora-postgresql"
+	// DatabaseEngineVersion is the cluster's Aurora PostgreSQL version. Its
+	// major is the one the database tests run (pgimage.Major, a test holds
+	// them together). 17.4 is the first Aurora PostgreSQL 17 release with
+	// the RDS Data API on Serverless v2 ("Supported Regions and Aurora DB
+	// engines for RDS Data API", Aurora User Guide). Auto-pause (0 ACU)
+	// came with 16.3, before any 17; on a real account `aws rds
+	// describe-db-engine-versions --engine aurora-postgresql --engine-version
+	// 17.4` must show ServerlessV2FeaturesSupport.MinCapacity 0. The
+	// instance takes newer minor versions itself (AutoMinorVersionUpgrade).
+	DatabaseEngineVersion = "17.4"
 	DatabasePort          = 5432
 	DefaultMaxACU         = 2.0 // Aurora capacity units; the minimum is always 0 (pauses when idle)
 	MaxMaxACU             = 256.0

@@ -163,24 +163,26 @@ func fmtAny(v any) string {
 }
 
 // Aurora PostgreSQL scales to 0 ACU from 16.3, 15.7, 14.12 and 13.15 on
-// (and in every later major version); the template's version must be one.
+// (and in every later major version); the RDS Data API on Serverless v2
+// needs 17.4 in major 17 ("Supported Regions and Aurora DB engines for RDS
+// Data API", Aurora User Guide). The template's version must be one.
 func TestDatabaseVersionPausesAtZero(t *testing.T) {
-	minMinor := map[int]int{13: 15, 14: 12, 15: 7, 16: 3}
+	minMinor := map[int]int{13: 15, 14: 12, 15: 7, 16: 3, 17: 4}
 	supports := func(v string) bool {
 		var major, minor int
 		if _, err := fmt.Sscanf(v, "%d.%d", &major, &minor); err != nil {
 			return false
 		}
 		want, known := minMinor[major]
-		return major > 16 || known && minor >= want
+		return major > 17 || known && minor >= want
 	}
-	for v, want := range map[string]bool{"16.3": true, "16.2": false, "15.7": true, "14.11": false, "13.15": true, "17.4": true, "12.22": false, "16": false} {
+	for v, want := range map[string]bool{"16.3": true, "16.2": false, "15.7": true, "14.11": false, "13.15": true, "17.4": true, "17.2": false, "18.1": true, "12.22": false, "16": false} {
 		if supports(v) != want {
 			t.Fatalf("the check itself: %s supports 0 ACU = %v, want %v", v, !want, want)
 		}
 	}
 	got := at(t, loadTemplate(t, "shared.yaml"), "Resources", "DatabaseCluster", "Properties", "EngineVersion").(string)
 	if !supports(got) {
-		t.Errorf("engine version %s cannot scale to 0 ACU: use 16.3+, 15.7+, 14.12+ or 13.15+", got)
+		t.Errorf("engine version %s cannot scale to 0 ACU: use 17.4+, 16.3+, 15.7+, 14.12+ or 13.15+", got)
 	}
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs and starts what Slipway's demo and tests need on a Debian or
 # Ubuntu machine (run as root): Debian's Docker engine (docker.io), git,
-# Python 3 with venv, and Debian's postgresql (its binaries make the local
-# Postgres image the tests run: internal/pgimage). Go must already be installed (https://go.dev/dl/).
+# Python 3 with venv, and mmdebstrap with Debian's archive keys (it builds
+# the local Postgres image the tests run from Debian trixie's postgresql-17,
+# once per machine: internal/pgimage). Go must already be installed (https://go.dev/dl/).
 # Safe to re-run: it installs only what is missing and starts dockerd only
 # when no engine answers. With --bench it also installs wrk and haproxy for
 # `go run mage.go bench:router`.
@@ -16,7 +17,8 @@ command -v iptables >/dev/null 2>&1 || packages+=(iptables)
 command -v git >/dev/null 2>&1 || packages+=(git)
 command -v python3 >/dev/null 2>&1 || packages+=(python3)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || packages+=(python3-venv)
-compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || packages+=(postgresql)
+command -v mmdebstrap >/dev/null 2>&1 || packages+=(mmdebstrap)
+[[ -e /usr/share/keyrings/debian-archive-keyring.gpg ]] || packages+=(debian-archive-keyring)
 if [[ "${1:-}" == "--bench" ]]; then
   command -v wrk >/dev/null 2>&1 || packages+=(wrk)
   command -v haproxy >/dev/null 2>&1 || packages+=(haproxy)

@@ -103,3 +103,6 @@ func (Preview) Database(ctx context.Context, pr *string, drop *bool) error {
 func (Local) Down(ctx context.Context, deleteData *bool) error {
 	return commands.LocalDown(ctx, deleteData)
 }
+
+// DbImage builds the database server's image from Debian's PostgreSQL package, for machines that cannot pull the official one (-tag=NAME, default slipway-postgres:17; run it with SLIPWAY_DB_IMAGE=NAME).
+func (Local) DbImage(ctx context.Context, tag *string) error { return commands.LocalDBImage(ctx, tag) }

@@ -16,7 +16,7 @@ type Database struct {
 
 var databaseSettings = []Setting{
 	{"SLIPWAY_DATABASE", "1 when slipway.yaml has database, else 0", "1: the app gets Postgres: production database <app>, a golden copy refreshed on each release, a database per preview cloned from it, migrations before traffic (DATABASE_URL, never printed)", false},
-	{pgimage.EnvImage, pgimage.DefaultImage, "local target: the image of the database server <app>-db (tests and CI build slipway-postgres:local with pgimage)", false},
+	{pgimage.EnvImage, pgimage.DefaultImage, "local target: the image of the database server <app>-db, pulled when missing (a machine that cannot pull builds " + pgimage.LocalTag + " from Debian's packages with local:dbImage; tests and CI build their own)", false},
 }
 
 func init() { Settings = append(Settings, databaseSettings...) }

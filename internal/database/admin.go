@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,19 +38,41 @@ func ensureRole(ctx context.Context, s Session, name, password string) error {
 	return joinRole(ctx, s, name)
 }
 
-// joinRole makes an admin that is not a superuser (RDS and Aurora's master
-// user) a member of role, which CREATE DATABASE ... OWNER and REASSIGN
-// OWNED need. A superuser needs nothing.
+// joinRole lets an admin that is not a superuser (RDS and Aurora's master
+// user) act as role: SET ROLE to it, which CREATE DATABASE ... OWNER needs,
+// and inherit its privileges, which REASSIGN OWNED and dropping or
+// commenting on a database the role owns need. A superuser needs nothing.
+//
+// From PostgreSQL 16 a CREATEROLE user is made a member of each role it
+// creates WITH ADMIN OPTION but, unless createrole_self_grant says
+// otherwise, neither SET nor INHERIT: membership is there and says
+// nothing, so the admin grants itself both (its ADMIN OPTION allows it).
+// Up to 15 membership is all there is, and the admin inherits it.
 func joinRole(ctx context.Context, s Session, role string) error {
-	rows, err := s.Query(ctx, `SELECT rolsuper::text, pg_has_role(current_user, @role, 'MEMBER')::text
+	rows, err := s.Query(ctx, `SELECT rolsuper::text, (current_setting('server_version_num')::int >= 160000)::text,
+  pg_has_role(current_user, @role, 'MEMBER')::text, pg_has_role(current_user, @role, 'USAGE')::text
 FROM pg_roles WHERE rolname = current_user`, Arg{"role", role})
-	if err != nil || len(rows) != 1 || len(rows[0]) != 2 || rows[0][0] == nil || rows[0][1] == nil {
+	if err != nil || len(rows) != 1 || len(rows[0]) != 4 || slices.Contains(rows[0], nil) {
 		return fmt.Errorf("check the admin's membership of role %s: %w (%d rows)", role, err, len(rows))
 	}
-	if *rows[0][0] == "true" || *rows[0][1] == "true" {
+	super, v16, member, usage := *rows[0][0] == "true", *rows[0][1] == "true", *rows[0][2] == "true", *rows[0][3] == "true"
+	grant := "GRANT " + ident(role) + " TO CURRENT_USER"
+	switch {
+	case super:
+		return nil
+	case v16:
+		set, _, err := one(ctx, s, "SELECT pg_has_role(current_user, @role, 'SET')::text", Arg{"role", role})
+		if err != nil {
+			return fmt.Errorf("check whether the admin may SET ROLE %s: %w", role, err)
+		}
+		if set == "true" && usage {
+			return nil
+		}
+		grant += " WITH INHERIT TRUE, SET TRUE"
+	case member:
 		return nil
 	}
-	if err := run(ctx, s, "GRANT "+ident(role)+" TO CURRENT_USER"); err != nil {
+	if err := run(ctx, s, grant); err != nil {
 		return fmt.Errorf("let the admin act as role %s: %w", role, err)
 	}
 	return nil

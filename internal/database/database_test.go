@@ -22,15 +22,50 @@ import (
 
 const app = "shop"
 
-// server starts Postgres and returns an Admin whose URLs reach it from here.
+// server starts Postgres and returns an Admin whose URLs reach it from
+// here, acting as the admin RDS and Aurora give (rdsMaster).
 func server(t testing.TB) (*pgtest.Server, *database.Admin) {
 	t.Helper()
 	s := pgtest.Start(t)
-	a, err := database.Open(context.Background(), s.AdminDSN(), net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)))
+	return s, openAdmin(t, s, rdsMaster(t, s))
+}
+
+// openAdmin opens an Admin on server s through dsn.
+func openAdmin(t testing.TB, s *pgtest.Server, dsn string) *database.Admin {
+	t.Helper()
+	a, err := database.Open(context.Background(), dsn, net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, a
+	return a
+}
+
+// rdsMaster makes, with the server's superuser, the admin an RDS instance
+// or Aurora cluster gives, and returns its URL for the postgres database:
+// the master user "master", which may create roles and databases and end
+// other sessions (rds_superuser holds pg_signal_backend) and owns the
+// postgres and template1 databases, but is no superuser. From PostgreSQL
+// 16 such a user is a member of each role it creates with ADMIN only
+// (admin_test.go).
+func rdsMaster(t testing.TB, s *pgtest.Server) string {
+	t.Helper()
+	ctx := context.Background()
+	root, err := pgx.Connect(ctx, s.AdminDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = root.Close(ctx) }()
+	for _, stmt := range []string{
+		"CREATE ROLE master LOGIN CREATEDB CREATEROLE NOSUPERUSER PASSWORD 'master-pw'",
+		"GRANT pg_signal_backend TO master",
+		"ALTER DATABASE postgres OWNER TO master",
+		"ALTER DATABASE template1 OWNER TO master",
+	} {
+		if _, err := root.Exec(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	return s.DSN("master", "master-pw", "postgres")
 }
 
 func password(t testing.TB) string {

@@ -3,9 +3,7 @@ package database_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"slices"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -66,10 +64,7 @@ func TestGoldenRefreshRacesClones(t *testing.T) {
 	s, a := server(t)
 	ctx := context.Background()
 	refresh(t, a, "r1")
-	other, err := database.Open(ctx, s.AdminDSN(), net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port))) // another process
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := openAdmin(t, s, s.DSN("master", "master-pw", "postgres")) // another process
 	const refreshes, minClones = 4, 8
 	var wg sync.WaitGroup
 	done := make(chan struct{})
@@ -163,17 +158,19 @@ func TestUnpublishedGoldenIsNotCloned(t *testing.T) {
 }
 
 // A server set up before goldens were versioned has the unversioned
-// <app>_golden: previews clone from it until the first release publishes
-// a versioned one, which drops it.
+// <app>_golden (made by the master user, as every role and database on
+// RDS): previews clone from it until the first release publishes a
+// versioned one, which drops it.
 func TestUnversionedGoldenServesUntilTheFirstPublish(t *testing.T) {
 	s, a := server(t)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, s.AdminDSN())
+	conn, err := pgx.Connect(ctx, s.DSN("master", "master-pw", "postgres"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = conn.Close(ctx) }()
-	for _, stmt := range []string{"CREATE ROLE shop_golden LOGIN", "CREATE DATABASE shop_golden OWNER shop_golden", "COMMENT ON DATABASE shop_golden IS 'slipway release r0'"} {
+	for _, stmt := range []string{"CREATE ROLE shop_golden LOGIN", "GRANT shop_golden TO master WITH INHERIT TRUE, SET TRUE",
+		"CREATE DATABASE shop_golden OWNER shop_golden", "COMMENT ON DATABASE shop_golden IS 'slipway release r0'"} {
 		if _, err := conn.Exec(ctx, stmt); err != nil {
 			t.Fatal(err)
 		}

@@ -1,20 +1,24 @@
 package local
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/pkg/stdcopy"
 	"github.com/docker/go-connections/nat"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/slipway/slipway/internal/database"
+	"github.com/slipway/slipway/internal/pgimage"
 )
 
 // The app's database server: one Postgres container <app>-db on the app's
@@ -45,9 +49,10 @@ func (p *Provider) dbName() string   { return p.o.App + "-db" }
 func (p *Provider) dbVolume() string { return p.o.App + "-db-data" }
 
 // EnsureDatabaseServer starts the app's Postgres server from image (see
-// pgimage.ImageFromEnv) unless it runs already, and waits until its
-// superuser can connect. Data and password survive re-runs; a server on
-// another image is replaced, keeping its volume. Safe to re-run.
+// pgimage.ImageFromEnv; pulled when missing) unless it runs already, and
+// waits until its superuser can connect. Data and password survive
+// re-runs; a server on another image is replaced, keeping its volume.
+// Safe to re-run.
 func (p *Provider) EnsureDatabaseServer(ctx context.Context, image string) (DatabaseServer, error) {
 	s, err := p.ensureDBServer(ctx, image)
 	return s.DatabaseServer, err
@@ -74,10 +79,15 @@ func (p *Provider) ensureDBServer(ctx context.Context, image string) (openServer
 	c, err := p.d.ContainerInspect(ctx, p.dbName())
 	switch {
 	case cerrdefs.IsNotFound(err):
-		err = p.createDB(ctx, image, password)
+		if err = p.ensureDBImage(ctx, image); err == nil {
+			err = p.createDB(ctx, image, password)
+		}
 	case err != nil:
 		err = fmt.Errorf("inspect database server %s: %w", p.dbName(), err)
 	case c.Config == nil || c.Config.Image != image:
+		if err = p.ensureDBImage(ctx, image); err != nil {
+			break // the old server keeps running
+		}
 		p.logf("shared: replacing database server %s with image %s (data kept in volume %s)", p.dbName(), short(image), p.dbVolume())
 		if err = p.removeDB(ctx, c.ID); err == nil {
 			err = p.createDB(ctx, image, password)
@@ -131,12 +141,52 @@ func (p *Provider) createDB(ctx context.Context, image, password string) error {
 	}
 	resp, err := p.d.ContainerCreate(ctx, cfg, host, nil, nil, p.dbName())
 	if err != nil {
-		return fmt.Errorf("create database server %s (is image %s built? tests and CI use the local one: pgimage): %w", p.dbName(), image, err)
+		return fmt.Errorf("create database server %s from image %s: %w", p.dbName(), image, err)
 	}
 	if err := p.d.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
 		return fmt.Errorf("start database server %s: %w", p.dbName(), err)
 	}
 	return nil
+}
+
+// ensureDBImage makes sure the server's image is on this machine. The
+// official one (or any other) is pulled when missing, with one progress
+// line per layer and status; the local one is built by local:dbImage,
+// never pulled. An image that cannot be had says both ways out: pull it
+// yourself, or build the local one from Debian's packages.
+func (p *Provider) ensureDBImage(ctx context.Context, image string) error {
+	_, err := p.d.ImageInspect(ctx, image)
+	switch {
+	case err == nil:
+		return nil
+	case !cerrdefs.IsNotFound(err):
+		return fmt.Errorf("inspect database server image %s: %w", image, err)
+	case strings.HasPrefix(image, pgimage.Repository+":"):
+		return fmt.Errorf("database server image %s is not on this machine: build it from Debian's packages with `%s`", image, buildDBImage)
+	}
+	p.logf("shared: pulling database server image %s (not on this machine)", image)
+	if err := pgimage.Pull(ctx, p.d, image, logLines{p, "shared: pull " + image + ": "}); err != nil {
+		return fmt.Errorf("database server image %s is not on this machine and the pull failed: %w; either pull it yourself (`docker pull %s` uses your registry login and mirrors), or build the local image from Debian's packages, which needs no registry: `%s`, then set %s=%s",
+			image, err, image, buildDBImage, pgimage.EnvImage, pgimage.LocalTag)
+	}
+	return nil
+}
+
+// buildDBImage is the command that builds the local database image.
+const buildDBImage = "go run mage.go local:dbImage"
+
+// logLines writes each line written to it as one line of the provider's
+// log, after prefix.
+type logLines struct {
+	p      *Provider
+	prefix string
+}
+
+func (l logLines) Write(b []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		l.p.logf("%s%s", l.prefix, line)
+	}
+	return len(b), nil
 }
 
 // removeDB stops the server (Postgres shuts down cleanly on the stop
@@ -169,6 +219,11 @@ func (p *Provider) waitDB(ctx context.Context, password string) (openServer, err
 		if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "28P01" {
 			return openServer{}, fmt.Errorf("database server %s refuses the password kept on volume %s: the volume's data was made with another password; run local:down to start afresh (its data is lost)", p.dbName(), p.dbVolume())
 		}
+		if errors.Is(err, errDBDown) {
+			if fatal := p.dbFatal(ctx); fatal != "" {
+				return openServer{}, p.dbStopped(fatal)
+			}
+		}
 		last = err
 		select {
 		case <-ctx.Done():
@@ -178,14 +233,56 @@ func (p *Provider) waitDB(ctx context.Context, password string) (openServer, err
 	}
 }
 
+// errDBDown says the server's container is not running (or is between
+// restarts).
+var errDBDown = errors.New("not running")
+
+// dbFatal returns the last FATAL line the server logged since its last
+// start, with the DETAIL line after it, or "" when there is none (or the
+// log cannot be read).
+func (p *Provider) dbFatal(ctx context.Context) string {
+	c, err := p.d.ContainerInspect(ctx, p.dbName())
+	if err != nil || c.State == nil {
+		return ""
+	}
+	r, err := p.d.ContainerLogs(ctx, p.dbName(), container.LogsOptions{ShowStdout: true, ShowStderr: true, Since: c.State.StartedAt, Tail: "20"})
+	if err != nil {
+		return ""
+	}
+	defer func() { _ = r.Close() }() // read-only
+	var out bytes.Buffer
+	if _, err := stdcopy.StdCopy(&out, &out, r); err != nil {
+		return ""
+	}
+	var fatal string
+	for _, line := range strings.Split(out.String(), "\n") {
+		switch {
+		case strings.Contains(line, "FATAL:"):
+			fatal = strings.Join(strings.Fields(line[strings.Index(line, "FATAL:"):]), " ")
+		case fatal != "" && strings.Contains(line, "DETAIL:"):
+			fatal += " " + strings.Join(strings.Fields(line[strings.Index(line, "DETAIL:"):]), " ")
+		}
+	}
+	return fatal
+}
+
+// dbStopped is the error for a server that stopped with fatal in its log.
+func (p *Provider) dbStopped(fatal string) error {
+	err := fmt.Errorf("database server %s stopped: %s", p.dbName(), fatal)
+	if strings.Contains(fatal, "incompatible with server") {
+		return fmt.Errorf("%w; volume %s holds data of another PostgreSQL major version than the image: set %s to an image of that version (postgres:<version>), or run local:down to start afresh (its data is lost)", err, p.dbVolume(), pgimage.EnvImage)
+	}
+	return err
+}
+
 // dbServer describes the running server from its container.
 func (p *Provider) dbServer(ctx context.Context, password string) (DatabaseServer, error) {
 	c, err := p.d.ContainerInspect(ctx, p.dbName())
 	if err != nil {
 		return DatabaseServer{}, fmt.Errorf("inspect database server %s: %w", p.dbName(), err)
 	}
-	if c.State == nil || !c.State.Running {
-		return DatabaseServer{}, fmt.Errorf("database server %s is not running", p.dbName())
+	if c.State == nil || !c.State.Running || c.State.Restarting {
+		return DatabaseServer{}, fmt.Errorf("database server %s: %w", p.dbName(), errDBDown)
 	}
 	var port int
 	if c.NetworkSettings != nil {

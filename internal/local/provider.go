@@ -33,6 +33,7 @@ type Docker interface {
 	ContainerStop(ctx context.Context, id string, o container.StopOptions) error
 	ContainerWait(ctx context.Context, id string, c container.WaitCondition) (<-chan container.WaitResponse, <-chan error)
 	ImageInspect(ctx context.Context, ref string, o ...client.ImageInspectOption) (image.InspectResponse, error)
+	ImagePull(ctx context.Context, ref string, o image.PullOptions) (io.ReadCloser, error)
 	NetworkCreate(ctx context.Context, name string, o network.CreateOptions) (network.CreateResponse, error)
 	NetworkInspect(ctx context.Context, id string, o network.InspectOptions) (network.Inspect, error)
 	NetworkList(ctx context.Context, o network.ListOptions) ([]network.Summary, error)

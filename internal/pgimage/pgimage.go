@@ -1,36 +1,63 @@
-// Package pgimage builds Slipway's local Postgres image: FROM scratch, from
-// the Postgres binaries Debian's postgresql package installed on this
-// machine, the shared libraries they load (resolved with ldd), their share/
-// files, time zone data, a /bin/sh for initdb, and our own static entrypoint
-// (cmd/slipway-pg-entrypoint), which does what the official image's
-// entrypoint does for POSTGRES_USER and POSTGRES_PASSWORD.
+// Package pgimage says which Postgres image the local target runs, pulls
+// the official one when it is missing (pull.go), and builds Slipway's own
+// for machines that cannot pull (debian.go): Debian's postgresql package of
+// the same major version as the Aurora cluster of the aws target, installed
+// into a minimal Debian root file system with mmdebstrap, plus our static
+// entrypoint (cmd/slipway-pg-entrypoint), which does what the official
+// image's entrypoint does for POSTGRES_USER and POSTGRES_PASSWORD.
 //
-// On a user's machine the database image is the official one (DefaultImage);
-// tests and CI, where nothing can be pulled, build this one and set
-// SLIPWAY_DB_IMAGE to LocalTag.
+// On a user's machine the database image is the official one
+// (DefaultImage). Tests and CI, where nothing can be pulled, build the
+// local one once per machine unless SLIPWAY_DB_IMAGE names another image:
+// its tag names its recipe (RecipeTag), so a machine keeps one image per
+// recipe and checkouts of different versions never rebuild over each
+// other. `go run mage.go local:dbImage` builds it for a user and tags it
+// LocalTag as well.
 package pgimage
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
+	"strings"
+
+	cerrdefs "github.com/containerd/errdefs"
+	dockerimage "github.com/docker/docker/api/types/image"
 
 	"github.com/slipway/slipway/internal/image"
 )
 
 const (
-	// DefaultImage is the database image on a user's machine.
-	DefaultImage = "postgres:16"
-	// LocalTag names the image Build makes.
-	LocalTag = "slipway-postgres:local"
+	// Major is the PostgreSQL major version of both images, the same as the
+	// Aurora cluster's (infra.DatabaseEngineVersion; a test holds them
+	// together).
+	Major = "17"
+	// Suite is the Debian release whose postgresql-<Major> the local image
+	// holds.
+	Suite = "trixie"
+	// DefaultImage is the database image on a user's machine, pulled when
+	// missing.
+	DefaultImage = "postgres:" + Major
+	// Repository is the local image's repository.
+	Repository = "slipway-postgres"
+	// LocalTag is the name local:dbImage gives the local image, for
+	// SLIPWAY_DB_IMAGE.
+	LocalTag = Repository + ":" + Major
 	// EnvImage is the setting that overrides DefaultImage.
 	EnvImage = "SLIPWAY_DB_IMAGE"
-	// UID is the postgres user inside the image, as in the official image.
+	// UID is the postgres user inside the image, as in the official image,
+	// so a data volume works with either.
 	UID = 999
+	// LabelRecipe is the label holding the hash of what the local image was
+	// built from (also in its RecipeTag).
+	LabelRecipe = "dev.slipway.pgimage.recipe"
+	// entrypointPkg is the entrypoint's main package in the module.
+	entrypointPkg = "cmd/slipway-pg-entrypoint"
 )
 
 // ImageFromEnv returns the database image to run: $SLIPWAY_DB_IMAGE, or
@@ -42,58 +69,79 @@ func ImageFromEnv(getenv func(string) string) string {
 	return DefaultImage
 }
 
-// Options say where the parts of the image come from.
+// Engine is the part of the Docker client Build uses.
+type Engine interface {
+	image.Engine
+	ImageImport(ctx context.Context, source dockerimage.ImportSource, ref string, options dockerimage.ImportOptions) (io.ReadCloser, error)
+}
+
+// Options say where the parts of the local image come from.
 type Options struct {
-	ModuleDir string   // the Slipway module, to compile the entrypoint
-	BinDir    string   // Postgres programs; the newest /usr/lib/postgresql/*/bin when empty
-	Tags      []string // LocalTag when empty
+	ModuleDir string // the Slipway module, to compile the entrypoint
+	Tag       string // a name to give the image besides its RecipeTag ("": none)
 }
 
-// Build makes the local Postgres image from this machine's Postgres and
-// returns its ID. It fails with what to install when Postgres is missing.
-func Build(ctx context.Context, e image.Engine, o Options, progress io.Writer) (id string, err error) {
-	if o.BinDir == "" {
-		o.BinDir = findBinDir()
+// RecipeTag is the local image's tag for a recipe hash.
+func RecipeTag(recipe string) string { return Repository + ":" + Major + "-" + recipe }
+
+// Build makes sure the local Postgres image of this recipe (Debian suite,
+// package, hooks, Dockerfile and the entrypoint's source) exists, building
+// it when it does not, gives it o.Tag when set, and returns its RecipeTag.
+// Processes building at once on one machine take turns (a lock file), so
+// the second finds the first one's image. fresh is false when the image
+// was already there.
+func Build(ctx context.Context, e Engine, o Options, progress io.Writer) (ref string, fresh bool, err error) {
+	if progress == nil {
+		progress = io.Discard
 	}
-	if len(o.Tags) == 0 {
-		o.Tags = []string{LocalTag}
-	}
-	for _, p := range []string{"postgres", "initdb"} {
-		if _, err := os.Stat(filepath.Join(o.BinDir, p)); err != nil {
-			return "", fmt.Errorf("build Postgres image: %s not found in %s (install Debian's postgresql package: scripts/setup-debian.sh): %w", p, o.BinDir, err)
-		}
-	}
-	dir, err := os.MkdirTemp("", "slipway-pgimage-")
+	recipe, err := recipeHash(o.ModuleDir)
 	if err != nil {
-		return "", fmt.Errorf("build Postgres image: %w", err)
+		return "", false, fmt.Errorf("build Postgres image: %w", err)
 	}
-	defer func() {
-		if rmErr := os.RemoveAll(dir); rmErr != nil && err == nil {
-			err = fmt.Errorf("remove build directory: %w", rmErr)
-		}
-	}()
-	entry := filepath.Join(dir, "entrypoint")
-	if err := image.CompileStatic(ctx, o.ModuleDir, "./cmd/slipway-pg-entrypoint", entry, "local", "local", false); err != nil {
-		return "", fmt.Errorf("build Postgres image: %w", err)
+	ref = RecipeTag(recipe)
+	tags := []string{ref}
+	if o.Tag != "" && o.Tag != ref {
+		tags = append(tags, o.Tag)
 	}
-	files, err := rootFiles(ctx, o.BinDir, entry)
+	unlock, err := lock(filepath.Join(os.TempDir(), "slipway-pgimage.lock"))
 	if err != nil {
-		return "", fmt.Errorf("build Postgres image: %w", err)
+		return "", false, fmt.Errorf("build Postgres image: %w", err)
 	}
-	return image.Build(ctx, e, image.BuildOptions{Context: buildContext(files, o.BinDir), Tags: o.Tags}, progress)
+	defer unlock()
+	_, err = e.ImageInspect(ctx, ref)
+	switch {
+	case err == nil:
+		return ref, false, image.Tag(ctx, e, ref, tags[1:]...)
+	case !cerrdefs.IsNotFound(err):
+		return "", false, fmt.Errorf("build Postgres image: inspect %s: %w", ref, err)
+	}
+	if _, err := buildDebian(ctx, e, o.ModuleDir, tags, recipe, progress); err != nil {
+		return "", false, fmt.Errorf("build Postgres image %s: %w", ref, err)
+	}
+	return ref, true, nil
 }
 
-// findBinDir returns the bin directory of the newest Postgres major version
-// Debian installed, or its usual place when none is there.
-func findBinDir() string {
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin") // the pattern is valid
-	major := func(d string) int {
-		n, _ := strconv.Atoi(filepath.Base(filepath.Dir(d))) // not a number: 0
-		return n
+// recipeHash hashes what decides the image's content: the mmdebstrap
+// arguments, the Dockerfile and the entrypoint's Go files.
+func recipeHash(moduleDir string) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%q\n%s\n", mmdebstrapArgs(), dockerfile)
+	dir := filepath.Join(moduleDir, entrypointPkg)
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil || len(files) == 0 {
+		return "", fmt.Errorf("find the entrypoint's source in %s: %v files, %v (is ModuleDir the Slipway module?)", dir, len(files), err)
 	}
-	sort.Slice(dirs, func(i, j int) bool { return major(dirs[i]) > major(dirs[j]) })
-	if len(dirs) == 0 {
-		return "/usr/lib/postgresql/15/bin"
+	sort.Strings(files)
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", fmt.Errorf("hash the entrypoint's source: %w", err)
+		}
+		fmt.Fprintf(h, "%s %d\n", filepath.Base(f), len(b))
+		h.Write(b)
 	}
-	return dirs[0]
+	return hex.EncodeToString(h.Sum(nil))[:12], nil
 }

@@ -1,17 +1,21 @@
 // Package pgtest gives tests a real Postgres server: the local Postgres
-// image (internal/pgimage), built once per test binary, run as a container
-// whose port is published on 127.0.0.1. It needs a Docker engine and this
-// machine's Postgres package; under CI a missing one fails the test.
+// image (internal/pgimage: PostgreSQL of the Aurora cluster's major version,
+// from Debian's package), built once per machine and checked once per test
+// binary, run as a container whose port is published on 127.0.0.1. It needs
+// a Docker engine and, to build the image, mmdebstrap; under CI a missing
+// one fails the test.
 package pgtest
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
+	"os/exec"
 	"strconv"
 	"sync"
 	"testing"
@@ -51,7 +55,8 @@ var (
 )
 
 // Image returns the Postgres image tests run: $SLIPWAY_DB_IMAGE when set,
-// else the local image, built on first use.
+// else the local image, built when this machine has none from the current
+// recipe (about a minute, once).
 func Image(t testing.TB, cli *client.Client) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -59,9 +64,16 @@ func Image(t testing.TB, cli *client.Client) string {
 			builtRef = ref
 			return
 		}
-		_, buildErr = pgimage.Build(context.Background(), cli, pgimage.Options{ModuleDir: testenv.ModuleDir(t)}, nil)
-		builtRef = pgimage.LocalTag
+		start := time.Now()
+		var fresh bool
+		builtRef, fresh, buildErr = pgimage.Build(context.Background(), cli, pgimage.Options{ModuleDir: testenv.ModuleDir(t)}, testenv.Log(t))
+		if fresh {
+			t.Logf("built %s in %s", builtRef, time.Since(start).Round(time.Second))
+		}
 	})
+	if errors.Is(buildErr, exec.ErrNotFound) {
+		testenv.Missing(t, "mmdebstrap", "it builds the local Postgres image; scripts/setup-debian.sh installs it ("+buildErr.Error()+")")
+	}
 	if buildErr != nil {
 		t.Fatalf("build the local Postgres image: %v", buildErr)
 	}
