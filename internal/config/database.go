@@ -5,7 +5,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/slipway/slipway/internal/pgimage"
+	"github.com/slipway/slipway/internal/pgname"
 )
 
 // Database holds the app database's settings (issue 11).
@@ -16,7 +16,7 @@ type Database struct {
 
 var databaseSettings = []Setting{
 	{"SLIPWAY_DATABASE", "1 when slipway.yaml has database, else 0", "1: the app gets Postgres: production database <app>, a golden copy refreshed on each release, a database per preview cloned from it, migrations before traffic (DATABASE_URL, never printed)", false},
-	{pgimage.EnvImage, pgimage.DefaultImage, "local target: the image of the database server <app>-db, pulled when missing (a machine that cannot pull builds " + pgimage.LocalTag + " from Debian's packages with local:dbImage; tests and CI build their own)", false},
+	{pgname.EnvImage, pgname.DefaultImage, "local target: the image of the database server <app>-db, pulled when missing (a machine that cannot pull builds " + pgname.LocalTag + " from Debian's packages with local:dbImage; tests and CI build their own)", false},
 }
 
 func init() { Settings = append(Settings, databaseSettings...) }
@@ -36,6 +36,6 @@ func LoadDatabase(env func(string) string) (Database, error) {
 // dir "" reads no manifest.
 func LoadDatabaseFrom(env func(string) string, dir string) (Database, error) {
 	p := &parser{env: env}
-	d := Database{On: p.databaseOn(p.manifest(dir)), Image: pgimage.ImageFromEnv(func(k string) string { return strings.TrimSpace(env(k)) })}
+	d := Database{On: p.databaseOn(p.manifest(dir)), Image: pgname.ImageFromEnv(func(k string) string { return strings.TrimSpace(env(k)) })}
 	return d, errors.Join(p.errs...)
 }

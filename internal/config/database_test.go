@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/slipway/slipway/internal/pgimage"
+	"github.com/slipway/slipway/internal/pgname"
 )
 
 func TestDatabaseSettings(t *testing.T) {
@@ -15,9 +15,9 @@ func TestDatabaseSettings(t *testing.T) {
 		wantImage string
 		wantErr   string
 	}{
-		{"off by default with the official image", nil, false, pgimage.DefaultImage, ""},
+		{"off by default with the official image", nil, false, pgname.DefaultImage, ""},
 		{"on with the local image", map[string]string{"SLIPWAY_DATABASE": "1", "SLIPWAY_DB_IMAGE": "slipway-postgres:local"}, true, "slipway-postgres:local", ""},
-		{"a word that is not yes or no is refused", map[string]string{"SLIPWAY_DATABASE": "postgres"}, false, pgimage.DefaultImage, "SLIPWAY_DATABASE=\"postgres\" is not a yes/no setting"},
+		{"a word that is not yes or no is refused", map[string]string{"SLIPWAY_DATABASE": "postgres"}, false, pgname.DefaultImage, "SLIPWAY_DATABASE=\"postgres\" is not a yes/no setting"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,26 +30,20 @@ import (
 	dockerimage "github.com/docker/docker/api/types/image"
 
 	"github.com/slipway/slipway/internal/image"
+	"github.com/slipway/slipway/internal/pgname"
 )
 
 const (
-	// Major is the PostgreSQL major version of both images, the same as the
-	// Aurora cluster's (infra.DatabaseEngineVersion; a test holds them
-	// together).
-	Major = "17"
+	// Major is the PostgreSQL major version of both images (pgname).
+	Major = pgname.Major
 	// Suite is the Debian release whose postgresql-<Major> the local image
 	// holds.
 	Suite = "trixie"
-	// DefaultImage is the database image on a user's machine, pulled when
-	// missing.
-	DefaultImage = "postgres:" + Major
-	// Repository is the local image's repository.
-	Repository = "slipway-postgres"
-	// LocalTag is the name local:dbImage gives the local image, for
-	// SLIPWAY_DB_IMAGE.
-	LocalTag = Repository + ":" + Major
-	// EnvImage is the setting that overrides DefaultImage.
-	EnvImage = "SLIPWAY_DB_IMAGE"
+	// DefaultImage, Repository, LocalTag and EnvImage: see package pgname.
+	DefaultImage = pgname.DefaultImage
+	Repository   = pgname.Repository
+	LocalTag     = pgname.LocalTag
+	EnvImage     = pgname.EnvImage
 	// UID is the postgres user inside the image, as in the official image,
 	// so a data volume works with either.
 	UID = 999
@@ -62,12 +56,7 @@ const (
 
 // ImageFromEnv returns the database image to run: $SLIPWAY_DB_IMAGE, or
 // DefaultImage.
-func ImageFromEnv(getenv func(string) string) string {
-	if v := getenv(EnvImage); v != "" {
-		return v
-	}
-	return DefaultImage
-}
+func ImageFromEnv(getenv func(string) string) string { return pgname.ImageFromEnv(getenv) }
 
 // Engine is the part of the Docker client Build uses.
 type Engine interface {
