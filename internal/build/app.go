@@ -17,7 +17,7 @@ import (
 // recipe is how an image is made from the directory holding the files of
 // the checkout (Tree.Open), with labels added on top of the image's own.
 type recipe struct {
-	what string // how the build is made, for the log: "the Go fast path (./sample-app)"
+	what string // how the image is made, for the log: "by the Go fast path (./sample-app)"
 	make func(ctx context.Context, src Tree, dir string, labels map[string]string) (string, error)
 }
 
@@ -60,13 +60,13 @@ func (b *Builder) goRecipe(g image.GoImage, mod, dockerfile string, schema bool)
 		}
 	}
 	return recipe{
-		what: "the Go fast path (" + g.Package + ")",
+		what: "by the Go fast path (" + g.Package + ")",
 		make: func(ctx context.Context, src Tree, dir string, labels map[string]string) (id string, err error) {
 			g := g
-			if g.ModuleDir, err = src.path(dir, mod); err != nil {
+			if g.ModuleDir, err = b.tracked(src, dir, mod); err != nil {
 				return "", err
 			}
-			if g.Dockerfile, err = src.path(dir, dockerfile); err != nil {
+			if g.Dockerfile, err = b.tracked(src, dir, dockerfile); err != nil {
 				return "", err
 			}
 			g.Labels = labels
@@ -79,18 +79,18 @@ func (b *Builder) goRecipe(g image.GoImage, mod, dockerfile string, schema bool)
 // the OCI revision and version labels (and LabelDirty) a Go build's
 // Dockerfile sets from its build arguments.
 func (b *Builder) dockerfileRecipe(rev Revision, tags []string, mb manifest.Build) recipe {
-	what := "Dockerfile " + b.show(mb.Dockerfile)
+	what := "from " + b.show(mb.Dockerfile)
 	if mb.Target != "" {
 		what += " (target " + mb.Target + ")"
 	}
 	return recipe{
 		what: what,
 		make: func(ctx context.Context, src Tree, dir string, labels map[string]string) (string, error) {
-			contextDir, err := src.path(dir, mb.Context)
+			contextDir, err := b.tracked(src, dir, mb.Context)
 			if err != nil {
 				return "", err
 			}
-			dockerfile, err := src.path(dir, mb.Dockerfile)
+			dockerfile, err := b.tracked(src, dir, mb.Dockerfile)
 			if err != nil {
 				return "", err
 			}
@@ -116,6 +116,22 @@ func (b *Builder) dockerfileRecipe(rev Revision, tags []string, mb manifest.Buil
 // DOCKER_BUILDKIT=0 as the docker CLI reads it.
 func (b *Builder) classic() bool {
 	return b.Classic || os.Getenv("DOCKER_BUILDKIT") == "0"
+}
+
+// tracked is where the checkout's path p is in dir, the directory holding
+// src's files (Tree.Open), and an error naming p as the user knows it when
+// it is not there: git does not track it.
+func (b *Builder) tracked(src Tree, dir, p string) (string, error) {
+	out, err := src.path(dir, p)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Lstat(out); errors.Is(err, fs.ErrNotExist) && src.ID != "" {
+		return "", fmt.Errorf("build: %s is not among the files git tracks, and a build takes only those: git add it (and commit)", b.show(p))
+	} else if err != nil {
+		return "", fmt.Errorf("build: %w", err)
+	}
+	return out, nil
 }
 
 // show is p relative to the checkout, as a user names it.

@@ -260,7 +260,7 @@ func (b *Builder) buildOrReuse(ctx context.Context, rev Revision, tags []string,
 			return info.ID, image.Tag(ctx, b.Engine, info.ID, tags[1:]...)
 		}
 	}
-	fmt.Fprintf(b.logw(), "build: %s (commit %s, version %s) with %s\n", tags[0], naming.ShortCommit(rev.Commit), rev.Version, r.what)
+	fmt.Fprintf(b.logw(), "build: %s (commit %s, version %s) %s\n", tags[0], naming.ShortCommit(rev.Commit), rev.Version, r.what)
 	return b.buildFrom(ctx, src, r, rev.Dirty)
 }
 

@@ -109,7 +109,10 @@ func readBuildKitStream(r io.Reader, progress io.Writer) (id string, err error) 
 		return nil
 	})
 	if err != nil {
-		return "", errors.Join(err, t.failed())
+		if perr := t.failed(); perr != nil {
+			err = errors.Join(err, perr)
+		}
+		return "", err
 	}
 	if err := t.lines.flush(); err != nil {
 		return "", err

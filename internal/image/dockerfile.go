@@ -147,14 +147,17 @@ func withoutFrontends(msg string) string {
 }
 
 // frontendFailed reports whether the daemon's message is about getting the
-// frontend image: it names the image (a registry's URL for it, or the
-// reference), not a step of the Dockerfile.
+// frontend image: it names the image's repository (in the reference, or
+// in a registry's URL for it), not a step of the Dockerfile.
 func frontendFailed(msg, frontend string) bool {
-	name := frontend
-	if i := strings.LastIndexAny(name, ":@"); i > strings.LastIndex(name, "/") {
-		name = name[:i]
+	repo := frontend
+	if i := strings.LastIndexAny(repo, ":@"); i > strings.LastIndex(repo, "/") {
+		repo = repo[:i] // no tag or digest
 	}
-	return strings.Contains(msg, name)
+	if host, path, ok := strings.Cut(repo, "/"); ok && (strings.ContainsAny(host, ".:") || host == "localhost") {
+		repo = path // no registry host
+	}
+	return strings.Contains(msg, repo)
 }
 
 // buildClassic sends d's context as a tar (without what excludes names)
