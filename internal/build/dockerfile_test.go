@@ -153,7 +153,7 @@ func TestTheSampleAppsManifestTakesTheGoFastPath(t *testing.T) {
 // dockerAppRepo is a git repository holding dockerApp, a slipway.yaml
 // that builds its "app" stage with GREETING set, a .dockerignore naming
 // secret.txt, and keep.txt, all committed.
-func dockerAppRepo(t *testing.T) *repo {
+func dockerAppRepo(t testing.TB) *repo {
 	t.Helper()
 	t.Setenv("SLIPWAY_COMMIT", "")
 	t.Setenv("SLIPWAY_VERSION", "")
@@ -168,7 +168,7 @@ func dockerAppRepo(t *testing.T) *repo {
 	return r
 }
 
-func loadManifest(t *testing.T, r *repo) *manifest.Manifest {
+func loadManifest(t testing.TB, r *repo) *manifest.Manifest {
 	t.Helper()
 	m, err := manifest.Load(filepath.Join(r.dir, manifest.FileName))
 	if err != nil {
@@ -179,7 +179,7 @@ func loadManifest(t *testing.T, r *repo) *manifest.Manifest {
 
 // debianEngine is the engine, which must have debian:bookworm-slim
 // (scripts/setup-debian.sh makes it where nothing can be pulled).
-func debianEngine(t *testing.T) *client.Client {
+func debianEngine(t testing.TB) *client.Client {
 	t.Helper()
 	cli := testenv.Docker(t)
 	if _, err := cli.ImageInspect(t.Context(), "debian:bookworm-slim"); err != nil {
