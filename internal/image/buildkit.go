@@ -55,8 +55,8 @@ func buildKit(ctx context.Context, e Engine, d Dockerfile, excludes []string, pr
 	defer func() {
 		// The session's own errors matter only when the build failed:
 		// "failed to dial gRPC" says why the engine saw no files.
+		cancel() // first: Close waits for a dial in progress
 		closeErr := s.Close()
-		cancel()
 		if runErr := <-ran; err != nil && runErr != nil && !errors.Is(runErr, context.Canceled) {
 			err = errors.Join(err, fmt.Errorf("build image: BuildKit session: %w", runErr))
 		}
