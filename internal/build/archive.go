@@ -11,6 +11,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/slipway/slipway/internal/deploy"
+	slimage "github.com/slipway/slipway/internal/image"
 	"github.com/slipway/slipway/internal/naming"
 )
 
@@ -94,5 +95,6 @@ func Load(ctx context.Context, a Archiver, appImage, commit, path string) (deplo
 	if got := labels["org.opencontainers.image.revision"]; got != commit {
 		return deploy.Image{}, fmt.Errorf("image archive %s: %s was built from commit %q, not %s: refusing to deploy it", path, ref, got, commit)
 	}
-	return deploy.Image{Ref: info.ID, Digest: info.ID, Commit: commit, Version: labels["org.opencontainers.image.version"]}, nil
+	return deploy.Image{Ref: info.ID, Digest: info.ID, Commit: commit, Version: labels["org.opencontainers.image.version"],
+		Platform: slimage.PlatformOf(info)}, nil
 }

@@ -1,8 +1,9 @@
-// Package build makes Slipway's images for a commit: the sample app and the
-// local router, compiled statically from the files git tracks (the commit's
-// own tree when the checkout is clean, see Tree) and built FROM scratch
-// through the Docker Engine API, then pushed by digest when a registry is
-// configured.
+// Package build makes the images for a commit from the files git tracks
+// (the commit's own tree when the checkout is clean, see Tree): the app's,
+// from its slipway.yaml (any Dockerfile, built with BuildKit, or the Go
+// fast path: a static binary on an empty image), Slipway's sample app when
+// there is no slipway.yaml, and the local router's; then pushes the app's
+// by digest when a registry is configured.
 package build
 
 import (
@@ -19,6 +20,7 @@ import (
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/gitrepo"
 	"github.com/slipway/slipway/internal/image"
+	"github.com/slipway/slipway/internal/manifest"
 	"github.com/slipway/slipway/internal/naming"
 )
 
@@ -45,6 +47,13 @@ type Builder struct {
 	// pin a synthetic commit while the code changes). The build cache still
 	// makes an unchanged rebuild cheap.
 	Rebuild bool
+	// Manifest is the app as its slipway.yaml describes it: its build
+	// section says how the app image is made. Nil, or one read from no
+	// file, builds Slipway's sample app.
+	Manifest *manifest.Manifest
+	// Classic builds with the engine's classic builder even where it has
+	// BuildKit (DOCKER_BUILDKIT=0 does too).
+	Classic bool
 }
 
 // Revision is the commit and version a build carries. Dirty says the
@@ -140,17 +149,19 @@ func (b *Builder) Build(ctx context.Context, purpose string) (deploy.Image, erro
 	if err != nil {
 		return deploy.Image{}, err
 	}
-	id, err := b.buildOrReuse(ctx, rev, image.GoImage{
-		Package: "./sample-app", Dockerfile: "sample-app/Dockerfile",
-		Version: rev.Version, Commit: rev.Commit, Dirty: rev.Dirty, Source: Source, Tags: tags,
-		Args: func(ctx context.Context, bin string) (map[string]string, error) {
-			return schemaArgs(ctx, bin, b.logw())
-		},
-	})
+	r, err := b.appRecipe(rev, tags)
 	if err != nil {
 		return deploy.Image{}, err
 	}
-	img := deploy.Image{Ref: id, Digest: id, Commit: rev.Commit, Version: rev.Version}
+	id, err := b.buildOrReuse(ctx, rev, tags, r)
+	if err != nil {
+		return deploy.Image{}, err
+	}
+	platform, err := image.Platform(ctx, b.Engine, id)
+	if err != nil {
+		return deploy.Image{}, err
+	}
+	img := deploy.Image{Ref: id, Digest: id, Commit: rev.Commit, Version: rev.Version, Platform: platform}
 	if b.Registry == "" {
 		return img, nil
 	}
@@ -199,11 +210,11 @@ func (b *Builder) BuildRouter(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return b.buildOrReuse(ctx, rev, image.GoImage{
-		Package: "./cmd/slipway-router", Dockerfile: "cmd/slipway-router/Dockerfile", Binary: "router",
-		Version: rev.Version, Commit: rev.Commit, Dirty: rev.Dirty, Source: Source,
-		Tags: []string{b.RouterImage + ":" + tag, b.RouterImage + ":latest"},
-	})
+	tags := []string{b.RouterImage + ":" + tag, b.RouterImage + ":latest"}
+	return b.buildOrReuse(ctx, rev, tags, b.goRecipe(image.GoImage{
+		Package: "./cmd/slipway-router", Binary: "router",
+		Version: rev.Version, Commit: rev.Commit, Dirty: rev.Dirty, Source: Source, Tags: tags,
+	}, b.ModuleDir, filepath.Join(b.ModuleDir, "cmd", "slipway-router", "Dockerfile"), false))
 }
 
 // routerRevision is the last commit that changed the router's sources,
@@ -227,39 +238,38 @@ func (b *Builder) routerRevision(ctx context.Context) (Revision, error) {
 	return Revision{Commit: commit, Version: version, Dirty: status != ""}, nil
 }
 
-// buildOrReuse returns the image already tagged for a clean commit when
-// its labels name the same revision, version and source tree (LabelTree),
-// else builds g from rev's tree (TreeOf): the files git tracks, never
-// the directory as it is. A build is not reproducible byte for byte (the
-// image config carries a creation time), so reusing is what makes a second
-// deploy of a commit change nothing. A dirty checkout always builds. g's
-// Dockerfile is a path in the checkout; its ModuleDir is set here.
-func (b *Builder) buildOrReuse(ctx context.Context, rev Revision, g image.GoImage) (string, error) {
+// buildOrReuse returns the image already tagged tags[0] for a clean
+// commit when its labels name the same revision, version and source tree
+// (LabelTree), else makes it with r from rev's tree (TreeOf): the files
+// git tracks, never the directory as it is. A build is not reproducible
+// byte for byte (the image config carries a creation time), so reusing is
+// what makes a second deploy of a commit change nothing. A dirty checkout
+// always builds.
+func (b *Builder) buildOrReuse(ctx context.Context, rev Revision, tags []string, r recipe) (string, error) {
 	src, err := TreeOf(ctx, b.ModuleDir, rev)
 	if err != nil {
 		return "", err
 	}
 	if !b.Rebuild && !rev.Dirty && src.ID != "" && os.Getenv("SLIPWAY_REBUILD") == "" {
-		info, err := b.Engine.ImageInspect(ctx, g.Tags[0])
+		info, err := b.Engine.ImageInspect(ctx, tags[0])
 		if err == nil && info.Config != nil &&
 			info.Config.Labels["org.opencontainers.image.revision"] == rev.Commit &&
 			info.Config.Labels["org.opencontainers.image.version"] == rev.Version &&
 			info.Config.Labels[LabelTree] == src.ID {
-			fmt.Fprintf(b.logw(), "build: reusing %s (%s), already built from commit %s\n", g.Tags[0], info.ID[:19], naming.ShortCommit(rev.Commit))
-			return info.ID, image.Tag(ctx, b.Engine, info.ID, g.Tags[1:]...)
+			fmt.Fprintf(b.logw(), "build: reusing %s (%s), already built from commit %s\n", tags[0], info.ID[:19], naming.ShortCommit(rev.Commit))
+			return info.ID, image.Tag(ctx, b.Engine, info.ID, tags[1:]...)
 		}
 	}
-	fmt.Fprintf(b.logw(), "build: %s (commit %s, version %s)\n", g.Tags[0], naming.ShortCommit(rev.Commit), rev.Version)
-	return b.buildFrom(ctx, src, g)
+	fmt.Fprintf(b.logw(), "build: %s (commit %s, version %s) %s\n", tags[0], naming.ShortCommit(rev.Commit), rev.Version, r.what)
+	return b.buildFrom(ctx, src, r, rev.Dirty)
 }
 
-// buildFrom builds g from src's files (Tree.Open) and labels a clean
-// image with src's tree.
-func (b *Builder) buildFrom(ctx context.Context, src Tree, g image.GoImage) (id string, err error) {
+// buildFrom makes the image with r from src's files (Tree.Open) and
+// labels it with src's tree unless dirty.
+func (b *Builder) buildFrom(ctx context.Context, src Tree, r recipe, dirty bool) (id string, err error) {
 	if src.ID == "" {
 		fmt.Fprintf(b.logw(), "build: %s is not in a git checkout: building the directory as it is\n", src.Dir)
-		g.ModuleDir, g.Dockerfile = src.Dir, filepath.Join(src.Dir, g.Dockerfile)
-		return image.BuildGo(ctx, b.Engine, g, b.logw())
+		return r.make(ctx, src, src.Dir, nil)
 	}
 	dir, done, err := src.Open(ctx)
 	if err != nil {
@@ -270,11 +280,11 @@ func (b *Builder) buildFrom(ctx context.Context, src Tree, g image.GoImage) (id 
 			err = fmt.Errorf("build: release the files of tree %s: %w", src.ID, doneErr)
 		}
 	}()
-	g.ModuleDir, g.Dockerfile = dir, filepath.Join(dir, g.Dockerfile)
-	if !g.Dirty { // a dirty image is never reused; each label is a build step
-		g.Labels = map[string]string{LabelTree: src.ID}
+	var labels map[string]string
+	if !dirty { // a dirty image is never reused
+		labels = map[string]string{LabelTree: src.ID}
 	}
-	return image.BuildGo(ctx, b.Engine, g, b.logw())
+	return r.make(ctx, src, dir, labels)
 }
 
 // RemoveTag removes the app image's local tag (a preview's :pr-N or

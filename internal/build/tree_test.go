@@ -214,11 +214,11 @@ func equalMaps(a, b map[string]string) bool {
 
 // repo is a git repository in a temporary directory.
 type repo struct {
-	t   *testing.T
+	t   testing.TB
 	dir string
 }
 
-func newRepo(t *testing.T) *repo {
+func newRepo(t testing.TB) *repo {
 	t.Helper()
 	testenv.Binary(t, "git", "install git")
 	r := &repo{t: t, dir: t.TempDir()}

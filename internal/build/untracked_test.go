@@ -130,7 +130,7 @@ func TestADirtyBuildTakesTrackedChangesOnly(t *testing.T) {
 // sampleAppRepo is a git repository holding the sample app as the
 // Slipway checkout tracks it, a .gitignore that ignores zz_ignored.go, and
 // more files as name, body pairs, all committed.
-func sampleAppRepo(t *testing.T, more ...string) *repo {
+func sampleAppRepo(t testing.TB, more ...string) *repo {
 	t.Helper()
 	t.Setenv("SLIPWAY_COMMIT", "")
 	t.Setenv("SLIPWAY_VERSION", "")

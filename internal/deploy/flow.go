@@ -13,6 +13,10 @@ type Image struct {
 	Digest  string // registry digest, or the image ID when not pushed
 	Commit  string
 	Version string
+	// Platform is what the image runs on, "os/arch" as the engine reports
+	// it ("linux/amd64", "linux/arm64"): the aws target sets the task's
+	// RuntimePlatform from it. "" when unknown.
+	Platform string
 }
 
 // Builder builds the app image for a commit.

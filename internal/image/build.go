@@ -15,26 +15,27 @@ import (
 
 // BuildOptions says what to build and how to name it.
 type BuildOptions struct {
-	Context   io.Reader         // a tar build context, see TarContext
-	Tags      []string          // references the daemon gives the image
-	BuildArgs map[string]string // values for the Dockerfile's ARGs
-	Labels    map[string]string // labels added on top of the Dockerfile's
+	Context    io.Reader         // a tar build context, see TarContext
+	Dockerfile string            // its name in the context; "" for Dockerfile
+	Target     string            // the stage to build; "" for the last
+	Tags       []string          // references the daemon gives the image
+	BuildArgs  map[string]string // values for the Dockerfile's ARGs
+	Labels     map[string]string // labels added on top of the Dockerfile's
 }
 
-// Build sends o.Context to the daemon's classic builder (never BuildKit,
-// never pulling a base image), writes the builder's output to progress one
+// Build sends the tar o.Context to the daemon's classic builder (never
+// BuildKit, never pulling a base image), writes the builder's output to progress one
 // line per event, and returns the new image's ID. An error reported inside
 // the build stream is returned as a *StreamError "build image: <reason>".
 func Build(ctx context.Context, e Engine, o BuildOptions, progress io.Writer) (id string, err error) {
 	if o.Context == nil {
 		return "", errors.New("build image: no build context")
 	}
-	args := make(map[string]*string, len(o.BuildArgs))
-	for k, v := range o.BuildArgs {
-		args[k] = &v
-	}
+	args := argPointers(o.BuildArgs)
 	resp, err := e.ImageBuild(ctx, o.Context, build.ImageBuildOptions{
 		Version:     build.BuilderV1,
+		Dockerfile:  o.Dockerfile,
+		Target:      o.Target,
 		Tags:        o.Tags,
 		BuildArgs:   args,
 		Labels:      o.Labels,
@@ -83,7 +84,8 @@ type GoImage struct {
 	Labels     map[string]string // labels added on top of the Dockerfile's
 	// Args, when set, gives more build arguments read from the compiled
 	// binary (at bin) before the image is built.
-	Args func(ctx context.Context, bin string) (map[string]string, error)
+	Args    func(ctx context.Context, bin string) (map[string]string, error)
+	Classic bool // build with the classic builder even where the engine has BuildKit
 }
 
 // LabelDirty is the image label that marks a build from a working tree with
@@ -91,10 +93,11 @@ type GoImage struct {
 // no label of a dirty image names the clean commit alone.
 const LabelDirty = "dev.slipway.dirty"
 
-// BuildGo compiles g's program statically, builds its image from a context
-// holding only "Dockerfile" and the binary (g.Binary, default "app"), with the build arguments
-// VERSION, REVISION and SOURCE the Dockerfile turns into OCI labels, and
-// returns the image ID.
+// BuildGo compiles g's program statically into a directory holding only
+// the binary (g.Binary, default "app"), builds the image of g's Dockerfile
+// from it (BuildDockerfile: BuildKit where the engine has it) with the
+// build arguments VERSION, REVISION and SOURCE the Dockerfile turns into
+// OCI labels, and returns the image ID.
 func BuildGo(ctx context.Context, e Engine, g GoImage, progress io.Writer) (id string, err error) {
 	dir, err := os.MkdirTemp("", "slipway-image-")
 	if err != nil {
@@ -119,24 +122,21 @@ func BuildGo(ctx context.Context, e Engine, g GoImage, progress io.Writer) (id s
 			return "", err
 		}
 	}
-	tarball, err := TarContext(map[string]string{"Dockerfile": g.Dockerfile, name: bin})
-	if err != nil {
-		return "", err
-	}
 	revision, labels := g.Commit, maps.Clone(g.Labels)
 	if g.Dirty {
 		revision = g.Commit + "-dirty"
 		labels = withArgs(labels, map[string]string{LabelDirty: "true"})
 	}
-	return Build(ctx, e, BuildOptions{
-		Context: tarball,
-		Tags:    g.Tags,
+	return BuildDockerfile(ctx, e, Dockerfile{
+		Context: dir, Dockerfile: g.Dockerfile, Tags: g.Tags, Labels: labels, Classic: g.Classic,
 		BuildArgs: withArgs(args, map[string]string{
 			"VERSION":  g.Version,
 			"REVISION": revision,
 			"SOURCE":   g.Source,
 		}),
-		Labels: labels,
+		// One name for every build of the program, whichever temporary
+		// directory holds it: the engine keeps the last binary it was sent.
+		SyncKey: "go:" + g.Package + ":" + name,
 	}, progress)
 }
 

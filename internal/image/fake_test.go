@@ -3,9 +3,11 @@ package image_test
 import (
 	"context"
 	"io"
+	"net"
 	"os"
 	"strings"
 
+	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/build"
 	dockerimage "github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
@@ -15,7 +17,8 @@ import (
 // fakeEngine replays a recorded daemon stream and remembers what it was
 // asked, for tests that need no daemon.
 type fakeEngine struct {
-	stream string // file whose bytes are the response body
+	stream string     // file whose bytes are the response body
+	ping   types.Ping // what Ping answers
 
 	buildOptions build.ImageBuildOptions
 	buildContext []byte
@@ -34,11 +37,13 @@ func (f *fakeEngine) body() (io.ReadCloser, error) {
 
 func (f *fakeEngine) ImageBuild(_ context.Context, c io.Reader, o build.ImageBuildOptions) (build.ImageBuildResponse, error) {
 	f.buildOptions = o
-	b, err := io.ReadAll(c)
-	if err != nil {
-		return build.ImageBuildResponse{}, err
+	if c != nil { // a BuildKit build sends its context through the session
+		b, err := io.ReadAll(c)
+		if err != nil {
+			return build.ImageBuildResponse{}, err
+		}
+		f.buildContext = b
 	}
-	f.buildContext = b
 	body, err := f.body()
 	return build.ImageBuildResponse{Body: body}, err
 }
@@ -56,4 +61,13 @@ func (f *fakeEngine) ImageRemove(context.Context, string, dockerimage.RemoveOpti
 
 func (f *fakeEngine) ImageInspect(context.Context, string, ...client.ImageInspectOption) (dockerimage.InspectResponse, error) {
 	return dockerimage.InspectResponse{}, nil
+}
+
+func (f *fakeEngine) Ping(context.Context) (types.Ping, error) { return f.ping, nil }
+
+// DialHijack gives a BuildKit session a connection nobody calls through:
+// the recorded build needs no files.
+func (f *fakeEngine) DialHijack(context.Context, string, string, map[string][]string) (net.Conn, error) {
+	conn, _ := net.Pipe()
+	return conn, nil
 }

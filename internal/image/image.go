@@ -1,22 +1,29 @@
 // Package image builds container images through the Docker Engine API and
 // pushes them by digest.
 //
-// A Go program becomes an image in three steps: CompileStatic links it into a
-// static linux binary, TarContext packs that binary and a Dockerfile into a
-// build context, and Build hands the context to the daemon's classic builder
-// (no BuildKit, nothing pulled: images start FROM scratch). Push sends one
+// BuildDockerfile builds any Dockerfile from a directory with BuildKit, as
+// the docker CLI does: a session (github.com/moby/buildkit/session) serves
+// the context and the Dockerfile to the engine through filesync, so only
+// what the build reads is sent, .dockerignore applies, and the engine's
+// layer cache and RUN --mount=type=cache caches last between builds. An
+// engine without BuildKit gets a tar of the context and its classic
+// builder. A Go program takes a shorter way (BuildGo): CompileStatic links
+// it into a static linux binary here, and a Dockerfile only copies it in.
+// Build sends a ready tar context to the classic builder. Push sends one
 // tag to a registry with explicit credentials and returns the manifest
 // digest, which ByDigest turns into the reference deployments should use.
 //
-// Progress from the daemon is written one line per event, never redrawn, so
-// CI logs stay readable.
+// Progress from the daemon is written one line per event or build step,
+// never redrawn, so CI logs stay readable.
 package image
 
 import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 
+	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
@@ -31,6 +38,10 @@ type Engine interface {
 	ImageTag(ctx context.Context, source, target string) error
 	ImageInspect(ctx context.Context, imageID string, opts ...client.ImageInspectOption) (image.InspectResponse, error)
 	ImageRemove(ctx context.Context, imageID string, options image.RemoveOptions) ([]image.DeleteResponse, error)
+	// Ping says the engine's API version and whether BuildKit is off;
+	// DialHijack carries a BuildKit session (/session).
+	Ping(ctx context.Context) (types.Ping, error)
+	DialHijack(ctx context.Context, url, proto string, meta map[string][]string) (net.Conn, error)
 }
 
 var _ Engine = (*client.Client)(nil)

@@ -25,13 +25,22 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/st
 func TestRecordedStreamsRenderOneLinePerEvent(t *testing.T) {
 	tests := map[string]struct {
 		stream string
-		run    func(e image.Engine, progress *bytes.Buffer) (string, error)
+		run    func(t *testing.T, e image.Engine, progress *bytes.Buffer) (string, error)
 	}{
 		"a build joins the builder's fragments into lines and returns the image ID": {
 			stream: "build.jsonl", run: runBuild,
 		},
 		"a build whose COPY fails returns the daemon's reason": {
 			stream: "build-copy-missing.jsonl", run: runBuild,
+		},
+		"a BuildKit build prints a line when each step starts and when it ends, and returns the image ID": {
+			stream: "buildkit.jsonl", run: runBuildKit,
+		},
+		"a BuildKit build again says which steps came from the cache": {
+			stream: "buildkit-cached.jsonl", run: runBuildKit,
+		},
+		"a BuildKit build whose RUN fails shows the step's last lines, then the daemon's reason": {
+			stream: "buildkit-run-fails.jsonl", run: runBuildKit,
 		},
 		"a push prints each layer's status once and returns the manifest digest": {
 			stream: "push.jsonl", run: runPush("127.0.0.1:43745/slipway-test/hello:5e1f0a9"),
@@ -44,7 +53,7 @@ func TestRecordedStreamsRenderOneLinePerEvent(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			stream := filepath.Join("testdata", "streams", tc.stream)
 			var progress bytes.Buffer
-			result, err := tc.run(&fakeEngine{stream: stream}, &progress)
+			result, err := tc.run(t, &fakeEngine{stream: stream}, &progress)
 			got := progress.String() + "=> " + result
 			if err != nil {
 				got = progress.String() + "=> error: " + err.Error()
@@ -54,12 +63,22 @@ func TestRecordedStreamsRenderOneLinePerEvent(t *testing.T) {
 	}
 }
 
-func runBuild(e image.Engine, progress *bytes.Buffer) (string, error) {
+func runBuild(_ *testing.T, e image.Engine, progress *bytes.Buffer) (string, error) {
 	return image.Build(context.Background(), e, image.BuildOptions{Context: strings.NewReader("")}, progress)
 }
 
-func runPush(ref string) func(image.Engine, *bytes.Buffer) (string, error) {
-	return func(e image.Engine, progress *bytes.Buffer) (string, error) {
+// runBuildKit builds a Dockerfile with BuildKit (the fake engine's ping
+// says nothing against it); the engine never opens the session.
+func runBuildKit(t *testing.T, e image.Engine, progress *bytes.Buffer) (string, error) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return image.BuildDockerfile(context.Background(), e, image.Dockerfile{Context: dir, Dockerfile: filepath.Join(dir, "Dockerfile")}, progress)
+}
+
+func runPush(ref string) func(*testing.T, image.Engine, *bytes.Buffer) (string, error) {
+	return func(_ *testing.T, e image.Engine, progress *bytes.Buffer) (string, error) {
 		return image.Push(context.Background(), e, ref, image.Auth{Username: "u", Password: "p"}, progress)
 	}
 }
