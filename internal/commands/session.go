@@ -86,7 +86,7 @@ func open(ctx context.Context, o opening) (*Session, error) {
 	b := &build.Builder{
 		Engine: cli, ModuleDir: dir, AppImage: cfg.AppImage, RouterImage: cfg.RouterImage,
 		Registry: cfg.Registry, Auth: image.Auth{Username: cfg.RegistryUser, Password: cfg.RegistryPass}, // server: the pushed reference's host
-		Log: os.Stderr, Archiver: cli, LoadArchive: o.loadArchive,
+		Log: os.Stderr, Archiver: cli, LoadArchive: o.loadArchive, Manifest: cfg.Manifest,
 	}
 	t, err := target.Open(ctx, target.Options{
 		Config: cfg, Database: db, AlwaysLocal: o.alwaysLocal, GitHub: o.gh,

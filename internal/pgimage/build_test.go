@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"testing"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/build"
 	dockerimage "github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
@@ -33,6 +35,15 @@ type engine struct {
 }
 
 var _ pgimage.Engine = (*engine)(nil)
+
+// Ping and DialHijack complete image.Engine; pgimage builds with the
+// classic builder, so a call to them is a failure of the test.
+func (e *engine) Ping(context.Context) (types.Ping, error) {
+	return types.Ping{APIVersion: "1.41"}, nil
+}
+func (e *engine) DialHijack(context.Context, string, string, map[string][]string) (net.Conn, error) {
+	return nil, errors.New("the in-memory engine has no BuildKit session: pgimage must build with the classic builder")
+}
 
 func (e *engine) ImageInspect(_ context.Context, ref string, _ ...client.ImageInspectOption) (dockerimage.InspectResponse, error) {
 	if !e.images[ref] {
