@@ -46,8 +46,9 @@ func ParseContracts(label string) ([]Contract, error) {
 // target stack cannot run after has run on production.
 var ErrContractedAway = errors.New("its schema was contracted away")
 
-// ActionMigrate is a cleanup row that runs held contract migrations; a held
-// one is ActionKeep.
+// ActionMigrate is a cleanup row of a held migration (a contract one, or
+// an expand one behind it) that cleanup's migrate run applies; one still
+// held is ActionKeep.
 const ActionMigrate = "migrate"
 
 // knownContracts is every contract migration any stack's image names.
