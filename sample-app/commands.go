@@ -31,26 +31,39 @@ func runCommand(ctx context.Context, name string, args []string, stdout, stderr 
 
 // migrateCommand applies the pending migrations to $DATABASE_URL; with
 // -expand-only it stops before the first contract migration and names the
-// ones it held. It prints the result as JSON on stdout.
+// ones it held, each with its kind; with -to N it stops at version N. It
+// prints the result as JSON on stdout: the schema before and after, what it
+// applied and what it held.
 func migrateCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	expandOnly := fs.Bool("expand-only", false, "apply expand migrations only, holding contract ones (a release while older stacks are kept)")
+	to := fs.Int64("to", 0, "apply the pending migrations up to this version only, whatever their kind (0: all)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	res, err := store.Migrate(ctx, getenv("DATABASE_URL"), store.MigrateOptions{ExpandOnly: *expandOnly, Log: stderr})
+	res, err := store.Migrate(ctx, getenv("DATABASE_URL"), store.MigrateOptions{ExpandOnly: *expandOnly, To: *to, Log: stderr})
 	if err != nil {
 		return err
 	}
-	held := make([]string, 0, len(res.Held))
-	for _, m := range res.Held {
-		held = append(held, m.Name)
+	if len(res.Held) > 0 {
+		fmt.Fprintf(stderr, "migrate: holding %s until no kept release needs schema %d\n", heldList(res.Held), res.To)
 	}
-	if len(held) > 0 {
-		fmt.Fprintf(stderr, "migrate: holding contract migration(s) %s until no kept release needs schema %d\n", strings.Join(held, ", "), res.To)
+	return writeJSON(stdout, map[string]any{"from": res.From, "to": res.To, "applied": res.Applied, "held": res.Held})
+}
+
+// heldList names held migrations with their kinds: the first is a
+// contract, and an expand one after it waits behind it.
+func heldList(held []store.Migration) string {
+	out := make([]string, 0, len(held))
+	for _, m := range held {
+		kind := string(m.Kind)
+		if m.Kind == store.Expand {
+			kind += ", behind the contract"
+		}
+		out = append(out, fmt.Sprintf("%s (%s)", m.Name, kind))
 	}
-	return writeJSON(stdout, map[string]any{"from": res.From, "to": res.To, "held": held})
+	return strings.Join(out, ", ")
 }
 
 // seedCommand writes the sample data into $DATABASE_URL (idempotent).

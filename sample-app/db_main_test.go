@@ -14,7 +14,7 @@ import (
 )
 
 // The binary's one-off commands work as Slipway runs them (`<image> migrate
-// -expand-only`, `seed`, `schema`), and the server then counts visits.
+// -to N`, `migrate -expand-only`, `seed`, `schema`), and the server then counts visits.
 func TestBinaryMigratesSeedsAndServesFromDatabase(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs Postgres; skipped with -short")
@@ -36,7 +36,10 @@ func TestBinaryMigratesSeedsAndServesFromDatabase(t *testing.T) {
 		}
 		return strings.TrimSpace(string(out))
 	}
-	if got := run("migrate", "-expand-only"); got != `{"from":0,"held":["00003_drop_visits.sql"],"to":2}` {
+	if got := run("migrate", "-to", "1"); got != `{"applied":[{"version":1,"name":"00001_visits_and_notes.sql","kind":"expand"}],"from":0,"held":[],"to":1}` {
+		t.Errorf("migrate -to 1 printed %s", got)
+	}
+	if got := run("migrate", "-expand-only"); got != `{"applied":[{"version":2,"name":"00002_visit_counter.sql","kind":"expand"}],"from":1,"held":[{"version":3,"name":"00003_drop_visits.sql","kind":"contract"}],"to":2}` {
 		t.Errorf("migrate -expand-only printed %s", got)
 	}
 	run("seed")

@@ -6,7 +6,7 @@
 // for a container HEALTHCHECK without a shell.
 //
 // With DATABASE_URL set it keeps a visit counter and notes in Postgres; the
-// subcommands migrate [-expand-only], seed and schema manage its schema
+// subcommands migrate [-expand-only] [-to N], seed and schema manage its schema
 // (see commands.go).
 package main
 

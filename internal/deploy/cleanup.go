@@ -68,6 +68,8 @@ func Plan(app string, stacks []Stack, r Routes, pol CleanupPolicy, closed map[in
 			it.Action, it.Reason = compatAction(s, now)
 		case role == RolePreview:
 			it.Action, it.Reason = previewAction(s, pol, closed, now)
+		case role == RoleCheck:
+			it.Action, it.Reason = checkAction(s, now)
 		case role == RoleFailed:
 			it.Action, it.Reason = ActionDelete, "failed release"
 		case role == RoleNew:

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -28,11 +29,55 @@ type PreviewDatabase struct {
 }
 
 // MigrateResult is what a migrate run reports: schema before and after,
-// the contract migrations it held.
+// the migrations it applied, and the ones it held (expand-only: the first
+// pending contract migration and everything after it).
 type MigrateResult struct {
-	From int64    `json:"from"`
-	To   int64    `json:"to"`
-	Held []string `json:"held"`
+	From    int64       `json:"from"`
+	To      int64       `json:"to"`
+	Applied []Migration `json:"applied"`
+	Held    []Migration `json:"held"`
+}
+
+// Migration is one migration as a migrate run or the image's `schema`
+// command names it.
+type Migration struct {
+	Version int64  `json:"version"`
+	Name    string `json:"name"`
+	Kind    string `json:"kind"` // KindExpand, KindContract; "" when the image does not say
+}
+
+// Kinds of migration (the "-- slipway:expand|contract" line).
+const (
+	KindExpand   = "expand"
+	KindContract = "contract"
+)
+
+// UnmarshalJSON reads a migration as an object or, as images built before
+// migrations had kinds in the output printed them, as its file name.
+func (m *Migration) UnmarshalJSON(b []byte) error {
+	var name string
+	if err := json.Unmarshal(b, &name); err == nil {
+		*m = Migration{Name: name}
+		return nil
+	}
+	type plain Migration
+	return json.Unmarshal(b, (*plain)(m))
+}
+
+// MigrationList names migrations with their kinds, in order: "00003_drop_visits.sql
+// (contract), 00004_x.sql (expand, behind the contract)". An expand
+// migration after a contract one waits behind it (migrate runs them in
+// order), which is why it is held or run with it.
+func MigrationList(ms []Migration) string {
+	out := make([]string, 0, len(ms))
+	for i, m := range ms {
+		if m.Kind == "" {
+			out = append(out, m.Name)
+			continue
+		}
+		out = append(out, m.Name+" ("+kindNote(m, behind(ms[:i]))+")")
+	}
+	return strings.Join(out, ", ")
 }
 
 // MigrateCommand is the app image's command for a migrate run; expandOnly
@@ -42,6 +87,13 @@ func MigrateCommand(expandOnly bool) []string {
 		return []string{"migrate", "-expand-only"}
 	}
 	return []string{"migrate"}
+}
+
+// MigrateToCommand is the app image's command for a migrate run that stops
+// at version, whatever the kinds: how a release brings a fresh copy to
+// production's schema.
+func MigrateToCommand(version int64) []string {
+	return []string{"migrate", "-to", strconv.FormatInt(version, 10)}
 }
 
 // ParseMigrateOutput reads what a migrate run printed: its last line is

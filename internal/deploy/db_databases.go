@@ -2,8 +2,11 @@ package deploy
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
+	"strings"
 )
 
 // Databases is the database flow on one target's server, written once for
@@ -121,25 +124,41 @@ func (d Databases) Production(ctx context.Context) (SecretURL, error) {
 }
 
 // RefreshGolden builds a new golden database beside the one previews
-// clone from, migrates it with image (all of its migrations: no stack runs
-// on it), seeds it, and only then publishes it as release's; superseded
-// ones are dropped. Previews cloned from it say which release it came
-// from.
+// clone from and finishes it with image (FinishGolden).
 func (d Databases) RefreshGolden(ctx context.Context, image, release string) (MigrateResult, error) {
-	a, err := d.admin(ctx)
+	g, err := d.BuildGolden(ctx)
 	if err != nil {
 		return MigrateResult{}, err
+	}
+	return d.FinishGolden(ctx, image, g, release)
+}
+
+// BuildGolden creates a new, empty golden database beside the one
+// previews clone from, which no preview clones until FinishGolden
+// publishes it. A release checks its live stacks on it first.
+func (d Databases) BuildGolden(ctx context.Context) (SecretURL, error) {
+	a, err := d.admin(ctx)
+	if err != nil {
+		return nil, err
 	}
 	id := DatabaseID{Role: RoleGolden}
 	pw, err := d.Server.DatabasePassword(ctx, id)
 	if err != nil {
-		return MigrateResult{}, err
+		return nil, err
 	}
 	u, err := a.BuildGolden(ctx, d.App, pw)
 	if err != nil {
-		return MigrateResult{}, err
+		return nil, err
 	}
-	g, err := d.Server.KeepDatabaseURL(ctx, id, u, "")
+	return d.Server.KeepDatabaseURL(ctx, id, u, "")
+}
+
+// FinishGolden migrates the golden database g (BuildGolden's) with image
+// (all of its migrations: no stack runs on it), seeds it, and only then
+// publishes it as release's; superseded ones are dropped. Previews cloned
+// from it say which release it came from.
+func (d Databases) FinishGolden(ctx context.Context, image string, g SecretURL, release string) (MigrateResult, error) {
+	a, err := d.admin(ctx)
 	if err != nil {
 		return MigrateResult{}, err
 	}
@@ -150,11 +169,41 @@ func (d Databases) RefreshGolden(ctx context.Context, image, release string) (Mi
 	if _, err := d.Server.RunOnce(ctx, image, []string{"seed"}, g); err != nil {
 		return res, fmt.Errorf("seed the golden database: %w", err)
 	}
-	dropped, err := a.PublishGolden(ctx, d.App, u.Database(), release)
+	dropped, err := a.PublishGolden(ctx, d.App, g.Database(), release)
 	for _, name := range dropped {
 		d.logf("database: dropped the superseded golden database %s", name)
 	}
 	return res, err
+}
+
+// MigrateTo runs image's migrate command once against db, stopping at
+// version whatever the kinds (MigrateToCommand).
+func (d Databases) MigrateTo(ctx context.Context, image string, db SecretURL, version int64) (MigrateResult, error) {
+	out, err := d.Server.RunOnce(ctx, image, MigrateToCommand(version), db)
+	if err != nil {
+		return MigrateResult{}, err
+	}
+	return ParseMigrateOutput(out)
+}
+
+// ImageMigrations lists every migration image holds, in order, with its
+// kind: what its `schema` command prints (the command the build reads the
+// schema labels from), run once beside db, which it does not touch.
+func (d Databases) ImageMigrations(ctx context.Context, image string, db SecretURL) ([]Migration, error) {
+	out, err := d.Server.RunOnce(ctx, image, []string{"schema"}, db)
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	last := lines[len(lines)-1]
+	var s struct {
+		Migrations []Migration `json:"migrations"`
+	}
+	if err := json.Unmarshal([]byte(last), &s); err != nil {
+		return nil, fmt.Errorf("read what schema printed (%q): %w", last, err)
+	}
+	sort.Slice(s.Migrations, func(i, j int) bool { return s.Migrations[i].Version < s.Migrations[j].Version })
+	return s.Migrations, nil
 }
 
 // Migrate runs image's migrate command once against db; expandOnly holds

@@ -2,11 +2,13 @@ package deploy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -20,22 +22,32 @@ func (u fakeURL) String() string   { return "postgres://" + u.db + ":xxxxx@db:54
 func (u fakeURL) Reveal() string   { return "postgres://" + u.db + ":" + u.password + "@db:5432/" + u.db }
 func (u fakeURL) Database() string { return u.db }
 
-// The fake images' migrations: every image migrates to schema 3, whose
-// migration is a contract one (an expand-only run stops at 2).
+// The fake images' migrations: unless an image has its own list
+// (dbProvider.images), it migrates to schema 3, whose migration is a
+// contract one (an expand-only run stops at 2).
 const (
 	fakeHead     = 3
 	fakeContract = "00003_drop_visits.sql"
 )
 
+var fakeMigrations = []Migration{
+	{1, "00001_visits_and_notes.sql", KindExpand},
+	{2, "00002_visit_counter.sql", KindExpand},
+	{3, fakeContract, KindContract},
+}
+
 // dbProvider is the fake target with a database server in memory: its
 // primitives (DatabaseServer) and an admin that keeps databases as a map.
+// A stack records what the local target's labels say: its image, the
+// image's schema and whether it has DATABASE_URL.
 type dbProvider struct {
 	*fakeProvider
 	server      *fakeServer
 	failMigrate string // a migrate run on this database fails
 	failSeed    bool   // a seed run fails
 	imageHeads  map[string]int64
-	runs        []string // "migrate shop_pr_9", "seed shop_golden_1"
+	images      map[string][]Migration // an image's migrations; fakeMigrations when absent
+	runs        []string               // "migrate shop_pr_9", "seed shop_golden_1", "migrate -to 2 shop_golden_1"
 	envs        map[string]map[string]string
 }
 
@@ -53,12 +65,47 @@ type fakeDB struct {
 }
 
 func newDBFake() *dbProvider {
-	return &dbProvider{fakeProvider: newFake(), imageHeads: map[string]int64{}, envs: map[string]map[string]string{}}
+	return &dbProvider{fakeProvider: newFake(), imageHeads: map[string]int64{}, images: map[string][]Migration{}, envs: map[string]map[string]string{}}
+}
+
+func (d *dbProvider) migrations(image string) []Migration {
+	if ms, ok := d.images[image]; ok {
+		return ms
+	}
+	return fakeMigrations
 }
 
 func (d *dbProvider) Deploy(ctx context.Context, s Spec) (Stack, error) {
 	d.envs[s.Stack] = s.Env
-	return d.fakeProvider.Deploy(ctx, s)
+	st, err := d.fakeProvider.Deploy(ctx, s)
+	if err != nil {
+		return st, err
+	}
+	st.Image = s.Image
+	_, hasDB := s.Env[DatabaseURLEnv]
+	st.NoDatabase = !hasDB
+	for _, m := range d.migrations(s.Image) {
+		st.SchemaHead = max(st.SchemaHead, m.Version)
+		if m.Kind == KindContract {
+			st.Contracts = append(st.Contracts, Contract{m.Version, m.Name})
+		}
+	}
+	d.stacks[s.Stack] = st
+	return st, nil
+}
+
+// stackSchema is the schema of the database stack runs on; ok is false
+// when it has none.
+func (d *dbProvider) stackSchema(stack string) (int64, bool) {
+	u, ok := d.envs[stack][DatabaseURLEnv]
+	if !ok || d.server == nil {
+		return 0, false
+	}
+	x := d.server.dbs[u[strings.LastIndex(u, "/")+1:]]
+	if x == nil {
+		return 0, false
+	}
+	return x.schema, true
 }
 
 func (d *dbProvider) OpenDatabaseAdmin(_ context.Context, start bool) (DatabaseAdmin, error) {
@@ -87,24 +134,46 @@ func (d *dbProvider) KeepDatabaseURL(_ context.Context, _ DatabaseID, u database
 
 func (d *dbProvider) ForgetDatabaseURL(context.Context, DatabaseID) error { return nil }
 
-func (d *dbProvider) RunOnce(_ context.Context, _ string, args []string, db SecretURL) (string, error) {
-	d.runs = append(d.runs, args[0]+" "+db.Database())
+// RunOnce runs what the sample app's commands do: migrate as goose would
+// (every pending migration up to -to, or up to the first pending contract
+// with -expand-only), seed, and schema.
+func (d *dbProvider) RunOnce(_ context.Context, image string, args []string, db SecretURL) (string, error) {
+	d.runs = append(d.runs, strings.Join(append(args[:len(args):len(args)], db.Database()), " "))
 	x := d.server.dbs[db.Database()]
+	all := d.migrations(image)
 	switch {
 	case args[0] == "seed" && d.failSeed:
 		return "", &MigrationError{Database: db.Database(), ExitCode: 1, Output: "seed: notes: permission denied"}
 	case args[0] == "seed":
 		x.seeded = true
 		return "", nil
+	case args[0] == "schema":
+		b, err := json.Marshal(map[string]any{"migrations": all})
+		return string(b) + "\n", err
 	case db.Database() == d.failMigrate:
 		return "", &MigrationError{Database: db.Database(), ExitCode: 1, Output: `ERROR: relation "counters" already exists`}
 	}
-	res := MigrateResult{From: x.schema, To: max(x.schema, fakeHead)}
-	if slices.Contains(args, "-expand-only") && x.schema < fakeHead {
-		res.To, res.Held = max(x.schema, fakeHead-1), []string{fakeContract}
+	res := MigrateResult{From: x.schema, To: x.schema, Applied: []Migration{}, Held: []Migration{}}
+	to := all[len(all)-1].Version
+	if len(args) == 3 && args[1] == "-to" {
+		n, err := strconv.ParseInt(args[2], 10, 64)
+		if err != nil {
+			return "", err
+		}
+		to = min(to, n)
+	}
+	for _, m := range all {
+		switch {
+		case m.Version <= x.schema:
+		case len(res.Held) > 0 || (slices.Contains(args, "-expand-only") && m.Kind == KindContract):
+			res.Held = append(res.Held, m)
+		case m.Version <= to:
+			res.Applied, res.To = append(res.Applied, m), m.Version
+		}
 	}
 	x.schema = res.To
-	return fmt.Sprintf("goose: migrating\n{\"from\":%d,\"to\":%d,\"held\":%q}\n", res.From, res.To, res.Held), nil
+	b, err := json.Marshal(res)
+	return "goose: migrating\n" + string(b) + "\n", err
 }
 
 func (d *dbProvider) ImageSchemaHead(_ context.Context, image string) (int64, error) {

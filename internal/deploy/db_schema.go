@@ -46,8 +46,9 @@ func ParseContracts(label string) ([]Contract, error) {
 // target stack cannot run after has run on production.
 var ErrContractedAway = errors.New("its schema was contracted away")
 
-// ActionMigrate is a cleanup row that runs held contract migrations; a held
-// one is ActionKeep.
+// ActionMigrate is a cleanup row of a held migration (a contract one, or
+// an expand one behind it) that cleanup's migrate run applies; one still
+// held is ActionKeep.
 const ActionMigrate = "migrate"
 
 // knownContracts is every contract migration any stack's image names.
@@ -69,8 +70,10 @@ func knownContracts(stacks []Stack) []Contract {
 // contractPlan says whether cleanup runs the contract migrations the live
 // stack's image holds: only once no production stack that stays (not
 // failed, not deleted by this plan) has a schema head below one of them.
-// Held or run, they are all run together (migrate applies every pending
-// one), so one blocker holds them all.
+// The migrate run applies every pending migration up to the image's head,
+// expand ones behind a contract too, so the plan lists each of them (the
+// image's `schema` command names them) with the schema the run ends at,
+// and one blocker holds them all.
 func (f *Flow) contractPlan(ctx context.Context, stacks []Stack, r Routes, plan []PlanItem) ([]PlanItem, error) {
 	live := r.Live()
 	if !f.Database || len(live) != 1 {
@@ -91,13 +94,13 @@ func (f *Flow) contractPlan(ctx context.Context, stacks []Stack, r Routes, plan 
 	if err != nil {
 		return nil, fmt.Errorf("cleanup: read production's schema: %w", err)
 	}
-	var pending []Contract
+	var contracts []Contract
 	for _, c := range liveStack.Contracts {
 		if c.Version > cur && c.Version <= liveStack.SchemaHead {
-			pending = append(pending, c)
+			contracts = append(contracts, c)
 		}
 	}
-	if len(pending) == 0 {
+	if len(contracts) == 0 {
 		return nil, nil
 	}
 	deleted := map[string]bool{}
@@ -106,33 +109,79 @@ func (f *Flow) contractPlan(ctx context.Context, stacks []Stack, r Routes, plan 
 	}
 	var blockers []string
 	for _, s := range stacks {
-		if s.Role == RoleProduction && s.State != StateFailed && !deleted[s.Name] && s.SchemaHead > 0 && s.SchemaHead < pending[len(pending)-1].Version {
+		if s.Role == RoleProduction && s.State != StateFailed && !deleted[s.Name] && s.SchemaHead > 0 && s.SchemaHead < contracts[len(contracts)-1].Version {
 			blockers = append(blockers, fmt.Sprintf("%s (schema %d)", s.Name, s.SchemaHead))
 		}
 	}
 	sort.Strings(blockers)
+	pending := f.pendingMigrations(ctx, liveStack, prod, cur, contracts)
+	end := liveStack.SchemaHead
 	var out []PlanItem
-	for _, c := range pending {
-		it := PlanItem{Stack: "migration " + c.Name, Role: RoleDatabase, Action: ActionMigrate,
-			Reason: fmt.Sprintf("contract to schema %d: no kept release needs an older schema", c.Version)}
+	for i, m := range pending {
+		it := PlanItem{Stack: "migration " + m.Name, Role: RoleDatabase, Action: ActionMigrate,
+			Reason: fmt.Sprintf("%s: the live stack's migrate runs it, production schema %d -> %d", kindNote(m, behind(pending[:i])), cur, end)}
 		if len(blockers) > 0 {
-			it.Action, it.Reason = ActionKeep, fmt.Sprintf("contract to schema %d held: kept for rollback: %s", c.Version, strings.Join(blockers, ", "))
+			it.Action, it.Reason = ActionKeep, fmt.Sprintf("%s, held at schema %d: kept for rollback: %s", kindNote(m, behind(pending[:i])), cur, strings.Join(blockers, ", "))
 		}
 		out = append(out, it)
 	}
 	return out, nil
 }
 
-// runContracts runs the contract migrations a plan allows, with the live
-// stack's image.
-func (f *Flow) runContracts(ctx context.Context, stacks []Stack, r Routes, plan []PlanItem) error {
-	var names []string
-	for _, it := range plan {
-		if it.Role == RoleDatabase && it.Action == ActionMigrate {
-			names = append(names, strings.TrimPrefix(it.Stack, "migration "))
+// pendingMigrations lists what the live stack's migrate would apply to
+// production at schema cur: every migration of its image above cur, as
+// its `schema` command names them. An image that cannot say is planned by
+// its contract migrations (its labels) alone, and the plan says so.
+func (f *Flow) pendingMigrations(ctx context.Context, live Stack, prod SecretURL, cur int64, contracts []Contract) []Migration {
+	all, err := f.Databases().ImageMigrations(ctx, live.Image, prod)
+	var out []Migration
+	for _, m := range all {
+		if m.Version > cur && m.Version <= live.SchemaHead {
+			out = append(out, m)
 		}
 	}
-	if len(names) == 0 {
+	if err == nil && len(out) > 0 {
+		return out
+	}
+	f.logf("cleanup: warning: the image of %s does not list its migrations (%v): the plan names its contract migrations only; migrate runs every one up to schema %d", live.Name, err, live.SchemaHead)
+	out = out[:0]
+	for _, c := range contracts {
+		out = append(out, Migration{Version: c.Version, Name: c.Name, Kind: KindContract})
+	}
+	return out
+}
+
+// behind says whether a migration after ms waits behind a contract one.
+func behind(ms []Migration) bool {
+	for _, m := range ms {
+		if m.Kind == KindContract {
+			return true
+		}
+	}
+	return false
+}
+
+// kindNote is what m is: "contract", "expand, behind the contract".
+func kindNote(m Migration, afterContract bool) string {
+	switch {
+	case m.Kind == KindExpand && afterContract:
+		return "expand, behind the contract"
+	case m.Kind == "":
+		return "kind unknown"
+	}
+	return m.Kind
+}
+
+// runContracts runs the migrations a plan allows, with the live stack's
+// image, and says what the run applied.
+func (f *Flow) runContracts(ctx context.Context, stacks []Stack, r Routes, plan []PlanItem) error {
+	var planned []Migration
+	for _, it := range plan {
+		if it.Role == RoleDatabase && it.Action == ActionMigrate {
+			planned = append(planned, Migration{Name: strings.TrimPrefix(it.Stack, "migration ")})
+		}
+	}
+	if len(planned) == 0 {
 		return nil
 	}
 	live := r.Live()[0]
@@ -149,9 +198,13 @@ func (f *Flow) runContracts(ctx context.Context, stacks []Stack, r Routes, plan 
 	}
 	m, err := dbs.Migrate(ctx, img, prod, false)
 	if err != nil {
-		return fmt.Errorf("cleanup: run contract migration %s with the live stack %s's image: %w", strings.Join(names, ", "), live, err)
+		return fmt.Errorf("cleanup: run migration %s with the live stack %s's image: %w", MigrationList(planned), live, err)
 	}
-	f.logf("cleanup: ran contract migration %s: production schema %d -> %d", strings.Join(names, ", "), m.From, m.To)
+	ran := m.Applied
+	if len(ran) == 0 { // an image that does not say what it applied
+		ran = planned
+	}
+	f.logf("cleanup: ran migration %s with the live stack %s's image: production schema %d -> %d", MigrationList(ran), live, m.From, m.To)
 	return nil
 }
 

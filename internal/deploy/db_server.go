@@ -31,10 +31,11 @@ type DatabaseServer interface {
 	// ForgetDatabaseURL removes what KeepDatabaseURL kept for db, which
 	// was dropped; nothing kept is fine.
 	ForgetDatabaseURL(ctx context.Context, db DatabaseID) error
-	// RunOnce runs image once with args (MigrateCommand, "seed") and
-	// DATABASE_URL=db where the app's stacks run, waits (bounded) and
-	// returns what it printed, db's URL and password taken out. A non-zero
-	// exit is a *MigrationError with the output's last lines.
+	// RunOnce runs image once with args (MigrateCommand, MigrateToCommand,
+	// "seed", "schema") and DATABASE_URL=db where the app's stacks run,
+	// waits (bounded) and returns what it printed, db's URL and password
+	// taken out. A non-zero exit is a *MigrationError with the output's
+	// last lines.
 	RunOnce(ctx context.Context, image string, args []string, db SecretURL) (string, error)
 	// ImageSchemaHead is the schema image's label dev.slipway.schema.head
 	// names (LabelSchemaHead); 0 when the image or the target does not

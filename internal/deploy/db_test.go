@@ -40,7 +40,9 @@ func TestMigrateOutputIsReadFromItsLastLine(t *testing.T) {
 		want      MigrateResult
 		err       string
 	}{
-		{name: "progress lines before the answer", out: "goose: applied 2\n{\"from\":1,\"to\":3,\"held\":[\"00003\"]}\n", want: MigrateResult{From: 1, To: 3, Held: []string{"00003"}}},
+		{name: "progress lines before the answer", out: "goose: applied 2\n{\"from\":1,\"to\":2,\"applied\":[{\"version\":2,\"name\":\"00002_b.sql\",\"kind\":\"expand\"}],\"held\":[{\"version\":3,\"name\":\"00003_c.sql\",\"kind\":\"contract\"}]}\n",
+			want: MigrateResult{From: 1, To: 2, Applied: []Migration{{2, "00002_b.sql", KindExpand}}, Held: []Migration{{3, "00003_c.sql", KindContract}}}},
+		{name: "an image from before kinds names held files only", out: `{"from":1,"to":2,"held":["00003_c.sql"]}`, want: MigrateResult{From: 1, To: 2, Held: []Migration{{Name: "00003_c.sql"}}}},
 		{name: "nothing held", out: `{"from":3,"to":3}`, want: MigrateResult{From: 3, To: 3}},
 		{name: "no answer", out: "migrate: done\n", err: `read what migrate printed ("migrate: done")`},
 	} {
@@ -52,13 +54,39 @@ func TestMigrateOutputIsReadFromItsLastLine(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || got.From != tc.want.From || got.To != tc.want.To || !slices.Equal(got.Held, tc.want.Held) {
+			if err != nil || got.From != tc.want.From || got.To != tc.want.To || !slices.Equal(got.Held, tc.want.Held) || !slices.Equal(got.Applied, tc.want.Applied) {
 				t.Fatalf("got %+v, %v; want %+v", got, err, tc.want)
 			}
 		})
 	}
 	if got := MigrateCommand(true); !slices.Equal(got, []string{"migrate", "-expand-only"}) {
 		t.Fatalf("expand-only command %q", got)
+	}
+	if got := MigrateToCommand(2); !slices.Equal(got, []string{"migrate", "-to", "2"}) {
+		t.Fatalf("migrate-to command %q", got)
+	}
+}
+
+// Held and run migrations are named as what they are (issue 16): an
+// expand migration after a contract one waits behind it, and is never
+// called a contract.
+func TestMigrationListNamesKinds(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ms   []Migration
+		want string
+	}{
+		{"a contract with an expand behind it", []Migration{{3, "00003_drop_visits.sql", KindContract}, {4, "00004_x.sql", KindExpand}},
+			"00003_drop_visits.sql (contract), 00004_x.sql (expand, behind the contract)"},
+		{"an expand before the contract is not behind it", []Migration{{2, "00002_a.sql", KindExpand}, {3, "00003_b.sql", KindContract}},
+			"00002_a.sql (expand), 00003_b.sql (contract)"},
+		{"an image from before kinds", []Migration{{Name: "00003_drop_visits.sql"}}, "00003_drop_visits.sql"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := MigrationList(tc.ms); got != tc.want {
+				t.Fatalf("MigrationList = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
 

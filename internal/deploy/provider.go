@@ -102,6 +102,11 @@ type Stack struct {
 	SchemaHead int64      // newest schema it migrates to
 	SchemaMin  int64      // oldest schema it runs on
 	Contracts  []Contract // its contract migrations
+	// NoDatabase: the target recorded that the stack runs without
+	// DATABASE_URL (local: its container label), so no migration can break
+	// it. False when it has one, and when the target does not say: a
+	// release then checks the stack on the new schema.
+	NoDatabase bool
 }
 
 // State is a stack's lifecycle state, the same words on every target.

@@ -121,7 +121,7 @@ func (f *Flow) release(ctx context.Context, req ReleaseRequest) (ReleaseResult, 
 	if res.Stack, err = f.releaseName(stacks, img.Commit); err != nil {
 		return res, err
 	}
-	if err := f.releaseDatabase(ctx, img, res.Stack, stacks, res.Previous); err != nil {
+	if err := f.releaseDatabase(ctx, img, res.Stack, stacks, res.Previous, env); err != nil {
 		return res, err
 	}
 	spec := Spec{Stack: res.Stack, Role: RoleProduction, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version,

@@ -18,6 +18,8 @@ func lifecycleRole(s Stack, weight map[string]int) string {
 	switch {
 	case s.Role == RolePreview:
 		return RolePreview
+	case s.Role == RoleCheck:
+		return RoleCheck
 	case s.State == StateFailed:
 		return RoleFailed
 	case weight[s.Name] > 0:

@@ -14,7 +14,7 @@ import (
 // StatusRow is one line of the status table.
 type StatusRow struct {
 	Stack    string
-	Role     string // live, previous, failed, new, preview
+	Role     string // live, previous, failed, new, preview, check
 	Source   string // #PR or branch
 	Commit   string // short SHA, "+dirty" when built from a dirty tree
 	Schema   string // the schema head its image migrates to, "-" when it does not say
@@ -73,7 +73,7 @@ func (f *Flow) RouterHint(err error) string {
 	return "the load balancer's routing could not be read: nothing was changed; check the shared stack, then run `go run mage.go status` again"
 }
 
-var roleOrder = map[string]int{RoleLive: 0, RoleNew: 1, RolePrevious: 2, RoleFailed: 3, RolePreview: 4}
+var roleOrder = map[string]int{RoleLive: 0, RoleNew: 1, RolePrevious: 2, RoleFailed: 3, RolePreview: 4, RoleCheck: 5}
 
 func statusRows(stacks []Stack, r Routes, rt Routing, now time.Time) []StatusRow {
 	hostOf := map[string][]string{}

@@ -74,7 +74,7 @@ func TestContractMigrationWaitsForOldReleasesAndRollbackRefusesAContractedSchema
 		t.Fatal(err)
 	}
 	rows := planRows(plan, deploy.RoleDatabase)
-	if len(rows) != 1 || !strings.Contains(rows[0], "migration 00003_drop_visits.sql keep: contract to schema 3 held") || !strings.Contains(rows[0], vOld.Stack+" (schema 2)") {
+	if len(rows) != 1 || rows[0] != "migration 00003_drop_visits.sql keep: contract, held at schema 2: kept for rollback: "+vOld.Stack+" (schema 2)" {
 		t.Fatalf("cleanup with %s kept: database rows %q, want 00003 held naming it", vOld.Stack, rows)
 	}
 	if got := e.schema(e.app); got != 2 {

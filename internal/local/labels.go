@@ -22,6 +22,9 @@ const (
 	LabelDigest  = "dev.slipway.digest"
 	LabelCreated = "dev.slipway.created"
 	LabelSpec    = "dev.slipway.spec"
+	// LabelDatabase says whether the stack runs with DATABASE_URL ("yes",
+	// "no"): a release does not check a stack without one on a new schema.
+	LabelDatabase = "dev.slipway.database"
 
 	roleRouter = "router"
 	appPort    = "8080"
@@ -49,6 +52,10 @@ func specLabels(app string, s deploy.Spec, specHash string, now time.Time) map[s
 	}
 	if s.PR > 0 {
 		l[LabelPR] = strconv.Itoa(s.PR)
+	}
+	l[LabelDatabase] = "no"
+	if _, ok := s.Env[deploy.DatabaseURLEnv]; ok {
+		l[LabelDatabase] = "yes"
 	}
 	addLifecycleLabels(l, s)
 	return l

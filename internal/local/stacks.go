@@ -108,6 +108,8 @@ func (p *Provider) health(ctx context.Context) map[string]bool {
 // the stack then names no contract migration.
 func (p *Provider) withSchema(st *deploy.Stack, in instance) {
 	st.Image = in.Labels[LabelImage]
+	// A container from before the label says nothing: a release checks it.
+	st.NoDatabase = in.Labels[LabelDatabase] == "no"
 	st.SchemaHead, _ = strconv.ParseInt(in.Labels[deploy.LabelSchemaHead], 10, 64) // absent: 0, the image says nothing
 	st.SchemaMin, _ = strconv.ParseInt(in.Labels[deploy.LabelSchemaMin], 10, 64)   // absent: 0
 	cs, err := deploy.ParseContracts(in.Labels[deploy.LabelSchemaContracts])

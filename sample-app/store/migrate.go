@@ -117,13 +117,18 @@ type MigrateOptions struct {
 	// ExpandOnly stops before the first pending contract migration: what a
 	// release applies to production while older stacks are retained.
 	ExpandOnly bool
-	Log        io.Writer // one line per applied migration
+	// To stops at this version, whatever the kinds (0: the newest): how
+	// Slipway brings a copy to production's schema before it checks a
+	// release there.
+	To  int64
+	Log io.Writer // one line per applied migration
 }
 
 // MigrateResult says what Migrate did.
 type MigrateResult struct {
 	From, To int64       // schema version before and after
-	Held     []Migration // pending migrations not applied (ExpandOnly)
+	Applied  []Migration // what this run applied, in order
+	Held     []Migration // pending migrations not applied (ExpandOnly): the first contract and all after it
 }
 
 // Migrate applies the pending migrations to the database at dsn, holding a
@@ -142,24 +147,46 @@ func Migrate(ctx context.Context, dsn string, o MigrateOptions) (MigrateResult, 
 	if err != nil {
 		return MigrateResult{}, fmt.Errorf("read schema version: %w", err)
 	}
-	res := MigrateResult{From: from, To: from}
+	res := MigrateResult{From: from, To: from, Applied: []Migration{}, Held: []Migration{}}
 	target := all[len(all)-1].Version
-	if o.ExpandOnly {
-		target, res.Held = expandTarget(all, from)
+	if o.To > 0 {
+		target = min(target, o.To)
 	}
-	if target > from {
-		applied, err := p.UpTo(ctx, target)
-		for _, a := range applied {
-			if a.Error == nil && o.Log != nil {
-				fmt.Fprintf(o.Log, "migrate: applied %s (%s)\n", a.Source.Path, a.Duration)
-			}
+	if o.ExpandOnly {
+		var held []Migration
+		if t, h := expandTarget(all, from); t < target {
+			target, held = t, h
 		}
-		if err != nil {
-			return res, fmt.Errorf("migrate from %d to %d: %w", from, target, err)
+		res.Held = append(res.Held, held...)
+	}
+	if target <= from {
+		return res, nil
+	}
+	applied, err := p.UpTo(ctx, target)
+	for _, a := range applied {
+		if a.Error != nil {
+			continue
 		}
-		res.To = target
+		res.To = max(res.To, a.Source.Version)
+		res.Applied = append(res.Applied, byVersion(all, a.Source.Version))
+		if o.Log != nil {
+			fmt.Fprintf(o.Log, "migrate: applied %s (%s)\n", a.Source.Path, a.Duration)
+		}
+	}
+	if err != nil {
+		return res, fmt.Errorf("migrate from %d to %d: %w", from, target, err)
 	}
 	return res, nil
+}
+
+// byVersion is the migration of version v in all.
+func byVersion(all []Migration, v int64) Migration {
+	for _, m := range all {
+		if m.Version == v {
+			return m
+		}
+	}
+	return Migration{Version: v}
 }
 
 // expandTarget is the last version before the first pending contract

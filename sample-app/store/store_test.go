@@ -62,8 +62,11 @@ func TestMigrateExpandOnlyHoldsTheContractMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.From != 0 || res.To != 2 || len(res.Held) != 1 || res.Held[0].Name != "00003_drop_visits.sql" {
-		t.Fatalf("expand-only migrate = %+v, want 0 -> 2 holding 00003_drop_visits.sql", res)
+	if res.From != 0 || res.To != 2 || len(res.Held) != 1 || res.Held[0].Name != "00003_drop_visits.sql" || res.Held[0].Kind != store.Contract {
+		t.Fatalf("expand-only migrate = %+v, want 0 -> 2 holding the contract 00003_drop_visits.sql", res)
+	}
+	if len(res.Applied) != 2 || res.Applied[1].Name != "00002_visit_counter.sql" || res.Applied[1].Kind != store.Expand {
+		t.Fatalf("expand-only migrate applied %+v, want 00001 and 00002 (expand)", res.Applied)
 	}
 	if !strings.Contains(log.String(), "applied 00002_visit_counter.sql") {
 		t.Errorf("log does not name the applied migrations:\n%s", log.String())
@@ -84,8 +87,8 @@ func TestMigrateExpandOnlyHoldsTheContractMigration(t *testing.T) {
 		t.Errorf("re-run expand-only = %+v, %v; want 2 -> 2", again, err)
 	}
 	full, err := store.Migrate(ctx, dsn, store.MigrateOptions{})
-	if err != nil || full.To != 3 || len(full.Held) != 0 {
-		t.Fatalf("full migrate = %+v, %v; want -> 3", full, err)
+	if err != nil || full.To != 3 || len(full.Held) != 0 || len(full.Applied) != 1 || full.Applied[0].Kind != store.Contract {
+		t.Fatalf("full migrate = %+v, %v; want -> 3 applying the contract", full, err)
 	}
 	if _, err := conn.Exec(ctx, "INSERT INTO visits DEFAULT VALUES"); err == nil {
 		t.Error("the contract migration did not drop visits")
@@ -132,5 +135,22 @@ func TestStoreCountsVisitsAndSeedsOnce(t *testing.T) {
 	}
 	if _, err := store.Migrate(ctx, "", store.MigrateOptions{}); err == nil || !strings.Contains(err.Error(), "DATABASE_URL is not set") {
 		t.Errorf("migrate without a URL: got %v", err)
+	}
+}
+
+// -to stops at a version whatever its kind (Slipway brings a copy to
+// production's schema with it), and never goes back.
+func TestMigrateToStopsAtTheVersion(t *testing.T) {
+	s := pgtest.Start(t)
+	ctx := context.Background()
+	dsn := s.AdminDSN()
+	for _, tc := range []struct {
+		to, from, want int64
+		applied        int
+	}{{1, 0, 1, 1}, {3, 1, 3, 2}, {2, 3, 3, 0}} {
+		res, err := store.Migrate(ctx, dsn, store.MigrateOptions{To: tc.to})
+		if err != nil || res.From != tc.from || res.To != tc.want || len(res.Applied) != tc.applied {
+			t.Fatalf("migrate -to %d = %+v, %v; want %d -> %d applying %d", tc.to, res, err, tc.from, tc.want, tc.applied)
+		}
 	}
 }
