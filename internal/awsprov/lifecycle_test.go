@@ -60,3 +60,23 @@ func TestStacksReadTheLifecycleFromTagsAndParameters(t *testing.T) {
 		t.Errorf("a plain healthy stack reads %+v", got)
 	}
 }
+
+// A stack deployed without a database secret says it never used the
+// database (a release's migration cannot break it); one with a secret, or
+// whose parameters were not read, does not.
+func TestStacksSayWhetherTheyUseTheDatabase(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		params map[string]string
+		want   bool
+	}{
+		{"deployed without a database secret", map[string]string{"Image": "repo@sha256:1", "DatabaseSecretArn": ""}, true},
+		{"deployed with one", map[string]string{"Image": "repo@sha256:1", "DatabaseSecretArn": "arn:aws:secretsmanager:us-east-1:1:secret:shop/prod/database-url"}, false},
+		{"parameters not read: unknown, so checked", map[string]string{}, false},
+	} {
+		s := cfnstack.Stack{Name: "shop-prod-1", State: cfnstack.StateHealthy, Tags: map[string]string{TagRole: deploy.RoleProduction}, Params: tc.params}
+		if got := toStack(s).NoDatabase; got != tc.want {
+			t.Errorf("%s: NoDatabase = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -18,7 +18,8 @@ func (p *Provider) deployStacks(ctx context.Context) ([]cfnstack.Stack, error) {
 	}
 	var out []cfnstack.Stack
 	for _, s := range all {
-		if s.Tags[TagRole] == deploy.RolePreview || s.Tags[TagRole] == deploy.RoleProduction {
+		switch s.Tags[TagRole] {
+		case deploy.RolePreview, deploy.RoleProduction, deploy.RoleCheck: // a check stack a dead run left is cleanup's to remove
 			out = append(out, s)
 		}
 	}
@@ -53,6 +54,12 @@ func toStack(s cfnstack.Stack) deploy.Stack {
 		Name: s.Name, Role: s.Tags[TagRole], PR: pr, Commit: s.Tags[TagCommit], Digest: s.Tags[TagDigest],
 		Created: created, Healthy: s.State == cfnstack.StateHealthy, Status: string(s.Status), State: deploy.State(stateWord(s.State)),
 		Busy: s.State.Busy(),
+	}
+	// A stack deployed without a database secret never used the database:
+	// a release's migration cannot break it (read only when the stack's
+	// parameters were read: without them it is unknown, and checked).
+	if _, read := s.Params["Image"]; read {
+		st.NoDatabase = s.Params["DatabaseSecretArn"] == ""
 	}
 	withLifecycle(&st, s)
 	return st
