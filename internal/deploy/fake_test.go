@@ -15,9 +15,9 @@ type fakeProvider struct {
 	routes    Routes
 	failStack string // Deploy of this stack fails like an unhealthy container
 	calls     []string
-	samples   int    // Sample calls so far
-	badStack  string // Sample counts 20 % errors for it
-	locker    Locker // the app's lease; newFake gives an in-memory one
+	samples   int             // Sample calls so far
+	badStack  string          // Sample counts 20 % errors for it
+	locker    Locker          // the app's lease; newFake gives an in-memory one
 	specs     map[string]Spec // the last Spec each stack was deployed with
 	ownURLs   bool            // Deploy gives each stack a URL of its own, as the local target does
 }

@@ -67,14 +67,14 @@ type Event struct {
 	Stack, URL string
 	// StackURL is the preview stack's own URL (Stack.URL): any client
 	// reaches it without DNS or a header; "" when the target gives none.
-	StackURL   string
-	Status     EventStatus
-	Image      Image
-	Tests      *TestResult
-	Database   *PreviewDB   // the preview's database, when it has one
-	Compat     *CompatCheck // the schema-compat check; nil: none (no database)
-	Err        error
-	At         time.Time
+	StackURL string
+	Status   EventStatus
+	Image    Image
+	Tests    *TestResult
+	Database *PreviewDB   // the preview's database, when it has one
+	Compat   *CompatCheck // the schema-compat check; nil: none (no database)
+	Err      error
+	At       time.Time
 }
 
 // Reporter tells people what happened (the PR comment, GitHub Deployments,
