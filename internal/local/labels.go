@@ -51,6 +51,7 @@ func specLabels(app string, s deploy.Spec, specHash string, now time.Time) map[s
 		l[LabelPR] = strconv.Itoa(s.PR)
 	}
 	addLifecycleLabels(l, s)
+	appLabels(l, s)
 	return l
 }
 
