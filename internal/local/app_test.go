@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -449,4 +450,36 @@ type okTester struct{}
 
 func (okTester) Test(context.Context, deploy.TestTarget) (deploy.TestResult, error) {
 	return deploy.TestResult{Passed: 1, OK: true, Summary: "ok"}, nil
+}
+
+// The clients a team's tests use reach each preview at its stack URL with
+// no DNS set-up and no header, and each URL gives its own stack.
+func TestStackURLsAnswerCurlPythonAndNode(t *testing.T) {
+	clients := map[string][]string{
+		"curl":            {testenv.Binary(t, "curl", "install curl"), "-fsS"},
+		"Python's urllib": {testenv.Binary(t, "python3", "install Python 3 (python3 on PATH)"), "-c", "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())"},
+		"Node's fetch":    {testenv.Binary(t, "node", "install Node.js 18 or later (node on PATH)"), "-e", "fetch(process.argv[1]).then(r => r.text()).then(t => console.log(t), e => { console.error(e); process.exit(1) })"},
+	}
+	e := newAppEnv(t, 3)
+	ctx := context.Background()
+	urls := map[string]string{}
+	for _, pr := range []int{1, 2} {
+		res, err := e.flow.DeployPreview(ctx, deploy.PreviewRequest{PR: pr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		urls[res.Stack] = res.StackURL
+	}
+	for name, argv := range clients {
+		t.Run(name, func(t *testing.T) {
+			for stack, url := range urls {
+				cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				out, err := exec.CommandContext(cctx, argv[0], append(argv[1:], url+"/whoami")...).CombinedOutput()
+				cancel()
+				if err != nil || !strings.Contains(string(out), `"stack":"`+stack+`"`) {
+					t.Fatalf("%s GET %s/whoami: %v\n%s\nwant stack %s", name, url, err, out, stack)
+				}
+			}
+		})
+	}
 }
