@@ -6,10 +6,14 @@
 // on the router's address in that subnet, its admin network, which no app
 // container joins, and on 127.0.0.1 inside its own container.
 //
+// With -stack-ports it also listens on each port of that range, on the
+// host of -listen: every request on one goes to the stack the table's
+// port rule names (a URL per stack that needs no DNS and no header).
+//
 // Every flag can also be set through the environment: SLIPWAY_ROUTER_LISTEN,
 // SLIPWAY_ROUTER_ADMIN, SLIPWAY_ROUTER_ADMIN_NET, SLIPWAY_ROUTER_STATE,
-// SLIPWAY_ROUTER_ACCESS_LOG, SLIPWAY_ROUTER_PPROF, SLIPWAY_ROUTER_CLIENT_IDLE.
-// Flags win.
+// SLIPWAY_ROUTER_STACK_PORTS, SLIPWAY_ROUTER_ACCESS_LOG,
+// SLIPWAY_ROUTER_PPROF, SLIPWAY_ROUTER_CLIENT_IDLE. Flags win.
 //
 // The admin token comes only from the environment (SLIPWAY_ROUTER_TOKEN),
 // so that it shows in no process list; the router refuses to start
@@ -44,6 +48,7 @@ const defaultAdmin = "127.0.0.1:9000"
 type config struct {
 	listen, admin, state string
 	adminNet             string
+	stackPorts           string
 	accessLog, pprof     bool
 	healthcheck          bool
 	stopTimeout          time.Duration
@@ -75,6 +80,7 @@ func parseFlags(args []string) config {
 	fs.StringVar(&cfg.listen, "listen", env("SLIPWAY_ROUTER_LISTEN", ":8080"), "traffic listener address")
 	fs.StringVar(&cfg.admin, "admin", env("SLIPWAY_ROUTER_ADMIN", defaultAdmin), "admin API listener address (in a container, \":9000\" published on 127.0.0.1 only)")
 	fs.StringVar(&cfg.adminNet, "admin-net", env("SLIPWAY_ROUTER_ADMIN_NET", ""), "subnet of the admin network: serve the admin API only on this container's address there (and 127.0.0.1)")
+	fs.StringVar(&cfg.stackPorts, "stack-ports", env("SLIPWAY_ROUTER_STACK_PORTS", ""), "range of stack ports to serve, such as 18100-18119, on the host of -listen: each routes to the stack the table's port rule names")
 	fs.StringVar(&cfg.state, "state", env("SLIPWAY_ROUTER_STATE", "/var/lib/slipway-router"), "directory where the routing table is kept")
 	fs.BoolVar(&cfg.accessLog, "access-log", envBool("SLIPWAY_ROUTER_ACCESS_LOG", true), "write one JSON line per request to stdout")
 	fs.BoolVar(&cfg.pprof, "pprof", envBool("SLIPWAY_ROUTER_PPROF", false), "serve /debug/pprof/ on the admin listener")
@@ -125,20 +131,28 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen for traffic: %w", err)
 	}
-	adminLns, err := adminListeners(ctx, cfg)
+	portLns, err := stackPortListeners(cfg)
 	if err != nil {
 		_ = trafficLn.Close() // exiting with the listen error
+		return err
+	}
+	adminLns, err := adminListeners(ctx, cfg)
+	if err != nil {
+		closeAll(append(portLns, trafficLn))
 		return fmt.Errorf("listen for admin: %w", err)
 	}
 	admin := r.AdminServer(adminHandler(r, cfg.pprof))
-	errc := make(chan error, 1+len(adminLns))
+	errc := make(chan error, 1+len(portLns)+len(adminLns))
 	go func() { errc <- r.Serve(trafficLn) }()
+	for _, ln := range portLns {
+		go func() { errc <- r.ServePort(ln) }()
+	}
 	addrs := make([]string, 0, len(adminLns))
 	for _, ln := range adminLns {
 		go func() { errc <- admin.Serve(ln) }()
 		addrs = append(addrs, ln.Addr().String())
 	}
-	log.Info("router listening", "listen", trafficLn.Addr().String(), "admin", strings.Join(addrs, " "), "state", cfg.state)
+	log.Info("router listening", "listen", trafficLn.Addr().String(), "admin", strings.Join(addrs, " "), "stack_ports", cfg.stackPorts, "state", cfg.state)
 	select {
 	case <-ctx.Done():
 		log.Info("stopping: finishing requests in flight", "timeout", cfg.stopTimeout)
@@ -153,6 +167,36 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return fmt.Errorf("shut down: %w", err)
 	}
 	return nil
+}
+
+// stackPortListeners listens on every port of -stack-ports, on the host
+// of -listen.
+func stackPortListeners(cfg config) ([]net.Listener, error) {
+	pr, err := router.ParsePortRange(cfg.stackPorts)
+	if err != nil {
+		return nil, fmt.Errorf("start router: -stack-ports: %w", err)
+	}
+	host, _, err := net.SplitHostPort(cfg.listen)
+	if err != nil {
+		return nil, fmt.Errorf("start router: parse -listen %q: %w", cfg.listen, err)
+	}
+	lns := make([]net.Listener, 0, pr.Len())
+	for p := pr.First; pr.Contains(p); p++ {
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
+		if err != nil {
+			closeAll(lns)
+			return nil, fmt.Errorf("listen on stack port %d (-stack-ports %s): %w", p, pr, err)
+		}
+		lns = append(lns, ln)
+	}
+	return lns, nil
+}
+
+// closeAll closes listeners a failed start opened.
+func closeAll(lns []net.Listener) {
+	for _, ln := range lns {
+		_ = ln.Close() // exiting with the error that made the start fail
+	}
 }
 
 func adminHandler(r *router.Router, withPprof bool) http.Handler {

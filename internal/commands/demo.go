@@ -41,12 +41,16 @@ func Demo(ctx context.Context) error {
 		if err := demoRollback(ctx, s); err != nil {
 			return err
 		}
+		own := ""
 		for _, req := range demoPreviews {
 			res, err := s.Flow.DeployPreview(ctx, req)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(s.Out, "pr-%d           %s  (stack %s)\n", req.PR, res.URL, res.Stack)
+			fmt.Fprintf(s.Out, "pr-%d           %s  (stack %s%s)\n", req.PR, res.URL, res.Stack, anyClient(res.StackURL))
+			if own == "" {
+				own = res.StackURL
+			}
 		}
 		rows, err := s.Flow.Status(ctx)
 		if err != nil {
@@ -56,8 +60,12 @@ func Demo(ctx context.Context) error {
 		if err := deploy.PrintStatus(s.Out, rows); err != nil {
 			return err
 		}
-		fmt.Fprintf(s.Out, "\nOpen the URLs in a browser (*.localhost resolves to 127.0.0.1), or:\n  curl -H 'Host: %s' http://127.0.0.1:%d/\nRemove everything with: go run mage.go local:down\n",
+		fmt.Fprintf(s.Out, "\nOpen the URLs in a browser (*.localhost resolves to 127.0.0.1), or:\n  curl -H 'Host: %s' http://127.0.0.1:%d/\n",
 			s.Cfg.PreviewHost("pr-1"), s.Cfg.RouterPort)
+		if own != "" {
+			fmt.Fprintf(s.Out, "Every stack also has its own URL (STACK URL) that any client reaches with no Host header:\n  curl %s/\n", own)
+		}
+		fmt.Fprintln(s.Out, "Remove everything with: go run mage.go local:down")
 		fmt.Fprintf(s.Err, "demo: ready in %s\n", time.Since(start).Round(100*time.Millisecond))
 		return nil
 	})
@@ -186,4 +194,13 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// anyClient names a stack's own URL in a line about it; "" when it has
+// none.
+func anyClient(stackURL string) string {
+	if stackURL == "" {
+		return ""
+	}
+	return ", any client: " + stackURL
 }

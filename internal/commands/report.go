@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/github"
@@ -56,6 +57,12 @@ func NewGitHubReporter(pub *github.Publisher, base github.PreviewReport, env fun
 func (g *ghReporter) Report(ctx context.Context, e deploy.Event) error {
 	r := g.base
 	r.PR, r.URL, r.Stack, r.Status, r.Updated = e.PR, e.URL, e.Stack, string(e.Status), e.At
+	if e.StackURL != "" && e.StackURL != e.URL && e.Status != deploy.StatusDestroyed {
+		// The stack's own URL is the one any client reaches (no DNS, no
+		// Host header); browsers also take the host name.
+		r.URL = e.StackURL
+		r.Notes = append(append([]string(nil), r.Notes...), "In a browser the preview also answers by host name: "+strings.TrimPrefix(e.URL, "http://"))
+	}
 	r.ImageDigest = e.Image.Digest
 	if r.SHA == "" {
 		r.SHA = e.Image.Commit

@@ -88,7 +88,7 @@ func TestPreviewEventsReachThePullRequest(t *testing.T) {
 		t.Fatalf("deploying: %v\n%s", err, log.String())
 	}
 	tests := &deploy.TestResult{Passed: 3, OK: true, Summary: "integration: 3 passed, 0 failed"}
-	ev := deploy.Event{PR: 42, Stack: "shop-pr-42", URL: url, Status: "deployed", Tests: tests, Image: deploy.Image{Digest: "sha256:abcdef0123456789", Commit: sha}, At: time.Now()}
+	ev := deploy.Event{PR: 42, Stack: "shop-pr-42", URL: url, StackURL: "http://127.0.0.1:18100", Status: "deployed", Tests: tests, Image: deploy.Image{Digest: "sha256:abcdef0123456789", Commit: sha}, At: time.Now()}
 	if err := r.Report(ctx, ev); err != nil {
 		t.Fatalf("deployed: %v\n%s", err, log.String())
 	}
@@ -108,11 +108,12 @@ func TestPreviewEventsReachThePullRequest(t *testing.T) {
 	if n := strings.Count(calls, "POST repos/octo/shop/issues/42/comments"); n != 1 {
 		t.Errorf("%d comments created, want one, then updated in place", n)
 	}
-	if comment := gh.comment; !strings.Contains(comment, "pr-42.shop.localhost") || !strings.Contains(comment, "3 passed") {
-		t.Errorf("the comment lacks the URL or the test result:\n%s", comment)
+	if comment := gh.comment; !strings.Contains(comment, "| **URL** | <http://127.0.0.1:18100> |") || !strings.Contains(comment, "by host name: pr-42.shop.localhost:8080") ||
+		!strings.Contains(comment, "3 passed") {
+		t.Errorf("the comment lacks the stack's own URL, the host name or the test result:\n%s", comment)
 	}
 	md, err := os.ReadFile(summary)
-	if err != nil || !strings.Contains(string(md), "pr-42.shop.localhost") {
+	if err != nil || !strings.Contains(string(md), "127.0.0.1:18100") {
 		t.Errorf("step summary %q (%v) lacks the URL", md, err)
 	}
 }

@@ -106,6 +106,7 @@ func newFlow(s *Session, db config.Database, o opening) *deploy.Flow {
 	f := &deploy.Flow{
 		App: s.Cfg.App, Target: t.Target, Builder: t.Builder, Routing: t.Routing, Log: s.Err,
 		Tester: itest.Tester{Suite: itest.SuiteFor(s.Cfg.Manifest, s.ModuleDir), Log: s.Err}, TargetName: t.Name, Database: db.On,
+		Manifest: s.Cfg.Manifest,
 	}
 	if o.reporter != nil {
 		f.Reporter = o.reporter(t)

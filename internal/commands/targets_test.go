@@ -7,12 +7,15 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,18 +23,49 @@ import (
 )
 
 // mage runs `go run mage.go <args>` from the module root as a user would,
-// with env added, and returns stdout and stderr.
+// with env added, and returns stdout and stderr. The router's stack ports
+// are a free range of the test's own (env may set another), so that
+// routers of tests running at once, or a demo left running, never meet.
 func mage(t *testing.T, env []string, args ...string) (string, string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "go", append([]string{"run", "mage.go"}, args...)...)
 	cmd.Dir = filepath.Join("..", "..")
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), "SLIPWAY_ROUTER_STACK_PORTS="+stackPortsOf(t)), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	return out.String(), errb.String(), err
+}
+
+// stackPorts holds each test's range of stack ports.
+var stackPorts sync.Map // *testing.T -> string
+
+// stackPortsOf is the test's range of 10 stack ports, free on 127.0.0.1
+// when first asked for.
+func stackPortsOf(t *testing.T) string {
+	if r, ok := stackPorts.Load(t); ok {
+		return r.(string)
+	}
+	for range 200 {
+		first := 20000 + mrand.IntN(30000)
+		free := true
+		for p := first; p < first+10 && free; p++ {
+			ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+			if err != nil {
+				free = false
+				continue
+			}
+			_ = ln.Close() // only probing
+		}
+		if free {
+			r, _ := stackPorts.LoadOrStore(t, fmt.Sprintf("%d-%d", first, first+9))
+			return r.(string)
+		}
+	}
+	t.Fatal("no free range of stack ports found")
+	return ""
 }
 
 // The targets a user types: deploy a preview, see it in status, open it,

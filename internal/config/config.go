@@ -16,6 +16,7 @@ import (
 
 	"github.com/slipway/slipway/internal/manifest"
 	"github.com/slipway/slipway/internal/naming"
+	"github.com/slipway/slipway/internal/router"
 )
 
 // Targets Slipway can deploy to.
@@ -26,25 +27,26 @@ const (
 
 // Config is the effective configuration.
 type Config struct {
-	App            string        // SLIPWAY_APP
-	Target         string        // SLIPWAY_TARGET: local or aws
-	Domain         string        // SLIPWAY_DOMAIN: previews are pr-N.<app>.<domain>
-	RouterPort     int           // SLIPWAY_ROUTER_PORT: local router, on 127.0.0.1
-	AdminPort      int           // SLIPWAY_ROUTER_ADMIN_PORT: router admin API, on 127.0.0.1
-	AppImage       string        // SLIPWAY_APP_IMAGE: image repository of the app
-	RouterImage    string        // SLIPWAY_ROUTER_IMAGE: image repository of the local router
-	Registry       string        // SLIPWAY_REGISTRY: where push sends images (host[:port]/path)
-	RegistryUser   string        // SLIPWAY_REGISTRY_USER
-	RegistryPass   string        // SLIPWAY_REGISTRY_PASSWORD (secret)
-	Retention      time.Duration // SLIPWAY_RETENTION: how long old production stacks are kept
-	KeepReleases   int           // SLIPWAY_KEEP_RELEASES: previous releases always kept for rollback
-	HealthTimeout  time.Duration // SLIPWAY_HEALTH_TIMEOUT: bound on waiting for a stack to be healthy
-	DrainTimeout   time.Duration // SLIPWAY_DRAIN_TIMEOUT: in-flight requests get this long on removal
-	AWSRegion      string        // AWS_REGION
-	AWSEndpoint    string        // SLIPWAY_AWS_ENDPOINT: e.g. a moto server for tests
-	GitHubToken    string        // GH_TOKEN or GITHUB_TOKEN (secret)
-	TargetDetected string        // why Target has its value
-	AWS            AWS           // the aws target's settings (aws.go)
+	App            string           // SLIPWAY_APP
+	Target         string           // SLIPWAY_TARGET: local or aws
+	Domain         string           // SLIPWAY_DOMAIN: previews are pr-N.<app>.<domain>
+	RouterPort     int              // SLIPWAY_ROUTER_PORT: local router, on 127.0.0.1
+	AdminPort      int              // SLIPWAY_ROUTER_ADMIN_PORT: router admin API, on 127.0.0.1
+	StackPorts     router.PortRange // SLIPWAY_ROUTER_STACK_PORTS: a URL per stack, on 127.0.0.1
+	AppImage       string           // SLIPWAY_APP_IMAGE: image repository of the app
+	RouterImage    string           // SLIPWAY_ROUTER_IMAGE: image repository of the local router
+	Registry       string           // SLIPWAY_REGISTRY: where push sends images (host[:port]/path)
+	RegistryUser   string           // SLIPWAY_REGISTRY_USER
+	RegistryPass   string           // SLIPWAY_REGISTRY_PASSWORD (secret)
+	Retention      time.Duration    // SLIPWAY_RETENTION: how long old production stacks are kept
+	KeepReleases   int              // SLIPWAY_KEEP_RELEASES: previous releases always kept for rollback
+	HealthTimeout  time.Duration    // SLIPWAY_HEALTH_TIMEOUT: bound on waiting for a stack to be healthy
+	DrainTimeout   time.Duration    // SLIPWAY_DRAIN_TIMEOUT: in-flight requests get this long on removal
+	AWSRegion      string           // AWS_REGION
+	AWSEndpoint    string           // SLIPWAY_AWS_ENDPOINT: e.g. a moto server for tests
+	GitHubToken    string           // GH_TOKEN or GITHUB_TOKEN (secret)
+	TargetDetected string           // why Target has its value
+	AWS            AWS              // the aws target's settings (aws.go)
 
 	// Manifest is the app as its slipway.yaml describes it, with the
 	// variables above applied (App, AWS.CPU and AWS.Memory as resources)
@@ -71,6 +73,7 @@ var Settings = append([]Setting{
 	{"SLIPWAY_DOMAIN", "localhost", "previews answer at pr-<N>.<app>.<domain>", false},
 	{"SLIPWAY_ROUTER_PORT", "8080", "local router's traffic port on 127.0.0.1", false},
 	{"SLIPWAY_ROUTER_ADMIN_PORT", "8081", "local router's admin API port on 127.0.0.1", false},
+	{"SLIPWAY_ROUTER_STACK_PORTS", DefaultStackPorts, "local router's stack ports on 127.0.0.1: each stack gets one, its own URL (http://127.0.0.1:<port>) that any client reaches without DNS or a Host header", false},
 	{"SLIPWAY_APP_IMAGE", "<app>/app", "image repository of the app", false},
 	{"SLIPWAY_ROUTER_IMAGE", "slipway/router", "image repository of the local router", false},
 	{"SLIPWAY_REGISTRY", "(none)", "registry and path that push sends images to, e.g. 127.0.0.1:5000/team", false},
@@ -120,6 +123,7 @@ func LoadFrom(env func(string) string, dir string) (Config, error) {
 		AWSEndpoint:   p.str("SLIPWAY_AWS_ENDPOINT", ""),
 		GitHubToken:   p.first("GH_TOKEN / GITHUB_TOKEN", "GH_TOKEN", "GITHUB_TOKEN"),
 	}
+	c.StackPorts = p.stackPorts(c.RouterPort, c.AdminPort)
 	c.AppImage = p.str("SLIPWAY_APP_IMAGE", c.App+"/app")
 	c.AWS = p.aws(c.Domain)
 	if p.src["SLIPWAY_APP"].File == "" { // the manifest checked its own
@@ -141,6 +145,36 @@ func LoadFrom(env func(string) string, dir string) (Config, error) {
 	c.database = (&parser{env: env, src: p.src}).databaseOn(m) // its problems are LoadDatabase's
 	c.sources = p.src
 	return c, errors.Join(p.errs...)
+}
+
+// DefaultStackPorts is the default of SLIPWAY_ROUTER_STACK_PORTS: 20
+// stacks at once, clear of the router's own ports. Docker runs a proxy
+// process per published port (about 3 MB each; 100 ports took the router
+// 6 s to create on a busy 2-core machine), so the range is small.
+const DefaultStackPorts = "18100-18119"
+
+// stackPorts reads SLIPWAY_ROUTER_STACK_PORTS: a range clear of the
+// router's traffic and admin ports.
+func (p *parser) stackPorts(routerPort, adminPort int) router.PortRange {
+	const k = "SLIPWAY_ROUTER_STACK_PORTS"
+	v := p.str(k, DefaultStackPorts)
+	r, err := router.ParsePortRange(v)
+	if err != nil {
+		p.problem(fmt.Errorf("%s=%s: %w", k, v, err))
+		return router.PortRange{}
+	}
+	if r.Len() == 0 {
+		p.problem(fmt.Errorf("%s is empty: set it to a range such as %s", k, DefaultStackPorts))
+	}
+	for _, o := range []struct {
+		k    string
+		port int
+	}{{"SLIPWAY_ROUTER_PORT", routerPort}, {"SLIPWAY_ROUTER_ADMIN_PORT", adminPort}} {
+		if r.Contains(o.port) {
+			p.problem(fmt.Errorf("%s=%s includes %s %d: choose a range clear of it", k, r, o.k, o.port))
+		}
+	}
+	return r
 }
 
 // PreviewHost is the host name of a preview with the given host label.

@@ -152,3 +152,34 @@ func TestREADMEDocumentsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+func TestStackPorts(t *testing.T) {
+	tests := map[string]struct {
+		env     map[string]string
+		want    string
+		wantErr []string
+	}{
+		"the default is clear of the router's ports": {env: map[string]string{}, want: "18100-18119"},
+		"a range of the user's":                      {env: map[string]string{"SLIPWAY_ROUTER_STACK_PORTS": "19000-19499"}, want: "19000-19499"},
+		"a range over the router's port says which": {env: map[string]string{"SLIPWAY_ROUTER_STACK_PORTS": "8000-8100"},
+			wantErr: []string{"SLIPWAY_ROUTER_STACK_PORTS=8000-8100 includes SLIPWAY_ROUTER_PORT 8080", "includes SLIPWAY_ROUTER_ADMIN_PORT 8081"}},
+		"a malformed range says the form": {env: map[string]string{"SLIPWAY_ROUTER_STACK_PORTS": "many"},
+			wantErr: []string{"SLIPWAY_ROUTER_STACK_PORTS=many", "first-last"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			c, err := LoadFrom(envOf(tc.env), "")
+			if len(tc.wantErr) > 0 {
+				for _, w := range tc.wantErr {
+					if err == nil || !strings.Contains(err.Error(), w) {
+						t.Fatalf("err = %v, want it to say %q", err, w)
+					}
+				}
+				return
+			}
+			if err != nil || c.StackPorts.String() != tc.want {
+				t.Fatalf("stack ports %v (%v), want %s", c.StackPorts, err, tc.want)
+			}
+		})
+	}
+}

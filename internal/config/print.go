@@ -66,6 +66,7 @@ func (c Config) envRows() []row {
 		c.set("SLIPWAY_DOMAIN", c.Domain),
 		c.set("SLIPWAY_ROUTER_PORT", strconv.Itoa(c.RouterPort)),
 		c.set("SLIPWAY_ROUTER_ADMIN_PORT", strconv.Itoa(c.AdminPort)),
+		c.set("SLIPWAY_ROUTER_STACK_PORTS", c.StackPorts.String()),
 		c.set("SLIPWAY_APP_IMAGE", c.AppImage),
 		c.set("SLIPWAY_ROUTER_IMAGE", c.RouterImage),
 		c.set("SLIPWAY_REGISTRY", orUnset(c.Registry)),

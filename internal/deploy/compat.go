@@ -158,7 +158,7 @@ func (f *Flow) schemaCompat(ctx context.Context, pr int, host string, pdb *Previ
 		return c
 	}
 	f.logf("schema-compat: running release %s's image as %s on %s (schema %d), judged by its own tests (commit %s)", live.Name, name, pdb.Name, pdb.Head, naming.ShortCommit(live.Commit))
-	tr, err := f.runCompat(ctx, tester, name, host, live, Spec{Stack: name, Role: RolePreview, Image: live.Image, Digest: live.Digest, Commit: live.Commit, PR: pr, Env: env})
+	tr, err := f.runCompat(ctx, tester, name, host, live, f.forApp(Spec{Stack: name, Role: RolePreview, Image: live.Image, Digest: live.Digest, Commit: live.Commit, PR: pr, Env: env}))
 	if err != nil {
 		c.Status, c.Reason = CompatError, err.Error()
 		f.logf("schema-compat: no verdict: %v", err)
@@ -187,16 +187,19 @@ func (f *Flow) releaseTester(live Stack) (CommitTester, string) {
 }
 
 // runCompat deploys the extra stack, tests it with the release's own tests
-// through the stack header and deletes it on every path, within its bounds.
+// at its own URL (else through the stack header) and deletes it on every
+// path, within its bounds.
 func (f *Flow) runCompat(ctx context.Context, tester CommitTester, name, host string, live Stack, spec Spec) (TestResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, CompatTimeout)
 	defer cancel()
 	defer f.removeCompat(ctx, name)
-	if _, err := f.Target.Deploy(ctx, spec); err != nil {
+	st, err := f.Target.Deploy(ctx, spec)
+	if err != nil {
 		return TestResult{}, fmt.Errorf("start release %s on the preview's database: %w", live.Name, err)
 	}
-	base, hostHeader := f.Routing.Dial(host)
-	tr, err := tester.TestCommit(ctx, live.Commit, TestTarget{BaseURL: base, Host: hostHeader, Commit: live.Commit, Stack: name, StackHeader: name, Database: true})
+	tt := f.testTarget(name, st.URL, host, true)
+	tt.Commit, tt.Database = live.Commit, true
+	tr, err := tester.TestCommit(ctx, live.Commit, tt)
 	if err != nil {
 		return TestResult{}, fmt.Errorf("test release %s on the preview's database: %w", live.Name, err)
 	}

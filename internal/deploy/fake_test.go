@@ -15,15 +15,17 @@ type fakeProvider struct {
 	routes    Routes
 	failStack string // Deploy of this stack fails like an unhealthy container
 	calls     []string
-	samples   int    // Sample calls so far
-	badStack  string // Sample counts 20 % errors for it
-	locker    Locker // the app's lease; newFake gives an in-memory one
+	samples   int             // Sample calls so far
+	badStack  string          // Sample counts 20 % errors for it
+	locker    Locker          // the app's lease; newFake gives an in-memory one
+	specs     map[string]Spec // the last Spec each stack was deployed with
+	ownURLs   bool            // Deploy gives each stack a URL of its own, as the local target does
 }
 
 var _ Target = (*fakeProvider)(nil)
 
 func newFake() *fakeProvider {
-	return &fakeProvider{stacks: map[string]Stack{}, routes: Routes{Hosts: map[string]string{}}, locker: &fakeLocker{now: time.Now}}
+	return &fakeProvider{stacks: map[string]Stack{}, routes: Routes{Hosts: map[string]string{}}, locker: &fakeLocker{now: time.Now}, specs: map[string]Spec{}}
 }
 
 func (f *fakeProvider) EnsureShared(context.Context) error {
@@ -38,7 +40,14 @@ func (f *fakeProvider) Deploy(_ context.Context, s Spec) (Stack, error) {
 	}
 	st := Stack{Name: s.Stack, Role: s.Role, PR: s.PR, Commit: s.Commit, Digest: s.Digest, Created: time.Unix(1_700_000_000, 0), Healthy: true,
 		Branch: s.Branch, Dirty: s.Dirty, EnvHash: EnvHash(s.Env)}
+	if f.ownURLs {
+		st.URL = fmt.Sprintf("http://127.0.0.1:%d", 18100+len(f.specs))
+		if old, ok := f.stacks[s.Stack]; ok {
+			st.URL = old.URL
+		}
+	}
 	f.stacks[s.Stack] = st
+	f.specs[s.Stack] = s
 	return st, nil
 }
 

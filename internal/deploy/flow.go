@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/slipway/slipway/internal/manifest"
 )
 
 // Image is a built (and maybe pushed) image, referenced immutably.
@@ -67,13 +69,16 @@ const (
 type Event struct {
 	PR         int
 	Stack, URL string
-	Status     EventStatus
-	Image      Image
-	Tests      *TestResult
-	Database   *PreviewDB   // the preview's database, when it has one
-	Compat     *CompatCheck // the schema-compat check; nil: none (no database)
-	Err        error
-	At         time.Time
+	// StackURL is the preview stack's own URL (Stack.URL): any client
+	// reaches it without DNS or a header; "" when the target gives none.
+	StackURL string
+	Status   EventStatus
+	Image    Image
+	Tests    *TestResult
+	Database *PreviewDB   // the preview's database, when it has one
+	Compat   *CompatCheck // the schema-compat check; nil: none (no database)
+	Err      error
+	At       time.Time
 }
 
 // Reporter tells people what happened (the PR comment, GitHub Deployments,
@@ -100,6 +105,10 @@ type Flow struct {
 	LockTTL    time.Duration // lease expiry without a heartbeat; 0: 2 minutes
 	Strategy   Strategy      // how a release moves traffic; zero: all at once
 	Database   bool          // SLIPWAY_DATABASE: the app has Postgres (see Databases)
+	// Manifest is the app as its slipway.yaml describes it, effective
+	// (config.Config.Manifest): every stack gets its port, health check,
+	// environment and secrets. nil: the sample app's defaults.
+	Manifest *manifest.Manifest
 }
 
 // Routing turns host names into URLs the tests and people use.

@@ -128,9 +128,9 @@ func TestReleasingTheLiveImageAgainChangesNothing(t *testing.T) {
 func TestStatusTable(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	stacks := []Stack{
-		{Name: "shop-pr-42", Role: RolePreview, PR: 42, Commit: "abcdef1234", Digest: "sha256:0123456789abcdef0123", Created: now.Add(-5 * time.Minute), Healthy: true, SchemaHead: 4},
+		{Name: "shop-pr-42", Role: RolePreview, PR: 42, Commit: "abcdef1234", Digest: "sha256:0123456789abcdef0123", Created: now.Add(-5 * time.Minute), Healthy: true, SchemaHead: 4, URL: "http://127.0.0.1:18100"},
 		{Name: "shop-br-feat-x-1a2b3c", Role: RolePreview, Branch: "feat/x", Commit: "9999999", Dirty: true, Created: now.Add(-50 * time.Minute), Healthy: true},
-		{Name: "shop-prod-20261124120000-1111111", Role: RoleProduction, Commit: "1111111", Digest: "sha256:1111", Created: now.Add(-24 * time.Hour), Healthy: true, LastLive: now, SchemaHead: 3},
+		{Name: "shop-prod-20261124120000-1111111", Role: RoleProduction, Commit: "1111111", Digest: "sha256:1111", Created: now.Add(-24 * time.Hour), Healthy: true, LastLive: now, SchemaHead: 3, URL: "http://127.0.0.1:18101"},
 		{Name: "shop-prod-20261125110000-2222222", Role: RoleProduction, Branch: "main", Commit: "2222222", Digest: "sha256:2222", Created: now.Add(-time.Hour), Healthy: false, LastLive: now},
 		{Name: "shop-prod-20261120110000-0000000", Role: RoleProduction, Commit: "0000000", Created: now.Add(-5 * 24 * time.Hour), Scaled: true, LastLive: now.Add(-24 * time.Hour), SchemaHead: 2},
 		{Name: "shop-prod-20261125113000-3333333", Role: RoleProduction, Commit: "3333333", Created: now.Add(-30 * time.Minute), State: StateFailed},

@@ -19,6 +19,7 @@ type PreviewRequest struct {
 // PreviewResult is what a deployed preview looks like.
 type PreviewResult struct {
 	Stack, Host, URL string
+	StackURL         string // the stack's own URL (Stack.URL), "" when the target gives none
 	Image            Image
 	Tests            TestResult
 	Database         *PreviewDB   // nil: no database
@@ -69,7 +70,7 @@ func (f *Flow) DeployPreview(ctx context.Context, req PreviewRequest) (PreviewRe
 	if checks && res.Compat == nil { // the pending status must not stay pending
 		res.Compat = &CompatCheck{Status: CompatError, Reason: compatNotMigratedWhy}
 	}
-	ev := Event{PR: req.PR, Stack: stack, URL: res.URL, Image: res.Image, Status: StatusDeployed, Database: res.Database, Compat: res.Compat}
+	ev := Event{PR: req.PR, Stack: stack, URL: res.URL, StackURL: res.StackURL, Image: res.Image, Status: StatusDeployed, Database: res.Database, Compat: res.Compat}
 	if res.Tests.Summary != "" {
 		tests := res.Tests
 		ev.Tests = &tests
@@ -98,7 +99,7 @@ func (f *Flow) deployPreview(ctx context.Context, req PreviewRequest, in Preview
 	if err := f.Target.EnsureShared(ctx); err != nil {
 		return res, fmt.Errorf("ensure shared stack: %w", err)
 	}
-	env, pdb, err := f.previewDatabase(ctx, req.PR, img, req.Env)
+	env, pdb, err := f.previewDatabase(ctx, req.PR, img, f.appEnv(false, req.Env))
 	if err != nil {
 		return res, err
 	}
@@ -106,11 +107,15 @@ func (f *Flow) deployPreview(ctx context.Context, req PreviewRequest, in Preview
 	// Whatever happens to the preview's own stack, the migrated database
 	// is checked against the live release; its outcome is reported apart.
 	defer func() { res.Compat = f.schemaCompat(ctx, req.PR, res.Host, pdb, env) }()
-	spec := Spec{Stack: res.Stack, Role: RolePreview, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version, PR: req.PR, Env: env, Branch: req.Branch, Host: res.Host, Dirty: img.IsDirty()}
-	if _, err := f.Target.Deploy(ctx, spec); err != nil {
+	spec := f.forApp(Spec{Stack: res.Stack, Role: RolePreview, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version, PR: req.PR, Env: env, Branch: req.Branch, Host: res.Host, Dirty: img.IsDirty()})
+	st, err := f.Target.Deploy(ctx, spec)
+	if err != nil {
 		return res, err
 	}
 	res.URL = f.Routing.URL(res.Host) // aws without a domain knows the port only now
+	if res.StackURL = st.URL; res.StackURL != "" {
+		f.logf("%s: its own URL is %s (any client, no DNS or Host header)", res.Stack, res.StackURL)
+	}
 	routes, err := f.Target.Routes(ctx)
 	if err != nil {
 		return res, err
@@ -121,10 +126,10 @@ func (f *Flow) deployPreview(ctx context.Context, req PreviewRequest, in Preview
 		}
 		f.logf("%s: %s now routes to it", res.Stack, res.Host)
 	}
-	base, hostHeader := f.Routing.Dial(res.Host)
-	res.Tests, err = f.Tester.Test(ctx, TestTarget{BaseURL: base, Host: hostHeader, Commit: img.Commit, Stack: res.Stack, Database: res.Database != nil})
-	if err != nil {
-		return res, fmt.Errorf("run integration tests against %s: %w", res.URL, err)
+	tt := f.testTarget(res.Stack, res.StackURL, res.Host, false)
+	tt.Commit, tt.Database = img.Commit, res.Database != nil
+	if res.Tests, err = f.Tester.Test(ctx, tt); err != nil {
+		return res, fmt.Errorf("run integration tests against %s: %w", tt.BaseURL, err)
 	}
 	f.logf("%s", res.Tests.Summary)
 	if !res.Tests.OK {

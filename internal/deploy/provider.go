@@ -12,6 +12,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/slipway/slipway/internal/manifest"
 )
 
 // Roles a stack can have.
@@ -75,6 +77,18 @@ type Spec struct {
 	// target group attached to the ALB before the service starts), so it
 	// must know the host at deploy time; the local target ignores it.
 	Host string
+
+	// What slipway.yaml says the app needs (Flow.Manifest), the same for
+	// every stack of the app. Port is the container port (0: 8080) and
+	// reaches the app as PORT; Health is its health check (zero: the
+	// target's default). Secrets maps a variable of the app to a
+	// reference, never a value: an ARN, a Secrets Manager name or an SSM
+	// parameter on aws; on the local target the variable of that name in
+	// the caller's environment, read at deploy and given to the container
+	// alone (see package local).
+	Port    int
+	Health  manifest.Health
+	Secrets map[string]string
 }
 
 // Stack is a deployed stack as the target reports it.
@@ -95,6 +109,11 @@ type Stack struct {
 	State    State     // typed; "" when the provider does not say (healthy, good standing)
 	Scaled   bool      // scaled to zero: it can be scaled back up (see Scaler)
 	Busy     bool      // an operation is in progress on it (AWS *_IN_PROGRESS)
+	// URL is the stack's own URL, which any client on the machine reaches
+	// without DNS or a header and which goes to this stack alone (the
+	// local target: a stack port of its router); "" when the target gives
+	// none. Tests then reach the stack through its host or the header.
+	URL string
 
 	// The schema the stack's image needs (its labels dev.slipway.schema.*,
 	// issue 11); zero when the image does not say.

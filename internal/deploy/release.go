@@ -14,6 +14,7 @@ type ReleaseResult struct {
 	Stack     string
 	Previous  []string // stacks that had traffic before, kept for rollback
 	URL       string
+	StackURL  string // the new stack's own URL (Stack.URL), "" when the target gives none
 	Image     Image
 	Tests     TestResult
 	Unchanged bool // production already runs this image with this environment
@@ -52,8 +53,9 @@ func (f *Flow) Release(ctx context.Context, env map[string]string) (ReleaseResul
 	return f.ReleaseWith(ctx, ReleaseRequest{Env: env, AllowBranch: true, AllowDirty: true})
 }
 
-// ReleaseWith deploys a NEW production stack (blue/green), tests it through
-// the stack header before it gets any traffic, and only then moves
+// ReleaseWith deploys a NEW production stack (blue/green), tests it at its
+// own URL (else through the stack header) before it gets any traffic, and
+// only then moves
 // production traffic to it, all at once or by the canary strategy. The
 // previous stacks are kept for rollback. When anything fails, production
 // routing is left exactly as it was, and a stack that failed its tests or
@@ -109,7 +111,7 @@ func (f *Flow) release(ctx context.Context, req ReleaseRequest) (ReleaseResult, 
 		return ReleaseResult{}, err
 	}
 	res := ReleaseResult{Previous: routes.Live(), Image: img}
-	env, err := f.releaseEnv(ctx, req.Env)
+	env, err := f.releaseEnv(ctx, f.appEnv(true, req.Env))
 	if err != nil {
 		return res, err
 	}
@@ -124,12 +126,16 @@ func (f *Flow) release(ctx context.Context, req ReleaseRequest) (ReleaseResult, 
 	if err := f.releaseDatabase(ctx, img, res.Stack, stacks, res.Previous, env); err != nil {
 		return res, err
 	}
-	spec := Spec{Stack: res.Stack, Role: RoleProduction, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version,
-		Env: env, Branch: req.Branch, Dirty: dirty}
-	if _, err := f.Target.Deploy(ctx, spec); err != nil {
+	spec := f.forApp(Spec{Stack: res.Stack, Role: RoleProduction, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version,
+		Env: env, Branch: req.Branch, Dirty: dirty})
+	st, err := f.Target.Deploy(ctx, spec)
+	if err != nil {
 		return res, fmt.Errorf("release %s (production traffic unchanged): %w", res.Stack, err)
 	}
-	if res.Tests, err = f.testRelease(ctx, res.Stack, img); err != nil {
+	if res.StackURL = st.URL; res.StackURL != "" {
+		f.logf("release: %s: its own URL is %s (any client, no DNS or Host header)", res.Stack, res.StackURL)
+	}
+	if res.Tests, err = f.testRelease(ctx, res.Stack, res.StackURL, img); err != nil {
 		f.markFailed(ctx, res.Stack, err.Error())
 		return res, err
 	}
@@ -141,9 +147,12 @@ func (f *Flow) release(ctx context.Context, req ReleaseRequest) (ReleaseResult, 
 	return res, nil
 }
 
-func (f *Flow) testRelease(ctx context.Context, stack string, img Image) (TestResult, error) {
-	base, host := f.Routing.Dial(f.productionHost())
-	tr, err := f.Tester.Test(ctx, TestTarget{BaseURL: base, Host: host, Commit: img.Commit, Stack: stack, StackHeader: stack, Database: f.Database, Production: true})
+// testRelease runs the tests against a candidate with no traffic yet: at
+// its own URL, else through the production URL with the stack header.
+func (f *Flow) testRelease(ctx context.Context, stack, ownURL string, img Image) (TestResult, error) {
+	tt := f.testTarget(stack, ownURL, f.productionHost(), true)
+	tt.Commit, tt.Database, tt.Production = img.Commit, f.Database, true
+	tr, err := f.Tester.Test(ctx, tt)
 	if err != nil {
 		return tr, fmt.Errorf("test %s (production traffic unchanged): %w", stack, err)
 	}

@@ -23,7 +23,8 @@ type StatusRow struct {
 	LastLive string // "now", an age, or "never"
 	Weight   string // share of production traffic, or "host" for a preview with a URL
 	Health   string // healthy, unhealthy, scaled to zero, router down
-	URL      string
+	URL      string // where its traffic comes from: the preview's host, production
+	StackURL string // the stack's own URL (Stack.URL), "-" when the target gives none
 }
 
 // RouterDownError is returned with the status rows when the stacks could be
@@ -45,7 +46,7 @@ func (f *Flow) Status(ctx context.Context) ([]StatusRow, error) {
 	if err != nil {
 		rows := statusRows(stacks, Routes{}, f.Routing, f.now())
 		for i := range rows {
-			rows[i].Health, rows[i].Weight, rows[i].URL = "router down", "?", "-"
+			rows[i].Health, rows[i].Weight, rows[i].URL, rows[i].StackURL = "router down", "?", "-", "-"
 		}
 		return rows, &RouterDownError{Err: err}
 	}
@@ -95,7 +96,10 @@ func statusRows(stacks []Stack, r Routes, rt Routing, now time.Time) []StatusRow
 	rows := make([]StatusRow, 0, len(stacks))
 	for _, s := range stacks {
 		row := StatusRow{Stack: s.Name, Role: lifecycleRole(s, weight), Source: source(s), Commit: commitLabel(s), Schema: schemaLabel(s), Image: shortRef(s.Digest),
-			Age: age(now.Sub(s.Created)), LastLive: "-", Health: health(s.Healthy), Weight: "-", URL: "-"}
+			Age: age(now.Sub(s.Created)), LastLive: "-", Health: health(s.Healthy), Weight: "-", URL: "-", StackURL: "-"}
+		if s.URL != "" {
+			row.StackURL = s.URL
+		}
 		if s.Scaled {
 			row.Health = "scaled to zero"
 		}
@@ -141,9 +145,9 @@ func PrintStatus(w io.Writer, rows []StatusRow) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STACK\tROLE\tPR/BRANCH\tCOMMIT\tSCHEMA\tAGE\tLAST LIVE\tWEIGHT\tHEALTH\tURL")
+	fmt.Fprintln(tw, "STACK\tROLE\tPR/BRANCH\tCOMMIT\tSCHEMA\tAGE\tLAST LIVE\tWEIGHT\tHEALTH\tURL\tSTACK URL")
 	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join([]string{r.Stack, r.Role, r.Source, r.Commit, r.Schema, r.Age, r.LastLive, r.Weight, r.Health, r.URL}, "\t"))
+		fmt.Fprintln(tw, strings.Join([]string{r.Stack, r.Role, r.Source, r.Commit, r.Schema, r.Age, r.LastLive, r.Weight, r.Health, r.URL, r.StackURL}, "\t"))
 	}
 	return tw.Flush()
 }
@@ -166,9 +170,9 @@ func Summary(w io.Writer, title string, rows []StatusRow) error {
 		}
 		b.WriteString("```\n\n")
 	}
-	b.WriteString("| Stack | Role | PR/branch | Commit | Schema | Age | Last live | Weight | Health | URL |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| Stack | Role | PR/branch | Commit | Schema | Age | Last live | Weight | Health | URL | Stack URL |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		cells := []string{r.Stack, r.Role, r.Source, r.Commit, r.Schema, r.Age, r.LastLive, r.Weight, r.Health, r.URL}
+		cells := []string{r.Stack, r.Role, r.Source, r.Commit, r.Schema, r.Age, r.LastLive, r.Weight, r.Health, r.URL, r.StackURL}
 		for i := range cells {
 			cells[i] = mdEscape(cells[i])
 		}

@@ -17,12 +17,24 @@ import (
 )
 
 // specHash identifies what an instance runs, so an identical re-deploy is a
-// no-op and a changed one gets a new container.
-func specHash(s deploy.Spec) string {
+// no-op and a changed one gets a new container: a changed port, health
+// check or secret value too (secrets are the resolved KEY=value entries;
+// only this short hash of everything leaves the process). What the
+// defaults give hashes as it did before the manifest.
+func specHash(s deploy.Spec, secrets []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s|%s|%s|%s|%d", s.Image, s.Role, s.Commit, s.Version, s.PR)
 	for _, kv := range envList(s.Env) {
 		fmt.Fprintf(&b, "|%s", kv)
+	}
+	if port := containerPort(s); port != appPort {
+		fmt.Fprintf(&b, "|port=%s", port)
+	}
+	if hc := targetHealth(s.Health); hc != nil {
+		fmt.Fprintf(&b, "|health=%+v", *hc)
+	}
+	for _, kv := range secrets {
+		fmt.Fprintf(&b, "|secret:%s", kv)
 	}
 	return naming.Hash(b.String())
 }
@@ -49,7 +61,14 @@ func (p *Provider) Deploy(ctx context.Context, s deploy.Spec) (deploy.Stack, err
 	if !naming.ValidStack(s.Stack) || !strings.HasPrefix(s.Stack, p.o.App+"-") {
 		return deploy.Stack{}, fmt.Errorf("deploy %q: not a stack name of app %s", s.Stack, p.o.App)
 	}
-	hash := specHash(s)
+	secrets, err := p.secretEnv(s)
+	if err != nil {
+		return deploy.Stack{}, err
+	}
+	if _, err := p.ensurePort(ctx, s.Stack); err != nil {
+		return deploy.Stack{}, err
+	}
+	hash := specHash(s, secrets)
 	name := s.Stack + "-" + hash
 	ins, err := p.instances(ctx)
 	if err != nil {
@@ -77,7 +96,7 @@ func (p *Provider) Deploy(ctx context.Context, s deploy.Spec) (deploy.Stack, err
 			return deploy.Stack{}, fmt.Errorf("remove stale container %s: %w", name, err)
 		}
 	}
-	if err := p.start(ctx, s, name, hash); err != nil {
+	if err := p.start(ctx, s, instanceSpec{name: name, hash: hash, secrets: secrets, first: len(old) == 0}); err != nil {
 		return deploy.Stack{}, err
 	}
 	if err := p.promote(ctx, s.Stack, name, old); err != nil {
@@ -99,13 +118,25 @@ func (p *Provider) stackOf(ctx context.Context, stack string) (deploy.Stack, err
 	return deploy.Stack{}, fmt.Errorf("read stack %s: it is gone", stack)
 }
 
+// instanceSpec is what start needs beyond the Spec: the container's name
+// and spec hash, the secrets' KEY=value entries, and whether it is the
+// stack's first instance (its port is then freed when it fails).
+type instanceSpec struct {
+	name, hash string
+	secrets    []string
+	first      bool
+}
+
 // start creates and starts the container, registers it with the router
 // (without traffic) and waits for it to become healthy. On failure the new
-// container is removed and nothing else changes.
-func (p *Provider) start(ctx context.Context, s deploy.Spec, name, hash string) error {
-	env := append([]string{"PORT=" + appPort, "SLIPWAY_STACK=" + s.Stack}, envList(s.Env)...)
+// container is removed and nothing else changes, but that the port of a
+// stack that has no other instance is freed.
+func (p *Provider) start(ctx context.Context, s deploy.Spec, is instanceSpec) error {
+	name := is.name
+	env := append([]string{"PORT=" + containerPort(s), "SLIPWAY_STACK=" + s.Stack}, envList(s.Env)...)
+	env = append(env, is.secrets...) // the container's environment is their only place
 	p.logf("%s: starting container %s (commit %s, image %s)", s.Stack, name, naming.ShortCommit(s.Commit), short(s.Image))
-	cfg := &container.Config{Image: s.Image, Env: env, Labels: specLabels(p.o.App, s, hash, time.Now())}
+	cfg := &container.Config{Image: s.Image, Env: env, Labels: specLabels(p.o.App, s, is.hash, time.Now())}
 	host := &container.HostConfig{NetworkMode: container.NetworkMode(p.network())}
 	resp, err := p.d.ContainerCreate(ctx, cfg, host, nil, nil, name)
 	if err != nil {
@@ -115,20 +146,35 @@ func (p *Provider) start(ctx context.Context, s deploy.Spec, name, hash string) 
 		p.discard(ctx, resp.ID)
 		return fmt.Errorf("start container %s: %w", name, err)
 	}
-	if err := p.addTarget(ctx, s.Stack, name); err != nil {
+	if err := p.addTarget(ctx, s.Stack, newTarget(s, name)); err != nil {
 		p.discard(ctx, resp.ID)
+		p.releaseFirstPort(ctx, s.Stack, is.first)
 		return err
 	}
-	if err := p.waitHealthy(ctx, s.Stack, name, resp.ID); err != nil {
+	if err := p.waitHealthy(ctx, s.Stack, name, resp.ID, s.Health.Grace); err != nil {
 		cctx, cancel := cleanupContext(ctx)
 		defer cancel()
 		if rerr := p.removeTargets(cctx, map[string]bool{name: true}); rerr != nil {
 			p.logf("%s: could not unregister %s from the router: %v", s.Stack, name, rerr)
 		}
 		p.discard(ctx, resp.ID)
+		p.releaseFirstPort(ctx, s.Stack, is.first)
 		return err
 	}
 	return nil
+}
+
+// releaseFirstPort frees the port of a stack whose first instance failed
+// to start: the stack is not there. Cleanup runs even after Ctrl-C.
+func (p *Provider) releaseFirstPort(ctx context.Context, stack string, first bool) {
+	if !first {
+		return
+	}
+	ctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	if err := p.releasePort(ctx, stack); err != nil {
+		p.logf("%s: could not free its stack port: %v", stack, err)
+	}
 }
 
 // CleanupTimeout bounds each cleanup step (removing a container that never
@@ -152,8 +198,11 @@ func (p *Provider) discard(ctx context.Context, id string) {
 	}
 }
 
-func (p *Provider) waitHealthy(ctx context.Context, stack, name, id string) error {
-	ctx, cancel := context.WithTimeout(ctx, p.o.HealthTimeout)
+// waitHealthy waits until the router sees the instance healthy, within
+// the health timeout and the app's health check grace on top of it.
+func (p *Provider) waitHealthy(ctx context.Context, stack, name, id string, grace time.Duration) error {
+	bound := p.o.HealthTimeout + grace
+	ctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
 	lastErr := "no health check yet"
 	for {
@@ -174,7 +223,7 @@ func (p *Provider) waitHealthy(ctx context.Context, stack, name, id string) erro
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("deploy %s: %s not healthy within %s (SLIPWAY_HEALTH_TIMEOUT): last health check: %s; its last output:\n%s", stack, name, p.o.HealthTimeout, lastErr, p.tail(ctx, id))
+			return fmt.Errorf("deploy %s: %s not healthy within %s (SLIPWAY_HEALTH_TIMEOUT%s): last health check: %s; its last output:\n%s", stack, name, bound, graceNote(grace), lastErr, p.tail(ctx, id))
 		case <-time.After(20 * time.Millisecond): // two loopback calls: cheap
 		}
 	}

@@ -10,7 +10,9 @@
 // production traffic), lock.go (TryLock), metrics.go (Sample), dbserver.go
 // (deploy.DatabaseServer, the database primitives) and dbrun.go (RunOnce, a
 // one-off run of the app image). The other files are this target's own: the
-// Postgres container (database.go), the router's admin network and token
+// app's port, health check and secrets as its containers get them
+// (app.go), each stack's own port on the router (ports.go), the Postgres
+// container (database.go), the router's admin network and token
 // (adminnet.go, token.go), container labels (labels.go), local:down
 // (down.go) and the Docker connection (connect.go).
 package local

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
+	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -23,6 +25,7 @@ import (
 	"github.com/slipway/slipway/internal/build"
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/local"
+	"github.com/slipway/slipway/internal/router"
 	"github.com/slipway/slipway/internal/testenv"
 )
 
@@ -74,6 +77,13 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvWith(t, 10, nil)
+}
+
+// newEnvWith is newEnv with n stack ports (0: none) and opts changed by
+// edit before the provider is made.
+func newEnvWith(t testing.TB, n int, edit func(*local.Options)) *env {
+	t.Helper()
 	cli := testenv.Docker(t)
 	buildImages(t, cli)
 	var rnd [3]byte
@@ -85,6 +95,12 @@ func newEnv(t testing.TB) *env {
 	e.opts = local.Options{
 		App: app, RouterImage: images.router, RouterPort: e.port, AdminPort: testenv.FreePort(t),
 		HealthTimeout: 20 * time.Second, DrainTimeout: 5 * time.Second, Log: testenv.Log(t),
+	}
+	if n > 0 {
+		e.opts.StackPorts = freeRange(t, n)
+	}
+	if edit != nil {
+		edit(&e.opts)
 	}
 	e.provider = local.New(cli, e.opts)
 	e.builder = &switchBuilder{img: images.appA}
@@ -98,6 +114,29 @@ func newEnv(t testing.TB) *env {
 		t.Fatalf("ensure shared: %v", err)
 	}
 	return e
+}
+
+// freeRange finds n consecutive ports free on 127.0.0.1 (nothing stops
+// another process from taking one before the router does).
+func freeRange(t testing.TB, n int) router.PortRange {
+	t.Helper()
+	for range 200 {
+		first := 20000 + mrand.IntN(30000)
+		free := true
+		for p := first; p < first+n && free; p++ {
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				free = false
+				continue
+			}
+			_ = ln.Close() // only probing
+		}
+		if free {
+			return router.PortRange{First: first, Last: first + n - 1}
+		}
+	}
+	t.Fatal("no free range of stack ports found")
+	return router.PortRange{}
 }
 
 // switchBuilder returns an image built beforehand, as a builder with the

@@ -58,6 +58,7 @@ func specLabels(app string, s deploy.Spec, specHash string, now time.Time) map[s
 		l[LabelDatabase] = "yes"
 	}
 	addLifecycleLabels(l, s)
+	appLabels(l, s)
 	return l
 }
 

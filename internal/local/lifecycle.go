@@ -45,7 +45,7 @@ func withLifecycle(st *deploy.Stack, in instance) {
 // ScaleDown drains a stack that has no traffic and stops its containers,
 // keeping them (and their labels) so ScaleUp can start them again, and the
 // router's record of when it was last live, which cleanup and rollback
-// read.
+// read. Its stack port is freed; ScaleUp gives it one again.
 func (p *Provider) ScaleDown(ctx context.Context, stack string) error {
 	mine, names, err := p.instancesOf(ctx, stack)
 	if err != nil || len(mine) == 0 {
@@ -85,10 +85,14 @@ func (p *Provider) ScaleUp(ctx context.Context, stack string) error {
 			return fmt.Errorf("scale up %s: start %s: %w", stack, in.Name, err)
 		}
 	}
-	if err := p.addTarget(ctx, stack, in.Name); err != nil {
+	tg, grace, err := targetOf(in)
+	if err != nil {
 		return fmt.Errorf("scale up %s: %w", stack, err)
 	}
-	return p.waitHealthy(ctx, stack, in.Name, in.ID)
+	if err := p.addTarget(ctx, stack, tg); err != nil {
+		return fmt.Errorf("scale up %s: %w", stack, err)
+	}
+	return p.waitHealthy(ctx, stack, in.Name, in.ID, grace)
 }
 
 // renamer is the Docker call MarkFailed needs.

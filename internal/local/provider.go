@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -63,6 +64,13 @@ type Options struct {
 	// DatabaseImage, when set (SLIPWAY_DATABASE on), is the image of the
 	// app's Postgres server, which EnsureShared then starts (database.go, dbserver.go).
 	DatabaseImage string
+	// StackPorts is the router's range of stack ports (ports.go), published
+	// on 127.0.0.1: each running stack gets one, its own URL. The zero
+	// range gives stacks no URL of their own.
+	StackPorts router.PortRange
+	// Env reads the caller's environment, where the app's secrets are
+	// (app.go); nil: os.Getenv.
+	Env func(string) string
 }
 
 // Provider is a complete target: every method of the seam, checked here.
@@ -95,6 +103,9 @@ func New(d Docker, o Options) *Provider {
 	}
 	if o.Domain == "" {
 		o.Domain = "localhost"
+	}
+	if o.Env == nil {
+		o.Env = os.Getenv
 	}
 	p := &Provider{d: d, o: o, routerImage: o.RouterImage}
 	p.router = &router.Client{

@@ -51,16 +51,27 @@ func (p *Provider) updateTable(ctx context.Context, what string, allowEmpty bool
 	}
 }
 
-// addTarget registers an instance with the router, with no route to it.
-func (p *Provider) addTarget(ctx context.Context, stack, name string) error {
-	return p.update(ctx, "register "+name+" with the router", func(t *router.Table) (bool, error) {
-		for _, tg := range t.Targets {
-			if tg.Name == name {
-				return false, nil
+// addTarget registers an instance with the router, with no route to it
+// but its stack's port, which it gets now if it lost it (another deploy
+// took it back while this one started: see allocatePort).
+func (p *Provider) addTarget(ctx context.Context, stack string, tg router.Target) error {
+	return p.update(ctx, "register "+tg.Name+" with the router", func(t *router.Table) (bool, error) {
+		changed := true
+		for _, have := range t.Targets {
+			if have.Name == tg.Name {
+				changed = false
 			}
 		}
-		t.Targets = append(t.Targets, router.Target{Name: name, Stack: stack, URL: "http://" + name + ":" + appPort})
-		return true, nil
+		if changed {
+			t.Targets = append(t.Targets, tg)
+		}
+		if p.portsOn() && p.portOf(*t, stack) == 0 {
+			if _, err := p.allocatePort(ctx, t, stack); err != nil {
+				return false, err
+			}
+			changed = true
+		}
+		return changed, nil
 	})
 }
 
@@ -79,7 +90,7 @@ func (p *Provider) removeTargets(ctx context.Context, names map[string]bool) err
 func withoutTargets(t router.Table, names map[string]bool) router.Table {
 	var out router.Table
 	out.Health, out.DrainTimeout, out.IdleTimeout, out.ProductionHosts = t.Health, t.DrainTimeout, t.IdleTimeout, t.ProductionHosts
-	out.LastLive = t.LastLive
+	out.LastLive, out.Ports = t.LastLive, t.Ports
 	for _, tg := range t.Targets {
 		if !names[tg.Name] {
 			out.Targets = append(out.Targets, tg)
@@ -326,7 +337,7 @@ func (p *Provider) Delete(ctx context.Context, stack string) error {
 	}
 	if len(mine) == 0 {
 		p.logf("%s: nothing to delete", stack)
-		return nil
+		return p.releasePort(ctx, stack) // a first deploy killed before its container existed
 	}
 	if err := p.unregisterIdle(ctx, stack, names, false); err != nil {
 		return fmt.Errorf("delete %s: %w", stack, err)
@@ -334,12 +345,13 @@ func (p *Provider) Delete(ctx context.Context, stack string) error {
 	return p.retire(ctx, stack, mine)
 }
 
-// unregisterIdle removes a stack's targets (names) from the router table,
-// refusing with deploy.ErrLive when any of them has production weight. The
-// check is inside the same conditional update, so a traffic change between
-// a read and the write can never leave production without its target.
-// keepLastLive keeps the router's record of when the stack was last live
-// (a stack scaled to zero); otherwise it is dropped with the stack.
+// unregisterIdle removes a stack's targets (names) and its stack port from
+// the router table, refusing with deploy.ErrLive when any of them has
+// production weight. The check is inside the same conditional update, so
+// a traffic change between a read and the write can never leave
+// production without its target. keepLastLive keeps the router's record of
+// when the stack was last live (a stack scaled to zero); otherwise it is
+// dropped with the stack.
 func (p *Provider) unregisterIdle(ctx context.Context, stack string, names map[string]bool, keepLastLive bool) error {
 	return p.updateTable(ctx, "unregister "+stack, true, func(t *router.Table) (bool, error) {
 		for _, w := range t.Production {
@@ -348,6 +360,7 @@ func (p *Provider) unregisterIdle(ctx context.Context, stack string, names map[s
 			}
 		}
 		*t = withoutTargets(*t, names)
+		dropPort(t, stack)
 		if !keepLastLive {
 			delete(t.LastLive, stack)
 		}

@@ -71,8 +71,9 @@ func (p *Provider) EnsureShared(ctx context.Context) (err error) {
 	if err := p.ensureDatabase(ctx); err != nil {
 		return err
 	}
-	return p.update(ctx, "set the production hosts", func(t *router.Table) (bool, error) {
-		return !slices.Equal(t.ProductionHosts, p.ProductionHosts()), nil
+	return p.update(ctx, "set the production hosts and stack ports", func(t *router.Table) (bool, error) {
+		fitted := p.fitPorts(t)
+		return fitted || !slices.Equal(t.ProductionHosts, p.ProductionHosts()), nil
 	})
 }
 
@@ -183,7 +184,42 @@ func (p *Provider) routerDiffers(c container.InspectResponse, adminSubnet string
 		return fmt.Sprintf("it publishes ports %s (admin %s) but the settings say %d (admin %d); recreating it on the new ports",
 			traffic, admin, p.o.RouterPort, p.o.AdminPort)
 	}
+	if have, want := stackPortsOf(c.HostConfig.PortBindings), p.o.StackPorts.String(); have != want {
+		return fmt.Sprintf("it publishes %s but SLIPWAY_ROUTER_STACK_PORTS says %s; recreating it on the new ports", portsPhrase(have), portsPhrase(want))
+	}
 	return p.adminNetDiffers(c, adminSubnet)
+}
+
+func portsPhrase(r string) string {
+	if r == "" {
+		return "no stack ports"
+	}
+	return "stack ports " + r
+}
+
+// stackPortsOf is the range of stack ports a router publishes (each on
+// 127.0.0.1, the same number inside), as PortRange.String writes it; the
+// ports listed one by one when they are not such a range.
+func stackPortsOf(pm nat.PortMap) string {
+	var ports []int
+	for cp, bs := range pm {
+		if cp == "8080/tcp" || cp == "9000/tcp" {
+			continue
+		}
+		if len(bs) != 1 || bs[0].HostIP != "127.0.0.1" || bs[0].HostPort != cp.Port() {
+			return "other bindings on " + string(cp)
+		}
+		ports = append(ports, cp.Int())
+	}
+	if len(ports) == 0 {
+		return ""
+	}
+	slices.Sort(ports)
+	r := router.PortRange{First: ports[0], Last: ports[len(ports)-1]}
+	if r.Len() != len(ports) {
+		return fmt.Sprint(ports)
+	}
+	return r.String()
 }
 
 func hostPort(pm nat.PortMap, port nat.Port) string {
@@ -194,6 +230,10 @@ func hostPort(pm nat.PortMap, port nat.Port) string {
 }
 
 func (p *Provider) portHint() string {
+	if p.portsOn() {
+		return fmt.Sprintf(" (is port %d, %d or one of %s taken? set SLIPWAY_ROUTER_PORT / SLIPWAY_ROUTER_ADMIN_PORT / SLIPWAY_ROUTER_STACK_PORTS to free ports)",
+			p.o.RouterPort, p.o.AdminPort, p.o.StackPorts)
+	}
 	return fmt.Sprintf(" (is port %d or %d taken? set SLIPWAY_ROUTER_PORT / SLIPWAY_ROUTER_ADMIN_PORT to free ports)", p.o.RouterPort, p.o.AdminPort)
 }
 
@@ -201,28 +241,43 @@ func (p *Provider) portHint() string {
 // app's network and starts it; its admin API listens on the admin network
 // only (see adminNetwork).
 func (p *Provider) createRouter(ctx context.Context, adminSubnet string, undo *[]func()) error {
-	p.logf("shared: starting router %s on 127.0.0.1:%d (admin 127.0.0.1:%d, served on network %s only)", p.routerName(), p.o.RouterPort, p.o.AdminPort, p.adminNetwork())
+	stackPorts := ""
+	if p.portsOn() {
+		stackPorts = ", stack ports 127.0.0.1:" + p.o.StackPorts.String()
+	}
+	p.logf("shared: starting router %s on 127.0.0.1:%d (admin 127.0.0.1:%d, served on network %s only%s)", p.routerName(), p.o.RouterPort, p.o.AdminPort, p.adminNetwork(), stackPorts)
 	token, err := newToken()
 	if err != nil {
 		return err
 	}
+	cmd := []string{"-listen", ":8080", "-admin", ":9000", adminNetFlag, adminSubnet, "-state", "/var/lib/slipway-router"}
+	exposed := nat.PortSet{"8080/tcp": {}, "9000/tcp": {}}
+	bindings := nat.PortMap{
+		"8080/tcp": {{HostIP: "127.0.0.1", HostPort: strconv.Itoa(p.o.RouterPort)}},
+		"9000/tcp": {{HostIP: "127.0.0.1", HostPort: strconv.Itoa(p.o.AdminPort)}},
+	}
+	if p.portsOn() {
+		cmd = append(cmd, "-stack-ports", p.o.StackPorts.String())
+		for port := p.o.StackPorts.First; p.o.StackPorts.Contains(port); port++ {
+			cp := nat.Port(strconv.Itoa(port) + "/tcp")
+			exposed[cp] = struct{}{}
+			bindings[cp] = []nat.PortBinding{{HostIP: "127.0.0.1", HostPort: strconv.Itoa(port)}}
+		}
+	}
 	cfg := &container.Config{
 		Image: p.routerImageRef(),
-		Cmd:   []string{"-listen", ":8080", "-admin", ":9000", adminNetFlag, adminSubnet, "-state", "/var/lib/slipway-router"},
+		Cmd:   cmd,
 		// The admin token lives in the router's environment: app containers
 		// cannot read it, the provider reads it back with ContainerInspect.
 		Env:          []string{tokenEnv + "=" + token},
 		Labels:       map[string]string{LabelApp: p.o.App, LabelRole: roleRouter, LabelStack: p.o.App + "-shared"},
-		ExposedPorts: nat.PortSet{"8080/tcp": {}, "9000/tcp": {}},
+		ExposedPorts: exposed,
 	}
 	host := &container.HostConfig{
 		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyUnlessStopped},
-		PortBindings: nat.PortMap{
-			"8080/tcp": {{HostIP: "127.0.0.1", HostPort: strconv.Itoa(p.o.RouterPort)}},
-			"9000/tcp": {{HostIP: "127.0.0.1", HostPort: strconv.Itoa(p.o.AdminPort)}},
-		},
-		Binds:       []string{p.stateVolume() + ":/var/lib/slipway-router"},
-		NetworkMode: container.NetworkMode(p.adminNetwork()),
+		PortBindings:  bindings,
+		Binds:         []string{p.stateVolume() + ":/var/lib/slipway-router"},
+		NetworkMode:   container.NetworkMode(p.adminNetwork()),
 	}
 	resp, err := p.d.ContainerCreate(ctx, cfg, host, p.adminEndpoint(), nil, p.routerName())
 	if err != nil {

@@ -72,6 +72,7 @@ func (p *Provider) Stacks(ctx context.Context) ([]deploy.Stack, error) {
 		return nil, err
 	}
 	health := p.health(ctx)
+	urls := p.urls(ctx)
 	seen := map[string]bool{}
 	var out []deploy.Stack
 	for _, in := range ins { // newest first: the newest instance speaks for its stack
@@ -83,6 +84,7 @@ func (p *Provider) Stacks(ctx context.Context) ([]deploy.Stack, error) {
 			Name: in.Stack, Role: in.Role, PR: in.PR, Commit: in.Commit, Digest: in.Digest,
 			Created: in.Created, Healthy: in.State == "running" && health[in.Name], Status: in.Status,
 		})
+		out[len(out)-1].URL = urls[in.Stack]
 		withLifecycle(&out[len(out)-1], in)
 		p.withSchema(&out[len(out)-1], in)
 	}
@@ -117,4 +119,17 @@ func (p *Provider) withSchema(st *deploy.Stack, in instance) {
 		p.logf("%s: warning: %v", st.Name, err)
 	}
 	st.Contracts = cs
+}
+
+// urls maps each stack with a stack port to its URL; empty when ports are
+// off or the router cannot be reached.
+func (p *Provider) urls(ctx context.Context) map[string]string {
+	if !p.portsOn() {
+		return nil
+	}
+	t, err := p.router.Table(ctx)
+	if err != nil {
+		return nil
+	}
+	return p.stackURLs(t)
 }

@@ -10,15 +10,19 @@ import (
 )
 
 // clientListener hands net/http client connections that note what a
-// request head said and net/http hides.
-type clientListener struct{ net.Listener }
+// request head said and net/http hides, and the stack port they came in
+// on (0: the traffic listener).
+type clientListener struct {
+	net.Listener
+	port int
+}
 
 func (l clientListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
-	return &clientConn{Conn: c, scan: headScan{pos: -1}}, nil
+	return &clientConn{Conn: c, scan: headScan{pos: -1}, port: l.port}, nil
 }
 
 // clientConn is a client connection as net/http reads it, with one
@@ -39,6 +43,7 @@ type clientConn struct {
 	buf     []byte // pending's backing array, kept for the next cut
 	errLeft error  // the error of the read that filled pending
 	tunnel  bool   // hijacked for an upgrade: no more heads to scan
+	port    int    // the stack port it came in on; 0: the traffic listener
 }
 
 // Read reads as net.Conn does, cut after the first blank line. net/http
@@ -86,6 +91,15 @@ func withClientConn(ctx context.Context, c net.Conn) context.Context {
 		return context.WithValue(ctx, clientConnKey{}, cc)
 	}
 	return ctx
+}
+
+// stackPort is the stack port req came in on; 0 for the traffic listener.
+func stackPort(req *http.Request) int {
+	cc, _ := req.Context().Value(clientConnKey{}).(*clientConn)
+	if cc == nil {
+		return 0
+	}
+	return cc.port
 }
 
 // headHadContentLength reports whether the head of req, a request the

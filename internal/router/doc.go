@@ -16,6 +16,10 @@
 // The header override only reaches healthy targets: a target that is not
 // healthy yet answers 503, an unknown name 404.
 //
+// Port rules give each stack a URL of its own that needs no DNS and no
+// header: every request on a stack port (ServePort) goes to the stack the
+// rule names, reached as the header override reaches it.
+//
 // The traffic path is the standard library's: net/http's server parses
 // and frames client requests (with the ALB's limits: 16 KiB per header
 // line, 64 KiB per head, 414 past 16 KiB of request target) and

@@ -15,10 +15,11 @@ const (
 	ruleHost rule = iota
 	ruleProduction
 	ruleHeader
+	rulePort
 	numRules
 )
 
-var ruleNames = [numRules]string{"host", "production", "header"}
+var ruleNames = [numRules]string{"host", "production", "header", "port"}
 
 func (r rule) String() string { return ruleNames[r] }
 
@@ -146,7 +147,7 @@ type TargetStats struct {
 	// Stack is the target's stack (its Stack, else its name); empty for
 	// the answers the router gave itself (target "").
 	Stack string `json:"stack,omitempty"`
-	// Requests counts answers by rule (host, production, header) and
+	// Requests counts answers by rule (host, production, header, port) and
 	// status class ("2xx", "5xx", ...).
 	Requests map[string]map[string]uint64 `json:"requests"`
 	// Latency is the request duration histogram: cumulative counts per

@@ -109,8 +109,21 @@ func exchangeOf(req *http.Request) *exchange {
 	return ex
 }
 
-// ServeHTTP routes one client request.
-func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+// ServeHTTP routes one client request of the traffic listener.
+func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) { r.serve(w, req, 0) }
+
+// servePort routes one client request of a stack port (ServePort).
+func (r *Router) servePort(w http.ResponseWriter, req *http.Request) {
+	port := stackPort(req)
+	if port == 0 { // ServePort always sets it; never route a stack port by host
+		port = -1
+	}
+	r.serve(w, req, port)
+}
+
+// serve routes one client request: by its stack port when port is not 0,
+// else by host, production split and header.
+func (r *Router) serve(w http.ResponseWriter, req *http.Request, port int) {
 	start := time.Now()
 	ex := &exchange{rec: recorder{ResponseWriter: w}}
 	rec := &ex.rec
@@ -125,18 +138,24 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	stack, hasStack := "", false
-	if vs := req.Header[stackHeader]; len(vs) > 0 && vs[0] != "" {
-		stack, hasStack = vs[0], true
-	}
 	id, cookie := "", ""
-	if c, err := req.Cookie(cookieName); err == nil && c.Value != "" {
-		id = c.Value
-	} else {
-		cookie, id = newClientCookie()
+	if port == 0 {
+		if vs := req.Header[stackHeader]; len(vs) > 0 && vs[0] != "" {
+			stack, hasStack = vs[0], true
+		}
+		if c, err := req.Cookie(cookieName); err == nil && c.Value != "" {
+			id = c.Value
+		} else {
+			cookie, id = newClientCookie()
+		}
 	}
 	var d decision
 	for attempt := 0; ; attempt++ {
-		d = r.snap.Load().route(req.Host, stack, hasStack, id)
+		if port != 0 {
+			d = r.snap.Load().routePort(port)
+		} else {
+			d = r.snap.Load().route(req.Host, stack, hasStack, id)
+		}
 		if d.status != 0 || d.t.acquire() {
 			break
 		}

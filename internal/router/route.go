@@ -23,6 +23,7 @@ type snapshot struct {
 	stacks    map[string]*target // X-Slipway-Stack by stack name
 	hosts     map[string]*target
 	prodHosts map[string]bool
+	ports     map[int]string // stack port -> stack
 	prod      []prodEntry
 	prodTotal uint64
 }
@@ -32,7 +33,7 @@ func emptySnapshot() *snapshot {
 	if err != nil {
 		panic(err) // the empty table is valid; a failure here is a bug
 	}
-	return &snapshot{spec: s, targets: map[string]*target{}, stacks: map[string]*target{}, hosts: map[string]*target{}, prodHosts: map[string]bool{}}
+	return &snapshot{spec: s, targets: map[string]*target{}, stacks: map[string]*target{}, hosts: map[string]*target{}, prodHosts: map[string]bool{}, ports: map[int]string{}}
 }
 
 // decision is the outcome of routing one request: a target, or a status and
@@ -81,6 +82,30 @@ func (s *snapshot) route(host, stack string, hasStack bool, clientID string) dec
 	}
 	return decision{rule: ruleProduction, status: http.StatusServiceUnavailable,
 		msg: "no healthy production target: every weighted target is failing its health check"}
+}
+
+// routePort chooses the target for a request that arrived on stack port
+// port: the stack of the port's rule, reached as X-Slipway-Stack reaches
+// it, whatever the request's Host and headers.
+func (s *snapshot) routePort(port int) decision {
+	stack, ok := s.ports[port]
+	if !ok {
+		return decision{rule: rulePort, status: http.StatusNotFound,
+			msg: fmt.Sprintf("no stack has port %d (a stack that was deleted, or not deployed yet?)", port)}
+	}
+	t := s.stacks[stack]
+	if t == nil {
+		t = s.targets[stack]
+	}
+	switch {
+	case t == nil:
+		return decision{rule: rulePort, status: http.StatusServiceUnavailable,
+			msg: fmt.Sprintf("stack %q (port %d) has no running instance: it is starting, or was scaled to zero", stack, port)}
+	case !t.healthy.Load():
+		return decision{t: t, rule: rulePort, status: http.StatusServiceUnavailable,
+			msg: fmt.Sprintf("stack %q (port %d): target %q is not healthy yet", stack, port, t.name)}
+	}
+	return decision{t: t, rule: rulePort}
 }
 
 func (s *snapshot) unknownStack(stack string) string {

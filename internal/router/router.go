@@ -43,7 +43,8 @@ type Router struct {
 	store       *store
 	health      *http.Client
 	local       *targetMetrics // answers the router gives itself
-	server      *http.Server
+	server      *http.Server   // traffic by host, production split and header
+	portServer  *http.Server   // traffic on stack ports (ServePort)
 	clientIdle  time.Duration
 	idleTimeout atomic.Int64 // toward targets, from the table; nanoseconds
 
@@ -75,7 +76,8 @@ func New(opts Options) (*Router, error) {
 	if r.clientIdle <= 0 {
 		r.clientIdle = 60 * time.Second
 	}
-	r.server = r.newServer(r.clientIdle)
+	r.server = r.newServer(r.clientIdle, r)
+	r.portServer = r.newServer(r.clientIdle, http.HandlerFunc(r.servePort))
 	r.idleTimeout.Store(int64(DefaultIdleTimeout))
 	r.snap.Store(emptySnapshot())
 	if opts.StateDir == "" {
@@ -153,7 +155,7 @@ func (r *Router) ReplaceIf(t Table, etag string) error {
 func (r *Router) apply(s *spec) {
 	old := r.snap.Load()
 	r.idleTimeout.Store(int64(s.idleTimeout))
-	next := &snapshot{spec: s, targets: make(map[string]*target, len(s.targets)), hosts: make(map[string]*target, len(s.hosts)), prodHosts: s.prodHosts}
+	next := &snapshot{spec: s, targets: make(map[string]*target, len(s.targets)), hosts: make(map[string]*target, len(s.hosts)), prodHosts: s.prodHosts, ports: s.ports}
 	kept := make(map[*target]bool, len(s.targets))
 	for _, ts := range s.targets {
 		t := old.targets[ts.name]

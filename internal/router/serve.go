@@ -22,11 +22,11 @@ const stackHeader = "X-Slipway-Stack"
 // ErrRouterClosed is returned by Serve after Shutdown.
 var ErrRouterClosed = errors.New("router closed")
 
-// newServer is the traffic server: the standard library's HTTP/1.1 framing
+// newServer is a traffic server: the standard library's HTTP/1.1 framing
 // with the ALB's limits and a bounded keep-alive to clients.
-func (r *Router) newServer(clientIdle time.Duration) *http.Server {
+func (r *Router) newServer(clientIdle time.Duration, h http.Handler) *http.Server {
 	return &http.Server{
-		Handler:           r,
+		Handler:           h,
 		ReadHeaderTimeout: clientIdle,
 		IdleTimeout:       clientIdle,
 		MaxHeaderBytes:    maxHeadBytes - 4096, // net/http allows 4 KiB on top
@@ -38,11 +38,27 @@ func (r *Router) newServer(clientIdle time.Duration) *http.Server {
 // Serve accepts client connections on ln until Shutdown, and returns
 // ErrRouterClosed then.
 func (r *Router) Serve(ln net.Listener) error {
-	err := r.server.Serve(clientListener{ln})
+	err := r.server.Serve(clientListener{Listener: ln})
 	if errors.Is(err, http.ErrServerClosed) {
 		return ErrRouterClosed
 	}
 	return fmt.Errorf("serve traffic: %w", err)
+}
+
+// ServePort accepts client connections on ln, a stack port, until
+// Shutdown, and returns ErrRouterClosed then. Every request on it goes to
+// the stack that the table's port rule for ln's port names (Table.Ports),
+// whatever its Host and headers: the port is the stack's own URL.
+func (r *Router) ServePort(ln net.Listener) error {
+	a, ok := ln.Addr().(*net.TCPAddr)
+	if !ok || a.Port == 0 {
+		return fmt.Errorf("serve stack port %s: not a TCP listener with a port", ln.Addr())
+	}
+	err := r.portServer.Serve(clientListener{Listener: ln, port: a.Port})
+	if errors.Is(err, http.ErrServerClosed) {
+		return ErrRouterClosed
+	}
+	return fmt.Errorf("serve stack port %d: %w", a.Port, err)
 }
 
 // Shutdown stops accepting connections, closes idle ones, lets requests in
@@ -50,13 +66,18 @@ func (r *Router) Serve(ln net.Listener) error {
 // health checks.
 func (r *Router) Shutdown(ctx context.Context) error {
 	r.shutting.Store(true)
-	err := r.server.Shutdown(ctx)
-	if err != nil {
-		_ = r.server.Close() // cut what is left; the Shutdown error says why
-		err = fmt.Errorf("shut down router: %w", err)
+	var errs []error
+	for _, s := range []*http.Server{r.server, r.portServer} {
+		if err := s.Shutdown(ctx); err != nil {
+			_ = s.Close() // cut what is left; the Shutdown error says why
+			errs = append(errs, err)
+		}
 	}
 	r.stopTargets()
-	return err
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("shut down router: %w", err)
+	}
+	return nil
 }
 
 func (r *Router) stopTargets() {

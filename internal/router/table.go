@@ -18,6 +18,12 @@ type Table struct {
 	// any case). A host that is neither here nor in Hosts answers 404 "no
 	// environment matches this host", like the ALB's default action.
 	ProductionHosts []string `json:"production_hosts,omitempty"`
+	// Ports route every request that arrives on a stack port to one stack,
+	// whatever its Host and headers: the URL of a stack that any client on
+	// the machine reaches (http://127.0.0.1:<port>). The router serves the
+	// ports it was started with (-stack-ports); a rule for another port
+	// is kept but reaches nothing.
+	Ports []PortRule `json:"ports,omitempty"`
 	// Production is the weighted rule for the production hosts.
 	// Empty means no production stack is live: those hosts get 503.
 	Production []Weighted `json:"production,omitempty"`
@@ -62,6 +68,16 @@ type HostRule struct {
 	Target string `json:"target"`
 }
 
+// PortRule sends every request on Port to Stack: a target's Stack (else
+// its name), reached as X-Slipway-Stack reaches it (the target a rule
+// routes to, else the newest). A stack has one port. A rule whose stack
+// has no target keeps the port for it: its requests get 503 until a
+// target of the stack is added.
+type PortRule struct {
+	Port  int    `json:"port"`
+	Stack string `json:"stack"`
+}
+
 // Weighted is one entry of the production rule. Weights are integers
 // from 0 to 999 like ALB weighted target groups.
 type Weighted struct {
@@ -71,13 +87,17 @@ type Weighted struct {
 
 // HealthCheck says how a target is checked. Zero fields take the table's
 // value, then the default (GET /healthz every 1s, timeout 1s, 2 successes to
-// become healthy, 2 failures to become unhealthy).
+// become healthy, 2 failures to become unhealthy, no grace).
 type HealthCheck struct {
 	Path               string   `json:"path,omitempty"`
 	Interval           Duration `json:"interval,omitempty"`
 	Timeout            Duration `json:"timeout,omitempty"`
 	HealthyThreshold   int      `json:"healthy_threshold,omitempty"`
 	UnhealthyThreshold int      `json:"unhealthy_threshold,omitempty"`
+	// Grace is how long after the router first checks a target its failed
+	// checks do not count (ECS's health check grace period): a target
+	// that passed early and fails while it warms up keeps its traffic.
+	Grace Duration `json:"grace,omitempty"`
 }
 
 // Duration is a Go duration string such as "1s" or "250ms". It stays a
@@ -111,10 +131,12 @@ const (
 	MaxHostRules       = 100
 	MaxProductionHosts = 10
 	MaxWeighted        = 5
+	MaxPorts           = MaxTargets
 	minHealthInterval  = 100 * time.Millisecond
 	maxHealthInterval  = 5 * time.Minute
 	minHealthTimeout   = 10 * time.Millisecond
 	maxHealthTimeout   = time.Minute
+	maxHealthGrace     = 24 * time.Hour
 	maxDrainTimeout    = time.Hour
 	minIdleTimeout     = 100 * time.Millisecond
 	maxIdleTimeout     = 4000 * time.Second
@@ -125,6 +147,7 @@ type healthConfig struct {
 	path               string
 	interval, timeout  time.Duration
 	healthy, unhealthy int
+	grace              time.Duration
 }
 
 // problems collects validation failures; each says what to fix.
@@ -168,7 +191,21 @@ func (p *problems) resolveHealth(where string, base healthConfig, hc *HealthChec
 	out.timeout = p.parseDuration(where+".timeout", hc.Timeout, base.timeout, minHealthTimeout, maxHealthTimeout)
 	out.healthy = p.threshold(where+".healthy_threshold", hc.HealthyThreshold, base.healthy)
 	out.unhealthy = p.threshold(where+".unhealthy_threshold", hc.UnhealthyThreshold, base.unhealthy)
+	out.grace = p.grace(where+".grace", hc.Grace, base.grace)
 	return out
+}
+
+// grace resolves a grace period: like parseDuration, but 0 is allowed.
+func (p *problems) grace(where string, d Duration, def time.Duration) time.Duration {
+	if d == "" {
+		return def
+	}
+	v, err := time.ParseDuration(string(d))
+	if err != nil || v < 0 || v > maxHealthGrace {
+		p.addf("%s: %q is not a duration from 0s to %s: use a Go duration such as \"30s\"", where, d, maxHealthGrace)
+		return def
+	}
+	return v
 }
 
 func (p *problems) threshold(where string, v, def int) int {

@@ -43,6 +43,17 @@ var validateTests = map[string]struct {
 			Health: HealthCheck{Timeout: "-1s", HealthyThreshold: 1000}, DrainTimeout: "10"},
 		want: []string{"drain_timeout", "health.timeout", "health.healthy_threshold", "targets[0].health.interval", "targets[0].health.unhealthy_threshold"},
 	},
+	"a port rule may keep a port for a stack with no target yet": {
+		table: Table{Targets: []Target{{Name: "a-1", URL: "http://a-1:1", Stack: "a"}}, Ports: []PortRule{{Port: 18100, Stack: "a"}, {Port: 18101, Stack: "b"}}},
+	},
+	"a port with two stacks, a stack with two ports and a port out of range are reported": {
+		table: Table{Targets: two, Ports: []PortRule{{Port: 18100, Stack: "a"}, {Port: 18100, Stack: "b"}, {Port: 18101, Stack: "a"}, {Port: 70000, Stack: "c"}, {Port: 18102, Stack: "c d"}}},
+		want:  []string{`ports[1].port: 18100 also routes to "a"`, `ports[2].stack: "a" already has port 18100`, "ports[3].port: 70000 is not a TCP port", `ports[4].stack: "c d" must be`},
+	},
+	"a bad or negative health grace is reported": {
+		table: Table{Targets: []Target{{Name: "a", URL: "http://a:1", Health: &HealthCheck{Grace: "-1s"}}}, Health: HealthCheck{Grace: "later"}},
+		want:  []string{`health.grace: "later" is not a duration from 0s`, `targets[0].health.grace: "-1s"`},
+	},
 	"a host with a port and a bad target name are reported": {
 		table: Table{Targets: []Target{{Name: "a b", URL: "http://a:1"}}, Hosts: []HostRule{{Host: "x.localhost:8080", Target: "a b"}}},
 		want:  []string{"targets[0].name", "hosts[0].host", "includes a port"},

@@ -28,6 +28,7 @@ type target struct {
 	cancelCut context.CancelFunc
 	conns     connSet
 
+	added    time.Time // when the router first had it: its health check grace starts
 	healthy  atomic.Bool
 	inflight atomic.Int64
 	draining atomic.Bool
@@ -43,7 +44,7 @@ type target struct {
 }
 
 func newTarget(ts targetSpec, m *targetMetrics) *target {
-	t := &target{name: ts.name, url: ts.url, addr: ts.addr, stack: ts.stack, metrics: m, hc: ts.health}
+	t := &target{name: ts.name, url: ts.url, addr: ts.addr, stack: ts.stack, metrics: m, hc: ts.health, added: time.Now()}
 	if t.stack == "" {
 		t.stack = ts.name
 	}
@@ -160,6 +161,10 @@ func (t *target) record(gen int, err error, log *slog.Logger) {
 			t.healthy.Store(true)
 			log.Info("target healthy", "target", t.name, "url", t.url)
 		}
+		return
+	}
+	if t.hc.grace > 0 && time.Since(t.added) < t.hc.grace {
+		t.lastErr = err.Error() + " (within its health check grace: not counted)"
 		return
 	}
 	t.failures++

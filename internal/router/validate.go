@@ -30,6 +30,7 @@ type spec struct {
 	targets      []targetSpec
 	hosts        map[string]string // lower-case host -> target name
 	prodHosts    map[string]bool
+	ports        map[int]string // stack port -> stack
 	production   []Weighted
 	drainTimeout time.Duration
 	idleTimeout  time.Duration
@@ -46,11 +47,12 @@ func (t Table) Validate() error {
 func compile(t Table) (*spec, error) {
 	var p problems
 	t = cloneTable(t)
-	s := &spec{table: t, hosts: make(map[string]string, len(t.Hosts)), prodHosts: make(map[string]bool, len(t.ProductionHosts))}
+	s := &spec{table: t, hosts: make(map[string]string, len(t.Hosts)), prodHosts: make(map[string]bool, len(t.ProductionHosts)), ports: make(map[int]string, len(t.Ports))}
 	p.limit("targets", len(t.Targets), MaxTargets)
 	p.limit("hosts", len(t.Hosts), MaxHostRules)
 	p.limit("production_hosts", len(t.ProductionHosts), MaxProductionHosts)
 	p.limit("production", len(t.Production), MaxWeighted)
+	p.limit("ports", len(t.Ports), MaxPorts)
 	if len(p) > 0 {
 		return nil, &TableError{Problems: p} // too big to look at further
 	}
@@ -96,6 +98,7 @@ func compile(t Table) (*spec, error) {
 		}
 		s.prodHosts[host] = true
 	}
+	compilePorts(&p, t.Ports, s.ports)
 	compileProduction(&p, t.Production, names)
 	s.production = t.Production
 	if len(p) > 0 {
@@ -117,6 +120,7 @@ func cloneTable(t Table) Table {
 	t.Hosts = append([]HostRule(nil), t.Hosts...)
 	t.Production = append([]Weighted(nil), t.Production...)
 	t.ProductionHosts = append([]string(nil), t.ProductionHosts...)
+	t.Ports = append([]PortRule(nil), t.Ports...)
 	if t.LastLive != nil {
 		ll := make(map[string]time.Time, len(t.LastLive))
 		for k, v := range t.LastLive {
@@ -144,6 +148,33 @@ func (p *problems) host(where, h string) string {
 		p.addf("%s: %q includes a port: drop it (ports are stripped before matching)", where, h)
 	}
 	return host
+}
+
+// compilePorts checks the port rules and fills ports: one port per stack,
+// one stack per port.
+func compilePorts(p *problems, rules []PortRule, ports map[int]string) {
+	stacks := make(map[string]int, len(rules))
+	for i, pr := range rules {
+		where := fmt.Sprintf("ports[%d]", i)
+		other, dupPort := ports[pr.Port]
+		switch {
+		case pr.Port < 1 || pr.Port > 65535:
+			p.addf("%s.port: %d is not a TCP port: use 1 to 65535", where, pr.Port)
+		case dupPort:
+			p.addf("%s.port: %d also routes to %q: a port routes to one stack", where, pr.Port, other)
+		default:
+			ports[pr.Port] = pr.Stack
+		}
+		first, dupStack := stacks[pr.Stack]
+		switch {
+		case !validName(pr.Stack):
+			p.addf("%s.stack: %q must be 1 to %d characters of A-Z a-z 0-9 . _ -", where, pr.Stack, maxNameLen)
+		case dupStack:
+			p.addf("%s.stack: %q already has port %d: a stack has one port", where, pr.Stack, first)
+		default:
+			stacks[pr.Stack] = pr.Port
+		}
+	}
 }
 
 func compileProduction(p *problems, prod []Weighted, names map[string]bool) {

@@ -19,6 +19,7 @@ import (
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/github"
 	"github.com/slipway/slipway/internal/local"
+	"github.com/slipway/slipway/internal/manifest"
 )
 
 // Names of the targets, as SLIPWAY_TARGET spells them.
@@ -104,6 +105,7 @@ func Open(ctx context.Context, o Options) (Target, error) {
 	}
 	if cfg.Target != Local {
 		cfg.Target, cfg.TargetDetected = Local, c.Override
+		cfg.Manifest = onLocal(cfg.Manifest)
 		fmt.Fprintf(o.Log, "target: local, not %s: %s\n", o.Config.Target, c.Override)
 	}
 	return openLocal(cfg, c, o), nil
@@ -118,7 +120,19 @@ func openLocal(cfg config.Config, c Choice, o Options) Target {
 	p := local.New(o.Docker, local.Options{
 		App: cfg.App, RouterPort: cfg.RouterPort, AdminPort: cfg.AdminPort, Domain: cfg.Domain,
 		HealthTimeout: cfg.HealthTimeout, DrainTimeout: cfg.DrainTimeout, Log: o.Log,
-		BuildRouter: o.BuildRouter, DatabaseImage: db,
+		BuildRouter: o.BuildRouter, DatabaseImage: db, StackPorts: cfg.StackPorts, Env: o.Env,
 	})
 	return Target{Target: p, Choice: c, Config: cfg, Builder: o.Builder, Routing: cfg, Local: p}
+}
+
+// onLocal is the app's manifest for the local target when the
+// configuration was made for aws: the health check keys the file leaves
+// out take the local router's defaults, not the target group's.
+func onLocal(m *manifest.Manifest) *manifest.Manifest {
+	if m == nil {
+		return nil
+	}
+	l := *m
+	l.Health = m.HealthOr(manifest.LocalHealth)
+	return &l
 }

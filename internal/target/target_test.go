@@ -7,6 +7,7 @@ import (
 
 	"github.com/slipway/slipway/internal/config"
 	"github.com/slipway/slipway/internal/github"
+	"github.com/slipway/slipway/internal/manifest"
 )
 
 func TestChooseAppliesTheRulesThatOverrideSlipwayTarget(t *testing.T) {
@@ -57,6 +58,9 @@ func TestOpenInPlaceOfAWSIsLocalThroughout(t *testing.T) {
 	}
 	if tg.Name != Local || tg.Local == nil || tg.AWS != nil || tg.Config.Target != Local {
 		t.Fatalf("opened %s (local %v, aws %v, config %s): want the local target only", tg.Name, tg.Local != nil, tg.AWS != nil, tg.Config.Target)
+	}
+	if h := tg.Config.Manifest.Health; h != manifest.LocalHealth {
+		t.Errorf("the app's health check is %+v, want the local router's defaults %+v", h, manifest.LocalHealth)
 	}
 	if u := tg.Routing.URL(tg.Routing.ProductionHost()); !strings.HasPrefix(u, "http://shop.localhost:") {
 		t.Errorf("production URL %s, want the local router's", u)
