@@ -112,13 +112,13 @@ func exposedPort(stage []instruction) (port, line int, err error) {
 			switch p, convErr := strconv.Atoi(num); {
 			case strings.EqualFold(proto, "udp"):
 			case proto != "" && !strings.EqualFold(proto, "tcp"):
-				return 0, in.Line, fmt.Errorf("Dockerfile:%d: EXPOSE %s: unknown protocol %q", in.Line, f, proto)
+				return 0, in.Line, fmt.Errorf("the Dockerfile, line %d: EXPOSE %s: unknown protocol %q", in.Line, f, proto)
 			case strings.Contains(num, "$"):
-				return 0, in.Line, fmt.Errorf("Dockerfile:%d: EXPOSE %s is a variable", in.Line, f)
+				return 0, in.Line, fmt.Errorf("the Dockerfile, line %d: EXPOSE %s is a variable", in.Line, f)
 			case strings.Contains(num, "-"):
-				return 0, in.Line, fmt.Errorf("Dockerfile:%d: EXPOSE %s is a range of ports", in.Line, f)
+				return 0, in.Line, fmt.Errorf("the Dockerfile, line %d: EXPOSE %s is a range of ports", in.Line, f)
 			case convErr != nil || p < 1 || p > 65535:
-				return 0, in.Line, fmt.Errorf("Dockerfile:%d: EXPOSE %s is not a port", in.Line, f)
+				return 0, in.Line, fmt.Errorf("the Dockerfile, line %d: EXPOSE %s is not a port", in.Line, f)
 			default:
 				if !slices.Contains(ports, p) {
 					ports = append(ports, p)
@@ -133,7 +133,7 @@ func exposedPort(stage []instruction) (port, line int, err error) {
 	case 1:
 		return ports[0], line, nil
 	default:
-		return 0, line, fmt.Errorf("Dockerfile exposes %s", joinInts(ports))
+		return 0, line, fmt.Errorf("the Dockerfile exposes %s", joinInts(ports))
 	}
 }
 

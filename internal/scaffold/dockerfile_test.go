@@ -24,7 +24,7 @@ func TestExposedPortIsTheLastStagesOnlyTCPPort(t *testing.T) {
 		{name: "a backslash is text under the ` escape", dockerfile: "# escape=`\nFROM w\nRUN echo C:\\\nEXPOSE 8081\n", port: 8081, line: 4},
 		{name: "a heredoc's body is script text", dockerfile: "FROM debian\nRUN <<EOF\nset -e\nEXPOSE 1111\nEOF\nCOPY <<-'CONF' /etc/app.conf\n\tEXPOSE 2222\n\tCONF\nEXPOSE 4000\n", port: 4000, line: 9},
 		{name: "CRLF line ends", dockerfile: "FROM debian\r\nEXPOSE 4500\r\n", port: 4500, line: 2},
-		{name: "two ports: which serves HTTP is the user's call", dockerfile: "FROM debian\nEXPOSE 5000 9090\n", err: "Dockerfile exposes 5000 and 9090"},
+		{name: "two ports: which serves HTTP is the user's call", dockerfile: "FROM debian\nEXPOSE 5000 9090\n", err: "the Dockerfile exposes 5000 and 9090"},
 		{name: "a variable", dockerfile: "FROM debian\nARG PORT=5000\nEXPOSE $PORT\n", err: "EXPOSE $PORT is a variable"},
 		{name: "a range", dockerfile: "FROM debian\nEXPOSE 5000-5010\n", err: "is a range of ports"},
 		{name: "not a port", dockerfile: "FROM debian\nEXPOSE 70000\n", err: "EXPOSE 70000 is not a port"},
