@@ -14,6 +14,8 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,8 +114,9 @@ func startPythonShop(t *testing.T, dir string, env ...string) string {
 
 // runAppTests runs the test command of dir's slipway.yaml from its
 // directory, as Slipway runs it against a stack (the variables of
-// internal/itest), and returns its output and error.
-func runAppTests(t *testing.T, dir, url, expectStack string) (string, error) {
+// internal/itest; vars, NAME=VALUE, override them), and returns its output
+// and error.
+func runAppTests(t *testing.T, dir, url, expectStack string, vars ...string) (string, error) {
 	t.Helper()
 	m, err := manifest.Load(filepath.Join(dir, manifest.FileName))
 	if err != nil {
@@ -129,6 +132,7 @@ func runAppTests(t *testing.T, dir, url, expectStack string) (string, error) {
 	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1",
 		"SLIPWAY_URL="+url, "BASE_URL="+url, "SLIPWAY_BASE_URL="+url, "SLIPWAY_HOST=", "SLIPWAY_STACK_HEADER=",
 		"SLIPWAY_EXPECT_STACK="+expectStack, "SLIPWAY_EXPECT_COMMIT=", "SLIPWAY_ENV=preview")
+	cmd.Env = append(cmd.Env, vars...) // the last value of a name wins
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -189,6 +193,32 @@ func TestPythonShopTestsFailAgainstTheWrongApp(t *testing.T) {
 	out, err = runAppTests(t, dir, "", "")
 	if err == nil || !strings.Contains(out, "SLIPWAY_URL is not set") {
 		t.Errorf("the app's tests without SLIPWAY_URL: %v; want a failure that says so:\n%s", err, out)
+	}
+}
+
+// On the local target the tests reach the router on 127.0.0.1 with the
+// stack's host name in SLIPWAY_HOST, and a release is tested before it has
+// traffic through X-Slipway-Stack: the tests send both.
+func TestPythonShopTestsReachTheStackThroughTheRoutersHeaders(t *testing.T) {
+	dir := copyExample(t, "python-shop", true)
+	const stack, host = "python-shop-prod-b", "python-shop.localhost"
+	app := startPythonShop(t, dir, "SLIPWAY_STACK="+stack)
+	target, err := url.Parse(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	router := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Host != host || r.Header.Get("X-Slipway-Stack") != stack {
+			http.Error(w, fmt.Sprintf("no route for Host %q, X-Slipway-Stack %q", r.Host, r.Header.Get("X-Slipway-Stack")), http.StatusMisdirectedRequest)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer router.Close()
+	out, err := runAppTests(t, dir, router.URL, stack, "SLIPWAY_HOST="+host, "SLIPWAY_STACK_HEADER="+stack, "SLIPWAY_ENV=production")
+	if err != nil {
+		t.Errorf("the app's tests through a router that routes by Host and X-Slipway-Stack: %v\n%s", err, out)
 	}
 }
 
