@@ -49,7 +49,11 @@ func Detect(dir string, o Options) (Spec, error) {
 		}
 		return s, fmt.Errorf("read Dockerfile: %w", err)
 	}
-	stage := lastStage(instructions(data))
+	ins, err := instructions(data)
+	if err != nil {
+		return s, err
+	}
+	stage := lastStage(ins)
 
 	s.App, s.AppFrom = o.App, "-app"
 	if s.App == "" {

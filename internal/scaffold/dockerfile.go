@@ -1,11 +1,14 @@
 package scaffold
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
 // instruction is one Dockerfile instruction as the builder reads it: its
@@ -16,75 +19,21 @@ type instruction struct {
 	Args string // the rest of the instruction
 }
 
-var (
-	directiveRe = regexp.MustCompile(`^#\s*([A-Za-z][A-Za-z0-9]*)\s*=\s*(\S+)\s*$`)
-	heredocRe   = regexp.MustCompile(`<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_]*)["']?`)
-)
-
-// instructions reads a Dockerfile the way its builder splits it, which is
-// all that finding EXPOSE and HEALTHCHECK needs: parser directives at the
-// top (an escape= directive changes the continuation character), comment
-// and blank lines, instructions continued over several lines, and heredoc
-// bodies of RUN, COPY and ADD (whose lines are file or script content,
-// never instructions). It parses no instruction's arguments.
-func instructions(data []byte) []instruction {
-	lines := strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
-	escape := byte('\\')
-	i := 0
-	for ; i < len(lines); i++ { // parser directives: only before anything else
-		m := directiveRe.FindStringSubmatch(strings.TrimSpace(lines[i]))
-		if m == nil {
-			break
-		}
-		if strings.EqualFold(m[1], "escape") && (m[2] == "`" || m[2] == `\`) {
-			escape = m[2][0]
-		}
+// instructions reads a Dockerfile with BuildKit's own parser (the one the
+// engine builds it with): directives, continuations, comments and heredoc
+// bodies are the parser's. Only each instruction's line, name and raw
+// arguments are kept: finding EXPOSE and HEALTHCHECK needs no more.
+func instructions(data []byte) ([]instruction, error) {
+	res, err := parser.Parse(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("read the Dockerfile: %w", err)
 	}
-	var out []instruction
-	for i < len(lines) {
-		text := strings.TrimSpace(lines[i])
-		start := i
-		i++
-		if text == "" || text[0] == '#' {
-			continue
-		}
-		for strings.HasSuffix(text, string(escape)) && i < len(lines) {
-			text = strings.TrimSuffix(text, string(escape))
-			next := strings.TrimSpace(lines[i])
-			i++
-			if next == "" || next[0] == '#' { // comments inside a continuation are dropped
-				text += " "
-				continue
-			}
-			text += " " + next
-		}
-		text = strings.TrimSuffix(text, string(escape))
-		cmd, args, _ := strings.Cut(text, " ")
-		in := instruction{Line: start + 1, Cmd: strings.ToUpper(cmd), Args: strings.TrimSpace(args)}
-		out = append(out, in)
-		if in.Cmd == "RUN" || in.Cmd == "COPY" || in.Cmd == "ADD" {
-			i = skipHeredocs(lines, i, in.Args)
-		}
+	out := make([]instruction, 0, len(res.AST.Children))
+	for _, n := range res.AST.Children {
+		_, args, _ := strings.Cut(strings.TrimSpace(n.Original), " ")
+		out = append(out, instruction{Line: n.StartLine, Cmd: strings.ToUpper(n.Value), Args: strings.TrimSpace(args)})
 	}
-	return out
-}
-
-// skipHeredocs returns the index of the first line after the bodies of the
-// heredocs args opens (<<EOF, <<-EOF, <<"EOF"), which start at line i.
-func skipHeredocs(lines []string, i int, args string) int {
-	for _, m := range heredocRe.FindAllStringSubmatch(args, -1) {
-		for ; i < len(lines); i++ {
-			line := lines[i]
-			if m[1] == "-" {
-				line = strings.TrimLeft(line, "\t")
-			}
-			if line == m[3] {
-				i++
-				break
-			}
-		}
-	}
-	return i
+	return out, nil
 }
 
 // lastStage is the instructions of the final build stage: those after the

@@ -31,7 +31,7 @@ func TestExposedPortIsTheLastStagesOnlyTCPPort(t *testing.T) {
 		{name: "an unknown protocol", dockerfile: "FROM debian\nEXPOSE 5000/sctp\n", err: `unknown protocol "sctp"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			port, line, err := exposedPort(lastStage(instructions([]byte(tc.dockerfile))))
+			port, line, err := exposedPort(lastStage(mustInstructions(t, []byte(tc.dockerfile))))
 			switch {
 			case tc.err == "" && err != nil:
 				t.Fatalf("exposedPort: %v", err)
@@ -58,7 +58,7 @@ func TestHealthPathIsWhatTheHealthcheckRequestsOfTheApp(t *testing.T) {
 		{"the root path is not a health path", `HEALTHCHECK CMD curl -f http://localhost:8080`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, _ := healthPath(lastStage(instructions([]byte("FROM debian\n" + tc.healthcheck + "\n"))))
+			got, _ := healthPath(lastStage(mustInstructions(t, []byte("FROM debian\n"+tc.healthcheck+"\n"))))
 			if got != tc.want {
 				t.Errorf("healthPath = %q; want %q", got, tc.want)
 			}
@@ -66,8 +66,17 @@ func TestHealthPathIsWhatTheHealthcheckRequestsOfTheApp(t *testing.T) {
 	}
 	t.Run("the last HEALTHCHECK wins", func(t *testing.T) {
 		df := "FROM debian\nHEALTHCHECK CMD curl http://localhost/a\nHEALTHCHECK NONE\n"
-		if got, _ := healthPath(lastStage(instructions([]byte(df)))); got != "" {
+		if got, _ := healthPath(lastStage(mustInstructions(t, []byte(df)))); got != "" {
 			t.Errorf("healthPath = %q; want none: HEALTHCHECK NONE came last", got)
 		}
 	})
+}
+
+func mustInstructions(t *testing.T, data []byte) []instruction {
+	t.Helper()
+	ins, err := instructions(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ins
 }
