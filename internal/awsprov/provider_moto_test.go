@@ -51,6 +51,8 @@ func TestOnMoto(t *testing.T) {
 
 	t.Run("release v1, v2 and roll back to v1 with one ModifyRule; stacks carry branch, dirty, env and last live", func(t *testing.T) { testReleaseRollback(t, e) })
 
+	t.Run("after traffic:set \"<prev>=90 <live>=10\" rollback moves all traffic to the previous release", func(t *testing.T) { testRollbackFromASplit(t, e) })
+
 	t.Run("a release whose tests fail never gets traffic, is marked failed and is no rollback target", func(t *testing.T) { testFailedRelease(t, e) })
 
 	t.Run("a release while another run holds the lock fails naming the holder", func(t *testing.T) { testReleaseLocked(t, e) })
