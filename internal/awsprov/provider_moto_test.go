@@ -235,7 +235,7 @@ func testReleaseTraffic(t *testing.T, e *awsEnv) {
 	must(t, p.SetProduction(ctx, []deploy.Weight{{Stack: "rel-prod-a", Weight: 100}}))
 	must(t, p.Delete(ctx, "rel-prod-b")) // no traffic: it may go
 
-	err = p.DestroyShared(ctx)
+	_, err = p.DestroyShared(ctx)
 	if err == nil || !strings.Contains(err.Error(), "rel-prod-a") {
 		t.Fatalf("shared destroy with a production stack left: %v, want a refusal naming rel-prod-a", err)
 	}
@@ -250,13 +250,13 @@ func testSharedDestroy(t *testing.T, e *awsEnv) {
 	must(t, p.EnsureShared(ctx))
 	_, err := p.Deploy(ctx, previewSpec("gone", 4, "gone.example.com"))
 	must(t, err)
-	err = p.DestroyShared(ctx)
+	_, err = p.DestroyShared(ctx)
 	if err == nil || !strings.Contains(err.Error(), "gone-pr-4") {
 		t.Fatalf("shared destroy with a preview: %v, want a refusal naming gone-pr-4", err)
 	}
 	must(t, p.Delete(ctx, "gone-pr-4"))
 	protection := e.inj.count("UpdateTerminationProtection")
-	if err := p.DestroyShared(ctx); err != nil {
+	if _, err := p.DestroyShared(ctx); err != nil {
 		// moto refuses to delete the VPC while the ALB's ENIs hold it,
 		// then drops the stack anyway (research/moto.md); AWS deletes
 		// the ALB first.

@@ -42,7 +42,8 @@ func openAWS(ctx context.Context, c config.Config, choice Choice, o Options) (Ta
 		shared.Domain, shared.HostedZoneID = c.Domain, c.AWS.HostedZoneID
 	}
 	health, _ := c.HealthTimeoutInForce() // at least config.MinAWSHealthTimeout; `config` says so
-	p := awsprov.New(awsprov.Clients{CFN: cloudformation.NewFromConfig(cfg), ELB: elbv2.NewFromConfig(cfg), ECS: ecs.NewFromConfig(cfg),
+	registry := ecr.NewFromConfig(cfg)
+	p := awsprov.New(awsprov.Clients{CFN: cloudformation.NewFromConfig(cfg), ELB: elbv2.NewFromConfig(cfg), ECS: ecs.NewFromConfig(cfg), ECR: registry,
 		DDB: dynamodb.NewFromConfig(cfg), CW: cloudwatch.NewFromConfig(cfg), DB: awsprov.DBClients{Data: rdsdata.NewFromConfig(cfg),
 			Secrets: secretsmanager.NewFromConfig(cfg), Tasks: ecs.NewFromConfig(cfg), Logs: cloudwatchlogs.NewFromConfig(cfg)}},
 		awsprov.Options{App: c.App, Shared: shared, CPU: c.AWS.CPU, Memory: c.AWS.Memory,
@@ -50,7 +51,7 @@ func openAWS(ctx context.Context, c config.Config, choice Choice, o Options) (Ta
 	return Target{
 		Target: p, Choice: choice, Config: c, AWS: p,
 		Routing: awsRouting{cfg: c, p: p},
-		Builder: &ecrBuilder{b: o.Builder, api: ecr.NewFromConfig(cfg), mirror: c.AWS.RegistryMirror, repo: sharedRepository(p)},
+		Builder: &ecrBuilder{b: o.Builder, api: registry, mirror: c.AWS.RegistryMirror, repo: sharedRepository(p)},
 	}, nil
 }
 
