@@ -206,6 +206,13 @@ func teardown(t *testing.T, a *awsAccount, p *awsprov.Provider, env []string, ap
 }
 
 func keptRepository(t *testing.T, a *awsAccount, env []string, app string) {
+	// AWS: the shared stack's repository has DeletionPolicy Retain, so it
+	// outlives the stack ("DeletionPolicy attribute",
+	// https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html),
+	// and a create that meets it fails with the handler error code
+	// AlreadyExists ("Resource type handler error codes",
+	// https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-test-contract-errors.html).
+	// moto keeps it too, and CreateStack answers RepositoryAlreadyExistsException.
 	registry := ecr.NewFromConfig(a.config())
 	ctx := context.Background()
 	if _, err := registry.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{app}}); err != nil {
