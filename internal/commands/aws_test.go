@@ -95,3 +95,19 @@ func configRows(out string) map[string]string {
 	}
 	return rows
 }
+
+// destroy is the aws target's teardown; on the local target it changes
+// nothing and names local:down, and on aws it changes nothing until the
+// app is named (checked before any AWS client exists: no endpoint is
+// reachable here).
+func TestDestroyChangesNothingUntilTheAppIsNamed(t *testing.T) {
+	_, stderr, err := mage(t, []string{"SLIPWAY_APP=shop", "SLIPWAY_TARGET=local"}, "destroy", "-app=shop")
+	if err == nil || !strings.Contains(stderr, "destroy is for the aws target") || !strings.Contains(stderr, "go run mage.go local:down") {
+		t.Errorf("destroy on the local target: %v, want a refusal naming local:down:\n%s", err, stderr)
+	}
+	down, connections := countingEndpoint(t)
+	_, stderr, err = mage(t, []string{"SLIPWAY_APP=shop", "SLIPWAY_TARGET=aws", "SLIPWAY_AWS_ENDPOINT=" + down, "AWS_REGION=us-east-1"}, "destroy")
+	if err == nil || !strings.Contains(stderr, "nothing was changed: to go ahead, name the app: `go run mage.go destroy -app=shop`") || connections.Load() != 0 {
+		t.Errorf("destroy without -app: %v, %d connections to AWS; want a refusal before any call:\n%s", err, connections.Load(), stderr)
+	}
+}
