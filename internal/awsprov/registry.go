@@ -47,6 +47,11 @@ func (p *Provider) images(ctx context.Context, repo string) (n int, more, found 
 // imageCount says how many images a repository holds, in words.
 func (p *Provider) imageCount(ctx context.Context, repo string) string {
 	n, more, _, err := p.images(ctx, repo)
+	return imagesHeld(n, more, err)
+}
+
+// imagesHeld is what images found, in words.
+func imagesHeld(n int, more bool, err error) string {
 	switch {
 	case err != nil:
 		return "images not counted: " + err.Error()
@@ -84,11 +89,7 @@ func (p *Provider) checkRepository(ctx context.Context, shared string) error {
 	if !found {
 		return nil
 	}
-	held := fmt.Sprintf("%d images", n)
-	if more {
-		held = fmt.Sprintf("%d or more images", n)
-	}
-	return repositoryExists(shared, repo, held, "")
+	return repositoryExists(shared, repo, imagesHeld(n, more, nil), "")
 }
 
 // repositoryFailure explains a shared stack create that failed on its

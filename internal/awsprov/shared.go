@@ -43,10 +43,11 @@ func (p *Provider) DestroyShared(ctx context.Context) ([]Kept, error) {
 		p.logf("%s: no such stack: nothing to delete", name)
 		return nil, nil
 	}
-	var kept []Kept
-	if outs, err := sharedOutputs(st); err == nil {
-		kept = p.kept(ctx, outs)
+	outs, err := sharedOutputs(st)
+	if err != nil { // a stack that never came up: its repository may exist all the same
+		outs = infra.SharedOutputs{RepositoryName: p.repositoryName()}
 	}
+	kept := p.kept(ctx, outs)
 	if st.TerminationProtection {
 		if _, err := p.cfn.UpdateTerminationProtection(ctx, &cloudformation.UpdateTerminationProtectionInput{
 			StackName: aws.String(st.ID), EnableTerminationProtection: aws.Bool(false),

@@ -231,8 +231,12 @@ func hasTag(tags []smtypes.Tag, k, v string) bool {
 // (DeletionPolicy Snapshot).
 func (p *Provider) kept(ctx context.Context, s infra.SharedOutputs) []Kept {
 	var out []Kept
+	n, more, found, err := 0, false, false, error(nil)
 	if s.RepositoryName != "" {
-		out = append(out, Kept{What: fmt.Sprintf("ECR repository %s (%s)", s.RepositoryName, p.imageCount(ctx, s.RepositoryName)),
+		n, more, found, err = p.images(ctx, s.RepositoryName)
+	}
+	if found || err != nil { // a read that failed: it may well be there
+		out = append(out, Kept{What: fmt.Sprintf("ECR repository %s (%s)", s.RepositoryName, imagesHeld(n, more, err)),
 			Why:    "kept when the shared stack goes, and the next shared:deploy cannot create it while it exists",
 			Remove: []string{"aws ecr delete-repository --repository-name " + s.RepositoryName + " --force"}})
 	}
