@@ -34,8 +34,11 @@ type Shared mg.Namespace
 // Deploy creates or updates the aws shared stack (ECR, network, cluster, ALB) and prints the ALB and the URL scheme.
 func (Shared) Deploy(ctx context.Context) error { return commands.SharedDeploy(ctx) }
 
-// Destroy deletes the aws shared stack; it refuses while any deploy stack exists and names them.
+// Destroy deletes the aws shared stack; it refuses while any deploy stack exists and names them, and says what it keeps.
 func (Shared) Destroy(ctx context.Context) error { return commands.SharedDestroy(ctx) }
+
+// Destroy removes the app from the aws target (production rule, every stack, its secrets, the shared stack) once -app names it, and says what it keeps.
+func Destroy(ctx context.Context, app *string) error { return commands.Destroy(ctx, app) }
 
 // Local manages the local target (Docker on this machine).
 type Local mg.Namespace
@@ -57,7 +60,7 @@ func Config() error { return commands.PrintConfig() }
 // Build builds the app and router images for the current commit without pulling anything.
 func Build(ctx context.Context) error { return commands.Build(ctx) }
 
-// Push builds the app image and pushes it to SLIPWAY_REGISTRY, printing its digest reference.
+// Push builds the app image and pushes it to SLIPWAY_REGISTRY (aws target: the shared stack's ECR repository without it), printing its digest reference.
 func Push(ctx context.Context) error { return commands.Push(ctx) }
 
 // Status prints every stack with its role, PR or branch, commit, age, last time live, weight, health and URL.

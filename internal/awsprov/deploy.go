@@ -53,7 +53,7 @@ func (p *Provider) Deploy(ctx context.Context, s deploy.Spec) (deploy.Stack, err
 		}
 		r := rollout{stack: s.Stack, cluster: shared.ClusterName, service: st.Outputs[infra.OutputDeployServiceName],
 			taskDef:     st.Outputs[infra.OutputDeployTaskDefinition],
-			targetGroup: st.Outputs[infra.OutputDeployTargetGroupARN], image: s.Image, next: next}
+			targetGroup: st.Outputs[infra.OutputDeployTargetGroupARN], image: s.Image, next: next, logGroup: shared.LogGroupName}
 		if err := p.verify(ctx, r); err != nil {
 			return toStack(st), err
 		}

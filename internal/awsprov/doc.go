@@ -20,6 +20,8 @@
 // (deploy.DatabaseServer, the database primitives) and dbrun.go (RunOnce, a
 // one-off run of the app image). The other files are this target's own: the
 // ALB's rules, ports and weights (elb.go, traffic.go, alloc.go), the ECS
-// rollout checks (ecs.go), stack failures (errors.go), the RDS Data API
+// rollout checks (ecs.go) and why a rollout never got healthy (ecsdiag.go),
+// the shared stack's ECR repository (registry.go), removing the whole app
+// (teardown.go), stack failures (errors.go), the RDS Data API
 // executor (dbexec.go) and the preview databases' trust split (dbtrust.go).
 package awsprov

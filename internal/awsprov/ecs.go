@@ -14,9 +14,12 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
 
-// ECS is the part of the ECS API Slipway calls.
+// ECS is the part of the ECS API Slipway calls: the service's rollout,
+// and its stopped tasks when it never gets healthy.
 type ECS interface {
 	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, opts ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
+	ListTasks(ctx context.Context, in *ecs.ListTasksInput, opts ...func(*ecs.Options)) (*ecs.ListTasksOutput, error)
+	DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, opts ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
 }
 
 var _ ECS = (*ecs.Client)(nil)
@@ -24,6 +27,7 @@ var _ ECS = (*ecs.Client)(nil)
 // rollout is what a deployed stack must show before Deploy returns.
 type rollout struct {
 	stack, cluster, service, taskDef, targetGroup, image, next string
+	logGroup                                                   string // the shared stack's; streams are prefixed with the stack's name
 }
 
 // verify waits, bounded, until the ECS service runs the task definition
@@ -72,12 +76,14 @@ func (p *Provider) boundOr(ctx context.Context, r rollout, missing string, err e
 	return err
 }
 
-// pause waits one poll interval, or fails with what was still missing
-// when the bound is reached.
+// pause waits one poll interval, or fails when the bound is reached with
+// what was still missing and why the tasks did not get there (diagnose).
 func (p *Provider) pause(ctx context.Context, r rollout, missing string) error {
 	select {
 	case <-ctx.Done():
-		return rolloutFailure(r.stack, "health", fmt.Sprintf("%s within %s (SLIPWAY_HEALTH_TIMEOUT)", missing, p.o.HealthTimeout), r.next)
+		why := p.diagnose(context.WithoutCancel(ctx), r)
+		return rolloutFailure(r.stack, "health", fmt.Sprintf("%s within %s (SLIPWAY_HEALTH_TIMEOUT; `go run mage.go config` shows the bound in force): %s",
+			missing, p.o.HealthTimeout, why), r.next)
 	case <-time.After(p.o.Poll):
 		return nil
 	}

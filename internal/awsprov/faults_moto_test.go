@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
@@ -54,6 +55,8 @@ func testFaults(t *testing.T, e *awsEnv) {
 	t.Run("an ECS rollback to the old task definition fails the deploy with the reason", func(t *testing.T) { testECSRollback(t, fx) })
 
 	t.Run("targets that never turn healthy fail the deploy within the bound, saying why", func(t *testing.T) { testUnhealthyTargets(t, fx) })
+
+	t.Run("tasks that never start fail the deploy with the service's counts, the stopped tasks' reasons and where to look", func(t *testing.T) { testTasksNeverStart(t, fx) })
 }
 
 func testStuckRelease(t *testing.T, fx faultFixture) {
@@ -165,4 +168,93 @@ func unhealthy() *elbv2.DescribeTargetHealthOutput {
 		TargetHealth: &elbtypes.TargetHealth{State: elbtypes.TargetHealthStateEnumUnhealthy,
 			Reason: elbtypes.TargetHealthReasonEnumFailedHealthChecks, Description: aws.String("Health checks failed with these codes: [500]")},
 	}}}
+}
+
+func testTasksNeverStart(t *testing.T, fx faultFixture) {
+	ctx, e, p := context.Background(), fx.e, fx.p
+	// AWS: a service whose tasks cannot start keeps 0 running of 1
+	// desired while ECS starts a task, it stops, and ECS starts another;
+	// each stopped task stays visible to ListTasks/DescribeTasks (desired
+	// status STOPPED) for about an hour with its stopCode, stoppedReason
+	// and each container's exit code and reason: CannotPullContainerError
+	// for an image that cannot be pulled, "Essential container in task
+	// exited" with the exit code for a crash loop (ECS Developer Guide,
+	// "Viewing Amazon ECS stopped task errors",
+	// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-errors.html,
+	// and "Troubleshooting Amazon ECS CannotStartContainerError errors").
+	// The service's events say when a task could not be placed. No
+	// target is registered. moto runs every task at once, so
+	// DescribeServices, ListTasks, DescribeTasks and DescribeTargetHealth
+	// answer as AWS does.
+	modifies := e.inj.count("ModifyRule")
+	cluster := "arn:aws:ecs:us-east-1:123456789012:cluster/fault"
+	now := time.Now()
+	e.inj.on("DescribeServices", func(_ any, next func() (any, error)) (any, error) {
+		res, err := next()
+		if out, ok := res.(*ecs.DescribeServicesOutput); ok && err == nil {
+			for i := range out.Services {
+				s := &out.Services[i]
+				s.RunningCount, s.DesiredCount, s.PendingCount = 0, 1, 0
+				s.Events = []ecstypes.ServiceEvent{
+					{CreatedAt: aws.Time(now.Add(-time.Minute)), Message: aws.String("(service fault-prod-pull) has started 1 tasks: (task 2b7c).")},
+					{CreatedAt: aws.Time(now), Message: aws.String("(service fault-prod-pull) has started 1 tasks: (task 9f1e).")},
+				}
+				for j := range s.Deployments {
+					d := &s.Deployments[j]
+					d.RunningCount, d.DesiredCount, d.PendingCount, d.FailedTasks = 0, 1, 0, 2
+					d.RolloutState = ecstypes.DeploymentRolloutStateInProgress
+				}
+			}
+		}
+		return res, err
+	})
+	e.inj.on("ListTasks", func(params any, _ func() (any, error)) (any, error) {
+		if in := params.(*ecs.ListTasksInput); in.DesiredStatus != ecstypes.DesiredStatusStopped {
+			return &ecs.ListTasksOutput{}, nil
+		}
+		return &ecs.ListTasksOutput{TaskArns: []string{cluster + "/2b7c", cluster + "/9f1e"}}, nil
+	})
+	e.inj.on("DescribeTasks", func(any, func() (any, error)) (any, error) {
+		return &ecs.DescribeTasksOutput{Tasks: []ecstypes.Task{
+			{TaskArn: aws.String("arn:aws:ecs:us-east-1:123456789012:task/fault/2b7c"), StoppedAt: aws.Time(now.Add(-time.Minute)),
+				StopCode: ecstypes.TaskStopCodeEssentialContainerExited, StoppedReason: aws.String("Essential container in task exited"),
+				Containers: []ecstypes.Container{{Name: aws.String("app"), ExitCode: aws.Int32(1)}}},
+			{TaskArn: aws.String("arn:aws:ecs:us-east-1:123456789012:task/fault/9f1e"), StoppedAt: aws.Time(now),
+				StopCode:      ecstypes.TaskStopCodeTaskFailedToStart,
+				StoppedReason: aws.String("CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve ref 123456789012.dkr.ecr.us-east-1.amazonaws.com/fault@sha256:5555: not found"),
+				Containers:    []ecstypes.Container{{Name: aws.String("app"), Reason: aws.String("CannotPullContainerError: not found")}}},
+		}}, nil
+	})
+	e.inj.on("DescribeTargetHealth", func(any, func() (any, error)) (any, error) { return &elbv2.DescribeTargetHealthOutput{}, nil })
+	defer func() {
+		for _, op := range []string{"DescribeServices", "ListTasks", "DescribeTasks", "DescribeTargetHealth"} {
+			e.inj.on(op, nil)
+		}
+	}()
+	_, err := p.Deploy(ctx, releaseSpec("fault", "pull", 5))
+	var fl *deploy.Failure
+	if !errors.As(err, &fl) {
+		t.Fatalf("deploy whose tasks never start: %v, want a *deploy.Failure", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		"did not finish rolling out within",
+		"SLIPWAY_HEALTH_TIMEOUT",
+		"0 running, 1 desired, 0 pending, 2 failed to start",
+		"(service fault-prod-pull) has started 1 tasks: (task 9f1e).",
+		"9f1e stopped: CannotPullContainerError: pull image manifest has been retried 7 time(s)",
+		"container app exit code none (CannotPullContainerError: not found)",
+		"2b7c stopped: Essential container in task exited, container app exit code 1",
+		"target group: no targets registered",
+		"aws ecs describe-services --cluster fault --services ",
+		"aws logs tail /slipway/fault --log-stream-name-prefix fault-prod-pull",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the error does not say %q:\n%s", want, msg)
+		}
+	}
+	if strings.Index(msg, "9f1e stopped") > strings.Index(msg, "2b7c stopped") {
+		t.Errorf("the newest stopped task should come first:\n%s", msg)
+	}
+	fx.unchanged(t, modifies)
 }

@@ -100,7 +100,7 @@ func (p *Provider) ScaleUp(ctx context.Context, stack string) error {
 	}
 	next := "go run mage.go status (production traffic is unchanged)"
 	r := rollout{stack: stack, cluster: shared.ClusterName, service: st.Outputs[infra.OutputDeployServiceName], taskDef: st.Outputs[infra.OutputDeployTaskDefinition],
-		targetGroup: st.Outputs[infra.OutputDeployTargetGroupARN], image: st.Params["Image"], next: next}
+		targetGroup: st.Outputs[infra.OutputDeployTargetGroupARN], image: st.Params["Image"], next: next, logGroup: shared.LogGroupName}
 	if err := p.verify(ctx, r); err != nil {
 		return fmt.Errorf("scale up %s: %w", stack, err)
 	}

@@ -193,3 +193,24 @@ func stackTag(t *testing.T, e *awsEnv, stack, key string) string {
 	must(t, err)
 	return st.Tags[key]
 }
+
+// testRollbackFromASplit is the README's manual canary: v1 released, then
+// v2, then traffic:set "v1=90 v2=10", then rollback: all traffic goes back
+// to v1, the release before the newest live one.
+func testRollbackFromASplit(t *testing.T, e *awsEnv) {
+	ctx := context.Background()
+	l := newLifeEnv(t, e, "split")
+	_, err := l.release(t, 1, deploy.ReleaseRequest{})
+	must(t, err)
+	v1 := l.name(t, 1)
+	_, err = l.release(t, 2, deploy.ReleaseRequest{})
+	must(t, err)
+	v2 := l.name(t, 2)
+	must(t, l.f.SetTraffic(ctx, []deploy.Weight{{Stack: v1, Weight: 90}, {Stack: v2, Weight: 10}}))
+	rb, err := l.f.Rollback(ctx)
+	must(t, err)
+	if rb.Stack != v1 {
+		t.Errorf("rollback from the split v1=90 v2=10 went to %s, want %s", rb.Stack, v1)
+	}
+	l.production(t, v1)
+}

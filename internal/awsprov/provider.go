@@ -32,6 +32,7 @@ type Clients struct {
 	DDB Dynamo     // the app's lease (Locker); nil: TryLock fails, so nothing that needs the lock runs
 	CW  CloudWatch // canary analysis (Analyzer); nil: none
 	DB  DBClients  // the app's database (deploy.DatabaseServer, dbserver.go); zero: none
+	ECR Registry   // the shared stack's repository (registry.go); nil: not checked
 }
 
 // Options configure the aws target.
@@ -62,6 +63,7 @@ type Provider struct {
 	ddb Dynamo
 	cw  CloudWatch
 	db  DBClients
+	ecr Registry
 
 	mu       sync.Mutex
 	ensured  bool // EnsureShared succeeded in this process: later calls are no-ops
@@ -90,7 +92,7 @@ func New(c Clients, o Options) *Provider {
 		o.Sticky = time.Hour
 	}
 	o.Shared.App = o.App
-	return &Provider{o: o, cfn: c.CFN, eng: cfnstack.New(c.CFN, o.Log, o.Stack), elb: c.ELB, ecs: c.ECS, ddb: c.DDB, cw: c.CW, db: c.DB,
+	return &Provider{o: o, cfn: c.CFN, eng: cfnstack.New(c.CFN, o.Log, o.Stack), elb: c.ELB, ecs: c.ECS, ddb: c.DDB, cw: c.CW, db: c.DB, ecr: c.ECR,
 		reserved: map[string]bool{}, ports: map[string]int{}}
 }
 

@@ -51,6 +51,8 @@ func TestOnMoto(t *testing.T) {
 
 	t.Run("release v1, v2 and roll back to v1 with one ModifyRule; stacks carry branch, dirty, env and last live", func(t *testing.T) { testReleaseRollback(t, e) })
 
+	t.Run("after traffic:set \"<prev>=90 <live>=10\" rollback moves all traffic to the previous release", func(t *testing.T) { testRollbackFromASplit(t, e) })
+
 	t.Run("a release whose tests fail never gets traffic, is marked failed and is no rollback target", func(t *testing.T) { testFailedRelease(t, e) })
 
 	t.Run("a release while another run holds the lock fails naming the holder", func(t *testing.T) { testReleaseLocked(t, e) })
@@ -233,7 +235,7 @@ func testReleaseTraffic(t *testing.T, e *awsEnv) {
 	must(t, p.SetProduction(ctx, []deploy.Weight{{Stack: "rel-prod-a", Weight: 100}}))
 	must(t, p.Delete(ctx, "rel-prod-b")) // no traffic: it may go
 
-	err = p.DestroyShared(ctx)
+	_, err = p.DestroyShared(ctx)
 	if err == nil || !strings.Contains(err.Error(), "rel-prod-a") {
 		t.Fatalf("shared destroy with a production stack left: %v, want a refusal naming rel-prod-a", err)
 	}
@@ -248,13 +250,13 @@ func testSharedDestroy(t *testing.T, e *awsEnv) {
 	must(t, p.EnsureShared(ctx))
 	_, err := p.Deploy(ctx, previewSpec("gone", 4, "gone.example.com"))
 	must(t, err)
-	err = p.DestroyShared(ctx)
+	_, err = p.DestroyShared(ctx)
 	if err == nil || !strings.Contains(err.Error(), "gone-pr-4") {
 		t.Fatalf("shared destroy with a preview: %v, want a refusal naming gone-pr-4", err)
 	}
 	must(t, p.Delete(ctx, "gone-pr-4"))
 	protection := e.inj.count("UpdateTerminationProtection")
-	if err := p.DestroyShared(ctx); err != nil {
+	if _, err := p.DestroyShared(ctx); err != nil {
 		// moto refuses to delete the VPC while the ALB's ENIs hold it,
 		// then drops the stack anyway (research/moto.md); AWS deletes
 		// the ALB first.

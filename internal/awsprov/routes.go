@@ -158,8 +158,12 @@ func (p *Provider) Delete(ctx context.Context, stack string) error {
 		return fmt.Errorf("delete %s: %w: move production traffic off it first (release, or rollback to another stack)", stack, deploy.ErrLive)
 	}
 	st, err := p.eng.Describe(ctx, stack)
-	if err != nil || st.State == cfnstack.StateAbsent {
+	if err != nil {
 		return failure(err)
+	}
+	if st.State == cfnstack.StateAbsent {
+		p.logf("%s: no such stack: already gone, nothing to delete", stack)
+		return nil
 	}
 	if r := st.Tags[TagRole]; r != deploy.RolePreview && r != deploy.RoleProduction {
 		return fmt.Errorf("delete %s: it is not a deploy stack of %s (role %q): refusing", stack, p.o.App, r)

@@ -16,37 +16,48 @@ import (
 
 // DestroyShared deletes the shared stack, refusing while any deploy stack
 // of the app exists (they run on its cluster, behind its ALB) and naming
-// them. It turns termination protection off first.
-func (p *Provider) DestroyShared(ctx context.Context) error {
+// them. It turns termination protection off first, and returns what the
+// stack leaves on purpose (the ECR repository, a database's snapshot).
+func (p *Provider) DestroyShared(ctx context.Context) ([]Kept, error) {
 	name, err := naming.Shared(p.o.App)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	stacks, err := p.deployStacks(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(stacks) > 0 {
 		names := make([]string, len(stacks))
 		for i, s := range stacks {
 			names[i] = s.Name
 		}
-		return fmt.Errorf("destroy shared stack %s: %d deploy stacks still use it: %s: destroy them first (go run mage.go preview:destroy -pr=N; production stacks with cleanup)", name, len(names), strings.Join(names, ", "))
+		return nil, fmt.Errorf("destroy shared stack %s: %d deploy stacks still use it: %s: to remove the whole app, production included, run `go run mage.go destroy -app=%s`; a single preview goes with `go run mage.go preview:destroy -pr=N`",
+			name, len(names), strings.Join(names, ", "), p.o.App)
 	}
 	st, err := p.eng.Describe(ctx, name)
-	if err != nil || st.State == cfnstack.StateAbsent {
-		return failure(err)
+	if err != nil {
+		return nil, failure(err)
 	}
+	if st.State == cfnstack.StateAbsent {
+		p.logf("%s: no such stack: nothing to delete", name)
+		return nil, nil
+	}
+	outs, err := sharedOutputs(st)
+	if err != nil { // a stack that never came up: its repository may exist all the same
+		outs = infra.SharedOutputs{RepositoryName: p.repositoryName()}
+	}
+	kept := p.kept(ctx, outs)
 	if st.TerminationProtection {
 		if _, err := p.cfn.UpdateTerminationProtection(ctx, &cloudformation.UpdateTerminationProtectionInput{
 			StackName: aws.String(st.ID), EnableTerminationProtection: aws.Bool(false),
 		}); err != nil {
-			return fmt.Errorf("turn off termination protection of %s: %w", name, err)
+			return nil, fmt.Errorf("turn off termination protection of %s: %w", name, err)
 		}
 	}
 	res, err := p.eng.Delete(ctx, cfnstack.DeleteInput{Name: name, Next: "go run mage.go shared:destroy"})
 	if err != nil {
-		return failure(err)
+		return nil, failure(err)
 	}
 	for _, o := range res.Orphans {
 		p.logf("%s: warning: resource %s (%s) was retained and still exists: delete it by hand", name, o.LogicalID, o.PhysicalID)
@@ -55,7 +66,7 @@ func (p *Provider) DestroyShared(ctx context.Context) error {
 	p.shared, p.ensured = nil, false
 	p.mu.Unlock()
 	p.logf("%s: deleted", name)
-	return nil
+	return kept, nil
 }
 
 // EnsureShared makes sure the shared stack is there, once per process:
@@ -94,6 +105,9 @@ func (p *Provider) DeployShared(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := p.checkRepository(ctx, name); err != nil {
+		return err
+	}
 	res, err := p.eng.Upsert(ctx, cfnstack.Input{
 		Name: name, Template: infra.SharedTemplate(), Parameters: paramMap(params),
 		Tags:                  map[string]string{TagApp: p.o.App, TagRole: roleShared},
@@ -102,7 +116,7 @@ func (p *Provider) DeployShared(ctx context.Context) error {
 		Next:                  "go run mage.go shared:deploy",
 	})
 	if err != nil {
-		return failure(err)
+		return p.repositoryFailure(ctx, name, failure(err))
 	}
 	p.logf("%s: %s", name, res.Action)
 	return p.markShared(res.Stack)
@@ -144,16 +158,25 @@ func (p *Provider) Shared(ctx context.Context) (infra.SharedOutputs, error) {
 }
 
 func (p *Provider) setShared(st cfnstack.Stack) error {
+	s, err := sharedOutputs(st)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.shared = &s
+	p.mu.Unlock()
+	return nil
+}
+
+// sharedOutputs reads a shared stack's outputs.
+func sharedOutputs(st cfnstack.Stack) (infra.SharedOutputs, error) {
 	outs := make([]cfntypes.Output, 0, len(st.Outputs))
 	for k, v := range st.Outputs {
 		outs = append(outs, cfntypes.Output{OutputKey: aws.String(k), OutputValue: aws.String(v)})
 	}
 	s, err := infra.ParseSharedOutputs(outs)
 	if err != nil {
-		return fmt.Errorf("read shared stack %s: %w", st.Name, err)
+		return s, fmt.Errorf("read shared stack %s: %w", st.Name, err)
 	}
-	p.mu.Lock()
-	p.shared = &s
-	p.mu.Unlock()
-	return nil
+	return s, nil
 }

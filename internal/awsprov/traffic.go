@@ -117,6 +117,23 @@ func (t *Traffic) SetWeightsStamped(ctx context.Context, ws []TargetWeight, stam
 	return nil, nil
 }
 
+// DeleteProduction deletes the production rule, if there is one: every
+// production request then gets the listener's default answer. It says
+// whether there was one.
+func (t *Traffic) DeleteProduction(ctx context.Context) (bool, error) {
+	rules, err := t.rules(ctx)
+	if err != nil {
+		return false, err
+	}
+	prod := t.mine(rules, kindProduction)
+	for _, r := range prod {
+		if err := t.deleteRule(ctx, r.ARN); err != nil {
+			return false, fmt.Errorf("delete production rule: %w", err)
+		}
+	}
+	return len(prod) > 0, nil
+}
+
 // retag adds and removes tags of a rule.
 func (t *Traffic) retag(ctx context.Context, arn string, add map[string]string, drop []string) error {
 	if len(drop) > 0 {

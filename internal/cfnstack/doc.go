@@ -16,6 +16,10 @@
 //	*_IN_PROGRESS                       wait up to Options.BusyTimeout, else ErrBusy
 //	DELETE_FAILED                       refused: Delete it first
 //
+// After a create or an update, Input.TerminationProtection is turned on if
+// the stack does not have it yet: a run whose first attempt failed
+// (denied, throttled) converges on the next.
+//
 // Delete retries a DELETE_FAILED stack retaining the resources that failed,
 // and reports them as orphans. A cancelled context (Ctrl-C) stops the
 // watching, not CloudFormation: the error (ErrInterrupted) says the stack's

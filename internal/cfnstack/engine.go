@@ -85,7 +85,8 @@ type Input struct {
 	Tags         map[string]string
 	Capabilities []types.Capability
 	// TerminationProtection is turned on right after the stack is created
-	// (change sets cannot carry it); an update leaves it as it is.
+	// (change sets cannot carry it), and by any later Upsert that finds it
+	// off (a first attempt that failed converges); never turned off here.
 	TerminationProtection bool
 	// Live guards a failed stack against deletion; nil: nothing is live.
 	Live Guard

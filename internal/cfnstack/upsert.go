@@ -67,20 +67,14 @@ func (e *Engine) create(ctx context.Context, in Input, res Result, recreated boo
 	if err != nil {
 		return res, err
 	}
-	if in.TerminationProtection {
-		if _, err := e.api.UpdateTerminationProtection(ctx, &cloudformation.UpdateTerminationProtectionInput{
-			StackName: aws.String(st.ID), EnableTerminationProtection: aws.Bool(true),
-		}); err != nil {
-			return res, &StackError{Op: "create", Stack: in.Name, Status: string(st.Status), State: st.State,
-				Err: fmt.Errorf("turn on termination protection: %w", err)}
-		}
-		st.TerminationProtection = true
-	}
 	res.Action, res.Stack = Created, st
 	if recreated {
 		res.Action = Recreated
 	}
-	return e.refresh(ctx, in, res)
+	if res, err = e.refresh(ctx, in, res); err != nil {
+		return res, err
+	}
+	return e.protect(ctx, "create", in, res)
 }
 
 func (e *Engine) update(ctx context.Context, in Input, res Result) (Result, error) {
@@ -93,7 +87,33 @@ func (e *Engine) update(ctx context.Context, in Input, res Result) (Result, erro
 		res.Action = Unchanged
 		fmt.Fprintf(e.out, "%s: no changes\n", in.Name)
 	}
-	return e.refresh(ctx, in, res)
+	if res, err = e.refresh(ctx, in, res); err != nil {
+		return res, err
+	}
+	return e.protect(ctx, "update", in, res)
+}
+
+// protect turns termination protection on when the input wants it and the
+// stack, as just read, does not have it: after a create (change sets
+// cannot carry it), and after every update too, so a run whose first
+// attempt failed (denied, throttled, interrupted) converges on the next.
+// An update never turns it off.
+func (e *Engine) protect(ctx context.Context, op string, in Input, res Result) (Result, error) {
+	if !in.TerminationProtection || res.Stack.TerminationProtection {
+		return res, nil
+	}
+	st := res.Stack
+	if _, err := e.api.UpdateTerminationProtection(ctx, &cloudformation.UpdateTerminationProtectionInput{
+		StackName: aws.String(st.ID), EnableTerminationProtection: aws.Bool(true),
+	}); err != nil {
+		return res, &StackError{Op: op, Stack: in.Name, Status: string(st.Status), State: st.State,
+			Err: fmt.Errorf("the stack is %s but termination protection is still off: turn it on: %w", st.State, err)}
+	}
+	res.Stack.TerminationProtection = true
+	if op == "update" {
+		fmt.Fprintf(e.out, "%s: termination protection was off: turned on\n", in.Name)
+	}
+	return res, nil
 }
 
 // refresh reads the stack once more for its outputs and tags.

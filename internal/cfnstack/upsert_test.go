@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/slipway/slipway/internal/testenv/awsfault"
 )
@@ -76,6 +78,70 @@ func testUpsert(t *testing.T, endpoint string) {
 		}
 		if got := aws.ToString(sent[0].(*cloudformation.UpdateTerminationProtectionInput).StackName); res.Action != Created || got != res.Stack.ID {
 			t.Errorf("action %s, protection asked for %q; want created, and the new stack's ID %q", res.Action, got, res.Stack.ID)
+		}
+	})
+
+	t.Run("termination protection a first run could not turn on is turned on by the next run", func(t *testing.T) {
+		e := newEnv(t, endpoint, fast)
+		// Real AWS: termination protection is off by default and can be set
+		// in any status but DELETE_*; UpdateTerminationProtection sets it
+		// and answers the stack ID, DescribeStacks then reports
+		// EnableTerminationProtection (CloudFormation User Guide, "Protect
+		// CloudFormation stacks from being deleted",
+		// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-protect-stacks.html;
+		// API Reference, UpdateTerminationProtection). A role without
+		// cloudformation:UpdateTerminationProtection gets AccessDenied and
+		// the flag stays off. moto implements none of it (HTTP 500), so the
+		// hooks answer as AWS does: denied once, then allowed.
+		var mu sync.Mutex
+		deny, protected := true, map[string]bool{}
+		e.inj.On("UpdateTerminationProtection", func(c *awsfault.Call) (any, error) {
+			in := c.Params.(*cloudformation.UpdateTerminationProtectionInput)
+			mu.Lock()
+			defer mu.Unlock()
+			if deny {
+				return nil, &smithy.GenericAPIError{Code: "AccessDenied", Message: "User: arn:aws:sts::123456789012:assumed-role/ci/run is not authorized to perform: cloudformation:UpdateTerminationProtection"}
+			}
+			protected[aws.ToString(in.StackName)] = aws.ToBool(in.EnableTerminationProtection)
+			return &cloudformation.UpdateTerminationProtectionOutput{StackId: in.StackName}, nil
+		})
+		e.inj.On("DescribeStacks", func(c *awsfault.Call) (any, error) {
+			res, err := c.Next()
+			if out, ok := res.(*cloudformation.DescribeStacksOutput); ok && err == nil {
+				mu.Lock()
+				for i := range out.Stacks {
+					out.Stacks[i].EnableTerminationProtection = aws.Bool(protected[aws.ToString(out.Stacks[i].StackId)])
+				}
+				mu.Unlock()
+			}
+			return res, err
+		})
+		in := e.input("protect-later", "v1")
+		in.TerminationProtection = true
+		_, err := e.eng.Upsert(context.Background(), in)
+		var se *StackError
+		if !errors.As(err, &se) || !strings.Contains(err.Error(), "termination protection is still off") || !strings.Contains(err.Error(), "AccessDenied") || se.Next != in.Next {
+			t.Fatalf("create with protection denied: %v, want a StackError saying protection is still off, AWS's reason and the next command", err)
+		}
+		mu.Lock()
+		deny = false
+		mu.Unlock()
+		res, err := e.eng.Upsert(context.Background(), in) // the advised rerun: the update path
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Action != Unchanged || !res.Stack.TerminationProtection {
+			t.Fatalf("rerun: %s, protection %v; want unchanged and protection on", res.Action, res.Stack.TerminationProtection)
+		}
+		if !strings.Contains(e.out.String(), "protect-later: termination protection was off: turned on") {
+			t.Errorf("the rerun does not say it turned the protection on:\n%s", e.out)
+		}
+		calls := e.inj.Count("UpdateTerminationProtection")
+		if _, err := e.eng.Upsert(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+		if n := e.inj.Count("UpdateTerminationProtection") - calls; n != 0 {
+			t.Errorf("a run on a protected stack called UpdateTerminationProtection %d times, want none", n)
 		}
 	})
 

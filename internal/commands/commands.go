@@ -52,14 +52,22 @@ func Build(ctx context.Context) error {
 	})
 }
 
-// Push builds the app image and pushes it to SLIPWAY_REGISTRY, printing the
-// digest reference that deploys use.
+// Push builds the app image and pushes it to SLIPWAY_REGISTRY (on the aws
+// target without it, to the shared stack's ECR repository, as deploys
+// do), printing the digest reference that deploys use.
 func Push(ctx context.Context) error {
 	return with(ctx, func(s *Session) error {
+		var b deploy.Builder = s.Builder
 		if s.Cfg.Registry == "" {
-			return errors.New("push: set SLIPWAY_REGISTRY (e.g. 127.0.0.1:5000/team) and, if it needs them, SLIPWAY_REGISTRY_USER and SLIPWAY_REGISTRY_PASSWORD")
+			if s.Target.AWS == nil {
+				return errors.New("push: set SLIPWAY_REGISTRY (e.g. 127.0.0.1:5000/team) and, if it needs them, SLIPWAY_REGISTRY_USER and SLIPWAY_REGISTRY_PASSWORD (on the aws target push goes to the shared stack's ECR repository without it)")
+			}
+			if _, err := s.Target.AWS.Shared(ctx); err != nil {
+				return fmt.Errorf("push: the aws target pushes to the shared stack's ECR repository: %w", err)
+			}
+			b = s.Target.Builder
 		}
-		img, err := s.Builder.Build(ctx, "push")
+		img, err := b.Build(ctx, "push")
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // AWS are the aws target's settings: where the shared stack's network,
@@ -61,14 +62,45 @@ func (p *parser) aws(domain string) AWS {
 // (rather than ports on the shared ALB).
 func (a AWS) HostMode() bool { return a.HostedZoneID != "" }
 
+// MinAWSHealthTimeout is the least time the aws target gives a Fargate
+// task to start and pass its health checks (image pull, network
+// interface, two checks 5 s apart): a shorter SLIPWAY_HEALTH_TIMEOUT is
+// raised to it there.
+const MinAWSHealthTimeout = 5 * time.Minute
+
+// HealthTimeoutInForce is the bound on waiting for a stack to be healthy
+// on the configured target, and why it is not SLIPWAY_HEALTH_TIMEOUT when
+// it is not ("" when it is).
+func (c Config) HealthTimeoutInForce() (time.Duration, string) {
+	if c.Target == TargetAWS && c.HealthTimeout < MinAWSHealthTimeout {
+		return MinAWSHealthTimeout, fmt.Sprintf("raised from %s: the aws target gives a Fargate task at least %s to pull its image, start and pass its health checks",
+			c.HealthTimeout, MinAWSHealthTimeout)
+	}
+	return c.HealthTimeout, ""
+}
+
+// AWSScheme is the scheme of the aws target's URLs with a hosted zone:
+// https with a certificate.
+func (c Config) AWSScheme() string {
+	if c.AWS.CertificateARN != "" {
+		return "https"
+	}
+	return "http"
+}
+
+// AWSProductionHost is the host production answers on with a hosted zone:
+// the domain itself.
+func (c Config) AWSProductionHost() string { return c.Domain }
+
+// AWSPreviewHost is a preview's host name with a hosted zone:
+// pr-<N>.<domain>.
+func (c Config) AWSPreviewHost(label string) string { return label + "." + c.Domain }
+
 // URLScheme says in words which URLs previews get on aws.
 func (c Config) URLScheme() string {
 	if c.AWS.HostMode() {
-		scheme := "http"
-		if c.AWS.CertificateARN != "" {
-			scheme = "https"
-		}
-		return fmt.Sprintf("host names: %s://pr-<N>.%s, production %s://%s", scheme, c.Domain, scheme, c.Domain)
+		scheme := c.AWSScheme()
+		return fmt.Sprintf("host names: %s://%s, production %s://%s", scheme, c.AWSPreviewHost("pr-<N>"), scheme, c.AWSProductionHost())
 	}
 	return fmt.Sprintf("ALB ports: http://<shared ALB DNS name>:<port %d-%d>/, production on port 80 (no SLIPWAY_AWS_HOSTED_ZONE_ID)", c.AWS.PortFirst, c.AWS.PortLast)
 }
@@ -119,4 +151,15 @@ func awsRows(c Config) []row {
 		c.set("SLIPWAY_REGISTRY_MIRROR", orUnset(c.AWS.RegistryMirror)),
 		{"URL scheme", "derived", c.URLScheme()},
 	}
+}
+
+// awsURLs are the production URL and the URL of a preview (host label
+// label) as the aws target gives them: host names under the domain with a
+// hosted zone, else the shared ALB's DNS name (known once shared:deploy
+// made it) on port 80 and on a port of the preview range.
+func (c Config) awsURLs(label string) (production, preview string) {
+	if c.AWS.HostMode() {
+		return c.AWSScheme() + "://" + c.AWSProductionHost(), c.AWSScheme() + "://" + c.AWSPreviewHost(label)
+	}
+	return "http://<shared ALB DNS name>", fmt.Sprintf("http://<shared ALB DNS name>:<a port of %d-%d, given at deploy>", c.AWS.PortFirst, c.AWS.PortLast)
 }

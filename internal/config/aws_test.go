@@ -39,3 +39,63 @@ func TestAWSSettings(t *testing.T) {
 		})
 	}
 }
+
+// `config` on the aws target prints the URLs that target gives (ALB ports,
+// or host names under the domain, https only with a certificate), never
+// the local router's, and the health bound in force with why it is not
+// the one set.
+func TestPrintOnAWSShowsItsURLsAndTheHealthBoundInForce(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		env              map[string]string
+		production, pr42 string
+		health           string
+	}{
+		{"ALB ports", map[string]string{"SLIPWAY_AWS_PREVIEW_PORTS": "9001-9010"},
+			"http://<shared ALB DNS name>", "http://<shared ALB DNS name>:<a port of 9001-9010, given at deploy>",
+			"5m0s (raised from 1m0s: the aws target gives a Fargate task at least 5m0s to pull its image, start and pass its health checks)"},
+		{"hosted zone, no certificate", map[string]string{"SLIPWAY_DOMAIN": "example.com", "SLIPWAY_AWS_HOSTED_ZONE_ID": "Z123", "SLIPWAY_HEALTH_TIMEOUT": "10m"},
+			"http://example.com", "http://pr-42.example.com", "10m0s"},
+		{"hosted zone and certificate", map[string]string{"SLIPWAY_DOMAIN": "example.com", "SLIPWAY_AWS_HOSTED_ZONE_ID": "Z123",
+			"SLIPWAY_AWS_CERTIFICATE_ARN": "arn:aws:acm:us-east-1:123456789012:certificate/abc"},
+			"https://example.com", "https://pr-42.example.com", "5m0s (raised from 1m0s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"HOME": t.TempDir(), "SLIPWAY_APP": "shop", "SLIPWAY_TARGET": "aws"}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			c, err := LoadFrom(func(k string) string { return env[k] }, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			if err := Print(&b, c); err != nil {
+				t.Fatal(err)
+			}
+			rows := map[string]string{}
+			for _, l := range strings.Split(b.String(), "\n") {
+				if name, rest, ok := strings.Cut(l, "  "); ok {
+					f := strings.SplitN(strings.TrimSpace(rest), "  ", 2)
+					if len(f) == 2 {
+						rows[strings.TrimSpace(name)] = strings.TrimSpace(f[1])
+					}
+				}
+			}
+			if got := rows["production URL"]; got != tc.production {
+				t.Errorf("production URL %q, want %q", got, tc.production)
+			}
+			if got := rows["preview URL of PR 42"]; got != tc.pr42 {
+				t.Errorf("preview URL of PR 42 %q, want %q", got, tc.pr42)
+			}
+			if got := rows["SLIPWAY_HEALTH_TIMEOUT"]; !strings.HasPrefix(got, tc.health) {
+				t.Errorf("SLIPWAY_HEALTH_TIMEOUT %q, want %q", got, tc.health)
+			}
+			for _, l := range strings.Split(b.String(), "\n") {
+				if strings.Contains(l, "://") && (strings.Contains(l, "localhost") || strings.Contains(l, "shop.example.com")) {
+					t.Errorf("config on aws prints a URL the aws target never serves: %s", l)
+				}
+			}
+		})
+	}
+}

@@ -59,6 +59,7 @@ func (c Config) envRows() []row {
 	} else if c.TargetDetected != "" {
 		target += "  (" + c.TargetDetected + ")"
 	}
+	prod, preview := c.urls()
 	return []row{
 		found,
 		c.set("SLIPWAY_APP", c.App),
@@ -74,15 +75,34 @@ func (c Config) envRows() []row {
 		c.set("SLIPWAY_REGISTRY_PASSWORD", Redacted(c.RegistryPass)),
 		c.set("SLIPWAY_RETENTION", c.Retention.String()),
 		c.set("SLIPWAY_KEEP_RELEASES", strconv.Itoa(c.KeepReleases)),
-		c.set("SLIPWAY_HEALTH_TIMEOUT", c.HealthTimeout.String()),
+		c.set("SLIPWAY_HEALTH_TIMEOUT", c.healthTimeout()),
 		c.set("SLIPWAY_DRAIN_TIMEOUT", c.DrainTimeout.String()),
 		c.set("AWS_REGION", orUnset(c.AWSRegion)),
 		c.set("SLIPWAY_AWS_ENDPOINT", orUnset(c.AWSEndpoint)),
 		c.set("GH_TOKEN / GITHUB_TOKEN", Redacted(c.GitHubToken)),
 		c.set("SLIPWAY_DATABASE", onOff(c.database)),
-		{"production URL", "derived", c.URL(c.ProductionHost())},
-		{"preview URL of PR 42", "derived", c.URL(c.PreviewHost("pr-42"))},
+		{"production URL", "derived", prod},
+		{"preview URL of PR 42", "derived", preview},
 	}
+}
+
+// urls are the production URL and PR 42's preview URL on the configured
+// target.
+func (c Config) urls() (production, preview string) {
+	if c.Target == TargetAWS {
+		return c.awsURLs("pr-42")
+	}
+	return c.URL(c.ProductionHost()), c.URL(c.PreviewHost("pr-42"))
+}
+
+// healthTimeout is the health bound in force, and why when that is not
+// the value set.
+func (c Config) healthTimeout() string {
+	d, why := c.HealthTimeoutInForce()
+	if why == "" {
+		return d.String()
+	}
+	return fmt.Sprintf("%s (%s)", d, why)
 }
 
 func orUnset(v string) string {

@@ -25,10 +25,6 @@ import (
 	"github.com/slipway/slipway/internal/image"
 )
 
-// minAWSHealth is the least time a Fargate task gets to start and pass
-// its health checks (image pull, ENI, two checks 5 s apart).
-const minAWSHealth = 5 * time.Minute
-
 // openAWS is the aws target: the SDK configuration (its credential chain,
 // the retryer), the provider, ECR push and the URLs.
 func openAWS(ctx context.Context, c config.Config, choice Choice, o Options) (Target, error) {
@@ -45,15 +41,17 @@ func openAWS(ctx context.Context, c config.Config, choice Choice, o Options) (Ta
 	if c.AWS.HostMode() {
 		shared.Domain, shared.HostedZoneID = c.Domain, c.AWS.HostedZoneID
 	}
-	p := awsprov.New(awsprov.Clients{CFN: cloudformation.NewFromConfig(cfg), ELB: elbv2.NewFromConfig(cfg), ECS: ecs.NewFromConfig(cfg),
+	health, _ := c.HealthTimeoutInForce() // at least config.MinAWSHealthTimeout; `config` says so
+	registry := ecr.NewFromConfig(cfg)
+	p := awsprov.New(awsprov.Clients{CFN: cloudformation.NewFromConfig(cfg), ELB: elbv2.NewFromConfig(cfg), ECS: ecs.NewFromConfig(cfg), ECR: registry,
 		DDB: dynamodb.NewFromConfig(cfg), CW: cloudwatch.NewFromConfig(cfg), DB: awsprov.DBClients{Data: rdsdata.NewFromConfig(cfg),
 			Secrets: secretsmanager.NewFromConfig(cfg), Tasks: ecs.NewFromConfig(cfg), Logs: cloudwatchlogs.NewFromConfig(cfg)}},
 		awsprov.Options{App: c.App, Shared: shared, CPU: c.AWS.CPU, Memory: c.AWS.Memory,
-			HealthTimeout: max(c.HealthTimeout, minAWSHealth), Log: o.Log, ExistingPreviewDatabases: existing})
+			HealthTimeout: health, Log: o.Log, ExistingPreviewDatabases: existing})
 	return Target{
 		Target: p, Choice: choice, Config: c, AWS: p,
 		Routing: awsRouting{cfg: c, p: p},
-		Builder: &ecrBuilder{b: o.Builder, api: ecr.NewFromConfig(cfg), mirror: c.AWS.RegistryMirror, repo: sharedRepository(p)},
+		Builder: &ecrBuilder{b: o.Builder, api: registry, mirror: c.AWS.RegistryMirror, repo: sharedRepository(p)},
 	}, nil
 }
 
@@ -133,25 +131,21 @@ type awsRouting struct {
 
 func (r awsRouting) PreviewHost(label string) string {
 	if r.cfg.AWS.HostMode() {
-		return label + "." + r.cfg.Domain
+		return r.cfg.AWSPreviewHost(label)
 	}
 	return label + "." + r.cfg.App // a key: the URL is the ALB's name and the preview's port
 }
 
 func (r awsRouting) ProductionHost() string {
 	if r.cfg.AWS.HostMode() {
-		return r.cfg.Domain
+		return r.cfg.AWSProductionHost()
 	}
 	return r.albName()
 }
 
 func (r awsRouting) URL(host string) string {
 	if r.cfg.AWS.HostMode() {
-		scheme := "http"
-		if r.cfg.AWS.CertificateARN != "" {
-			scheme = "https"
-		}
-		return scheme + "://" + host
+		return r.cfg.AWSScheme() + "://" + host
 	}
 	alb := r.albName()
 	if host == alb {
