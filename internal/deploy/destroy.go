@@ -99,7 +99,7 @@ func (f *Flow) retirePreview(ctx context.Context, stack string, hosts []string, 
 		if err := f.Target.SetHost(ctx, h, ""); err != nil {
 			return err
 		}
-		f.logf("%s: %s no longer routes anywhere", stack, h)
+		f.logf("%s: %s no longer routes anywhere", stack, f.Routing.URL(h))
 	}
 	if err := f.Target.Delete(ctx, stack); err != nil {
 		return err
