@@ -29,8 +29,11 @@ const Source = "https://github.com/slipway/slipway"
 
 // Builder builds the app and router images of the checkout in ModuleDir.
 type Builder struct {
-	Engine      image.Engine
-	ModuleDir   string
+	Engine    image.Engine
+	ModuleDir string
+	// SlipwayDir is Slipway's module, whose router the local target runs:
+	// "" when ModuleDir is Slipway's own checkout (see SlipwayModule).
+	SlipwayDir  string
 	AppImage    string // repository of the app image, e.g. slipway/app
 	RouterImage string // repository of the router image
 	Registry    string // when set, the app image is pushed there and deployed by digest
@@ -153,7 +156,7 @@ func (b *Builder) Build(ctx context.Context, purpose string) (deploy.Image, erro
 	if err != nil {
 		return deploy.Image{}, err
 	}
-	id, err := b.buildOrReuse(ctx, rev, tags, r)
+	id, err := b.buildOrReuse(ctx, b.ModuleDir, rev, tags, r)
 	if err != nil {
 		return deploy.Image{}, err
 	}
@@ -211,10 +214,19 @@ func (b *Builder) BuildRouter(ctx context.Context) (string, error) {
 		return "", err
 	}
 	tags := []string{b.RouterImage + ":" + tag, b.RouterImage + ":latest"}
-	return b.buildOrReuse(ctx, rev, tags, b.goRecipe(image.GoImage{
+	return b.buildOrReuse(ctx, b.slipwayDir(), rev, tags, b.goRecipe(image.GoImage{
 		Package: "./cmd/slipway-router", Binary: "router",
 		Version: rev.Version, Commit: rev.Commit, Dirty: rev.Dirty, Source: Source, Tags: tags,
-	}, b.ModuleDir, filepath.Join(b.ModuleDir, "cmd", "slipway-router", "Dockerfile"), false))
+	}, b.slipwayDir(), filepath.Join(b.slipwayDir(), "cmd", "slipway-router", "Dockerfile"), false))
+}
+
+// slipwayDir is where the router's sources are: SlipwayDir, else the
+// checkout (Slipway's own).
+func (b *Builder) slipwayDir() string {
+	if b.SlipwayDir != "" {
+		return b.SlipwayDir
+	}
+	return b.ModuleDir
 }
 
 // routerRevision is the last commit that changed the router's sources,
@@ -223,12 +235,12 @@ func (b *Builder) BuildRouter(ctx context.Context) (string, error) {
 // the build's revision. Rev (the app's revision) does not change it.
 func (b *Builder) routerRevision(ctx context.Context) (Revision, error) {
 	args := append([]string{"log", "-1", "--format=%H", "--"}, routerInputs...)
-	commit, err := Git(ctx, b.ModuleDir, args...)
+	commit, err := Git(ctx, b.slipwayDir(), args...)
 	if err != nil || commit == "" {
 		return b.revision(ctx)
 	}
 	version := "router-" + naming.ShortCommit(commit)
-	status, err := Git(ctx, b.ModuleDir, append([]string{"status", "--porcelain", "--untracked-files=no", "--"}, routerInputs...)...)
+	status, err := Git(ctx, b.slipwayDir(), append([]string{"status", "--porcelain", "--untracked-files=no", "--"}, routerInputs...)...)
 	if err != nil {
 		return Revision{}, err
 	}
@@ -245,8 +257,8 @@ func (b *Builder) routerRevision(ctx context.Context) (Revision, error) {
 // byte for byte (the image config carries a creation time), so reusing is
 // what makes a second deploy of a commit change nothing. A dirty checkout
 // always builds.
-func (b *Builder) buildOrReuse(ctx context.Context, rev Revision, tags []string, r recipe) (string, error) {
-	src, err := TreeOf(ctx, b.ModuleDir, rev)
+func (b *Builder) buildOrReuse(ctx context.Context, dir string, rev Revision, tags []string, r recipe) (string, error) {
+	src, err := TreeOf(ctx, dir, rev)
 	if err != nil {
 		return "", err
 	}
