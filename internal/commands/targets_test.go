@@ -7,8 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -48,24 +46,9 @@ func stackPortsOf(t *testing.T) string {
 	if r, ok := stackPorts.Load(t); ok {
 		return r.(string)
 	}
-	for range 200 {
-		first := 20000 + mrand.IntN(30000)
-		free := true
-		for p := first; p < first+10 && free; p++ {
-			ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-			if err != nil {
-				free = false
-				continue
-			}
-			_ = ln.Close() // only probing
-		}
-		if free {
-			r, _ := stackPorts.LoadOrStore(t, fmt.Sprintf("%d-%d", first, first+9))
-			return r.(string)
-		}
-	}
-	t.Fatal("no free range of stack ports found")
-	return ""
+	first, last := testenv.FreePortRange(t, 10)
+	r, _ := stackPorts.LoadOrStore(t, fmt.Sprintf("%d-%d", first, last))
+	return r.(string)
 }
 
 // The targets a user types: deploy a preview, see it in status, open it,

@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -116,27 +114,11 @@ func newEnvWith(t testing.TB, n int, edit func(*local.Options)) *env {
 	return e
 }
 
-// freeRange finds n consecutive ports free on 127.0.0.1 (nothing stops
-// another process from taking one before the router does).
+// freeRange finds n consecutive ports free on 127.0.0.1.
 func freeRange(t testing.TB, n int) router.PortRange {
 	t.Helper()
-	for range 200 {
-		first := 20000 + mrand.IntN(30000)
-		free := true
-		for p := first; p < first+n && free; p++ {
-			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				free = false
-				continue
-			}
-			_ = ln.Close() // only probing
-		}
-		if free {
-			return router.PortRange{First: first, Last: first + n - 1}
-		}
-	}
-	t.Fatal("no free range of stack ports found")
-	return router.PortRange{}
+	first, last := testenv.FreePortRange(t, n)
+	return router.PortRange{First: first, Last: last}
 }
 
 // switchBuilder returns an image built beforehand, as a builder with the

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -116,6 +117,30 @@ func FreePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// FreePortRange finds n consecutive ports free on 127.0.0.1 (nothing stops
+// another process from taking one before the test does), for a router's
+// stack ports.
+func FreePortRange(t testing.TB, n int) (first, last int) {
+	t.Helper()
+	for range 200 {
+		first := 20000 + mrand.IntN(30000)
+		free := true
+		for p := first; p < first+n && free; p++ {
+			ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+			if err != nil {
+				free = false
+				continue
+			}
+			_ = ln.Close() // only probing
+		}
+		if free {
+			return first, first + n - 1
+		}
+	}
+	t.Fatal("no free range of ports found on 127.0.0.1")
+	return 0, 0
 }
 
 // Log is an io.Writer that sends each write to t.Log, one line per write:
