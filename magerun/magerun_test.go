@@ -108,7 +108,7 @@ func checkout(t *testing.T, root, msg string) string {
 	t.Helper()
 	dir := t.TempDir()
 	copyFiles(t, root, dir, "go.mod", "go.sum", "mage.go")
-	bootstrap, err := filepath.Glob(filepath.Join(root, "internal", "magerun", "*.go"))
+	bootstrap, err := filepath.Glob(filepath.Join(root, "magerun", "*.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
