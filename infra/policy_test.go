@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/slipway/slipway/internal/cfnstack"
 )
 
 // A small IAM evaluator for the policy files: explicit deny wins, then any
@@ -217,6 +219,8 @@ func TestPreviewRoleScope(t *testing.T) {
 		{"never changes a production service", request{"ecs:UpdateService", prodService, viaCFN}, false, true},
 		{"never imports existing resources into a preview stack", request{"cloudformation:CreateChangeSet", prStack, map[string][]string{"cloudformation:ImportResourceTypes": {"AWS::ElasticLoadBalancingV2::ListenerRule"}}}, false, true},
 		{"no IAM resources in a preview stack", request{"cloudformation:CreateStack", prStack, map[string][]string{"cloudformation:ResourceTypes": {"AWS::IAM::Role"}}}, false, false},
+		{"never a change set that names no resource types (ForAllValues would pass it)", request{"cloudformation:CreateChangeSet", prStack, nil}, false, true},
+		{"never a stack that names no resource types", request{"cloudformation:CreateStack", prStack, nil}, false, true},
 		{"no target group outside CloudFormation", request{"elasticloadbalancing:CreateTargetGroup", previewTG, nil}, false, false},
 		{"creates preview stacks", request{"cloudformation:CreateStack", prStack, deployTypes}, true, false},
 		{"deletes preview stacks", request{"cloudformation:DeleteStack", prStack, nil}, true, false},
@@ -284,7 +288,8 @@ func TestReleaseRoleScope(t *testing.T) {
 		{"never touches another table", request{"dynamodb:PutItem", "arn:aws:dynamodb:eu-west-1:123456789012:table/other-slipway-lock", nil}, false},
 		{"never deletes the lock table", request{"dynamodb:DeleteTable", lockTable, nil}, false},
 		{"reads the canary's load balancer metrics", request{"cloudwatch:GetMetricData", "*", nil}, true},
-		{"scales and marks release stacks in place (UpdateStack with the previous template)", request{"cloudformation:UpdateStack", prodStack, nil}, true},
+		{"scales and marks release stacks in place (UpdateStack with the previous template and its types)", request{"cloudformation:UpdateStack", prodStack, deployTypes}, true},
+		{"never updates a stack without naming its resource types", request{"cloudformation:UpdateStack", prodStack, nil}, false},
 		{"scales a release's service through CloudFormation", request{"ecs:UpdateService", prodService, viaCFN}, true},
 		{"never scales a service outside CloudFormation (the stack stays the truth)", request{"ecs:UpdateService", prodService, nil}, false},
 		{"creates the production rule", request{"elasticloadbalancing:CreateRule", listener, nil}, true},
@@ -386,6 +391,44 @@ func TestPoliciesRender(t *testing.T) {
 	for _, bad := range []PolicyVars{{App: "demo", Account: "12345", Region: "eu-west-1", Repo: "a/b"}, {App: "demo", Account: "123456789012", Region: "eu-west-1", Repo: "a b"}} {
 		if _, err := Policy(PolicyPreview, bad); err == nil {
 			t.Errorf("Policy(%+v) rendered; want a refusal", bad)
+		}
+	}
+}
+
+// The deploy template may hold only the types both roles allow, and the
+// tool names exactly its types in every change set (cfnstack): IAM reads
+// cloudformation:ResourceTypes only from that request parameter (Service
+// Authorization Reference, "Actions, resources, and condition keys for
+// AWS CloudFormation"), and ForAllValues is true when the key is missing
+// (IAM User Guide, "Single-valued vs. multivalued context keys"), so the
+// roles also deny a request that names none.
+func TestDeployTemplateTypesAreWhatTheRolesAllow(t *testing.T) {
+	types, err := cfnstack.TemplateResourceTypes(DeployTemplate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{PolicyPreview, PolicyRelease} {
+		p := loadPolicy(t, name)
+		var allowed []string
+		for _, st := range p.Statement {
+			if st.Sid == "DeployStacksOfTheDeployTemplateTypes" {
+				allowed = st.Condition["ForAllValues:StringEquals"]["cloudformation:ResourceTypes"]
+			}
+		}
+		slices.Sort(allowed)
+		if !slices.Equal(types, allowed) {
+			t.Errorf("%s allows %v; the deploy template has %v", name, allowed, types)
+		}
+		stack := prStack
+		for _, action := range []string{"cloudformation:CreateChangeSet", "cloudformation:CreateStack", "cloudformation:UpdateStack"} {
+			r := request{action, stack, map[string][]string{"cloudformation:ResourceTypes": types}}
+			if got := decide(t, p, r); !strings.HasPrefix(got, "allowed") {
+				t.Errorf("%s: %s with the deploy template's types: %s", name, action, got)
+			}
+			r.ctx = nil
+			if got := decide(t, p, r); !strings.HasPrefix(got, "denied") {
+				t.Errorf("%s: %s naming no types: %s, want an explicit deny", name, action, got)
+			}
 		}
 	}
 }

@@ -16,6 +16,9 @@
 //	*_IN_PROGRESS                       wait up to Options.BusyTimeout, else ErrBusy
 //	DELETE_FAILED                       refused: Delete it first
 //
+// Every change set and in-place update names the template's resource types
+// (ResourceTypes), which IAM's cloudformation:ResourceTypes condition reads.
+//
 // Delete retries a DELETE_FAILED stack retaining the resources that failed,
 // and reports them as orphans. A cancelled context (Ctrl-C) stops the
 // watching, not CloudFormation: the error (ErrInterrupted) says the stack's
