@@ -67,7 +67,7 @@ func (p DeployParams) Parameters() ([]cfntypes.Parameter, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	s := p.Shared
+	s := p.Shared.ForRole(p.Role) // a preview's rules and listener go on the previews ALB
 	out := []cfntypes.Parameter{
 		param("Role", p.Role),
 		param("Image", p.Image),
@@ -162,7 +162,7 @@ func (p DeployParams) validate() error {
 	if err := p.validateDatabaseSecret(); err != nil {
 		return err
 	}
-	return validateShared(p.Shared)
+	return validateShared(p.Shared.ForRole(p.Role))
 }
 
 func (p DeployParams) validateSize() error {

@@ -63,33 +63,41 @@ const (
 // Outputs of the shared stack. The tool reads them and passes them to deploy
 // stacks as parameters (never Fn::ImportValue).
 const (
-	OutputRepositoryURI         = "RepositoryUri"
-	OutputRepositoryName        = "RepositoryName"
-	OutputClusterName           = "ClusterName"
-	OutputClusterARN            = "ClusterArn"
-	OutputVPCID                 = "VpcId"
-	OutputSubnetIDs             = "SubnetIds"                   // comma-separated
-	OutputExecutionRoleARN      = "TaskExecutionRoleArn"        // production tasks: reads <app>/* secrets
-	OutputPreviewExecutionRole  = "PreviewTaskExecutionRoleArn" // preview tasks: reads <app>/pr-* secrets only
-	OutputAppTasksSGID          = "AppTasksSecurityGroupId"     // every task carries it; the database admits it
-	OutputLogGroupName          = "LogGroupName"
-	OutputLoadBalancerARN       = "LoadBalancerArn"
-	OutputLoadBalancerDNSName   = "LoadBalancerDnsName"
-	OutputLoadBalancerSGID      = "LoadBalancerSecurityGroupId"
-	OutputALBListenerARN        = "ListenerArn" // where host rules and the production rule go: HTTPS when a certificate is given, else HTTP
-	OutputHTTPListenerARN       = "HttpListenerArn"
-	OutputScheme                = "Scheme"              // "http" or "https"
-	OutputDomain                = "Domain"              // only when a domain and hosted zone are given
-	OutputPreviewPortFirst      = "PreviewPortFirst"    // only without a domain
-	OutputPreviewPortLast       = "PreviewPortLast"     // only without a domain
-	OutputDeployTargetGroupARN  = "TargetGroupArn"      // deploy stack
-	OutputDeployServiceARN      = "ServiceArn"          // deploy stack
-	OutputDeployServiceName     = "ServiceName"         // deploy stack
-	OutputDeployTaskDefinition  = "TaskDefinitionArn"   // deploy stack; a migration is a RunTask of it
-	OutputDeployTaskSGID        = "TaskSecurityGroupId" // deploy stack: the tasks' own group (a RunTask gets it and AppTasksSecurityGroupId)
-	OutputDeployListenerRuleARN = "ListenerRuleArn"     // deploy stack: its host or test-header rule
-	OutputDeployPreviewListener = "PreviewListenerArn"  // deploy stack, port mode only
-	OutputDeployURL             = "Url"                 // deploy stack, previews only
+	OutputRepositoryURI        = "RepositoryUri"
+	OutputRepositoryName       = "RepositoryName"
+	OutputClusterName          = "ClusterName"
+	OutputClusterARN           = "ClusterArn"
+	OutputVPCID                = "VpcId"
+	OutputSubnetIDs            = "SubnetIds"                   // comma-separated
+	OutputExecutionRoleARN     = "TaskExecutionRoleArn"        // production tasks: reads <app>/* secrets
+	OutputPreviewExecutionRole = "PreviewTaskExecutionRoleArn" // preview tasks: reads <app>/pr-* secrets only
+	OutputAppTasksSGID         = "AppTasksSecurityGroupId"     // every task carries it; the database admits it
+	OutputLogGroupName         = "LogGroupName"
+	OutputLoadBalancerARN      = "LoadBalancerArn"
+	OutputLoadBalancerDNSName  = "LoadBalancerDnsName"
+	OutputLoadBalancerSGID     = "LoadBalancerSecurityGroupId"
+	OutputALBListenerARN       = "ListenerArn" // production ALB: the production rule and releases' test rules; HTTPS when a certificate is given, else HTTP
+	OutputHTTPListenerARN      = "HttpListenerArn"
+	OutputScheme               = "Scheme"           // "http" or "https"
+	OutputDomain               = "Domain"           // production's, only when a domain and hosted zone are given
+	OutputPreviewPortFirst     = "PreviewPortFirst" // only without a preview domain
+	OutputPreviewPortLast      = "PreviewPortLast"  // only without a preview domain
+	// The previews' own ALB: preview stacks put their rules and listeners
+	// there; the preview role may change no other.
+	OutputPreviewLoadBalancerARN  = "PreviewLoadBalancerArn"
+	OutputPreviewLoadBalancerDNS  = "PreviewLoadBalancerDnsName"
+	OutputPreviewLoadBalancerSGID = "PreviewLoadBalancerSecurityGroupId"
+	OutputPreviewListenerARN      = "PreviewRulesListenerArn" // HTTPS with a preview certificate, else HTTP
+	OutputPreviewScheme           = "PreviewScheme"
+	OutputPreviewDomain           = "PreviewDomain"       // only with a preview domain and hosted zone
+	OutputDeployTargetGroupARN    = "TargetGroupArn"      // deploy stack
+	OutputDeployServiceARN        = "ServiceArn"          // deploy stack
+	OutputDeployServiceName       = "ServiceName"         // deploy stack
+	OutputDeployTaskDefinition    = "TaskDefinitionArn"   // deploy stack; a migration is a RunTask of it
+	OutputDeployTaskSGID          = "TaskSecurityGroupId" // deploy stack: the tasks' own group (a RunTask gets it and AppTasksSecurityGroupId)
+	OutputDeployListenerRuleARN   = "ListenerRuleArn"     // deploy stack: its host or test-header rule
+	OutputDeployPreviewListener   = "PreviewListenerArn"  // deploy stack, port mode only
+	OutputDeployURL               = "Url"                 // deploy stack, previews only
 )
 
 // param is shorthand for one CloudFormation parameter.

@@ -13,7 +13,9 @@ import (
 )
 
 // With a certificate, a domain and its hosted zone, the shared stack serves
-// HTTPS, redirects HTTP, and points the apex and *.<domain> at the ALB.
+// HTTPS, redirects HTTP, points the apex at the production ALB and
+// *.<domain> (the previews, by default under the same domain) at the
+// previews ALB.
 func TestSharedStackWithDomainOnMoto(t *testing.T) {
 	cfn, elb, _ := motoClients(t)
 	ctx := context.Background()
@@ -45,23 +47,28 @@ func TestSharedStackWithDomainOnMoto(t *testing.T) {
 		t.Errorf("outputs %+v: want https, the domain, no port range, rules on the HTTPS listener", so)
 	}
 
-	ls, err := elb.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: aws.String(so.LoadBalancerARN)})
-	if err != nil {
-		t.Fatal(err)
+	if p := so.Previews; p.Scheme != "https" || p.Domain != "preview.example.com" || p.ListenerARN == so.ListenerARN {
+		t.Errorf("previews ALB %+v: want https, the domain, rules on its own HTTPS listener", p)
 	}
-	defaults := map[int32]string{}
-	for _, l := range ls.Listeners {
-		a := l.DefaultActions[0]
-		defaults[aws.ToInt32(l.Port)] = string(a.Type)
-		if a.RedirectConfig != nil {
-			defaults[aws.ToInt32(l.Port)] += " " + aws.ToString(a.RedirectConfig.Protocol) + ":" + aws.ToString(a.RedirectConfig.Port)
+	for _, lb := range []string{so.LoadBalancerARN, so.Previews.LoadBalancerARN} {
+		ls, err := elb.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: aws.String(lb)})
+		if err != nil {
+			t.Fatal(err)
 		}
-		if a.FixedResponseConfig != nil {
-			defaults[aws.ToInt32(l.Port)] += " " + aws.ToString(a.FixedResponseConfig.StatusCode)
+		defaults := map[int32]string{}
+		for _, l := range ls.Listeners {
+			a := l.DefaultActions[0]
+			defaults[aws.ToInt32(l.Port)] = string(a.Type)
+			if a.RedirectConfig != nil {
+				defaults[aws.ToInt32(l.Port)] += " " + aws.ToString(a.RedirectConfig.Protocol) + ":" + aws.ToString(a.RedirectConfig.Port)
+			}
+			if a.FixedResponseConfig != nil {
+				defaults[aws.ToInt32(l.Port)] += " " + aws.ToString(a.FixedResponseConfig.StatusCode)
+			}
 		}
-	}
-	if defaults[80] != "redirect HTTPS:443" || defaults[443] != "fixed-response 404" || len(defaults) != 2 {
-		t.Errorf("listeners %v: want 80 redirecting to HTTPS and 443 answering 404", defaults)
+		if defaults[80] != "redirect HTTPS:443" || defaults[443] != "fixed-response 404" || len(defaults) != 2 {
+			t.Errorf("listeners of %s %v: want 80 redirecting to HTTPS and 443 answering 404", lb, defaults)
+		}
 	}
 
 	rrs, err := r53.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zoneID)})
@@ -75,7 +82,7 @@ func TestSharedStackWithDomainOnMoto(t *testing.T) {
 		}
 	}
 	sort.Strings(aliases)
-	want := []string{"*.preview.example.com A -> " + so.LoadBalancerDNSName, "preview.example.com A -> " + so.LoadBalancerDNSName}
+	want := []string{"*.preview.example.com A -> " + so.Previews.LoadBalancerDNSName, "preview.example.com A -> " + so.LoadBalancerDNSName}
 	if strings.Join(aliases, "\n") != strings.Join(want, "\n") {
 		t.Errorf("alias records:\n%s\nwant:\n%s", strings.Join(aliases, "\n"), strings.Join(want, "\n"))
 	}

@@ -2,6 +2,7 @@ package infra
 
 import (
 	"context"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -101,8 +102,8 @@ func TestStacksCreateOnMoto(t *testing.T) {
 	}{
 		{"a shared stack in an existing VPC creates no network", checkExistingVPC},
 		{"previews report their URLs, releases none", checkURLs},
-		{"each stack has its rule on the shared listener", checkRules},
-		{"a preview without a domain has its own listener", checkListeners},
+		{"releases have their rules on the production listener, previews on the previews ALB's", checkRules},
+		{"a preview without a domain has its own listener on the previews ALB", checkListeners},
 		{"target group health check", checkTargetGroup},
 		{"container environment", checkEnvironment},
 		{"DATABASE_URL comes from the secret, only where one is given", checkDatabaseSecret},
@@ -130,8 +131,11 @@ func createAll(t *testing.T) *motoStacks {
 		t.Fatal(err)
 	}
 	so := f.shared
-	if len(so.SubnetIDs) != 2 || so.Scheme != "http" || so.PreviewPortFirst != DefaultPreviewPortFirst || so.Domain != "" {
+	if len(so.SubnetIDs) != 2 || so.Scheme != "http" || so.PreviewPortFirst != DefaultPreviewPortFirst || so.Domain != "" || so.Previews.Scheme != "http" {
 		t.Fatalf("shared outputs %+v: want two subnets, http, the default port range, no domain", so)
+	}
+	if so.Previews.LoadBalancerARN == so.LoadBalancerARN || so.Previews.ListenerARN == so.ListenerARN || so.Previews.LoadBalancerSGID == so.LoadBalancerSGID {
+		t.Fatalf("previews ALB %+v: want an ALB, listener and security group other than production's", so.Previews)
 	}
 	f.host, f.port, f.release = previewHost(), previewPort(), release()
 	f.host.Shared, f.port.Shared, f.release.Shared = so, so, so
@@ -186,7 +190,7 @@ func checkURLs(t *testing.T, f *motoStacks) {
 	if u := outputs(f.stacks["demo-pr-42"])[OutputDeployURL]; u != "http://pr-42.preview.example.com/" {
 		t.Errorf("host preview URL = %q", u)
 	}
-	if u := outputs(f.stacks["demo-pr-7"])[OutputDeployURL]; u != "http://"+f.shared.LoadBalancerDNSName+":8003/" {
+	if u := outputs(f.stacks["demo-pr-7"])[OutputDeployURL]; u != "http://"+f.shared.Previews.LoadBalancerDNSName+":8003/" {
 		t.Errorf("port preview URL = %q", u)
 	}
 	relOut := outputs(f.stacks[f.release.Stack])
@@ -201,40 +205,47 @@ func checkURLs(t *testing.T, f *motoStacks) {
 }
 
 func checkRules(t *testing.T, f *motoStacks) {
-	rules, err := f.elb.DescribeRules(context.Background(), &elbv2.DescribeRulesInput{ListenerArn: aws.String(f.shared.ListenerARN)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]string{}
-	for _, r := range rules.Rules {
-		for _, c := range r.Conditions {
-			switch {
-			case c.HostHeaderConfig != nil:
-				seen[aws.ToString(r.Priority)] = "host " + strings.Join(c.HostHeaderConfig.Values, ",")
-			case c.HttpHeaderConfig != nil:
-				seen[aws.ToString(r.Priority)] = aws.ToString(c.HttpHeaderConfig.HttpHeaderName) + " " + strings.Join(c.HttpHeaderConfig.Values, ",")
+	for listener, want := range map[string]map[string]string{
+		f.shared.ListenerARN:          {"900": TestHeader + " " + f.release.Stack},
+		f.shared.Previews.ListenerARN: {"42": "host pr-42.preview.example.com", "107": TestHeader + " demo-pr-7"},
+	} {
+		rules, err := f.elb.DescribeRules(context.Background(), &elbv2.DescribeRulesInput{ListenerArn: aws.String(listener)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]string{}
+		for _, r := range rules.Rules {
+			for _, c := range r.Conditions {
+				switch {
+				case c.HostHeaderConfig != nil:
+					seen[aws.ToString(r.Priority)] = "host " + strings.Join(c.HostHeaderConfig.Values, ",")
+				case c.HttpHeaderConfig != nil:
+					seen[aws.ToString(r.Priority)] = aws.ToString(c.HttpHeaderConfig.HttpHeaderName) + " " + strings.Join(c.HttpHeaderConfig.Values, ",")
+				}
 			}
 		}
-	}
-	want := map[string]string{"42": "host pr-42.preview.example.com", "107": TestHeader + " demo-pr-7", "900": TestHeader + " " + f.release.Stack}
-	for prio, w := range want {
-		if seen[prio] != w {
-			t.Errorf("rule at priority %s = %q, want %q (all: %v)", prio, seen[prio], w, seen)
+		if !maps.Equal(seen, want) {
+			t.Errorf("rules of listener %s: %v, want %v", listener, seen, want)
 		}
 	}
 }
 
 func checkListeners(t *testing.T, f *motoStacks) {
-	ls, err := f.elb.DescribeListeners(context.Background(), &elbv2.DescribeListenersInput{LoadBalancerArn: aws.String(f.shared.LoadBalancerARN)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ports := map[int32]string{}
-	for _, l := range ls.Listeners {
-		ports[aws.ToInt32(l.Port)] = string(l.DefaultActions[0].Type)
-	}
-	if ports[80] != "fixed-response" || ports[8003] != "forward" || len(ports) != 2 {
-		t.Errorf("listeners %v: want the shared 404 on 80 and the port preview's forward on 8003, nothing else", ports)
+	for lb, want := range map[string]map[int32]string{
+		f.shared.LoadBalancerARN:          {80: "fixed-response"},
+		f.shared.Previews.LoadBalancerARN: {80: "fixed-response", 8003: "forward"},
+	} {
+		ls, err := f.elb.DescribeListeners(context.Background(), &elbv2.DescribeListenersInput{LoadBalancerArn: aws.String(lb)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports := map[int32]string{}
+		for _, l := range ls.Listeners {
+			ports[aws.ToInt32(l.Port)] = string(l.DefaultActions[0].Type)
+		}
+		if !maps.Equal(ports, want) {
+			t.Errorf("listeners of %s: %v, want %v (the 404 on 80; the port preview's forward on the previews ALB)", lb, ports, want)
+		}
 	}
 }
 

@@ -30,6 +30,13 @@ func sharedOut() SharedOutputs {
 		ListenerARN:             "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/demo-shared/50dc6c495c0c9188/f2f7dc8efc522ab2",
 		HTTPListenerARN:         "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/demo-shared/50dc6c495c0c9188/f2f7dc8efc522ab2",
 		Scheme:                  "http", PreviewPortFirst: DefaultPreviewPortFirst, PreviewPortLast: DefaultPreviewPortLast,
+		Previews: PreviewALB{
+			LoadBalancerARN:     "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/demo-previews/7a1b2c3d4e5f6a7b",
+			LoadBalancerDNSName: "demo-previews-987654321.eu-west-1.elb.amazonaws.com",
+			LoadBalancerSGID:    "sg-0aaaabbbbccccdddd",
+			ListenerARN:         "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/demo-previews/7a1b2c3d4e5f6a7b/0c1d2e3f4a5b6c7d",
+			Scheme:              "http",
+		},
 	}
 }
 
@@ -39,7 +46,7 @@ const digestRef = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/demo@sha256:2c26
 
 func previewHost() DeployParams {
 	s := sharedOut()
-	s.Scheme, s.Domain, s.PreviewPortFirst, s.PreviewPortLast = "https", "preview.example.com", 0, 0
+	s.Previews.Scheme, s.Previews.Domain, s.PreviewPortFirst, s.PreviewPortLast = "https", "preview.example.com", 0, 0
 	return DeployParams{Stack: "demo-pr-42", Role: RolePreview, Image: digestRef,
 		Env:  map[string]string{"APP_MESSAGE": "Hello from PR 42", "APP_COLOR": "teal"},
 		Host: "pr-42.preview.example.com", Priority: 42, Shared: s}
@@ -97,6 +104,10 @@ func TestParametersMatchGoldenFiles(t *testing.T) {
 			CertificateARN: "arn:aws:acm:eu-west-1:123456789012:certificate/8f6c1f4e-1111-2222-3333-444455556666",
 			Domain:         "preview.example.com", HostedZoneID: "Z0123456789ABCDEFGHIJ", LogRetentionDays: 30}.Parameters},
 		{"shared-database.golden", SharedParams{App: "demo", Database: true, MaxACU: 4.5}.Parameters},
+		{"shared-preview-domain.golden", SharedParams{App: "demo", Domain: "example.com", HostedZoneID: "Z0123456789ABCDEFGHIJ",
+			CertificateARN: "arn:aws:acm:eu-west-1:123456789012:certificate/8f6c1f4e-1111-2222-3333-444455556666",
+			PreviewDomain:  "example-preview.com", PreviewHostedZoneID: "Z9876543210ABCDEFGHIJ",
+			PreviewCertificateARN: "arn:aws:acm:eu-west-1:123456789012:certificate/0a0a0a0a-1111-2222-3333-444455556666"}.Parameters},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -166,7 +177,8 @@ func TestDeployParamsRefuseBadSettings(t *testing.T) {
 		{"value too long for a parameter", func(p *DeployParams) { p.Env = map[string]string{"BIG": strings.Repeat("x", 4097)} }, "at most 4096"},
 		{"reserved variable", func(p *DeployParams) { p.Env = map[string]string{"SLIPWAY_STACK": "x"} }, "set by Slipway itself"},
 		{"no image", func(p *DeployParams) { p.Image = "" }, "push the image first"},
-		{"shared outputs missing", func(p *DeployParams) { p.Shared.ListenerARN = "" }, "ListenerArn is empty"},
+		{"shared outputs missing", func(p *DeployParams) { p.Shared.Previews.ListenerARN = "" }, "ListenerArn is empty"},
+		{"a release's outputs missing", func(p *DeployParams) { *p = release(); p.Shared.ListenerARN = "" }, "ListenerArn is empty"},
 		{"unknown role", func(p *DeployParams) { p.Role = "staging" }, `role "staging"`},
 		{"database URL never in plain environment", func(p *DeployParams) { p.Env = map[string]string{"DATABASE_URL": "postgres://x"} }, "as a secret"},
 		{"database secret is a Secrets Manager ARN", func(p *DeployParams) { p.DatabaseSecretARN = "demo/pr-42/database-url" }, "not a Secrets Manager secret ARN"},
@@ -200,6 +212,7 @@ func TestSharedParamsRefuseBadSettings(t *testing.T) {
 		{"app name", SharedParams{App: "Demo_App"}, "invalid app name"},
 		{"VPC without subnets", SharedParams{App: "demo", VPCID: "vpc-0123456789abcdef0"}, "at least two public subnets"},
 		{"domain without zone", SharedParams{App: "demo", Domain: "example.com"}, "set both"},
+		{"preview domain without zone", SharedParams{App: "demo", PreviewDomain: "example-preview.com"}, "preview domain \"example-preview.com\" and hosted zone \"\": set both"},
 		{"port range past the listener quota", SharedParams{App: "demo", PreviewPortFirst: 8000, PreviewPortLast: 8100}, "at most 50 listeners"},
 		{"bad CIDR", SharedParams{App: "demo", VPCCIDR: "10.0.0.0/33"}, "CIDR"},
 		{"subnet outside the VPC", SharedParams{App: "demo", VPCCIDR: "10.1.0.0/16"}, "inside the VPC's 10.1.0.0/16"},
@@ -231,6 +244,8 @@ func TestParseSharedOutputs(t *testing.T) {
 		out(OutputLogGroupName, "/slipway/demo"), out(OutputLoadBalancerARN, "lb"),
 		out(OutputLoadBalancerDNSName, "dns"), out(OutputLoadBalancerSGID, "sg-1"), out(OutputALBListenerARN, "l"),
 		out(OutputHTTPListenerARN, "l"), out(OutputScheme, "http"), out(OutputPreviewPortFirst, "8001"), out(OutputPreviewPortLast, "8040"),
+		out(OutputPreviewLoadBalancerARN, "plb"), out(OutputPreviewLoadBalancerDNS, "pdns"), out(OutputPreviewLoadBalancerSGID, "sg-3"),
+		out(OutputPreviewListenerARN, "pl"), out(OutputPreviewScheme, "http"),
 	}
 	s, err := ParseSharedOutputs(all)
 	if err != nil {
@@ -241,6 +256,12 @@ func TestParseSharedOutputs(t *testing.T) {
 	}
 	if s.Database != nil {
 		t.Errorf("no database outputs: Database = %+v, want nil", s.Database)
+	}
+	if p := s.ForRole(RolePreview); p.ListenerARN != "pl" || p.LoadBalancerARN != "plb" || p.LoadBalancerDNSName != "pdns" || p.LoadBalancerSGID != "sg-3" {
+		t.Errorf("a preview's routing %+v, want the previews ALB's", p)
+	}
+	if r := s.ForRole(RoleProduction); r.ListenerARN != "l" || r.LoadBalancerARN != "lb" {
+		t.Errorf("a release's routing %+v, want production's", r)
 	}
 	_, err = ParseSharedOutputs(all[2:])
 	if err == nil || !strings.Contains(err.Error(), "missing RepositoryUri, RepositoryName") || !strings.Contains(err.Error(), "shared:deploy") {
@@ -259,6 +280,8 @@ func TestParseSharedOutputsDatabase(t *testing.T) {
 		out(OutputLogGroupName, "/slipway/demo"), out(OutputLoadBalancerARN, "lb"),
 		out(OutputLoadBalancerDNSName, "dns"), out(OutputLoadBalancerSGID, "sg-1"), out(OutputALBListenerARN, "l"),
 		out(OutputHTTPListenerARN, "l"), out(OutputScheme, "http"), out(OutputPreviewPortFirst, "8001"), out(OutputPreviewPortLast, "8040"),
+		out(OutputPreviewLoadBalancerARN, "plb"), out(OutputPreviewLoadBalancerDNS, "pdns"), out(OutputPreviewLoadBalancerSGID, "sg-3"),
+		out(OutputPreviewListenerARN, "pl"), out(OutputPreviewScheme, "http"),
 	}
 	db := []cfntypes.Output{
 		out(OutputDatabaseEndpoint, "demo-db.cluster-c1a2b3.eu-west-1.rds.amazonaws.com"), out(OutputDatabasePort, "5432"),

@@ -164,6 +164,12 @@ const (
 	arnPrefix   = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:"
 	prodRule    = arnPrefix + "listener-rule/app/demo-shared/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee"
 	listener    = arnPrefix + "listener/app/demo-shared/50dc6c495c0c9188/f2f7dc8efc522ab2"
+	testRule    = arnPrefix + "listener-rule/app/demo-shared/50dc6c495c0c9188/f2f7dc8efc522ab2/1a2b3c4d5e6f7a8b" // a release's X-Slipway-Stack rule
+	prodALB     = arnPrefix + "loadbalancer/app/demo-shared/50dc6c495c0c9188"
+	pvALB       = arnPrefix + "loadbalancer/app/demo-previews/7a1b2c3d4e5f6a7b"
+	pvListener  = arnPrefix + "listener/app/demo-previews/7a1b2c3d4e5f6a7b/0c1d2e3f4a5b6c7d"
+	pvPort      = arnPrefix + "listener/app/demo-previews/7a1b2c3d4e5f6a7b/9e8d7c6b5a4f3e2d" // a port-mode preview's listener
+	pvRule      = arnPrefix + "listener-rule/app/demo-previews/7a1b2c3d4e5f6a7b/0c1d2e3f4a5b6c7d/2b3c4d5e6f7a8b9c"
 	prodTG      = arnPrefix + "targetgroup/demo-prod-20261202041500-e1c6b0/73e2d6bc24d8a067"
 	previewTG   = arnPrefix + "targetgroup/demo-pr-42/73e2d6bc24d8a068"
 	stackARN    = "arn:aws:cloudformation:eu-west-1:123456789012:stack/%s/1f2e3d4c-0000-1111-2222-333344445555"
@@ -209,7 +215,16 @@ func TestPreviewRoleScope(t *testing.T) {
 		{"never deletes the production rule, even through CloudFormation", request{"elasticloadbalancing:DeleteRule", prodRule, map[string][]string{"aws:CalledVia": {"cloudformation.amazonaws.com"}, "aws:ResourceTag/slipway:kind": {"production"}}}, false, true},
 		{"never tags over the production rule", request{"elasticloadbalancing:AddTags", prodRule, map[string][]string{"aws:CalledVia": {"cloudformation.amazonaws.com"}, "aws:ResourceTag/slipway:kind": {"production"}}}, false, true},
 		{"never reorders rules", request{"elasticloadbalancing:SetRulePriorities", prodRule, viaCFN}, false, true},
-		{"never deletes a rule directly", request{"elasticloadbalancing:DeleteRule", prodRule, nil}, false, false},
+		{"never deletes a production rule directly", request{"elasticloadbalancing:DeleteRule", prodRule, nil}, false, true},
+		{"never deletes a release's test rule", request{"elasticloadbalancing:DeleteRule", testRule, viaCFN}, false, true},
+		{"never creates a rule on the production listener, even through CloudFormation (any priority would do)", request{"elasticloadbalancing:CreateRule", listener, viaCFN}, false, true},
+		{"never creates a listener on the production ALB, even through CloudFormation", request{"elasticloadbalancing:CreateListener", prodALB, viaCFN}, false, true},
+		{"never tags production's listener", request{"elasticloadbalancing:AddTags", listener, viaCFN}, false, true},
+		{"never deletes production's listener", request{"elasticloadbalancing:DeleteListener", listener, viaCFN}, false, true},
+		{"sweeps a preview's leftover rule (not through CloudFormation)", request{"elasticloadbalancing:DeleteRule", pvRule, nil}, true, false},
+		{"sweeps a preview's leftover listener", request{"elasticloadbalancing:DeleteListener", pvPort, nil}, true, false},
+		{"creates its listener on the previews ALB through CloudFormation", request{"elasticloadbalancing:CreateListener", pvALB, viaCFN}, true, false},
+		{"no rule on the previews ALB outside CloudFormation", request{"elasticloadbalancing:CreateRule", pvListener, nil}, false, false},
 		{"never changes the shared listener", request{"elasticloadbalancing:ModifyListener", listener, viaCFN}, false, true},
 		{"never updates a production stack", request{"cloudformation:UpdateStack", prodStack, deployTypes}, false, true},
 		{"never deletes a production stack", request{"cloudformation:DeleteStack", prodStack, nil}, false, true},
@@ -224,7 +239,7 @@ func TestPreviewRoleScope(t *testing.T) {
 		{"no target group outside CloudFormation", request{"elasticloadbalancing:CreateTargetGroup", previewTG, nil}, false, false},
 		{"creates preview stacks", request{"cloudformation:CreateStack", prStack, deployTypes}, true, false},
 		{"deletes preview stacks", request{"cloudformation:DeleteStack", prStack, nil}, true, false},
-		{"creates its rule through CloudFormation", request{"elasticloadbalancing:CreateRule", listener, viaCFN}, true, false},
+		{"creates its rule on the previews ALB through CloudFormation", request{"elasticloadbalancing:CreateRule", pvListener, viaCFN}, true, false},
 		{"creates its target group through CloudFormation", request{"elasticloadbalancing:CreateTargetGroup", previewTG, viaCFN}, true, false},
 		{"creates its service through CloudFormation", request{"ecs:CreateService", prService, viaCFN}, true, false},
 		{"reads the shared stack's outputs", request{"cloudformation:DescribeStacks", sharedStack, nil}, true, false},
@@ -293,6 +308,11 @@ func TestReleaseRoleScope(t *testing.T) {
 		{"scales a release's service through CloudFormation", request{"ecs:UpdateService", prodService, viaCFN}, true},
 		{"never scales a service outside CloudFormation (the stack stays the truth)", request{"ecs:UpdateService", prodService, nil}, false},
 		{"creates the production rule", request{"elasticloadbalancing:CreateRule", listener, nil}, true},
+		{"sweeps a deleted preview's leftover listener", request{"elasticloadbalancing:DeleteListener", pvPort, nil}, true},
+		{"sweeps a deleted preview's leftover rule", request{"elasticloadbalancing:DeleteRule", pvRule, nil}, true},
+		{"sweeps a deleted release's leftover test rule", request{"elasticloadbalancing:DeleteRule", testRule, nil}, true},
+		{"never deletes production's listener outside CloudFormation", request{"elasticloadbalancing:DeleteListener", listener, nil}, false},
+		{"deletes a preview stack's rule through CloudFormation (cleanup)", request{"elasticloadbalancing:DeleteRule", pvRule, viaCFN}, true},
 		{"creates release stacks", request{"cloudformation:CreateStack", prodStack, deployTypes}, true},
 		{"cleans up stale previews", request{"cloudformation:DeleteStack", prStack, nil}, true},
 		{"never deletes the shared stack", request{"cloudformation:DeleteStack", sharedStack, nil}, false},

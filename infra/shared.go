@@ -27,11 +27,20 @@ type SharedParams struct {
 	SubnetCIDRs [2]string
 
 	CertificateARN string // ACM certificate: adds HTTPS, HTTP then redirects
-	Domain         string // with HostedZoneID: alias records for Domain and *.Domain
+	Domain         string // production's; with HostedZoneID: an alias record for Domain
 	HostedZoneID   string
 
-	// Listener ports for previews when there is no domain; opened in the
-	// ALB's security group only then. Zero: DefaultPreviewPort*.
+	// Previews run behind their own ALB (previews.go). PreviewDomain (and
+	// its zone and certificate) default to Domain's: previews are then
+	// pr-N.<domain>, under an alias record for *.<domain>. Set them to a
+	// domain of their own to keep previews out of production's cookies.
+	PreviewDomain         string
+	PreviewHostedZoneID   string
+	PreviewCertificateARN string
+
+	// Listener ports of the previews ALB for previews when there is no
+	// preview domain; opened in its security group only then. Zero:
+	// DefaultPreviewPort*.
 	PreviewPortFirst, PreviewPortLast int
 
 	LogRetentionDays  int // zero: DefaultLogRetentionDays
@@ -71,6 +80,9 @@ func (p SharedParams) Parameters() ([]cfntypes.Parameter, error) {
 		param("CertificateArn", p.CertificateARN),
 		param("Domain", p.Domain),
 		param("HostedZoneId", p.HostedZoneID),
+		param("PreviewDomain", p.PreviewDomain),
+		param("PreviewHostedZoneId", p.PreviewHostedZoneID),
+		param("PreviewCertificateArn", p.PreviewCertificateARN),
 		param("PreviewPortFirst", itoa(p.PreviewPortFirst)),
 		param("PreviewPortLast", itoa(p.PreviewPortLast)),
 		param("LogRetentionDays", itoa(p.LogRetentionDays)),
@@ -102,7 +114,7 @@ func (p SharedParams) withDefaults() SharedParams {
 	if p.Database && p.MaxACU == 0 {
 		p.MaxACU = DefaultMaxACU
 	}
-	return p
+	return p.previewDefaults()
 }
 
 // maxACU is the capacity passed to the template, which takes one even
@@ -125,13 +137,16 @@ func (p SharedParams) validate() error {
 		return errf("certificate %q is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)", p.CertificateARN)
 	}
 	if (p.Domain == "") != (p.HostedZoneID == "") {
-		return errf("domain %q and hosted zone %q: set both (previews get <pr>.<domain>) or neither (previews get ALB ports)", p.Domain, p.HostedZoneID)
+		return errf("domain %q and hosted zone %q: set both (production at <domain>, previews at pr-<N>.<domain>) or neither (production at the ALB's name, previews on ports)", p.Domain, p.HostedZoneID)
 	}
 	if p.Domain != "" && !domainRe.MatchString(p.Domain) {
 		return errf("domain %q is not a lower-case DNS name such as preview.example.com", p.Domain)
 	}
 	if p.HostedZoneID != "" && !zoneIDRe.MatchString(p.HostedZoneID) {
 		return errf("hosted zone %q is not a Route 53 zone ID such as Z0123456789ABCDEFGHIJ (without /hostedzone/)", p.HostedZoneID)
+	}
+	if err := p.validatePreviewDomain(); err != nil {
+		return err
 	}
 	first, last := p.PreviewPortFirst, p.PreviewPortLast
 	if first < 1024 || last > 65535 || first > last {
@@ -192,13 +207,16 @@ type SharedOutputs struct {
 	LoadBalancerARN               string
 	LoadBalancerDNSName           string
 	LoadBalancerSGID              string
-	ListenerARN                   string // host rules, test rules and the production rule
+	ListenerARN                   string // releases' test rules and the production rule
 	HTTPListenerARN               string
 	Scheme                        string // http or https
-	Domain                        string // empty: previews get ALB ports
-	PreviewPortFirst              int    // zero when Domain is set
+	Domain                        string // production's; empty: the ALB's DNS name
+	PreviewPortFirst              int    // zero when Previews.Domain is set
 	PreviewPortLast               int
 	Database                      *DatabaseOutputs // nil: the app has no database
+	// Previews is the previews' own ALB, where preview stacks put their
+	// rules and listeners (ForRole).
+	Previews PreviewALB
 }
 
 // ParseSharedOutputs reads the shared stack's outputs and says which are
@@ -226,6 +244,9 @@ func ParseSharedOutputs(outs []cfntypes.Output) (SharedOutputs, error) {
 		LoadBalancerSGID: get(OutputLoadBalancerSGID), ListenerARN: get(OutputALBListenerARN),
 		HTTPListenerARN: get(OutputHTTPListenerARN), Scheme: get(OutputScheme),
 		Domain: m[OutputDomain],
+		Previews: PreviewALB{LoadBalancerARN: get(OutputPreviewLoadBalancerARN), LoadBalancerDNSName: get(OutputPreviewLoadBalancerDNS),
+			LoadBalancerSGID: get(OutputPreviewLoadBalancerSGID), ListenerARN: get(OutputPreviewListenerARN),
+			Scheme: get(OutputPreviewScheme), Domain: m[OutputPreviewDomain]},
 	}
 	if len(missing) > 0 {
 		return SharedOutputs{}, fmt.Errorf("read shared stack outputs: missing %s (update the shared stack: go run mage.go shared:deploy)", strings.Join(missing, ", "))
@@ -235,12 +256,12 @@ func ParseSharedOutputs(outs []cfntypes.Output) (SharedOutputs, error) {
 		return SharedOutputs{}, err
 	}
 	s.Database = db
-	if s.Domain == "" {
+	if s.Previews.Domain == "" {
 		var err1, err2 error
 		s.PreviewPortFirst, err1 = strconv.Atoi(m[OutputPreviewPortFirst])
 		s.PreviewPortLast, err2 = strconv.Atoi(m[OutputPreviewPortLast])
 		if err1 != nil || err2 != nil {
-			return SharedOutputs{}, fmt.Errorf("read shared stack outputs: no domain and no preview port range (%q-%q) (update the shared stack: go run mage.go shared:deploy)", m[OutputPreviewPortFirst], m[OutputPreviewPortLast])
+			return SharedOutputs{}, fmt.Errorf("read shared stack outputs: no preview domain and no preview port range (%q-%q) (update the shared stack: go run mage.go shared:deploy)", m[OutputPreviewPortFirst], m[OutputPreviewPortLast])
 		}
 	}
 	return s, nil

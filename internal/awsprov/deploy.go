@@ -116,7 +116,7 @@ func (p *Provider) allocate(ctx context.Context, s deploy.Spec, existing cfnstac
 			return slot{priority: prio, port: port, reused: true}, func() {}, nil
 		}
 	}
-	t := p.traffic(shared)
+	t := p.traffic(shared.ForRole(s.Role)) // a preview's rule and port are on the previews ALB
 	t.Ports = PortRange{First: shared.PreviewPortFirst, Last: shared.PreviewPortLast}
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -158,9 +158,9 @@ func (r awsRouting) URL(host string) string {
 		return "http://" + alb
 	}
 	if port, ok := r.p.Port(host); ok {
-		return fmt.Sprintf("http://%s:%d", alb, port)
+		return fmt.Sprintf("http://%s:%d", r.previewALBName(), port)
 	}
-	return "http://" + alb + ":<port given at deploy>"
+	return "http://" + r.previewALBName() + ":<port given at deploy>"
 }
 
 func (r awsRouting) Dial(host string) (string, string) { return r.URL(host), "" }
@@ -174,6 +174,18 @@ func (r awsRouting) albName() string {
 		return "<shared ALB: " + err.Error() + ">"
 	}
 	return s.LoadBalancerDNSName
+}
+
+// previewALBName is the previews ALB's DNS name (previews get its ports
+// without a domain), read once from the shared stack.
+func (r awsRouting) previewALBName() string {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := r.p.Shared(ctx)
+	if err != nil {
+		return "<previews ALB: " + err.Error() + ">"
+	}
+	return s.Previews.LoadBalancerDNSName
 }
 
 // existingPreviewDatabases reads SLIPWAY_PREVIEW_DATABASE: "create" (or
