@@ -50,6 +50,8 @@ const (
 	DefaultHealthPath           = "/healthz"
 	DefaultLogRetentionDays     = 14
 	DefaultUntaggedImageDays    = 7
+	DefaultReleaseImagesKept    = 50 // newest images of the release repository kept
+	DefaultPreviewImageDays     = 14 // preview images expire this long after their push (twice SLIPWAY_PREVIEW_TTL's default)
 	DefaultPreviewPortFirst     = 8001
 	DefaultPreviewPortLast      = 8040 // 40 ports: the ALB keeps room for HTTP, HTTPS and spares
 	DefaultVPCCIDR              = "10.42.0.0/16"
@@ -63,25 +65,27 @@ const (
 // Outputs of the shared stack. The tool reads them and passes them to deploy
 // stacks as parameters (never Fn::ImportValue).
 const (
-	OutputRepositoryURI        = "RepositoryUri"
-	OutputRepositoryName       = "RepositoryName"
-	OutputClusterName          = "ClusterName"
-	OutputClusterARN           = "ClusterArn"
-	OutputVPCID                = "VpcId"
-	OutputSubnetIDs            = "SubnetIds"                   // comma-separated
-	OutputExecutionRoleARN     = "TaskExecutionRoleArn"        // production tasks: reads <app>/* secrets
-	OutputPreviewExecutionRole = "PreviewTaskExecutionRoleArn" // preview tasks: reads <app>/pr-* secrets only
-	OutputAppTasksSGID         = "AppTasksSecurityGroupId"     // every task carries it; the database admits it
-	OutputLogGroupName         = "LogGroupName"
-	OutputLoadBalancerARN      = "LoadBalancerArn"
-	OutputLoadBalancerDNSName  = "LoadBalancerDnsName"
-	OutputLoadBalancerSGID     = "LoadBalancerSecurityGroupId"
-	OutputALBListenerARN       = "ListenerArn" // production ALB: the production rule and releases' test rules; HTTPS when a certificate is given, else HTTP
-	OutputHTTPListenerARN      = "HttpListenerArn"
-	OutputScheme               = "Scheme"           // "http" or "https"
-	OutputDomain               = "Domain"           // production's, only when a domain and hosted zone are given
-	OutputPreviewPortFirst     = "PreviewPortFirst" // only without a preview domain
-	OutputPreviewPortLast      = "PreviewPortLast"  // only without a preview domain
+	OutputRepositoryURI         = "RepositoryUri"
+	OutputRepositoryName        = "RepositoryName"
+	OutputPreviewRepositoryURI  = "PreviewRepositoryUri" // previews push here, releases to RepositoryUri
+	OutputPreviewRepositoryName = "PreviewRepositoryName"
+	OutputClusterName           = "ClusterName"
+	OutputClusterARN            = "ClusterArn"
+	OutputVPCID                 = "VpcId"
+	OutputSubnetIDs             = "SubnetIds"                   // comma-separated
+	OutputExecutionRoleARN      = "TaskExecutionRoleArn"        // production tasks: reads <app>/* secrets
+	OutputPreviewExecutionRole  = "PreviewTaskExecutionRoleArn" // preview tasks: reads <app>/pr-* secrets only
+	OutputAppTasksSGID          = "AppTasksSecurityGroupId"     // every task carries it; the database admits it
+	OutputLogGroupName          = "LogGroupName"
+	OutputLoadBalancerARN       = "LoadBalancerArn"
+	OutputLoadBalancerDNSName   = "LoadBalancerDnsName"
+	OutputLoadBalancerSGID      = "LoadBalancerSecurityGroupId"
+	OutputALBListenerARN        = "ListenerArn" // production ALB: the production rule and releases' test rules; HTTPS when a certificate is given, else HTTP
+	OutputHTTPListenerARN       = "HttpListenerArn"
+	OutputScheme                = "Scheme"           // "http" or "https"
+	OutputDomain                = "Domain"           // production's, only when a domain and hosted zone are given
+	OutputPreviewPortFirst      = "PreviewPortFirst" // only without a preview domain
+	OutputPreviewPortLast       = "PreviewPortLast"  // only without a preview domain
 	// The previews' own ALB: preview stacks put their rules and listeners
 	// there; the preview role may change no other.
 	OutputPreviewLoadBalancerARN  = "PreviewLoadBalancerArn"

@@ -218,6 +218,7 @@ func TestSharedParamsRefuseBadSettings(t *testing.T) {
 		{"subnet outside the VPC", SharedParams{App: "demo", VPCCIDR: "10.1.0.0/16"}, "inside the VPC's 10.1.0.0/16"},
 		{"overlapping subnets", SharedParams{App: "demo", SubnetCIDRs: [2]string{"10.42.0.0/20", "10.42.8.0/24"}}, "do not overlap"},
 		{"retention CloudWatch refuses", SharedParams{App: "demo", LogRetentionDays: 10}, "log retention 10"},
+		{"too few release images kept for rollbacks", SharedParams{App: "demo", ReleaseImagesKept: 3}, "want at least 10"},
 		{"capacity without a database", SharedParams{App: "demo", MaxACU: 4}, "without a database"},
 		{"capacity below 1 ACU", SharedParams{App: "demo", Database: true, MaxACU: 0.5}, "want 1-256"},
 		{"capacity in half ACUs", SharedParams{App: "demo", Database: true, MaxACU: 2.25}, "steps of 0.5"},
@@ -239,6 +240,7 @@ func TestParseSharedOutputs(t *testing.T) {
 	}
 	all := []cfntypes.Output{
 		out(OutputRepositoryURI, "u"), out(OutputRepositoryName, "demo"), out(OutputClusterName, "demo"),
+		out(OutputPreviewRepositoryURI, "pu"), out(OutputPreviewRepositoryName, "demo-previews"),
 		out(OutputClusterARN, "arn"), out(OutputVPCID, "vpc-1"), out(OutputSubnetIDs, "['subnet-a', 'subnet-b']"),
 		out(OutputExecutionRoleARN, "r"), out(OutputPreviewExecutionRole, "pr"), out(OutputAppTasksSGID, "sg-2"),
 		out(OutputLogGroupName, "/slipway/demo"), out(OutputLoadBalancerARN, "lb"),
@@ -260,7 +262,10 @@ func TestParseSharedOutputs(t *testing.T) {
 	if p := s.ForRole(RolePreview); p.ListenerARN != "pl" || p.LoadBalancerARN != "plb" || p.LoadBalancerDNSName != "pdns" || p.LoadBalancerSGID != "sg-3" {
 		t.Errorf("a preview's routing %+v, want the previews ALB's", p)
 	}
-	if r := s.ForRole(RoleProduction); r.ListenerARN != "l" || r.LoadBalancerARN != "lb" {
+	if p := s.ForRole(RolePreview); p.RepositoryURI != "pu" || p.RepositoryName != "demo-previews" {
+		t.Errorf("a preview pushes to %s (%s), want the previews repository", p.RepositoryURI, p.RepositoryName)
+	}
+	if r := s.ForRole(RoleProduction); r.ListenerARN != "l" || r.LoadBalancerARN != "lb" || r.RepositoryURI != "u" {
 		t.Errorf("a release's routing %+v, want production's", r)
 	}
 	_, err = ParseSharedOutputs(all[2:])
@@ -275,6 +280,7 @@ func TestParseSharedOutputsDatabase(t *testing.T) {
 	}
 	base := []cfntypes.Output{
 		out(OutputRepositoryURI, "u"), out(OutputRepositoryName, "demo"), out(OutputClusterName, "demo"),
+		out(OutputPreviewRepositoryURI, "pu"), out(OutputPreviewRepositoryName, "demo-previews"),
 		out(OutputClusterARN, "arn"), out(OutputVPCID, "vpc-1"), out(OutputSubnetIDs, "subnet-a,subnet-b"),
 		out(OutputExecutionRoleARN, "r"), out(OutputPreviewExecutionRole, "pr"), out(OutputAppTasksSGID, "sg-2"),
 		out(OutputLogGroupName, "/slipway/demo"), out(OutputLoadBalancerARN, "lb"),

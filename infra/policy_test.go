@@ -184,6 +184,8 @@ const (
 	execRole    = "arn:aws:iam::123456789012:role/demo-shared-TaskExecutionRole-1A2B3C4D5E6F"
 	prExecRole  = "arn:aws:iam::123456789012:role/demo-shared-PreviewExecRole-1A2B3C4D5E6F"
 	lockTable   = "arn:aws:dynamodb:eu-west-1:123456789012:table/demo-slipway-lock"
+	releaseRepo = "arn:aws:ecr:eu-west-1:123456789012:repository/demo"
+	previewRepo = "arn:aws:ecr:eu-west-1:123456789012:repository/demo-previews"
 )
 
 var (
@@ -243,7 +245,9 @@ func TestPreviewRoleScope(t *testing.T) {
 		{"creates its target group through CloudFormation", request{"elasticloadbalancing:CreateTargetGroup", previewTG, viaCFN}, true, false},
 		{"creates its service through CloudFormation", request{"ecs:CreateService", prService, viaCFN}, true, false},
 		{"reads the shared stack's outputs", request{"cloudformation:DescribeStacks", sharedStack, nil}, true, false},
-		{"pushes images", request{"ecr:PutImage", "arn:aws:ecr:eu-west-1:123456789012:repository/demo", nil}, true, false},
+		{"pushes preview images to the previews repository", request{"ecr:PutImage", previewRepo, nil}, true, false},
+		{"never pushes to the release repository (a re-tag would orphan a release's digest)", request{"ecr:PutImage", releaseRepo, nil}, false, false},
+		{"never uploads layers to the release repository", request{"ecr:InitiateLayerUpload", releaseRepo, nil}, false, false},
 		{"reads rules to find a free priority", request{"elasticloadbalancing:DescribeRules", "*", nil}, true, false},
 		{"lists stacks (DescribeStacks without a name is authorized against *)", request{"cloudformation:DescribeStacks", "*", nil}, true, false},
 		{"never takes the release lock", request{"dynamodb:PutItem", lockTable, nil}, false, false},
@@ -314,6 +318,7 @@ func TestReleaseRoleScope(t *testing.T) {
 		{"never deletes production's listener outside CloudFormation", request{"elasticloadbalancing:DeleteListener", listener, nil}, false},
 		{"deletes a preview stack's rule through CloudFormation (cleanup)", request{"elasticloadbalancing:DeleteRule", pvRule, viaCFN}, true},
 		{"creates release stacks", request{"cloudformation:CreateStack", prodStack, deployTypes}, true},
+		{"pushes release images", request{"ecr:PutImage", releaseRepo, nil}, true},
 		{"cleans up stale previews", request{"cloudformation:DeleteStack", prStack, nil}, true},
 		{"never deletes the shared stack", request{"cloudformation:DeleteStack", sharedStack, nil}, false},
 		{"never touches another app's stacks", request{"cloudformation:DeleteStack", fmt.Sprintf(stackARN, "other-prod-20261202041500-0123abc"), nil}, false},

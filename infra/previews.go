@@ -23,11 +23,13 @@ func PreviewLoadBalancerName(app string) string { return app + "-previews" }
 
 // ForRole returns the outputs a deploy stack of role uses: a preview's
 // load balancer, listener, security group, scheme and domain are the
-// previews ALB's; a release's are production's.
+// previews ALB's, and its repository the previews'; a release's are
+// production's.
 func (s SharedOutputs) ForRole(role string) SharedOutputs {
 	if role != RolePreview {
 		return s
 	}
+	s.RepositoryURI, s.RepositoryName = s.PreviewRepositoryURI, s.PreviewRepositoryName
 	p := s.Previews
 	s.LoadBalancerARN, s.LoadBalancerDNSName, s.LoadBalancerSGID = p.LoadBalancerARN, p.LoadBalancerDNSName, p.LoadBalancerSGID
 	s.ListenerARN, s.HTTPListenerARN, s.Scheme, s.Domain = p.ListenerARN, "", p.Scheme, p.Domain

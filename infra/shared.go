@@ -45,6 +45,8 @@ type SharedParams struct {
 
 	LogRetentionDays  int // zero: DefaultLogRetentionDays
 	UntaggedImageDays int // zero: DefaultUntaggedImageDays
+	ReleaseImagesKept int // zero: DefaultReleaseImagesKept
+	PreviewImageDays  int // zero: DefaultPreviewImageDays
 
 	// Database adds an Aurora Serverless v2 PostgreSQL cluster <app>-db
 	// (0 ACU minimum: it pauses when idle) scaling up to MaxACU (zero:
@@ -87,6 +89,8 @@ func (p SharedParams) Parameters() ([]cfntypes.Parameter, error) {
 		param("PreviewPortLast", itoa(p.PreviewPortLast)),
 		param("LogRetentionDays", itoa(p.LogRetentionDays)),
 		param("UntaggedImageDays", itoa(p.UntaggedImageDays)),
+		param("ReleaseImagesKept", itoa(p.ReleaseImagesKept)),
+		param("PreviewImageDays", itoa(p.PreviewImageDays)),
 		param("Database", strconv.FormatBool(p.Database)),
 		param("DatabaseMaxCapacity", strconv.FormatFloat(p.maxACU(), 'f', -1, 64)),
 	}, nil
@@ -110,6 +114,12 @@ func (p SharedParams) withDefaults() SharedParams {
 	}
 	if p.UntaggedImageDays == 0 {
 		p.UntaggedImageDays = DefaultUntaggedImageDays
+	}
+	if p.ReleaseImagesKept == 0 {
+		p.ReleaseImagesKept = DefaultReleaseImagesKept
+	}
+	if p.PreviewImageDays == 0 {
+		p.PreviewImageDays = DefaultPreviewImageDays
 	}
 	if p.Database && p.MaxACU == 0 {
 		p.MaxACU = DefaultMaxACU
@@ -161,6 +171,12 @@ func (p SharedParams) validate() error {
 	if p.UntaggedImageDays < 1 {
 		return errf("untagged image expiry %d days: want at least 1", p.UntaggedImageDays)
 	}
+	if p.ReleaseImagesKept < 10 {
+		return errf("release images kept %d: want at least 10 (a rollback needs its release's image)", p.ReleaseImagesKept)
+	}
+	if p.PreviewImageDays < 1 {
+		return errf("preview image expiry %d days: want at least 1", p.PreviewImageDays)
+	}
 	return p.validateDatabase()
 }
 
@@ -196,24 +212,26 @@ func (p SharedParams) validateNetwork() error {
 
 // SharedOutputs is what a deploy stack needs from the shared stack.
 type SharedOutputs struct {
-	RepositoryURI, RepositoryName string
-	ClusterName, ClusterARN       string
-	VPCID                         string
-	SubnetIDs                     []string
-	ExecutionRoleARN              string // production tasks
-	PreviewExecutionRoleARN       string // preview tasks: reads only <app>/pr-* secrets
-	AppTasksSGID                  string // every task carries it; the database admits it
-	LogGroupName                  string
-	LoadBalancerARN               string
-	LoadBalancerDNSName           string
-	LoadBalancerSGID              string
-	ListenerARN                   string // releases' test rules and the production rule
-	HTTPListenerARN               string
-	Scheme                        string // http or https
-	Domain                        string // production's; empty: the ALB's DNS name
-	PreviewPortFirst              int    // zero when Previews.Domain is set
-	PreviewPortLast               int
-	Database                      *DatabaseOutputs // nil: the app has no database
+	RepositoryURI, RepositoryName string // releases push here
+	// Previews push here: the preview role may push nowhere else.
+	PreviewRepositoryURI, PreviewRepositoryName string
+	ClusterName, ClusterARN                     string
+	VPCID                                       string
+	SubnetIDs                                   []string
+	ExecutionRoleARN                            string // production tasks
+	PreviewExecutionRoleARN                     string // preview tasks: reads only <app>/pr-* secrets
+	AppTasksSGID                                string // every task carries it; the database admits it
+	LogGroupName                                string
+	LoadBalancerARN                             string
+	LoadBalancerDNSName                         string
+	LoadBalancerSGID                            string
+	ListenerARN                                 string // releases' test rules and the production rule
+	HTTPListenerARN                             string
+	Scheme                                      string // http or https
+	Domain                                      string // production's; empty: the ALB's DNS name
+	PreviewPortFirst                            int    // zero when Previews.Domain is set
+	PreviewPortLast                             int
+	Database                                    *DatabaseOutputs // nil: the app has no database
 	// Previews is the previews' own ALB, where preview stacks put their
 	// rules and listeners (ForRole).
 	Previews PreviewALB
@@ -236,6 +254,7 @@ func ParseSharedOutputs(outs []cfntypes.Output) (SharedOutputs, error) {
 	}
 	s := SharedOutputs{
 		RepositoryURI: get(OutputRepositoryURI), RepositoryName: get(OutputRepositoryName),
+		PreviewRepositoryURI: get(OutputPreviewRepositoryURI), PreviewRepositoryName: get(OutputPreviewRepositoryName),
 		ClusterName: get(OutputClusterName), ClusterARN: get(OutputClusterARN),
 		VPCID: get(OutputVPCID), SubnetIDs: splitList(get(OutputSubnetIDs)),
 		ExecutionRoleARN: get(OutputExecutionRoleARN), PreviewExecutionRoleARN: get(OutputPreviewExecutionRole),

@@ -1,8 +1,11 @@
 package infra
 
 import (
+	"encoding/json"
+	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -19,6 +22,8 @@ func TestSharedTemplateSettings(t *testing.T) {
 	}{
 		{"images scanned on push", res("Repository", "Properties", "ImageScanningConfiguration", "ScanOnPush"), "true"},
 		{"repository kept when the stack goes (rollback images)", res("Repository", "DeletionPolicy"), "Retain"},
+		{"previews push to a repository of their own", res("PreviewRepository", "Properties", "RepositoryName"), map[string]any{"Fn::Sub": "${App}-previews"}},
+		{"preview images go with the stack", res("PreviewRepository", "Properties", "EmptyOnDelete"), "true"},
 		{"task logs go with the stack (they expire anyway)", res("LogGroup", "DeletionPolicy"), "Delete"},
 		{"VPC only when none is given", res("Vpc", "Condition"), "CreateVpc"},
 		{"first subnet in the first zone", res("SubnetA", "Properties", "AvailabilityZone"), map[string]any{"Fn::Select": []any{"0", map[string]any{"Fn::GetAZs": ""}}}},
@@ -58,17 +63,48 @@ func TestSharedTemplateSettings(t *testing.T) {
 			}
 		})
 	}
-	lifecycle := res("Repository", "Properties", "LifecyclePolicy", "LifecyclePolicyText", "Fn::Sub").(string)
-	for _, want := range []string{`"tagStatus": "untagged"`, `"type": "expire"`, "${UntaggedImageDays}"} {
-		if !strings.Contains(lifecycle, want) {
-			t.Errorf("lifecycle policy %s lacks %s", lifecycle, want)
+	testLifecyclePolicies(t, res)
+}
+
+// ECR expires what the lifecycle rules select (ECR User Guide, "Lifecycle
+// policy parameters"): in the release repository untagged images and all
+// but the newest ReleaseImagesKept; in the previews' every image some
+// days after its push, tagged or not (pr-N, branch-..., <sha7>), so no
+// preview image is kept for ever. moto keeps but never applies the rules:
+// checked on the template.
+func testLifecyclePolicies(t *testing.T, res func(path ...string) any) {
+	type rule struct {
+		RulePriority int
+		Selection    struct {
+			TagStatus, CountType, CountUnit string
+			CountNumber                     any
+		}
+		Action struct{ Type string }
+	}
+	for repo, want := range map[string][]string{
+		"Repository":        {"1 untagged sinceImagePushed days ${UntaggedImageDays} expire", "2 any imageCountMoreThan  ${ReleaseImagesKept} expire"},
+		"PreviewRepository": {"1 untagged sinceImagePushed days ${UntaggedImageDays} expire", "2 any sinceImagePushed days ${PreviewImageDays} expire"},
+	} {
+		text := res(repo, "Properties", "LifecyclePolicy", "LifecyclePolicyText", "Fn::Sub").(string)
+		var doc struct{ Rules []rule }
+		// The ${...} placeholders stand where numbers go: quote them to read the JSON.
+		if err := json.Unmarshal([]byte(regexp.MustCompile(`:\s*(\$\{\w+\})`).ReplaceAllString(text, `: "$1"`)), &doc); err != nil {
+			t.Fatalf("%s lifecycle policy: %v\n%s", repo, err, text)
+		}
+		var got []string
+		for _, r := range doc.Rules {
+			sel := r.Selection
+			got = append(got, fmt.Sprintf("%d %s %s %s %v %s", r.RulePriority, sel.TagStatus, sel.CountType, sel.CountUnit, sel.CountNumber, r.Action.Type))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s lifecycle rules:\n%s\nwant\n%s", repo, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	}
 }
 
 // Every output key the Go code names exists in the templates, and back.
 func TestOutputConstantsMatchTemplates(t *testing.T) {
-	shared := []string{OutputRepositoryURI, OutputRepositoryName, OutputClusterName, OutputClusterARN, OutputVPCID,
+	shared := []string{OutputRepositoryURI, OutputRepositoryName, OutputPreviewRepositoryURI, OutputPreviewRepositoryName, OutputClusterName, OutputClusterARN, OutputVPCID,
 		OutputSubnetIDs, OutputExecutionRoleARN, OutputPreviewExecutionRole, OutputAppTasksSGID, OutputLogGroupName, OutputLoadBalancerARN, OutputLoadBalancerDNSName,
 		OutputLoadBalancerSGID, OutputALBListenerARN, OutputHTTPListenerARN, OutputScheme, OutputDomain,
 		OutputPreviewPortFirst, OutputPreviewPortLast, OutputPreviewLoadBalancerARN, OutputPreviewLoadBalancerDNS,
