@@ -202,7 +202,10 @@ var (
 	appTag       = map[string][]string{"aws:RequestTag/slipway:app": {"demo"}}
 )
 
-const migrateStream = "arn:aws:logs:eu-west-1:123456789012:log-group:/slipway/demo:log-stream:migrate/migrate/0123456789abcdef"
+const (
+	logStream     = "arn:aws:logs:eu-west-1:123456789012:log-group:/slipway/demo:log-stream:"
+	migrateStream = logStream + "migrate/migrate/0123456789abcdef"
+)
 
 func TestPreviewRoleScope(t *testing.T) {
 	p := loadPolicy(t, PolicyPreview)
@@ -278,6 +281,11 @@ func TestPreviewRoleScope(t *testing.T) {
 		{"deregisters a preview migration task definition", request{"ecs:DeregisterTaskDefinition", fmt.Sprintf(taskDefARN, "demo-pr-migrate"), nil}, true, false},
 		{"never deregisters the production migration task definition", request{"ecs:DeregisterTaskDefinition", fmt.Sprintf(taskDefARN, "demo-prod-migrate"), nil}, false, false},
 		{"reads a preview migration task's log stream", request{"logs:GetLogEvents", migrateStream, nil}, true, false},
+		{"reads its own tasks' log streams", request{"logs:GetLogEvents", logStream + "demo-pr-42/app/0123456789abcdef", nil}, true, false},
+		{"never reads a release's task logs", request{"logs:GetLogEvents", logStream + "demo-prod-20261202041500-0123abc/app/0123456789abcdef", nil}, false, false},
+		{"never searches the whole log group (FilterLogEvents has no per-stream permission)", request{"logs:FilterLogEvents", "arn:aws:logs:eu-west-1:123456789012:log-group:/slipway/demo", nil}, false, true},
+		{"never reads a task definition (no resource-level permission: it shows production's environment)", request{"ecs:DescribeTaskDefinition", "*", nil}, false, true},
+		{"still reads services for the rollout", request{"ecs:DescribeServices", prService, nil}, true, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

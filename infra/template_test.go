@@ -203,3 +203,25 @@ func TestDeployTemplateEnvironmentSlots(t *testing.T) {
 		}
 	}
 }
+
+// The environment's values are NoEcho parameters: CloudFormation then
+// answers "****" for them to every call that describes the stack or its
+// events (CloudFormation User Guide, "Parameters section", NoEcho), and the
+// preview role may call DescribeStacks on every stack of the account
+// (listing stacks is authorized against *), so production's settings would
+// otherwise be one call away from any branch. (moto 5.2.5 does not mask
+// NoEcho values; checked on the template.)
+func TestDeployTemplateHidesEnvironmentValues(t *testing.T) {
+	params := loadTemplate(t, "deploy.yaml")["Parameters"].(map[string]any)
+	for i := 1; i <= MaxEnv; i++ {
+		k := fmt.Sprintf("EnvValue%d", i)
+		if got := at(t, params, k, "NoEcho"); got != "true" {
+			t.Errorf("%s: NoEcho %v, want true", k, got)
+		}
+	}
+	for k, v := range params {
+		if v.(map[string]any)["NoEcho"] == "true" && !strings.HasPrefix(k, "EnvValue") {
+			t.Errorf("%s is NoEcho: the tool reads it back from DescribeStacks", k)
+		}
+	}
+}
