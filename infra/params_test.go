@@ -185,6 +185,9 @@ func TestDeployParamsRefuseBadSettings(t *testing.T) {
 		{"a preview reads only preview secrets", func(p *DeployParams) {
 			p.DatabaseSecretARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:demo/prod/database-url-XyZ123"
 		}, "must be named demo/pr-"},
+		{"a preview gets only its own pull request's database", func(p *DeployParams) {
+			p.DatabaseSecretARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:demo/pr-4/database-url-XyZ123"
+		}, "must be named demo/pr-42/"},
 		{"a release reads only its app's secrets", func(p *DeployParams) {
 			*p = release()
 			p.DatabaseSecretARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:other/prod/database-url-XyZ123"
