@@ -2,6 +2,7 @@ package infra
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
@@ -105,6 +107,7 @@ func TestStacksCreateOnMoto(t *testing.T) {
 		{"releases have their rules on the production listener, previews on the previews ALB's", checkRules},
 		{"a preview without a domain has its own listener on the previews ALB", checkListeners},
 		{"target group health check", checkTargetGroup},
+		{"tasks admit their stack's ALB on the container port, and nothing else", checkTaskIngress},
 		{"container environment", checkEnvironment},
 		{"DATABASE_URL comes from the secret, only where one is given", checkDatabaseSecret},
 		{"no database unless asked for", checkNoDatabase},
@@ -361,5 +364,31 @@ func checkPriorityClash(t *testing.T, f *motoStacks) {
 	}
 	if _, err := createStack(t, f.cfn, clash.Stack, DeployTemplate(), ps, nil); err == nil || !strings.Contains(err.Error(), "PriorityInUse") {
 		t.Errorf("a taken priority: err = %v, want PriorityInUse", err)
+	}
+}
+
+// The ingress is a resource of its own (TaskIngress), created after its
+// group: a preview's tasks admit the previews ALB, a release's production's.
+func checkTaskIngress(t *testing.T, f *motoStacks) {
+	cfg := f.cfn.Options()
+	ec := ec2.New(ec2.Options{Region: cfg.Region, Credentials: cfg.Credentials, BaseEndpoint: cfg.BaseEndpoint, HTTPClient: cfg.HTTPClient})
+	for stack, from := range map[string]string{"demo-pr-7": f.shared.Previews.LoadBalancerSGID, f.release.Stack: f.shared.LoadBalancerSGID} {
+		sg := outputs(f.stacks[stack])[OutputDeployTaskSGID]
+		out, err := ec.DescribeSecurityGroups(context.Background(), &ec2.DescribeSecurityGroupsInput{GroupIds: []string{sg}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range out.SecurityGroups[0].IpPermissions {
+			for _, g := range p.UserIdGroupPairs {
+				got = append(got, fmt.Sprintf("%s %d-%d from %s", aws.ToString(p.IpProtocol), aws.ToInt32(p.FromPort), aws.ToInt32(p.ToPort), aws.ToString(g.GroupId)))
+			}
+			for _, r := range p.IpRanges {
+				got = append(got, aws.ToString(p.IpProtocol)+" from "+aws.ToString(r.CidrIp))
+			}
+		}
+		if want := "tcp 8080-8080 from " + from; strings.Join(got, "; ") != want {
+			t.Errorf("%s: tasks admit %q, want %q", stack, got, want)
+		}
 	}
 }

@@ -184,6 +184,7 @@ const (
 	execRole    = "arn:aws:iam::123456789012:role/demo-shared-TaskExecutionRole-1A2B3C4D5E6F"
 	prExecRole  = "arn:aws:iam::123456789012:role/demo-shared-PreviewExecRole-1A2B3C4D5E6F"
 	lockTable   = "arn:aws:dynamodb:eu-west-1:123456789012:table/demo-slipway-lock"
+	taskSG      = "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-0123456789abcdef0"
 	releaseRepo = "arn:aws:ecr:eu-west-1:123456789012:repository/demo"
 	previewRepo = "arn:aws:ecr:eu-west-1:123456789012:repository/demo-previews"
 )
@@ -281,6 +282,9 @@ func TestPreviewRoleScope(t *testing.T) {
 		{"deregisters a preview migration task definition", request{"ecs:DeregisterTaskDefinition", fmt.Sprintf(taskDefARN, "demo-pr-migrate"), nil}, true, false},
 		{"never deregisters the production migration task definition", request{"ecs:DeregisterTaskDefinition", fmt.Sprintf(taskDefARN, "demo-prod-migrate"), nil}, false, false},
 		{"reads a preview migration task's log stream", request{"logs:GetLogEvents", migrateStream, nil}, true, false},
+		{"opens its tasks' group to the ALB once CloudFormation has tagged it", request{"ec2:AuthorizeSecurityGroupIngress", taskSG, map[string][]string{"aws:CalledVia": {"cloudformation.amazonaws.com"}, "ec2:ResourceTag/aws:cloudformation:stack-name": {"demo-pr-42"}}}, true, false},
+		{"never opens an untagged group (what inline ingress would need)", request{"ec2:AuthorizeSecurityGroupIngress", taskSG, viaCFN}, false, false},
+		{"never opens a release's group", request{"ec2:AuthorizeSecurityGroupIngress", taskSG, map[string][]string{"aws:CalledVia": {"cloudformation.amazonaws.com"}, "ec2:ResourceTag/aws:cloudformation:stack-name": {"demo-prod-20261202041500-0123abc"}}}, false, false},
 		{"reads its own tasks' log streams", request{"logs:GetLogEvents", logStream + "demo-pr-42/app/0123456789abcdef", nil}, true, false},
 		{"never reads a release's task logs", request{"logs:GetLogEvents", logStream + "demo-prod-20261202041500-0123abc/app/0123456789abcdef", nil}, false, false},
 		{"never searches the whole log group (FilterLogEvents has no per-stream permission)", request{"logs:FilterLogEvents", "arn:aws:logs:eu-west-1:123456789012:log-group:/slipway/demo", nil}, false, true},

@@ -138,8 +138,9 @@ func TestDeployTemplateSettings(t *testing.T) {
 		{"public IP, no NAT gateway", res("Service", "Properties", "NetworkConfiguration", "AwsvpcConfiguration", "AssignPublicIp"), "ENABLED"},
 		{"tasks in the shared subnets", res("Service", "Properties", "NetworkConfiguration", "AwsvpcConfiguration", "Subnets"), ref("SubnetIds")},
 		{"service behind its target group", res("Service", "Properties", "LoadBalancers"), []any{map[string]any{"ContainerName": "app", "ContainerPort": ref("ContainerPort"), "TargetGroupArn": ref("TargetGroup")}}},
-		{"service waits for its rule (ECS needs the target group on the ALB)", res("Service", "DependsOn"), "ListenerRule"},
-		{"tasks admit only the ALB", res("TaskSecurityGroup", "Properties", "SecurityGroupIngress"), []any{map[string]any{"Description": "From the shared ALB", "IpProtocol": "tcp", "FromPort": ref("ContainerPort"), "ToPort": ref("ContainerPort"), "SourceSecurityGroupId": ref("LoadBalancerSecurityGroupId")}}},
+		{"tasks admit only the stack's ALB, through a resource of its own", res("TaskIngress", "Properties"), map[string]any{"GroupId": map[string]any{"Fn::GetAtt": "TaskSecurityGroup.GroupId"},
+			"Description": "From the stack's ALB", "IpProtocol": "tcp", "FromPort": ref("ContainerPort"), "ToPort": ref("ContainerPort"), "SourceSecurityGroupId": ref("LoadBalancerSecurityGroupId")}},
+		{"the service waits for its rule (ECS needs the target group on the ALB) and its tasks' ingress", res("Service", "DependsOn"), []any{"ListenerRule", "TaskIngress"}},
 		{"ip targets", res("TargetGroup", "Properties", "TargetType"), "ip"},
 		{"health path parameter", res("TargetGroup", "Properties", "HealthCheckPath"), ref("HealthPath")},
 		{"health path /healthz by default", at(t, tpl, "Parameters", "HealthPath", "Default"), "/healthz"},
@@ -222,6 +223,30 @@ func TestDeployTemplateHidesEnvironmentValues(t *testing.T) {
 	for k, v := range params {
 		if v.(map[string]any)["NoEcho"] == "true" && !strings.HasPrefix(k, "EnvValue") {
 			t.Errorf("%s is NoEcho: the tool reads it back from DescribeStacks", k)
+		}
+	}
+}
+
+// No security group of the deploy template has inline rules. CloudFormation
+// creates such a group, authorizes its rules and only then tags it
+// (aws/aws-cdk#13204: create-security-group, authorize-security-group-
+// ingress, authorize-security-group-egress, create-tags, as CloudTrail
+// shows; aws-cloudformation/cloudformation-coverage-roadmap#714), while
+// both roles may authorize ingress only on a group already tagged
+// aws:cloudformation:stack-name=<app>-pr-* or <app>-prod-*: every first
+// create would be AccessDenied. A separate AWS::EC2::SecurityGroupIngress
+// starts after the group resource completes, tags included.
+func TestDeployTemplateSecurityGroupsHaveNoInlineRules(t *testing.T) {
+	for name, r := range loadTemplate(t, "deploy.yaml")["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] != "AWS::EC2::SecurityGroup" {
+			continue
+		}
+		props, _ := res["Properties"].(map[string]any)
+		for _, k := range []string{"SecurityGroupIngress", "SecurityGroupEgress"} {
+			if _, ok := props[k]; ok {
+				t.Errorf("%s has inline %s: the role may not authorize it before CloudFormation tags the group", name, k)
+			}
 		}
 	}
 }
