@@ -77,7 +77,8 @@ func (st statement) matches(t *testing.T, r request) bool {
 	if len(st.NotAction) > 0 && anyGlob(st.NotAction, r.action, true) {
 		return false
 	}
-	if !anyGlob(st.Resource, r.resource, false) {
+	// A trust policy (a Principal, no Resource) applies to the role itself.
+	if !(st.Principal != nil && len(st.Resource) == 0) && !anyGlob(st.Resource, r.resource, false) {
 		return false
 	}
 	for op, keys := range st.Condition {
@@ -147,7 +148,12 @@ var vars = PolicyVars{App: "demo", Account: "123456789012", Region: "eu-west-1",
 
 func loadPolicy(t *testing.T, name string) policy {
 	t.Helper()
-	b, err := Policy(name, vars)
+	return loadPolicyWith(t, name, vars)
+}
+
+func loadPolicyWith(t *testing.T, name string, v PolicyVars) policy {
+	t.Helper()
+	b, err := Policy(name, v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,7 +384,7 @@ func TestTrustPoliciesPinTheOIDCSubject(t *testing.T) {
 	// preview-database's (preview-database.yml, the default branch's code
 	// creating previews' databases); each environment allows the default
 	// branch only, so a pull request's own workflow cannot claim it.
-	cases := map[string][]string{TrustPreview: {"repo:acme/shop:pull_request"},
+	cases := map[string][]string{TrustPreview: {"repo:acme/shop:pull_request", "repo:acme/shop:ref:refs/heads/main"},
 		TrustRelease: {"repo:acme/shop:environment:production", "repo:acme/shop:environment:preview-database"}}
 	for name, sub := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -425,7 +431,9 @@ func TestPoliciesRender(t *testing.T) {
 			t.Errorf("%s: %d characters with the longest app name, over the 10,240 of a role's inline policies", name, min.Len())
 		}
 	}
-	for _, bad := range []PolicyVars{{App: "demo", Account: "12345", Region: "eu-west-1", Repo: "a/b"}, {App: "demo", Account: "123456789012", Region: "eu-west-1", Repo: "a b"}} {
+	for _, bad := range []PolicyVars{{App: "demo", Account: "12345", Region: "eu-west-1", Repo: "a/b"}, {App: "demo", Account: "123456789012", Region: "eu-west-1", Repo: "a b"},
+		{App: "demo", Account: "123456789012", Region: "eu-west-1", Repo: "acme@123/shop"}, // one ID only: not a subject GitHub issues
+		{App: "demo", Account: "123456789012", Region: "eu-west-1", Repo: "acme/shop", DefaultBranch: "main:x"}} {
 		if _, err := Policy(PolicyPreview, bad); err == nil {
 			t.Errorf("Policy(%+v) rendered; want a refusal", bad)
 		}
