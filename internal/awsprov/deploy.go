@@ -39,8 +39,8 @@ func (p *Provider) Deploy(ctx context.Context, s deploy.Spec) (deploy.Stack, err
 		}
 		st, err := p.upsert(ctx, s, shared, sl, existing, next)
 		release()
-		if err != nil && priorityInUse(err) && !sl.reused && attempt < allocAttempts {
-			p.logf("%s: rule priority %d was taken by another deploy meanwhile: allocating another", s.Stack, sl.priority)
+		if taken := sl.taken(err); taken != "" && !sl.reused && attempt < allocAttempts {
+			p.logf("%s: %s was taken by another deploy meanwhile: allocating another", s.Stack, taken)
 			continue
 		}
 		if err != nil {

@@ -32,6 +32,7 @@ func TestOnMoto(t *testing.T) {
 	t.Run("two PRs deployed at once get distinct rule priorities", func(t *testing.T) { testConcurrentPreviews(t, e) })
 
 	t.Run("a priority another process takes between allocation and create is allocated again", func(t *testing.T) { testPriorityRace(t, e) })
+	t.Run("a listener port another process takes between allocation and create is allocated again", func(t *testing.T) { testPortRace(t, e) })
 
 	t.Run("a stack rolled back because its priority was taken is re-created at a free one", func(t *testing.T) { testRolledBackPriority(t, e) })
 
