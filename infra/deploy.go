@@ -29,10 +29,14 @@ type DeployParams struct {
 	Image string // immutable reference: <repo>@sha256:...
 	Env   map[string]string
 
-	CPU, Memory         int           // CPU units and MiB; zero: 256 and 512
-	DesiredCount        int           // zero: 1
-	ContainerPort       int           // zero: 8080
-	HealthPath          string        // empty: /healthz
+	CPU, Memory   int    // CPU units and MiB; zero: 256 and 512
+	DesiredCount  int    // zero: 1
+	ContainerPort int    // zero: 8080
+	HealthPath    string // empty: /healthz
+	// HealthGrace is how long ECS ignores failed health checks after a task
+	// starts (the manifest's health.grace); zero: DefaultHealthGrace. With a
+	// database it is at least DatabaseHealthGrace.
+	HealthGrace         time.Duration
 	DeregistrationDelay time.Duration // zero: 10 s preview, 30 s production
 
 	Host         string // preview host mode: pr-42.preview.example.com
@@ -76,6 +80,7 @@ func (p DeployParams) Parameters() ([]cfntypes.Parameter, error) {
 		param("DesiredCount", itoa(p.DesiredCount)),
 		param("ContainerPort", itoa(p.ContainerPort)),
 		param("HealthPath", p.HealthPath),
+		param("HealthCheckGracePeriod", itoa(int(p.HealthGrace/time.Second))),
 		param("DeregistrationDelay", itoa(int(p.DeregistrationDelay/time.Second))),
 		param("TargetGroupName", naming.ELB(p.Stack)),
 		param("Host", p.Host),
@@ -134,6 +139,12 @@ func (p DeployParams) withDefaults() DeployParams {
 	if p.HealthPath == "" {
 		p.HealthPath = DefaultHealthPath
 	}
+	if p.HealthGrace == 0 {
+		p.HealthGrace = DefaultHealthGrace
+	}
+	if p.DatabaseSecretARN != "" && p.HealthGrace < DatabaseHealthGrace {
+		p.HealthGrace = DatabaseHealthGrace
+	}
 	if p.DeregistrationDelay == 0 {
 		p.DeregistrationDelay = MaxPreviewDeregistration * time.Second
 		if p.Role == RoleProduction {
@@ -181,6 +192,9 @@ func (p DeployParams) validateSize() error {
 	}
 	if !pathRe.MatchString(p.HealthPath) {
 		return errf("health check path %q: want an absolute URL path such as /healthz", p.HealthPath)
+	}
+	if g := p.HealthGrace; g < 0 || g%time.Second != 0 || g > 2147483647*time.Second {
+		return errf("health check grace %s: want whole seconds, at most 2147483647s (ECS's limit)", g)
 	}
 	return nil
 }

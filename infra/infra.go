@@ -8,6 +8,7 @@ import (
 	"embed"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
@@ -48,15 +49,21 @@ const (
 	DefaultCPU                  = 256 // CPU units: 0.25 vCPU
 	DefaultMemory               = 512 // MiB
 	DefaultHealthPath           = "/healthz"
-	DefaultLogRetentionDays     = 14
-	DefaultUntaggedImageDays    = 7
-	DefaultReleaseImagesKept    = 50 // newest images of the release repository kept
-	DefaultPreviewImageDays     = 14 // preview images expire this long after their push (twice SLIPWAY_PREVIEW_TTL's default)
-	DefaultPreviewPortFirst     = 8001
-	DefaultPreviewPortLast      = 8040 // 40 ports: the ALB keeps room for HTTP, HTTPS and spares
-	DefaultVPCCIDR              = "10.42.0.0/16"
-	DefaultSubnetACIDR          = "10.42.0.0/20"
-	DefaultSubnetBCIDR          = "10.42.16.0/20"
+	DefaultHealthGrace          = 10 * time.Second // ECS ignores failed health checks this long after a task starts
+	// DatabaseHealthGrace is the least grace a stack with a database gets:
+	// an Aurora Serverless v2 cluster paused at 0 ACU takes about 15 s to
+	// resume, longer after a long pause, and an app that checks its
+	// database in its health check fails until then.
+	DatabaseHealthGrace      = 60 * time.Second
+	DefaultLogRetentionDays  = 14
+	DefaultUntaggedImageDays = 7
+	DefaultReleaseImagesKept = 50 // newest images of the release repository kept
+	DefaultPreviewImageDays  = 14 // preview images expire this long after their push (twice SLIPWAY_PREVIEW_TTL's default)
+	DefaultPreviewPortFirst  = 8001
+	DefaultPreviewPortLast   = 8040 // 40 ports: the ALB keeps room for HTTP, HTTPS and spares
+	DefaultVPCCIDR           = "10.42.0.0/16"
+	DefaultSubnetACIDR       = "10.42.0.0/20"
+	DefaultSubnetBCIDR       = "10.42.16.0/20"
 	// TestHeader is the header whose value (a stack name) reaches that
 	// stack through its own listener rule, before it carries any traffic.
 	TestHeader = "X-Slipway-Stack"

@@ -336,3 +336,45 @@ func TestDeployParamsPickTheExecutionRole(t *testing.T) {
 		}
 	}
 }
+
+// ECS ignores failed load balancer health checks for the grace period after
+// a task starts (ECS API Reference, CreateService,
+// healthCheckGracePeriodSeconds); after it, two failed checks 5 s apart
+// replace the task and the circuit breaker rolls the deploy back. An Aurora
+// Serverless v2 cluster at 0 ACU is paused and takes about 15 s to resume,
+// longer after a long pause (Aurora User Guide, "Scaling to Zero ACUs with
+// automatic pause and resume"), so an app that checks its database in its
+// health check needs more than the 10 s default.
+func TestDeployParamsHealthGrace(t *testing.T) {
+	grace := func(p DeployParams) string {
+		ps, err := p.Parameters()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range ps {
+			if aws.ToString(x.ParameterKey) == "HealthCheckGracePeriod" {
+				return aws.ToString(x.ParameterValue)
+			}
+		}
+		return "(none)"
+	}
+	withGrace := func(p DeployParams, d time.Duration) DeployParams { p.HealthGrace = d; return p }
+	for _, c := range []struct {
+		name string
+		p    DeployParams
+		want string
+	}{
+		{"no database: ECS's 10 s", previewHost(), "10"},
+		{"a database: time for it to resume", previewPort(), "60"},
+		{"the manifest's grace", withGrace(previewHost(), 90*time.Second), "90"},
+		{"a database raises a short manifest grace", withGrace(release(), 20*time.Second), "60"},
+		{"a database keeps a longer one", withGrace(release(), 120*time.Second), "120"},
+	} {
+		if got := grace(c.p); got != c.want {
+			t.Errorf("%s: grace %s s, want %s", c.name, got, c.want)
+		}
+	}
+	if _, err := withGrace(previewHost(), 1500*time.Millisecond).Parameters(); err == nil || !strings.Contains(err.Error(), "whole seconds") {
+		t.Errorf("a grace of 1.5 s: %v, want a refusal", err)
+	}
+}

@@ -134,7 +134,7 @@ func TestDeployTemplateSettings(t *testing.T) {
 		{"SLIPWAY_STACK is the stack name", res("TaskDefinition", "Properties", "ContainerDefinitions", "#0", "Environment", "#0"), map[string]any{"Name": "SLIPWAY_STACK", "Value": ref("AWS::StackName")}},
 		{"Fargate service", res("Service", "Properties", "LaunchType"), "FARGATE"},
 		{"circuit breaker with rollback", res("Service", "Properties", "DeploymentConfiguration", "DeploymentCircuitBreaker"), map[string]any{"Enable": "true", "Rollback": "true"}},
-		{"short grace period", res("Service", "Properties", "HealthCheckGracePeriodSeconds"), "10"},
+		{"grace period from the stack's parameter", res("Service", "Properties", "HealthCheckGracePeriodSeconds"), ref("HealthCheckGracePeriod")},
 		{"public IP, no NAT gateway", res("Service", "Properties", "NetworkConfiguration", "AwsvpcConfiguration", "AssignPublicIp"), "ENABLED"},
 		{"tasks in the shared subnets", res("Service", "Properties", "NetworkConfiguration", "AwsvpcConfiguration", "Subnets"), ref("SubnetIds")},
 		{"service behind its target group", res("Service", "Properties", "LoadBalancers"), []any{map[string]any{"ContainerName": "app", "ContainerPort": ref("ContainerPort"), "TargetGroupArn": ref("TargetGroup")}}},
