@@ -29,6 +29,10 @@ type SharedParams struct {
 	CertificateARN string // ACM certificate: adds HTTPS, HTTP then redirects
 	Domain         string // production's; with HostedZoneID: an alias record for Domain
 	HostedZoneID   string
+	// NoApexRecord leaves Domain's A record to the user: the zone already
+	// has one (CloudFormation would fail creating it), e.g. the site being
+	// moved; point it at the production ALB (LoadBalancerDnsName) yourself.
+	NoApexRecord bool
 
 	// Previews run behind their own ALB (previews.go). PreviewDomain (and
 	// its zone and certificate) default to Domain's: previews are then
@@ -82,6 +86,7 @@ func (p SharedParams) Parameters() ([]cfntypes.Parameter, error) {
 		param("CertificateArn", p.CertificateARN),
 		param("Domain", p.Domain),
 		param("HostedZoneId", p.HostedZoneID),
+		param("DomainRecord", strconv.FormatBool(!p.NoApexRecord)),
 		param("PreviewDomain", p.PreviewDomain),
 		param("PreviewHostedZoneId", p.PreviewHostedZoneID),
 		param("PreviewCertificateArn", p.PreviewCertificateARN),
