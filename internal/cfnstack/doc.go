@@ -16,6 +16,10 @@
 //	*_IN_PROGRESS                       wait up to Options.BusyTimeout, else ErrBusy
 //	DELETE_FAILED                       refused: Delete it first
 //
+// Plan (-diff) creates the change set Upsert would, reads what it adds,
+// modifies (replacing or not) and removes, the parameters and the IAM
+// changes, and deletes it without executing it (Plan.Write prints it).
+//
 // Every change set and in-place update names the template's resource types
 // (ResourceTypes), which IAM's cloudformation:ResourceTypes condition reads.
 //

@@ -18,6 +18,24 @@ import (
 // some types is enforced only when the request names them (and a policy
 // that allows "ForAllValues" over a missing key allows everything).
 func TemplateResourceTypes(body string) ([]string, error) {
+	res, err := templateResources(body)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	out := []string{}
+	for _, t := range res {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// templateResources maps a template's logical IDs to their types.
+func templateResources(body string) (map[string]string, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte(body), &doc); err != nil {
 		return nil, fmt.Errorf("read the template's resource types: %w", err)
@@ -29,19 +47,14 @@ func TemplateResourceTypes(body string) ([]string, error) {
 	if res == nil || res.Kind != yaml.MappingNode || len(res.Content) == 0 {
 		return nil, errors.New("read the template's resource types: the template has no Resources")
 	}
-	seen := map[string]bool{}
+	out := map[string]string{}
 	for i := 0; i+1 < len(res.Content); i += 2 {
 		t := mapValue(res.Content[i+1], "Type")
 		if t == nil || t.Kind != yaml.ScalarNode || t.Value == "" {
 			return nil, fmt.Errorf("read the template's resource types: resource %s (line %d) has no Type", res.Content[i].Value, res.Content[i].Line)
 		}
-		seen[t.Value] = true
+		out[res.Content[i].Value] = t.Value
 	}
-	out := make([]string, 0, len(seen))
-	for t := range seen {
-		out = append(out, t)
-	}
-	sort.Strings(out)
 	return out, nil
 }
 
