@@ -47,6 +47,12 @@ type SharedParams struct {
 	// DefaultPreviewPort*.
 	PreviewPortFirst, PreviewPortLast int
 
+	// Settings a security scanner asks for that cost money or need
+	// resources of the user's (infra/README.md, "Scanner findings").
+	ContainerInsights string // "" (disabled), "enabled" or "enhanced"
+	AccessLogsBucket  string // S3 bucket for both ALBs' access logs; "": none
+	LogsKMSKeyARN     string // KMS key of the task log group; "": CloudWatch Logs' own encryption
+
 	LogRetentionDays  int // zero: DefaultLogRetentionDays
 	UntaggedImageDays int // zero: DefaultUntaggedImageDays
 	ReleaseImagesKept int // zero: DefaultReleaseImagesKept
@@ -93,6 +99,9 @@ func (p SharedParams) Parameters() ([]cfntypes.Parameter, error) {
 		param("PreviewPortFirst", itoa(p.PreviewPortFirst)),
 		param("PreviewPortLast", itoa(p.PreviewPortLast)),
 		param("LogRetentionDays", itoa(p.LogRetentionDays)),
+		param("ContainerInsights", p.ContainerInsights),
+		param("AccessLogsBucket", p.AccessLogsBucket),
+		param("LogsKmsKeyArn", p.LogsKMSKeyARN),
 		param("UntaggedImageDays", itoa(p.UntaggedImageDays)),
 		param("ReleaseImagesKept", itoa(p.ReleaseImagesKept)),
 		param("PreviewImageDays", itoa(p.PreviewImageDays)),
@@ -116,6 +125,9 @@ func (p SharedParams) withDefaults() SharedParams {
 	}
 	if p.LogRetentionDays == 0 {
 		p.LogRetentionDays = DefaultLogRetentionDays
+	}
+	if p.ContainerInsights == "" {
+		p.ContainerInsights = "disabled"
 	}
 	if p.UntaggedImageDays == 0 {
 		p.UntaggedImageDays = DefaultUntaggedImageDays
@@ -161,6 +173,9 @@ func (p SharedParams) validate() error {
 		return errf("hosted zone %q is not a Route 53 zone ID such as Z0123456789ABCDEFGHIJ (without /hostedzone/)", p.HostedZoneID)
 	}
 	if err := p.validatePreviewDomain(); err != nil {
+		return err
+	}
+	if err := p.validateScannerSettings(); err != nil {
 		return err
 	}
 	first, last := p.PreviewPortFirst, p.PreviewPortLast
