@@ -29,7 +29,12 @@ type DeployParams struct {
 	Image string // immutable reference: <repo>@sha256:...
 	Env   map[string]string
 
-	CPU, Memory   int    // CPU units and MiB; zero: 256 and 512
+	CPU, Memory int // CPU units and MiB; zero: 256 and 512
+	// OnDemand runs a preview on regular Fargate; previews run on
+	// FARGATE_SPOT otherwise (about a third of the price; AWS may stop a
+	// task with two minutes' notice and the service replaces it). Releases
+	// always run on regular Fargate.
+	OnDemand      bool
 	DesiredCount  int    // zero: 1
 	ContainerPort int    // zero: 8080
 	HealthPath    string // empty: /healthz
@@ -76,6 +81,7 @@ func (p DeployParams) Parameters() ([]cfntypes.Parameter, error) {
 		param("Role", p.Role),
 		param("Image", p.Image),
 		param("Cpu", itoa(p.CPU)),
+		param("CapacityProvider", p.capacityProvider()),
 		param("Memory", itoa(p.Memory)),
 		param("DesiredCount", itoa(p.DesiredCount)),
 		param("ContainerPort", itoa(p.ContainerPort)),
@@ -112,6 +118,15 @@ func (p DeployParams) Parameters() ([]cfntypes.Parameter, error) {
 		out = append(out, param(fmt.Sprintf("EnvName%d", i+1), name), param(fmt.Sprintf("EnvValue%d", i+1), value))
 	}
 	return out, nil
+}
+
+// capacityProvider is FARGATE_SPOT for a preview, unless asked otherwise,
+// and FARGATE for a release.
+func (p DeployParams) capacityProvider() string {
+	if p.Role == RolePreview && !p.OnDemand {
+		return CapacitySpot
+	}
+	return CapacityOnDemand
 }
 
 // executionRole is the task execution role for the stack's role: a preview's

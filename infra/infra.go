@@ -67,6 +67,9 @@ const (
 	// TestHeader is the header whose value (a stack name) reaches that
 	// stack through its own listener rule, before it carries any traffic.
 	TestHeader = "X-Slipway-Stack"
+	// Fargate capacity providers of a deploy stack's service.
+	CapacityOnDemand = "FARGATE"
+	CapacitySpot     = "FARGATE_SPOT"
 )
 
 // Outputs of the shared stack. The tool reads them and passes them to deploy
