@@ -97,8 +97,11 @@ func (p SharedParams) validateDatabase() error {
 }
 
 // validateDatabaseSecret checks the secret a deploy stack's container gets
-// as DATABASE_URL: a Secrets Manager ARN named <app>/..., and for a preview
-// <app>/pr-... (the only secrets a preview task's execution role may read).
+// as DATABASE_URL: a Secrets Manager ARN named <app>/..., and for the
+// preview <app>-pr-<N> <app>/pr-<N>/... (the preview execution role reads
+// every <app>/pr-* secret: IAM cannot tell one pull request's task from
+// another's, so this check keeps the tool from handing a preview another
+// pull request's database; see infra/README.md on what it cannot stop).
 func (p DeployParams) validateDatabaseSecret() error {
 	if p.DatabaseSecretARN == "" {
 		return nil
@@ -107,9 +110,13 @@ func (p DeployParams) validateDatabaseSecret() error {
 	if m == nil {
 		return errf("stack %s: database secret %q is not a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)", p.Stack, p.DatabaseSecretARN)
 	}
-	prefix := p.Shared.ClusterName + "/" // the cluster is named for the app
+	app := p.Shared.ClusterName // the cluster is named for the app
+	prefix := app + "/"
 	if p.Role == RolePreview {
 		prefix += "pr-"
+		if pr, ok := strings.CutPrefix(p.Stack, app+"-pr-"); ok {
+			prefix += pr + "/"
+		}
 	}
 	if !strings.HasPrefix(m[1], prefix) {
 		return errf("stack %s: database secret %q: a %s stack's secret must be named %s... (its task execution role reads no other)", p.Stack, m[1], p.Role, prefix)

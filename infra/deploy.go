@@ -29,10 +29,19 @@ type DeployParams struct {
 	Image string // immutable reference: <repo>@sha256:...
 	Env   map[string]string
 
-	CPU, Memory         int           // CPU units and MiB; zero: 256 and 512
-	DesiredCount        int           // zero: 1
-	ContainerPort       int           // zero: 8080
-	HealthPath          string        // empty: /healthz
+	CPU, Memory int // CPU units and MiB; zero: 256 and 512
+	// OnDemand runs a preview on regular Fargate; previews run on
+	// FARGATE_SPOT otherwise (about a third of the price; AWS may stop a
+	// task with two minutes' notice and the service replaces it). Releases
+	// always run on regular Fargate.
+	OnDemand      bool
+	DesiredCount  int    // zero: 1
+	ContainerPort int    // zero: 8080
+	HealthPath    string // empty: /healthz
+	// HealthGrace is how long ECS ignores failed health checks after a task
+	// starts (the manifest's health.grace); zero: DefaultHealthGrace. With a
+	// database it is at least DatabaseHealthGrace.
+	HealthGrace         time.Duration
 	DeregistrationDelay time.Duration // zero: 10 s preview, 30 s production
 
 	Host         string // preview host mode: pr-42.preview.example.com
@@ -67,15 +76,17 @@ func (p DeployParams) Parameters() ([]cfntypes.Parameter, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	s := p.Shared
+	s := p.Shared.ForRole(p.Role) // a preview's rules and listener go on the previews ALB
 	out := []cfntypes.Parameter{
 		param("Role", p.Role),
 		param("Image", p.Image),
 		param("Cpu", itoa(p.CPU)),
+		param("CapacityProvider", p.capacityProvider()),
 		param("Memory", itoa(p.Memory)),
 		param("DesiredCount", itoa(p.DesiredCount)),
 		param("ContainerPort", itoa(p.ContainerPort)),
 		param("HealthPath", p.HealthPath),
+		param("HealthCheckGracePeriod", itoa(int(p.HealthGrace/time.Second))),
 		param("DeregistrationDelay", itoa(int(p.DeregistrationDelay/time.Second))),
 		param("TargetGroupName", naming.ELB(p.Stack)),
 		param("Host", p.Host),
@@ -109,6 +120,15 @@ func (p DeployParams) Parameters() ([]cfntypes.Parameter, error) {
 	return out, nil
 }
 
+// capacityProvider is FARGATE_SPOT for a preview, unless asked otherwise,
+// and FARGATE for a release.
+func (p DeployParams) capacityProvider() string {
+	if p.Role == RolePreview && !p.OnDemand {
+		return CapacitySpot
+	}
+	return CapacityOnDemand
+}
+
 // executionRole is the task execution role for the stack's role: a preview's
 // reads only the previews' secrets.
 func (p DeployParams) executionRole() string {
@@ -133,6 +153,12 @@ func (p DeployParams) withDefaults() DeployParams {
 	}
 	if p.HealthPath == "" {
 		p.HealthPath = DefaultHealthPath
+	}
+	if p.HealthGrace == 0 {
+		p.HealthGrace = DefaultHealthGrace
+	}
+	if p.DatabaseSecretARN != "" && p.HealthGrace < DatabaseHealthGrace {
+		p.HealthGrace = DatabaseHealthGrace
 	}
 	if p.DeregistrationDelay == 0 {
 		p.DeregistrationDelay = MaxPreviewDeregistration * time.Second
@@ -162,7 +188,7 @@ func (p DeployParams) validate() error {
 	if err := p.validateDatabaseSecret(); err != nil {
 		return err
 	}
-	return validateShared(p.Shared)
+	return validateShared(p.Shared.ForRole(p.Role))
 }
 
 func (p DeployParams) validateSize() error {
@@ -181,6 +207,9 @@ func (p DeployParams) validateSize() error {
 	}
 	if !pathRe.MatchString(p.HealthPath) {
 		return errf("health check path %q: want an absolute URL path such as /healthz", p.HealthPath)
+	}
+	if g := p.HealthGrace; g < 0 || g%time.Second != 0 || g > 2147483647*time.Second {
+		return errf("health check grace %s: want whole seconds, at most 2147483647s (ECS's limit)", g)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"embed"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
@@ -48,16 +49,27 @@ const (
 	DefaultCPU                  = 256 // CPU units: 0.25 vCPU
 	DefaultMemory               = 512 // MiB
 	DefaultHealthPath           = "/healthz"
-	DefaultLogRetentionDays     = 14
-	DefaultUntaggedImageDays    = 7
-	DefaultPreviewPortFirst     = 8001
-	DefaultPreviewPortLast      = 8040 // 40 ports: the ALB keeps room for HTTP, HTTPS and spares
-	DefaultVPCCIDR              = "10.42.0.0/16"
-	DefaultSubnetACIDR          = "10.42.0.0/20"
-	DefaultSubnetBCIDR          = "10.42.16.0/20"
+	DefaultHealthGrace          = 10 * time.Second // ECS ignores failed health checks this long after a task starts
+	// DatabaseHealthGrace is the least grace a stack with a database gets:
+	// an Aurora Serverless v2 cluster paused at 0 ACU takes about 15 s to
+	// resume, longer after a long pause, and an app that checks its
+	// database in its health check fails until then.
+	DatabaseHealthGrace      = 60 * time.Second
+	DefaultLogRetentionDays  = 14
+	DefaultUntaggedImageDays = 7
+	DefaultReleaseImagesKept = 50 // newest images of the release repository kept
+	DefaultPreviewImageDays  = 14 // preview images expire this long after their push (twice SLIPWAY_PREVIEW_TTL's default)
+	DefaultPreviewPortFirst  = 8001
+	DefaultPreviewPortLast   = 8040 // 40 ports: the ALB keeps room for HTTP, HTTPS and spares
+	DefaultVPCCIDR           = "10.42.0.0/16"
+	DefaultSubnetACIDR       = "10.42.0.0/20"
+	DefaultSubnetBCIDR       = "10.42.16.0/20"
 	// TestHeader is the header whose value (a stack name) reaches that
 	// stack through its own listener rule, before it carries any traffic.
 	TestHeader = "X-Slipway-Stack"
+	// Fargate capacity providers of a deploy stack's service.
+	CapacityOnDemand = "FARGATE"
+	CapacitySpot     = "FARGATE_SPOT"
 )
 
 // Outputs of the shared stack. The tool reads them and passes them to deploy
@@ -65,6 +77,8 @@ const (
 const (
 	OutputRepositoryURI         = "RepositoryUri"
 	OutputRepositoryName        = "RepositoryName"
+	OutputPreviewRepositoryURI  = "PreviewRepositoryUri" // previews push here, releases to RepositoryUri
+	OutputPreviewRepositoryName = "PreviewRepositoryName"
 	OutputClusterName           = "ClusterName"
 	OutputClusterARN            = "ClusterArn"
 	OutputVPCID                 = "VpcId"
@@ -76,20 +90,28 @@ const (
 	OutputLoadBalancerARN       = "LoadBalancerArn"
 	OutputLoadBalancerDNSName   = "LoadBalancerDnsName"
 	OutputLoadBalancerSGID      = "LoadBalancerSecurityGroupId"
-	OutputALBListenerARN        = "ListenerArn" // where host rules and the production rule go: HTTPS when a certificate is given, else HTTP
+	OutputALBListenerARN        = "ListenerArn" // production ALB: the production rule and releases' test rules; HTTPS when a certificate is given, else HTTP
 	OutputHTTPListenerARN       = "HttpListenerArn"
-	OutputScheme                = "Scheme"              // "http" or "https"
-	OutputDomain                = "Domain"              // only when a domain and hosted zone are given
-	OutputPreviewPortFirst      = "PreviewPortFirst"    // only without a domain
-	OutputPreviewPortLast       = "PreviewPortLast"     // only without a domain
-	OutputDeployTargetGroupARN  = "TargetGroupArn"      // deploy stack
-	OutputDeployServiceARN      = "ServiceArn"          // deploy stack
-	OutputDeployServiceName     = "ServiceName"         // deploy stack
-	OutputDeployTaskDefinition  = "TaskDefinitionArn"   // deploy stack; a migration is a RunTask of it
-	OutputDeployTaskSGID        = "TaskSecurityGroupId" // deploy stack: the tasks' own group (a RunTask gets it and AppTasksSecurityGroupId)
-	OutputDeployListenerRuleARN = "ListenerRuleArn"     // deploy stack: its host or test-header rule
-	OutputDeployPreviewListener = "PreviewListenerArn"  // deploy stack, port mode only
-	OutputDeployURL             = "Url"                 // deploy stack, previews only
+	OutputScheme                = "Scheme"           // "http" or "https"
+	OutputDomain                = "Domain"           // production's, only when a domain and hosted zone are given
+	OutputPreviewPortFirst      = "PreviewPortFirst" // only without a preview domain
+	OutputPreviewPortLast       = "PreviewPortLast"  // only without a preview domain
+	// The previews' own ALB: preview stacks put their rules and listeners
+	// there; the preview role may change no other.
+	OutputPreviewLoadBalancerARN  = "PreviewLoadBalancerArn"
+	OutputPreviewLoadBalancerDNS  = "PreviewLoadBalancerDnsName"
+	OutputPreviewLoadBalancerSGID = "PreviewLoadBalancerSecurityGroupId"
+	OutputPreviewListenerARN      = "PreviewRulesListenerArn" // HTTPS with a preview certificate, else HTTP
+	OutputPreviewScheme           = "PreviewScheme"
+	OutputPreviewDomain           = "PreviewDomain"       // only with a preview domain and hosted zone
+	OutputDeployTargetGroupARN    = "TargetGroupArn"      // deploy stack
+	OutputDeployServiceARN        = "ServiceArn"          // deploy stack
+	OutputDeployServiceName       = "ServiceName"         // deploy stack
+	OutputDeployTaskDefinition    = "TaskDefinitionArn"   // deploy stack; a migration is a RunTask of it
+	OutputDeployTaskSGID          = "TaskSecurityGroupId" // deploy stack: the tasks' own group (a RunTask gets it and AppTasksSecurityGroupId)
+	OutputDeployListenerRuleARN   = "ListenerRuleArn"     // deploy stack: its host or test-header rule
+	OutputDeployPreviewListener   = "PreviewListenerArn"  // deploy stack, port mode only
+	OutputDeployURL               = "Url"                 // deploy stack, previews only
 )
 
 // param is shorthand for one CloudFormation parameter.

@@ -2,6 +2,8 @@ package infra
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
@@ -101,9 +104,10 @@ func TestStacksCreateOnMoto(t *testing.T) {
 	}{
 		{"a shared stack in an existing VPC creates no network", checkExistingVPC},
 		{"previews report their URLs, releases none", checkURLs},
-		{"each stack has its rule on the shared listener", checkRules},
-		{"a preview without a domain has its own listener", checkListeners},
+		{"releases have their rules on the production listener, previews on the previews ALB's", checkRules},
+		{"a preview without a domain has its own listener on the previews ALB", checkListeners},
 		{"target group health check", checkTargetGroup},
+		{"tasks admit their stack's ALB on the container port, and nothing else", checkTaskIngress},
 		{"container environment", checkEnvironment},
 		{"DATABASE_URL comes from the secret, only where one is given", checkDatabaseSecret},
 		{"no database unless asked for", checkNoDatabase},
@@ -130,8 +134,11 @@ func createAll(t *testing.T) *motoStacks {
 		t.Fatal(err)
 	}
 	so := f.shared
-	if len(so.SubnetIDs) != 2 || so.Scheme != "http" || so.PreviewPortFirst != DefaultPreviewPortFirst || so.Domain != "" {
+	if len(so.SubnetIDs) != 2 || so.Scheme != "http" || so.PreviewPortFirst != DefaultPreviewPortFirst || so.Domain != "" || so.Previews.Scheme != "http" {
 		t.Fatalf("shared outputs %+v: want two subnets, http, the default port range, no domain", so)
+	}
+	if so.Previews.LoadBalancerARN == so.LoadBalancerARN || so.Previews.ListenerARN == so.ListenerARN || so.Previews.LoadBalancerSGID == so.LoadBalancerSGID {
+		t.Fatalf("previews ALB %+v: want an ALB, listener and security group other than production's", so.Previews)
 	}
 	f.host, f.port, f.release = previewHost(), previewPort(), release()
 	f.host.Shared, f.port.Shared, f.release.Shared = so, so, so
@@ -186,7 +193,7 @@ func checkURLs(t *testing.T, f *motoStacks) {
 	if u := outputs(f.stacks["demo-pr-42"])[OutputDeployURL]; u != "http://pr-42.preview.example.com/" {
 		t.Errorf("host preview URL = %q", u)
 	}
-	if u := outputs(f.stacks["demo-pr-7"])[OutputDeployURL]; u != "http://"+f.shared.LoadBalancerDNSName+":8003/" {
+	if u := outputs(f.stacks["demo-pr-7"])[OutputDeployURL]; u != "http://"+f.shared.Previews.LoadBalancerDNSName+":8003/" {
 		t.Errorf("port preview URL = %q", u)
 	}
 	relOut := outputs(f.stacks[f.release.Stack])
@@ -201,40 +208,47 @@ func checkURLs(t *testing.T, f *motoStacks) {
 }
 
 func checkRules(t *testing.T, f *motoStacks) {
-	rules, err := f.elb.DescribeRules(context.Background(), &elbv2.DescribeRulesInput{ListenerArn: aws.String(f.shared.ListenerARN)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]string{}
-	for _, r := range rules.Rules {
-		for _, c := range r.Conditions {
-			switch {
-			case c.HostHeaderConfig != nil:
-				seen[aws.ToString(r.Priority)] = "host " + strings.Join(c.HostHeaderConfig.Values, ",")
-			case c.HttpHeaderConfig != nil:
-				seen[aws.ToString(r.Priority)] = aws.ToString(c.HttpHeaderConfig.HttpHeaderName) + " " + strings.Join(c.HttpHeaderConfig.Values, ",")
+	for listener, want := range map[string]map[string]string{
+		f.shared.ListenerARN:          {"900": TestHeader + " " + f.release.Stack},
+		f.shared.Previews.ListenerARN: {"42": "host pr-42.preview.example.com", "107": TestHeader + " demo-pr-7"},
+	} {
+		rules, err := f.elb.DescribeRules(context.Background(), &elbv2.DescribeRulesInput{ListenerArn: aws.String(listener)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]string{}
+		for _, r := range rules.Rules {
+			for _, c := range r.Conditions {
+				switch {
+				case c.HostHeaderConfig != nil:
+					seen[aws.ToString(r.Priority)] = "host " + strings.Join(c.HostHeaderConfig.Values, ",")
+				case c.HttpHeaderConfig != nil:
+					seen[aws.ToString(r.Priority)] = aws.ToString(c.HttpHeaderConfig.HttpHeaderName) + " " + strings.Join(c.HttpHeaderConfig.Values, ",")
+				}
 			}
 		}
-	}
-	want := map[string]string{"42": "host pr-42.preview.example.com", "107": TestHeader + " demo-pr-7", "900": TestHeader + " " + f.release.Stack}
-	for prio, w := range want {
-		if seen[prio] != w {
-			t.Errorf("rule at priority %s = %q, want %q (all: %v)", prio, seen[prio], w, seen)
+		if !maps.Equal(seen, want) {
+			t.Errorf("rules of listener %s: %v, want %v", listener, seen, want)
 		}
 	}
 }
 
 func checkListeners(t *testing.T, f *motoStacks) {
-	ls, err := f.elb.DescribeListeners(context.Background(), &elbv2.DescribeListenersInput{LoadBalancerArn: aws.String(f.shared.LoadBalancerARN)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ports := map[int32]string{}
-	for _, l := range ls.Listeners {
-		ports[aws.ToInt32(l.Port)] = string(l.DefaultActions[0].Type)
-	}
-	if ports[80] != "fixed-response" || ports[8003] != "forward" || len(ports) != 2 {
-		t.Errorf("listeners %v: want the shared 404 on 80 and the port preview's forward on 8003, nothing else", ports)
+	for lb, want := range map[string]map[int32]string{
+		f.shared.LoadBalancerARN:          {80: "fixed-response"},
+		f.shared.Previews.LoadBalancerARN: {80: "fixed-response", 8003: "forward"},
+	} {
+		ls, err := f.elb.DescribeListeners(context.Background(), &elbv2.DescribeListenersInput{LoadBalancerArn: aws.String(lb)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports := map[int32]string{}
+		for _, l := range ls.Listeners {
+			ports[aws.ToInt32(l.Port)] = string(l.DefaultActions[0].Type)
+		}
+		if !maps.Equal(ports, want) {
+			t.Errorf("listeners of %s: %v, want %v (the 404 on 80; the port preview's forward on the previews ALB)", lb, ports, want)
+		}
 	}
 }
 
@@ -350,5 +364,31 @@ func checkPriorityClash(t *testing.T, f *motoStacks) {
 	}
 	if _, err := createStack(t, f.cfn, clash.Stack, DeployTemplate(), ps, nil); err == nil || !strings.Contains(err.Error(), "PriorityInUse") {
 		t.Errorf("a taken priority: err = %v, want PriorityInUse", err)
+	}
+}
+
+// The ingress is a resource of its own (TaskIngress), created after its
+// group: a preview's tasks admit the previews ALB, a release's production's.
+func checkTaskIngress(t *testing.T, f *motoStacks) {
+	cfg := f.cfn.Options()
+	ec := ec2.New(ec2.Options{Region: cfg.Region, Credentials: cfg.Credentials, BaseEndpoint: cfg.BaseEndpoint, HTTPClient: cfg.HTTPClient})
+	for stack, from := range map[string]string{"demo-pr-7": f.shared.Previews.LoadBalancerSGID, f.release.Stack: f.shared.LoadBalancerSGID} {
+		sg := outputs(f.stacks[stack])[OutputDeployTaskSGID]
+		out, err := ec.DescribeSecurityGroups(context.Background(), &ec2.DescribeSecurityGroupsInput{GroupIds: []string{sg}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range out.SecurityGroups[0].IpPermissions {
+			for _, g := range p.UserIdGroupPairs {
+				got = append(got, fmt.Sprintf("%s %d-%d from %s", aws.ToString(p.IpProtocol), aws.ToInt32(p.FromPort), aws.ToInt32(p.ToPort), aws.ToString(g.GroupId)))
+			}
+			for _, r := range p.IpRanges {
+				got = append(got, aws.ToString(p.IpProtocol)+" from "+aws.ToString(r.CidrIp))
+			}
+		}
+		if want := "tcp 8080-8080 from " + from; strings.Join(got, "; ") != want {
+			t.Errorf("%s: tasks admit %q, want %q", stack, got, want)
+		}
 	}
 }

@@ -30,6 +30,13 @@ func sharedOut() SharedOutputs {
 		ListenerARN:             "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/demo-shared/50dc6c495c0c9188/f2f7dc8efc522ab2",
 		HTTPListenerARN:         "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/demo-shared/50dc6c495c0c9188/f2f7dc8efc522ab2",
 		Scheme:                  "http", PreviewPortFirst: DefaultPreviewPortFirst, PreviewPortLast: DefaultPreviewPortLast,
+		Previews: PreviewALB{
+			LoadBalancerARN:     "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/demo-previews/7a1b2c3d4e5f6a7b",
+			LoadBalancerDNSName: "demo-previews-987654321.eu-west-1.elb.amazonaws.com",
+			LoadBalancerSGID:    "sg-0aaaabbbbccccdddd",
+			ListenerARN:         "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/demo-previews/7a1b2c3d4e5f6a7b/0c1d2e3f4a5b6c7d",
+			Scheme:              "http",
+		},
 	}
 }
 
@@ -39,7 +46,7 @@ const digestRef = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/demo@sha256:2c26
 
 func previewHost() DeployParams {
 	s := sharedOut()
-	s.Scheme, s.Domain, s.PreviewPortFirst, s.PreviewPortLast = "https", "preview.example.com", 0, 0
+	s.Previews.Scheme, s.Previews.Domain, s.PreviewPortFirst, s.PreviewPortLast = "https", "preview.example.com", 0, 0
 	return DeployParams{Stack: "demo-pr-42", Role: RolePreview, Image: digestRef,
 		Env:  map[string]string{"APP_MESSAGE": "Hello from PR 42", "APP_COLOR": "teal"},
 		Host: "pr-42.preview.example.com", Priority: 42, Shared: s}
@@ -97,6 +104,12 @@ func TestParametersMatchGoldenFiles(t *testing.T) {
 			CertificateARN: "arn:aws:acm:eu-west-1:123456789012:certificate/8f6c1f4e-1111-2222-3333-444455556666",
 			Domain:         "preview.example.com", HostedZoneID: "Z0123456789ABCDEFGHIJ", LogRetentionDays: 30}.Parameters},
 		{"shared-database.golden", SharedParams{App: "demo", Database: true, MaxACU: 4.5}.Parameters},
+		{"shared-scanner-settings.golden", SharedParams{App: "demo", ContainerInsights: "enhanced", AccessLogsBucket: "acme-alb-logs",
+			LogsKMSKeyARN: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}.Parameters},
+		{"shared-preview-domain.golden", SharedParams{App: "demo", Domain: "example.com", HostedZoneID: "Z0123456789ABCDEFGHIJ",
+			CertificateARN: "arn:aws:acm:eu-west-1:123456789012:certificate/8f6c1f4e-1111-2222-3333-444455556666",
+			PreviewDomain:  "example-preview.com", PreviewHostedZoneID: "Z9876543210ABCDEFGHIJ",
+			PreviewCertificateARN: "arn:aws:acm:eu-west-1:123456789012:certificate/0a0a0a0a-1111-2222-3333-444455556666"}.Parameters},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -166,13 +179,17 @@ func TestDeployParamsRefuseBadSettings(t *testing.T) {
 		{"value too long for a parameter", func(p *DeployParams) { p.Env = map[string]string{"BIG": strings.Repeat("x", 4097)} }, "at most 4096"},
 		{"reserved variable", func(p *DeployParams) { p.Env = map[string]string{"SLIPWAY_STACK": "x"} }, "set by Slipway itself"},
 		{"no image", func(p *DeployParams) { p.Image = "" }, "push the image first"},
-		{"shared outputs missing", func(p *DeployParams) { p.Shared.ListenerARN = "" }, "ListenerArn is empty"},
+		{"shared outputs missing", func(p *DeployParams) { p.Shared.Previews.ListenerARN = "" }, "ListenerArn is empty"},
+		{"a release's outputs missing", func(p *DeployParams) { *p = release(); p.Shared.ListenerARN = "" }, "ListenerArn is empty"},
 		{"unknown role", func(p *DeployParams) { p.Role = "staging" }, `role "staging"`},
 		{"database URL never in plain environment", func(p *DeployParams) { p.Env = map[string]string{"DATABASE_URL": "postgres://x"} }, "as a secret"},
 		{"database secret is a Secrets Manager ARN", func(p *DeployParams) { p.DatabaseSecretARN = "demo/pr-42/database-url" }, "not a Secrets Manager secret ARN"},
 		{"a preview reads only preview secrets", func(p *DeployParams) {
 			p.DatabaseSecretARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:demo/prod/database-url-XyZ123"
 		}, "must be named demo/pr-"},
+		{"a preview gets only its own pull request's database", func(p *DeployParams) {
+			p.DatabaseSecretARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:demo/pr-4/database-url-XyZ123"
+		}, "must be named demo/pr-42/"},
 		{"a release reads only its app's secrets", func(p *DeployParams) {
 			*p = release()
 			p.DatabaseSecretARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:other/prod/database-url-XyZ123"
@@ -200,11 +217,15 @@ func TestSharedParamsRefuseBadSettings(t *testing.T) {
 		{"app name", SharedParams{App: "Demo_App"}, "invalid app name"},
 		{"VPC without subnets", SharedParams{App: "demo", VPCID: "vpc-0123456789abcdef0"}, "at least two public subnets"},
 		{"domain without zone", SharedParams{App: "demo", Domain: "example.com"}, "set both"},
+		{"preview domain without zone", SharedParams{App: "demo", PreviewDomain: "example-preview.com"}, "preview domain \"example-preview.com\" and hosted zone \"\": set both"},
 		{"port range past the listener quota", SharedParams{App: "demo", PreviewPortFirst: 8000, PreviewPortLast: 8100}, "at most 50 listeners"},
 		{"bad CIDR", SharedParams{App: "demo", VPCCIDR: "10.0.0.0/33"}, "CIDR"},
 		{"subnet outside the VPC", SharedParams{App: "demo", VPCCIDR: "10.1.0.0/16"}, "inside the VPC's 10.1.0.0/16"},
 		{"overlapping subnets", SharedParams{App: "demo", SubnetCIDRs: [2]string{"10.42.0.0/20", "10.42.8.0/24"}}, "do not overlap"},
 		{"retention CloudWatch refuses", SharedParams{App: "demo", LogRetentionDays: 10}, "log retention 10"},
+		{"container insights ECS does not know", SharedParams{App: "demo", ContainerInsights: "on"}, "want disabled, enabled or enhanced"},
+		{"a log key that is not a KMS key", SharedParams{App: "demo", LogsKMSKeyARN: "alias/aws/logs"}, "want a KMS key ARN"},
+		{"too few release images kept for rollbacks", SharedParams{App: "demo", ReleaseImagesKept: 3}, "want at least 10"},
 		{"capacity without a database", SharedParams{App: "demo", MaxACU: 4}, "without a database"},
 		{"capacity below 1 ACU", SharedParams{App: "demo", Database: true, MaxACU: 0.5}, "want 1-256"},
 		{"capacity in half ACUs", SharedParams{App: "demo", Database: true, MaxACU: 2.25}, "steps of 0.5"},
@@ -226,11 +247,14 @@ func TestParseSharedOutputs(t *testing.T) {
 	}
 	all := []cfntypes.Output{
 		out(OutputRepositoryURI, "u"), out(OutputRepositoryName, "demo"), out(OutputClusterName, "demo"),
+		out(OutputPreviewRepositoryURI, "pu"), out(OutputPreviewRepositoryName, "demo-previews"),
 		out(OutputClusterARN, "arn"), out(OutputVPCID, "vpc-1"), out(OutputSubnetIDs, "['subnet-a', 'subnet-b']"),
 		out(OutputExecutionRoleARN, "r"), out(OutputPreviewExecutionRole, "pr"), out(OutputAppTasksSGID, "sg-2"),
 		out(OutputLogGroupName, "/slipway/demo"), out(OutputLoadBalancerARN, "lb"),
 		out(OutputLoadBalancerDNSName, "dns"), out(OutputLoadBalancerSGID, "sg-1"), out(OutputALBListenerARN, "l"),
 		out(OutputHTTPListenerARN, "l"), out(OutputScheme, "http"), out(OutputPreviewPortFirst, "8001"), out(OutputPreviewPortLast, "8040"),
+		out(OutputPreviewLoadBalancerARN, "plb"), out(OutputPreviewLoadBalancerDNS, "pdns"), out(OutputPreviewLoadBalancerSGID, "sg-3"),
+		out(OutputPreviewListenerARN, "pl"), out(OutputPreviewScheme, "http"),
 	}
 	s, err := ParseSharedOutputs(all)
 	if err != nil {
@@ -241,6 +265,15 @@ func TestParseSharedOutputs(t *testing.T) {
 	}
 	if s.Database != nil {
 		t.Errorf("no database outputs: Database = %+v, want nil", s.Database)
+	}
+	if p := s.ForRole(RolePreview); p.ListenerARN != "pl" || p.LoadBalancerARN != "plb" || p.LoadBalancerDNSName != "pdns" || p.LoadBalancerSGID != "sg-3" {
+		t.Errorf("a preview's routing %+v, want the previews ALB's", p)
+	}
+	if p := s.ForRole(RolePreview); p.RepositoryURI != "pu" || p.RepositoryName != "demo-previews" {
+		t.Errorf("a preview pushes to %s (%s), want the previews repository", p.RepositoryURI, p.RepositoryName)
+	}
+	if r := s.ForRole(RoleProduction); r.ListenerARN != "l" || r.LoadBalancerARN != "lb" || r.RepositoryURI != "u" {
+		t.Errorf("a release's routing %+v, want production's", r)
 	}
 	_, err = ParseSharedOutputs(all[2:])
 	if err == nil || !strings.Contains(err.Error(), "missing RepositoryUri, RepositoryName") || !strings.Contains(err.Error(), "shared:deploy") {
@@ -254,11 +287,14 @@ func TestParseSharedOutputsDatabase(t *testing.T) {
 	}
 	base := []cfntypes.Output{
 		out(OutputRepositoryURI, "u"), out(OutputRepositoryName, "demo"), out(OutputClusterName, "demo"),
+		out(OutputPreviewRepositoryURI, "pu"), out(OutputPreviewRepositoryName, "demo-previews"),
 		out(OutputClusterARN, "arn"), out(OutputVPCID, "vpc-1"), out(OutputSubnetIDs, "subnet-a,subnet-b"),
 		out(OutputExecutionRoleARN, "r"), out(OutputPreviewExecutionRole, "pr"), out(OutputAppTasksSGID, "sg-2"),
 		out(OutputLogGroupName, "/slipway/demo"), out(OutputLoadBalancerARN, "lb"),
 		out(OutputLoadBalancerDNSName, "dns"), out(OutputLoadBalancerSGID, "sg-1"), out(OutputALBListenerARN, "l"),
 		out(OutputHTTPListenerARN, "l"), out(OutputScheme, "http"), out(OutputPreviewPortFirst, "8001"), out(OutputPreviewPortLast, "8040"),
+		out(OutputPreviewLoadBalancerARN, "plb"), out(OutputPreviewLoadBalancerDNS, "pdns"), out(OutputPreviewLoadBalancerSGID, "sg-3"),
+		out(OutputPreviewListenerARN, "pl"), out(OutputPreviewScheme, "http"),
 	}
 	db := []cfntypes.Output{
 		out(OutputDatabaseEndpoint, "demo-db.cluster-c1a2b3.eu-west-1.rds.amazonaws.com"), out(OutputDatabasePort, "5432"),
@@ -302,5 +338,47 @@ func TestDeployParamsPickTheExecutionRole(t *testing.T) {
 				t.Errorf("%s stack: execution role %s, want %s", c.p.Role, aws.ToString(p.ParameterValue), c.want)
 			}
 		}
+	}
+}
+
+// ECS ignores failed load balancer health checks for the grace period after
+// a task starts (ECS API Reference, CreateService,
+// healthCheckGracePeriodSeconds); after it, two failed checks 5 s apart
+// replace the task and the circuit breaker rolls the deploy back. An Aurora
+// Serverless v2 cluster at 0 ACU is paused and takes about 15 s to resume,
+// longer after a long pause (Aurora User Guide, "Scaling to Zero ACUs with
+// automatic pause and resume"), so an app that checks its database in its
+// health check needs more than the 10 s default.
+func TestDeployParamsHealthGrace(t *testing.T) {
+	grace := func(p DeployParams) string {
+		ps, err := p.Parameters()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range ps {
+			if aws.ToString(x.ParameterKey) == "HealthCheckGracePeriod" {
+				return aws.ToString(x.ParameterValue)
+			}
+		}
+		return "(none)"
+	}
+	withGrace := func(p DeployParams, d time.Duration) DeployParams { p.HealthGrace = d; return p }
+	for _, c := range []struct {
+		name string
+		p    DeployParams
+		want string
+	}{
+		{"no database: ECS's 10 s", previewHost(), "10"},
+		{"a database: time for it to resume", previewPort(), "60"},
+		{"the manifest's grace", withGrace(previewHost(), 90*time.Second), "90"},
+		{"a database raises a short manifest grace", withGrace(release(), 20*time.Second), "60"},
+		{"a database keeps a longer one", withGrace(release(), 120*time.Second), "120"},
+	} {
+		if got := grace(c.p); got != c.want {
+			t.Errorf("%s: grace %s s, want %s", c.name, got, c.want)
+		}
+	}
+	if _, err := withGrace(previewHost(), 1500*time.Millisecond).Parameters(); err == nil || !strings.Contains(err.Error(), "whole seconds") {
+		t.Errorf("a grace of 1.5 s: %v, want a refusal", err)
 	}
 }

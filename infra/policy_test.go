@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/slipway/slipway/internal/cfnstack"
 )
 
 // A small IAM evaluator for the policy files: explicit deny wins, then any
@@ -75,7 +77,8 @@ func (st statement) matches(t *testing.T, r request) bool {
 	if len(st.NotAction) > 0 && anyGlob(st.NotAction, r.action, true) {
 		return false
 	}
-	if !anyGlob(st.Resource, r.resource, false) {
+	// A trust policy (a Principal, no Resource) applies to the role itself.
+	if !(st.Principal != nil && len(st.Resource) == 0) && !anyGlob(st.Resource, r.resource, false) {
 		return false
 	}
 	for op, keys := range st.Condition {
@@ -145,7 +148,12 @@ var vars = PolicyVars{App: "demo", Account: "123456789012", Region: "eu-west-1",
 
 func loadPolicy(t *testing.T, name string) policy {
 	t.Helper()
-	b, err := Policy(name, vars)
+	return loadPolicyWith(t, name, vars)
+}
+
+func loadPolicyWith(t *testing.T, name string, v PolicyVars) policy {
+	t.Helper()
+	b, err := Policy(name, v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,6 +170,12 @@ const (
 	arnPrefix   = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:"
 	prodRule    = arnPrefix + "listener-rule/app/demo-shared/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee"
 	listener    = arnPrefix + "listener/app/demo-shared/50dc6c495c0c9188/f2f7dc8efc522ab2"
+	testRule    = arnPrefix + "listener-rule/app/demo-shared/50dc6c495c0c9188/f2f7dc8efc522ab2/1a2b3c4d5e6f7a8b" // a release's X-Slipway-Stack rule
+	prodALB     = arnPrefix + "loadbalancer/app/demo-shared/50dc6c495c0c9188"
+	pvALB       = arnPrefix + "loadbalancer/app/demo-previews/7a1b2c3d4e5f6a7b"
+	pvListener  = arnPrefix + "listener/app/demo-previews/7a1b2c3d4e5f6a7b/0c1d2e3f4a5b6c7d"
+	pvPort      = arnPrefix + "listener/app/demo-previews/7a1b2c3d4e5f6a7b/9e8d7c6b5a4f3e2d" // a port-mode preview's listener
+	pvRule      = arnPrefix + "listener-rule/app/demo-previews/7a1b2c3d4e5f6a7b/0c1d2e3f4a5b6c7d/2b3c4d5e6f7a8b9c"
 	prodTG      = arnPrefix + "targetgroup/demo-prod-20261202041500-e1c6b0/73e2d6bc24d8a067"
 	previewTG   = arnPrefix + "targetgroup/demo-pr-42/73e2d6bc24d8a068"
 	stackARN    = "arn:aws:cloudformation:eu-west-1:123456789012:stack/%s/1f2e3d4c-0000-1111-2222-333344445555"
@@ -176,6 +190,9 @@ const (
 	execRole    = "arn:aws:iam::123456789012:role/demo-shared-TaskExecutionRole-1A2B3C4D5E6F"
 	prExecRole  = "arn:aws:iam::123456789012:role/demo-shared-PreviewExecRole-1A2B3C4D5E6F"
 	lockTable   = "arn:aws:dynamodb:eu-west-1:123456789012:table/demo-slipway-lock"
+	taskSG      = "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-0123456789abcdef0"
+	releaseRepo = "arn:aws:ecr:eu-west-1:123456789012:repository/demo"
+	previewRepo = "arn:aws:ecr:eu-west-1:123456789012:repository/demo-previews"
 )
 
 var (
@@ -192,7 +209,10 @@ var (
 	appTag       = map[string][]string{"aws:RequestTag/slipway:app": {"demo"}}
 )
 
-const migrateStream = "arn:aws:logs:eu-west-1:123456789012:log-group:/slipway/demo:log-stream:migrate/migrate/0123456789abcdef"
+const (
+	logStream     = "arn:aws:logs:eu-west-1:123456789012:log-group:/slipway/demo:log-stream:"
+	migrateStream = logStream + "migrate/migrate/0123456789abcdef"
+)
 
 func TestPreviewRoleScope(t *testing.T) {
 	p := loadPolicy(t, PolicyPreview)
@@ -207,7 +227,16 @@ func TestPreviewRoleScope(t *testing.T) {
 		{"never deletes the production rule, even through CloudFormation", request{"elasticloadbalancing:DeleteRule", prodRule, map[string][]string{"aws:CalledVia": {"cloudformation.amazonaws.com"}, "aws:ResourceTag/slipway:kind": {"production"}}}, false, true},
 		{"never tags over the production rule", request{"elasticloadbalancing:AddTags", prodRule, map[string][]string{"aws:CalledVia": {"cloudformation.amazonaws.com"}, "aws:ResourceTag/slipway:kind": {"production"}}}, false, true},
 		{"never reorders rules", request{"elasticloadbalancing:SetRulePriorities", prodRule, viaCFN}, false, true},
-		{"never deletes a rule directly", request{"elasticloadbalancing:DeleteRule", prodRule, nil}, false, false},
+		{"never deletes a production rule directly", request{"elasticloadbalancing:DeleteRule", prodRule, nil}, false, true},
+		{"never deletes a release's test rule", request{"elasticloadbalancing:DeleteRule", testRule, viaCFN}, false, true},
+		{"never creates a rule on the production listener, even through CloudFormation (any priority would do)", request{"elasticloadbalancing:CreateRule", listener, viaCFN}, false, true},
+		{"never creates a listener on the production ALB, even through CloudFormation", request{"elasticloadbalancing:CreateListener", prodALB, viaCFN}, false, true},
+		{"never tags production's listener", request{"elasticloadbalancing:AddTags", listener, viaCFN}, false, true},
+		{"never deletes production's listener", request{"elasticloadbalancing:DeleteListener", listener, viaCFN}, false, true},
+		{"sweeps a preview's leftover rule (not through CloudFormation)", request{"elasticloadbalancing:DeleteRule", pvRule, nil}, true, false},
+		{"sweeps a preview's leftover listener", request{"elasticloadbalancing:DeleteListener", pvPort, nil}, true, false},
+		{"creates its listener on the previews ALB through CloudFormation", request{"elasticloadbalancing:CreateListener", pvALB, viaCFN}, true, false},
+		{"no rule on the previews ALB outside CloudFormation", request{"elasticloadbalancing:CreateRule", pvListener, nil}, false, false},
 		{"never changes the shared listener", request{"elasticloadbalancing:ModifyListener", listener, viaCFN}, false, true},
 		{"never updates a production stack", request{"cloudformation:UpdateStack", prodStack, deployTypes}, false, true},
 		{"never deletes a production stack", request{"cloudformation:DeleteStack", prodStack, nil}, false, true},
@@ -217,14 +246,18 @@ func TestPreviewRoleScope(t *testing.T) {
 		{"never changes a production service", request{"ecs:UpdateService", prodService, viaCFN}, false, true},
 		{"never imports existing resources into a preview stack", request{"cloudformation:CreateChangeSet", prStack, map[string][]string{"cloudformation:ImportResourceTypes": {"AWS::ElasticLoadBalancingV2::ListenerRule"}}}, false, true},
 		{"no IAM resources in a preview stack", request{"cloudformation:CreateStack", prStack, map[string][]string{"cloudformation:ResourceTypes": {"AWS::IAM::Role"}}}, false, false},
+		{"never a change set that names no resource types (ForAllValues would pass it)", request{"cloudformation:CreateChangeSet", prStack, nil}, false, true},
+		{"never a stack that names no resource types", request{"cloudformation:CreateStack", prStack, nil}, false, true},
 		{"no target group outside CloudFormation", request{"elasticloadbalancing:CreateTargetGroup", previewTG, nil}, false, false},
 		{"creates preview stacks", request{"cloudformation:CreateStack", prStack, deployTypes}, true, false},
 		{"deletes preview stacks", request{"cloudformation:DeleteStack", prStack, nil}, true, false},
-		{"creates its rule through CloudFormation", request{"elasticloadbalancing:CreateRule", listener, viaCFN}, true, false},
+		{"creates its rule on the previews ALB through CloudFormation", request{"elasticloadbalancing:CreateRule", pvListener, viaCFN}, true, false},
 		{"creates its target group through CloudFormation", request{"elasticloadbalancing:CreateTargetGroup", previewTG, viaCFN}, true, false},
 		{"creates its service through CloudFormation", request{"ecs:CreateService", prService, viaCFN}, true, false},
 		{"reads the shared stack's outputs", request{"cloudformation:DescribeStacks", sharedStack, nil}, true, false},
-		{"pushes images", request{"ecr:PutImage", "arn:aws:ecr:eu-west-1:123456789012:repository/demo", nil}, true, false},
+		{"pushes preview images to the previews repository", request{"ecr:PutImage", previewRepo, nil}, true, false},
+		{"never pushes to the release repository (a re-tag would orphan a release's digest)", request{"ecr:PutImage", releaseRepo, nil}, false, false},
+		{"never uploads layers to the release repository", request{"ecr:InitiateLayerUpload", releaseRepo, nil}, false, false},
 		{"reads rules to find a free priority", request{"elasticloadbalancing:DescribeRules", "*", nil}, true, false},
 		{"lists stacks (DescribeStacks without a name is authorized against *)", request{"cloudformation:DescribeStacks", "*", nil}, true, false},
 		{"never takes the release lock", request{"dynamodb:PutItem", lockTable, nil}, false, false},
@@ -255,6 +288,14 @@ func TestPreviewRoleScope(t *testing.T) {
 		{"deregisters a preview migration task definition", request{"ecs:DeregisterTaskDefinition", fmt.Sprintf(taskDefARN, "demo-pr-migrate"), nil}, true, false},
 		{"never deregisters the production migration task definition", request{"ecs:DeregisterTaskDefinition", fmt.Sprintf(taskDefARN, "demo-prod-migrate"), nil}, false, false},
 		{"reads a preview migration task's log stream", request{"logs:GetLogEvents", migrateStream, nil}, true, false},
+		{"opens its tasks' group to the ALB once CloudFormation has tagged it", request{"ec2:AuthorizeSecurityGroupIngress", taskSG, map[string][]string{"aws:CalledVia": {"cloudformation.amazonaws.com"}, "ec2:ResourceTag/aws:cloudformation:stack-name": {"demo-pr-42"}}}, true, false},
+		{"never opens an untagged group (what inline ingress would need)", request{"ec2:AuthorizeSecurityGroupIngress", taskSG, viaCFN}, false, false},
+		{"never opens a release's group", request{"ec2:AuthorizeSecurityGroupIngress", taskSG, map[string][]string{"aws:CalledVia": {"cloudformation.amazonaws.com"}, "ec2:ResourceTag/aws:cloudformation:stack-name": {"demo-prod-20261202041500-0123abc"}}}, false, false},
+		{"reads its own tasks' log streams", request{"logs:GetLogEvents", logStream + "demo-pr-42/app/0123456789abcdef", nil}, true, false},
+		{"never reads a release's task logs", request{"logs:GetLogEvents", logStream + "demo-prod-20261202041500-0123abc/app/0123456789abcdef", nil}, false, false},
+		{"never searches the whole log group (FilterLogEvents has no per-stream permission)", request{"logs:FilterLogEvents", "arn:aws:logs:eu-west-1:123456789012:log-group:/slipway/demo", nil}, false, true},
+		{"never reads a task definition (no resource-level permission: it shows production's environment)", request{"ecs:DescribeTaskDefinition", "*", nil}, false, true},
+		{"still reads services for the rollout", request{"ecs:DescribeServices", prService, nil}, true, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -284,11 +325,18 @@ func TestReleaseRoleScope(t *testing.T) {
 		{"never touches another table", request{"dynamodb:PutItem", "arn:aws:dynamodb:eu-west-1:123456789012:table/other-slipway-lock", nil}, false},
 		{"never deletes the lock table", request{"dynamodb:DeleteTable", lockTable, nil}, false},
 		{"reads the canary's load balancer metrics", request{"cloudwatch:GetMetricData", "*", nil}, true},
-		{"scales and marks release stacks in place (UpdateStack with the previous template)", request{"cloudformation:UpdateStack", prodStack, nil}, true},
+		{"scales and marks release stacks in place (UpdateStack with the previous template and its types)", request{"cloudformation:UpdateStack", prodStack, deployTypes}, true},
+		{"never updates a stack without naming its resource types", request{"cloudformation:UpdateStack", prodStack, nil}, false},
 		{"scales a release's service through CloudFormation", request{"ecs:UpdateService", prodService, viaCFN}, true},
 		{"never scales a service outside CloudFormation (the stack stays the truth)", request{"ecs:UpdateService", prodService, nil}, false},
 		{"creates the production rule", request{"elasticloadbalancing:CreateRule", listener, nil}, true},
+		{"sweeps a deleted preview's leftover listener", request{"elasticloadbalancing:DeleteListener", pvPort, nil}, true},
+		{"sweeps a deleted preview's leftover rule", request{"elasticloadbalancing:DeleteRule", pvRule, nil}, true},
+		{"sweeps a deleted release's leftover test rule", request{"elasticloadbalancing:DeleteRule", testRule, nil}, true},
+		{"never deletes production's listener outside CloudFormation", request{"elasticloadbalancing:DeleteListener", listener, nil}, false},
+		{"deletes a preview stack's rule through CloudFormation (cleanup)", request{"elasticloadbalancing:DeleteRule", pvRule, viaCFN}, true},
 		{"creates release stacks", request{"cloudformation:CreateStack", prodStack, deployTypes}, true},
+		{"pushes release images", request{"ecr:PutImage", releaseRepo, nil}, true},
 		{"cleans up stale previews", request{"cloudformation:DeleteStack", prStack, nil}, true},
 		{"never deletes the shared stack", request{"cloudformation:DeleteStack", sharedStack, nil}, false},
 		{"never touches another app's stacks", request{"cloudformation:DeleteStack", fmt.Sprintf(stackARN, "other-prod-20261202041500-0123abc"), nil}, false},
@@ -336,7 +384,7 @@ func TestTrustPoliciesPinTheOIDCSubject(t *testing.T) {
 	// preview-database's (preview-database.yml, the default branch's code
 	// creating previews' databases); each environment allows the default
 	// branch only, so a pull request's own workflow cannot claim it.
-	cases := map[string][]string{TrustPreview: {"repo:acme/shop:pull_request"},
+	cases := map[string][]string{TrustPreview: {"repo:acme/shop:pull_request", "repo:acme/shop:ref:refs/heads/main"},
 		TrustRelease: {"repo:acme/shop:environment:production", "repo:acme/shop:environment:preview-database"}}
 	for name, sub := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -383,9 +431,49 @@ func TestPoliciesRender(t *testing.T) {
 			t.Errorf("%s: %d characters with the longest app name, over the 10,240 of a role's inline policies", name, min.Len())
 		}
 	}
-	for _, bad := range []PolicyVars{{App: "demo", Account: "12345", Region: "eu-west-1", Repo: "a/b"}, {App: "demo", Account: "123456789012", Region: "eu-west-1", Repo: "a b"}} {
+	for _, bad := range []PolicyVars{{App: "demo", Account: "12345", Region: "eu-west-1", Repo: "a/b"}, {App: "demo", Account: "123456789012", Region: "eu-west-1", Repo: "a b"},
+		{App: "demo", Account: "123456789012", Region: "eu-west-1", Repo: "acme@123/shop"}, // one ID only: not a subject GitHub issues
+		{App: "demo", Account: "123456789012", Region: "eu-west-1", Repo: "acme/shop", DefaultBranch: "main:x"}} {
 		if _, err := Policy(PolicyPreview, bad); err == nil {
 			t.Errorf("Policy(%+v) rendered; want a refusal", bad)
+		}
+	}
+}
+
+// The deploy template may hold only the types both roles allow, and the
+// tool names exactly its types in every change set (cfnstack): IAM reads
+// cloudformation:ResourceTypes only from that request parameter (Service
+// Authorization Reference, "Actions, resources, and condition keys for
+// AWS CloudFormation"), and ForAllValues is true when the key is missing
+// (IAM User Guide, "Single-valued vs. multivalued context keys"), so the
+// roles also deny a request that names none.
+func TestDeployTemplateTypesAreWhatTheRolesAllow(t *testing.T) {
+	types, err := cfnstack.TemplateResourceTypes(DeployTemplate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{PolicyPreview, PolicyRelease} {
+		p := loadPolicy(t, name)
+		var allowed []string
+		for _, st := range p.Statement {
+			if st.Sid == "DeployStacksOfTheDeployTemplateTypes" {
+				allowed = st.Condition["ForAllValues:StringEquals"]["cloudformation:ResourceTypes"]
+			}
+		}
+		slices.Sort(allowed)
+		if !slices.Equal(types, allowed) {
+			t.Errorf("%s allows %v; the deploy template has %v", name, allowed, types)
+		}
+		stack := prStack
+		for _, action := range []string{"cloudformation:CreateChangeSet", "cloudformation:CreateStack", "cloudformation:UpdateStack"} {
+			r := request{action, stack, map[string][]string{"cloudformation:ResourceTypes": types}}
+			if got := decide(t, p, r); !strings.HasPrefix(got, "allowed") {
+				t.Errorf("%s: %s with the deploy template's types: %s", name, action, got)
+			}
+			r.ctx = nil
+			if got := decide(t, p, r); !strings.HasPrefix(got, "denied") {
+				t.Errorf("%s: %s naming no types: %s, want an explicit deny", name, action, got)
+			}
 		}
 	}
 }

@@ -27,15 +27,36 @@ type SharedParams struct {
 	SubnetCIDRs [2]string
 
 	CertificateARN string // ACM certificate: adds HTTPS, HTTP then redirects
-	Domain         string // with HostedZoneID: alias records for Domain and *.Domain
+	Domain         string // production's; with HostedZoneID: an alias record for Domain
 	HostedZoneID   string
+	// NoApexRecord leaves Domain's A record to the user: the zone already
+	// has one (CloudFormation would fail creating it), e.g. the site being
+	// moved; point it at the production ALB (LoadBalancerDnsName) yourself.
+	NoApexRecord bool
 
-	// Listener ports for previews when there is no domain; opened in the
-	// ALB's security group only then. Zero: DefaultPreviewPort*.
+	// Previews run behind their own ALB (previews.go). PreviewDomain (and
+	// its zone and certificate) default to Domain's: previews are then
+	// pr-N.<domain>, under an alias record for *.<domain>. Set them to a
+	// domain of their own to keep previews out of production's cookies.
+	PreviewDomain         string
+	PreviewHostedZoneID   string
+	PreviewCertificateARN string
+
+	// Listener ports of the previews ALB for previews when there is no
+	// preview domain; opened in its security group only then. Zero:
+	// DefaultPreviewPort*.
 	PreviewPortFirst, PreviewPortLast int
+
+	// Settings a security scanner asks for that cost money or need
+	// resources of the user's (infra/README.md, "Scanner findings").
+	ContainerInsights string // "" (disabled), "enabled" or "enhanced"
+	AccessLogsBucket  string // S3 bucket for both ALBs' access logs; "": none
+	LogsKMSKeyARN     string // KMS key of the task log group; "": CloudWatch Logs' own encryption
 
 	LogRetentionDays  int // zero: DefaultLogRetentionDays
 	UntaggedImageDays int // zero: DefaultUntaggedImageDays
+	ReleaseImagesKept int // zero: DefaultReleaseImagesKept
+	PreviewImageDays  int // zero: DefaultPreviewImageDays
 
 	// Database adds an Aurora Serverless v2 PostgreSQL cluster <app>-db
 	// (0 ACU minimum: it pauses when idle) scaling up to MaxACU (zero:
@@ -71,10 +92,19 @@ func (p SharedParams) Parameters() ([]cfntypes.Parameter, error) {
 		param("CertificateArn", p.CertificateARN),
 		param("Domain", p.Domain),
 		param("HostedZoneId", p.HostedZoneID),
+		param("DomainRecord", strconv.FormatBool(!p.NoApexRecord)),
+		param("PreviewDomain", p.PreviewDomain),
+		param("PreviewHostedZoneId", p.PreviewHostedZoneID),
+		param("PreviewCertificateArn", p.PreviewCertificateARN),
 		param("PreviewPortFirst", itoa(p.PreviewPortFirst)),
 		param("PreviewPortLast", itoa(p.PreviewPortLast)),
 		param("LogRetentionDays", itoa(p.LogRetentionDays)),
+		param("ContainerInsights", p.ContainerInsights),
+		param("AccessLogsBucket", p.AccessLogsBucket),
+		param("LogsKmsKeyArn", p.LogsKMSKeyARN),
 		param("UntaggedImageDays", itoa(p.UntaggedImageDays)),
+		param("ReleaseImagesKept", itoa(p.ReleaseImagesKept)),
+		param("PreviewImageDays", itoa(p.PreviewImageDays)),
 		param("Database", strconv.FormatBool(p.Database)),
 		param("DatabaseMaxCapacity", strconv.FormatFloat(p.maxACU(), 'f', -1, 64)),
 	}, nil
@@ -96,13 +126,22 @@ func (p SharedParams) withDefaults() SharedParams {
 	if p.LogRetentionDays == 0 {
 		p.LogRetentionDays = DefaultLogRetentionDays
 	}
+	if p.ContainerInsights == "" {
+		p.ContainerInsights = "disabled"
+	}
 	if p.UntaggedImageDays == 0 {
 		p.UntaggedImageDays = DefaultUntaggedImageDays
+	}
+	if p.ReleaseImagesKept == 0 {
+		p.ReleaseImagesKept = DefaultReleaseImagesKept
+	}
+	if p.PreviewImageDays == 0 {
+		p.PreviewImageDays = DefaultPreviewImageDays
 	}
 	if p.Database && p.MaxACU == 0 {
 		p.MaxACU = DefaultMaxACU
 	}
-	return p
+	return p.previewDefaults()
 }
 
 // maxACU is the capacity passed to the template, which takes one even
@@ -125,13 +164,19 @@ func (p SharedParams) validate() error {
 		return errf("certificate %q is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)", p.CertificateARN)
 	}
 	if (p.Domain == "") != (p.HostedZoneID == "") {
-		return errf("domain %q and hosted zone %q: set both (previews get <pr>.<domain>) or neither (previews get ALB ports)", p.Domain, p.HostedZoneID)
+		return errf("domain %q and hosted zone %q: set both (production at <domain>, previews at pr-<N>.<domain>) or neither (production at the ALB's name, previews on ports)", p.Domain, p.HostedZoneID)
 	}
 	if p.Domain != "" && !domainRe.MatchString(p.Domain) {
 		return errf("domain %q is not a lower-case DNS name such as preview.example.com", p.Domain)
 	}
 	if p.HostedZoneID != "" && !zoneIDRe.MatchString(p.HostedZoneID) {
 		return errf("hosted zone %q is not a Route 53 zone ID such as Z0123456789ABCDEFGHIJ (without /hostedzone/)", p.HostedZoneID)
+	}
+	if err := p.validatePreviewDomain(); err != nil {
+		return err
+	}
+	if err := p.validateScannerSettings(); err != nil {
+		return err
 	}
 	first, last := p.PreviewPortFirst, p.PreviewPortLast
 	if first < 1024 || last > 65535 || first > last {
@@ -145,6 +190,12 @@ func (p SharedParams) validate() error {
 	}
 	if p.UntaggedImageDays < 1 {
 		return errf("untagged image expiry %d days: want at least 1", p.UntaggedImageDays)
+	}
+	if p.ReleaseImagesKept < 10 {
+		return errf("release images kept %d: want at least 10 (a rollback needs its release's image)", p.ReleaseImagesKept)
+	}
+	if p.PreviewImageDays < 1 {
+		return errf("preview image expiry %d days: want at least 1", p.PreviewImageDays)
 	}
 	return p.validateDatabase()
 }
@@ -181,24 +232,29 @@ func (p SharedParams) validateNetwork() error {
 
 // SharedOutputs is what a deploy stack needs from the shared stack.
 type SharedOutputs struct {
-	RepositoryURI, RepositoryName string
-	ClusterName, ClusterARN       string
-	VPCID                         string
-	SubnetIDs                     []string
-	ExecutionRoleARN              string // production tasks
-	PreviewExecutionRoleARN       string // preview tasks: reads only <app>/pr-* secrets
-	AppTasksSGID                  string // every task carries it; the database admits it
-	LogGroupName                  string
-	LoadBalancerARN               string
-	LoadBalancerDNSName           string
-	LoadBalancerSGID              string
-	ListenerARN                   string // host rules, test rules and the production rule
-	HTTPListenerARN               string
-	Scheme                        string // http or https
-	Domain                        string // empty: previews get ALB ports
-	PreviewPortFirst              int    // zero when Domain is set
-	PreviewPortLast               int
-	Database                      *DatabaseOutputs // nil: the app has no database
+	RepositoryURI, RepositoryName string // releases push here
+	// Previews push here: the preview role may push nowhere else.
+	PreviewRepositoryURI, PreviewRepositoryName string
+	ClusterName, ClusterARN                     string
+	VPCID                                       string
+	SubnetIDs                                   []string
+	ExecutionRoleARN                            string // production tasks
+	PreviewExecutionRoleARN                     string // preview tasks: reads only <app>/pr-* secrets
+	AppTasksSGID                                string // every task carries it; the database admits it
+	LogGroupName                                string
+	LoadBalancerARN                             string
+	LoadBalancerDNSName                         string
+	LoadBalancerSGID                            string
+	ListenerARN                                 string // releases' test rules and the production rule
+	HTTPListenerARN                             string
+	Scheme                                      string // http or https
+	Domain                                      string // production's; empty: the ALB's DNS name
+	PreviewPortFirst                            int    // zero when Previews.Domain is set
+	PreviewPortLast                             int
+	Database                                    *DatabaseOutputs // nil: the app has no database
+	// Previews is the previews' own ALB, where preview stacks put their
+	// rules and listeners (ForRole).
+	Previews PreviewALB
 }
 
 // ParseSharedOutputs reads the shared stack's outputs and says which are
@@ -218,6 +274,7 @@ func ParseSharedOutputs(outs []cfntypes.Output) (SharedOutputs, error) {
 	}
 	s := SharedOutputs{
 		RepositoryURI: get(OutputRepositoryURI), RepositoryName: get(OutputRepositoryName),
+		PreviewRepositoryURI: get(OutputPreviewRepositoryURI), PreviewRepositoryName: get(OutputPreviewRepositoryName),
 		ClusterName: get(OutputClusterName), ClusterARN: get(OutputClusterARN),
 		VPCID: get(OutputVPCID), SubnetIDs: splitList(get(OutputSubnetIDs)),
 		ExecutionRoleARN: get(OutputExecutionRoleARN), PreviewExecutionRoleARN: get(OutputPreviewExecutionRole),
@@ -226,6 +283,9 @@ func ParseSharedOutputs(outs []cfntypes.Output) (SharedOutputs, error) {
 		LoadBalancerSGID: get(OutputLoadBalancerSGID), ListenerARN: get(OutputALBListenerARN),
 		HTTPListenerARN: get(OutputHTTPListenerARN), Scheme: get(OutputScheme),
 		Domain: m[OutputDomain],
+		Previews: PreviewALB{LoadBalancerARN: get(OutputPreviewLoadBalancerARN), LoadBalancerDNSName: get(OutputPreviewLoadBalancerDNS),
+			LoadBalancerSGID: get(OutputPreviewLoadBalancerSGID), ListenerARN: get(OutputPreviewListenerARN),
+			Scheme: get(OutputPreviewScheme), Domain: m[OutputPreviewDomain]},
 	}
 	if len(missing) > 0 {
 		return SharedOutputs{}, fmt.Errorf("read shared stack outputs: missing %s (update the shared stack: go run mage.go shared:deploy)", strings.Join(missing, ", "))
@@ -235,12 +295,12 @@ func ParseSharedOutputs(outs []cfntypes.Output) (SharedOutputs, error) {
 		return SharedOutputs{}, err
 	}
 	s.Database = db
-	if s.Domain == "" {
+	if s.Previews.Domain == "" {
 		var err1, err2 error
 		s.PreviewPortFirst, err1 = strconv.Atoi(m[OutputPreviewPortFirst])
 		s.PreviewPortLast, err2 = strconv.Atoi(m[OutputPreviewPortLast])
 		if err1 != nil || err2 != nil {
-			return SharedOutputs{}, fmt.Errorf("read shared stack outputs: no domain and no preview port range (%q-%q) (update the shared stack: go run mage.go shared:deploy)", m[OutputPreviewPortFirst], m[OutputPreviewPortLast])
+			return SharedOutputs{}, fmt.Errorf("read shared stack outputs: no preview domain and no preview port range (%q-%q) (update the shared stack: go run mage.go shared:deploy)", m[OutputPreviewPortFirst], m[OutputPreviewPortLast])
 		}
 	}
 	return s, nil

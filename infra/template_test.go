@@ -132,14 +132,17 @@ func TestDeployTemplateSettings(t *testing.T) {
 		{"execution role from the shared stack", res("TaskDefinition", "Properties", "ExecutionRoleArn"), ref("ExecutionRoleArn")},
 		{"logs to the shared group", res("TaskDefinition", "Properties", "ContainerDefinitions", "#0", "LogConfiguration", "Options", "awslogs-group"), ref("LogGroupName")},
 		{"SLIPWAY_STACK is the stack name", res("TaskDefinition", "Properties", "ContainerDefinitions", "#0", "Environment", "#0"), map[string]any{"Name": "SLIPWAY_STACK", "Value": ref("AWS::StackName")}},
-		{"Fargate service", res("Service", "Properties", "LaunchType"), "FARGATE"},
+		{"a release's service on regular Fargate", res("Service", "Properties", "LaunchType"), map[string]any{"Fn::If": []any{"OnSpot", ref("AWS::NoValue"), "FARGATE"}}},
+		{"a preview's service on Fargate Spot", res("Service", "Properties", "CapacityProviderStrategy"), map[string]any{"Fn::If": []any{"OnSpot",
+			[]any{map[string]any{"CapacityProvider": "FARGATE_SPOT", "Weight": "1"}}, ref("AWS::NoValue")}}},
 		{"circuit breaker with rollback", res("Service", "Properties", "DeploymentConfiguration", "DeploymentCircuitBreaker"), map[string]any{"Enable": "true", "Rollback": "true"}},
-		{"short grace period", res("Service", "Properties", "HealthCheckGracePeriodSeconds"), "10"},
+		{"grace period from the stack's parameter", res("Service", "Properties", "HealthCheckGracePeriodSeconds"), ref("HealthCheckGracePeriod")},
 		{"public IP, no NAT gateway", res("Service", "Properties", "NetworkConfiguration", "AwsvpcConfiguration", "AssignPublicIp"), "ENABLED"},
 		{"tasks in the shared subnets", res("Service", "Properties", "NetworkConfiguration", "AwsvpcConfiguration", "Subnets"), ref("SubnetIds")},
 		{"service behind its target group", res("Service", "Properties", "LoadBalancers"), []any{map[string]any{"ContainerName": "app", "ContainerPort": ref("ContainerPort"), "TargetGroupArn": ref("TargetGroup")}}},
-		{"service waits for its rule (ECS needs the target group on the ALB)", res("Service", "DependsOn"), "ListenerRule"},
-		{"tasks admit only the ALB", res("TaskSecurityGroup", "Properties", "SecurityGroupIngress"), []any{map[string]any{"Description": "From the shared ALB", "IpProtocol": "tcp", "FromPort": ref("ContainerPort"), "ToPort": ref("ContainerPort"), "SourceSecurityGroupId": ref("LoadBalancerSecurityGroupId")}}},
+		{"tasks admit only the stack's ALB, through a resource of its own", res("TaskIngress", "Properties"), map[string]any{"GroupId": map[string]any{"Fn::GetAtt": "TaskSecurityGroup.GroupId"},
+			"Description": "From the stack's ALB", "IpProtocol": "tcp", "FromPort": ref("ContainerPort"), "ToPort": ref("ContainerPort"), "SourceSecurityGroupId": ref("LoadBalancerSecurityGroupId")}},
+		{"the service waits for its rule (ECS needs the target group on the ALB) and its tasks' ingress", res("Service", "DependsOn"), []any{"ListenerRule", "TaskIngress"}},
 		{"ip targets", res("TargetGroup", "Properties", "TargetType"), "ip"},
 		{"health path parameter", res("TargetGroup", "Properties", "HealthCheckPath"), ref("HealthPath")},
 		{"health path /healthz by default", at(t, tpl, "Parameters", "HealthPath", "Default"), "/healthz"},
@@ -200,6 +203,52 @@ func TestDeployTemplateEnvironmentSlots(t *testing.T) {
 		cond := map[string]any{"Fn::Not": []any{map[string]any{"Fn::Equals": []any{ref("EnvName" + n), ""}}}}
 		if got := at(t, tpl, "Conditions", "HasEnv"+n); !reflect.DeepEqual(got, cond) {
 			t.Errorf("condition HasEnv%d: got %#v", i, got)
+		}
+	}
+}
+
+// The environment's values are NoEcho parameters: CloudFormation then
+// answers "****" for them to every call that describes the stack or its
+// events (CloudFormation User Guide, "Parameters section", NoEcho), and the
+// preview role may call DescribeStacks on every stack of the account
+// (listing stacks is authorized against *), so production's settings would
+// otherwise be one call away from any branch. (moto 5.2.5 does not mask
+// NoEcho values; checked on the template.)
+func TestDeployTemplateHidesEnvironmentValues(t *testing.T) {
+	params := loadTemplate(t, "deploy.yaml")["Parameters"].(map[string]any)
+	for i := 1; i <= MaxEnv; i++ {
+		k := fmt.Sprintf("EnvValue%d", i)
+		if got := at(t, params, k, "NoEcho"); got != "true" {
+			t.Errorf("%s: NoEcho %v, want true", k, got)
+		}
+	}
+	for k, v := range params {
+		if v.(map[string]any)["NoEcho"] == "true" && !strings.HasPrefix(k, "EnvValue") {
+			t.Errorf("%s is NoEcho: the tool reads it back from DescribeStacks", k)
+		}
+	}
+}
+
+// No security group of the deploy template has inline rules. CloudFormation
+// creates such a group, authorizes its rules and only then tags it
+// (aws/aws-cdk#13204: create-security-group, authorize-security-group-
+// ingress, authorize-security-group-egress, create-tags, as CloudTrail
+// shows; aws-cloudformation/cloudformation-coverage-roadmap#714), while
+// both roles may authorize ingress only on a group already tagged
+// aws:cloudformation:stack-name=<app>-pr-* or <app>-prod-*: every first
+// create would be AccessDenied. A separate AWS::EC2::SecurityGroupIngress
+// starts after the group resource completes, tags included.
+func TestDeployTemplateSecurityGroupsHaveNoInlineRules(t *testing.T) {
+	for name, r := range loadTemplate(t, "deploy.yaml")["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] != "AWS::EC2::SecurityGroup" {
+			continue
+		}
+		props, _ := res["Properties"].(map[string]any)
+		for _, k := range []string{"SecurityGroupIngress", "SecurityGroupEgress"} {
+			if _, ok := props[k]; ok {
+				t.Errorf("%s has inline %s: the role may not authorize it before CloudFormation tags the group", name, k)
+			}
 		}
 	}
 }

@@ -95,12 +95,20 @@ func onlyTo(f []TargetWeight, tg string) bool {
 	return tg != "" && len(f) == 1 && f[0].TargetGroup == tg
 }
 
-// priorityInUse reports whether err is ALB refusing a rule priority that
-// another deploy took first (from the API, or as a stack's failure reason).
-func priorityInUse(err error) bool {
+// taken says which of the slot's rule priority or listener port ALB
+// refused because another deploy took it first (from the API, or as a
+// stack's failure reason: "Priority '3' is currently in use", or
+// DuplicateListener "A listener already exists on this port for this load
+// balancer"), or "" for any other error.
+func (sl slot) taken(err error) string {
 	if err == nil {
-		return false
+		return ""
 	}
-	s := err.Error()
-	return strings.Contains(s, "PriorityInUse") || strings.Contains(s, "priority is in use") || strings.Contains(s, "is currently in use")
+	switch s := err.Error(); {
+	case strings.Contains(s, "PriorityInUse") || strings.Contains(s, "priority is in use") || strings.Contains(s, "is currently in use"):
+		return fmt.Sprintf("rule priority %d", sl.priority)
+	case sl.port > 0 && (strings.Contains(s, "DuplicateListener") || strings.Contains(s, "listener already exists on this port")):
+		return fmt.Sprintf("listener port %d", sl.port)
+	}
+	return ""
 }

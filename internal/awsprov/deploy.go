@@ -39,8 +39,8 @@ func (p *Provider) Deploy(ctx context.Context, s deploy.Spec) (deploy.Stack, err
 		}
 		st, err := p.upsert(ctx, s, shared, sl, existing, next)
 		release()
-		if err != nil && priorityInUse(err) && !sl.reused && attempt < allocAttempts {
-			p.logf("%s: rule priority %d was taken by another deploy meanwhile: allocating another", s.Stack, sl.priority)
+		if taken := sl.taken(err); taken != "" && !sl.reused && attempt < allocAttempts {
+			p.logf("%s: %s was taken by another deploy meanwhile: allocating another", s.Stack, taken)
 			continue
 		}
 		if err != nil {
@@ -116,7 +116,7 @@ func (p *Provider) allocate(ctx context.Context, s deploy.Spec, existing cfnstac
 			return slot{priority: prio, port: port, reused: true}, func() {}, nil
 		}
 	}
-	t := p.traffic(shared)
+	t := p.traffic(shared.ForRole(s.Role)) // a preview's rule and port are on the previews ALB
 	t.Ports = PortRange{First: shared.PreviewPortFirst, Last: shared.PreviewPortLast}
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -32,6 +32,7 @@ func TestOnMoto(t *testing.T) {
 	t.Run("two PRs deployed at once get distinct rule priorities", func(t *testing.T) { testConcurrentPreviews(t, e) })
 
 	t.Run("a priority another process takes between allocation and create is allocated again", func(t *testing.T) { testPriorityRace(t, e) })
+	t.Run("a listener port another process takes between allocation and create is allocated again", func(t *testing.T) { testPortRace(t, e) })
 
 	t.Run("a stack rolled back because its priority was taken is re-created at a free one", func(t *testing.T) { testRolledBackPriority(t, e) })
 
@@ -110,7 +111,7 @@ func testPreviewLifecycle(t *testing.T, e *awsEnv) {
 	}
 	shared, err := p.Shared(ctx)
 	must(t, err)
-	if n := ownRules(t, e, shared.ListenerARN); n != 0 {
+	if n := ownRules(t, e, shared.Previews.ListenerARN); n != 0 {
 		t.Errorf("%d listener rules left after destroying the only preview, want 0", n)
 	}
 	must(t, p.Delete(ctx, "tags-pr-7")) // destroying what is gone succeeds
@@ -165,7 +166,7 @@ func testPriorityRace(t *testing.T, e *awsEnv) {
 			}
 			tg := otherTargetGroup(t, e, "race-other")
 			prio, _ := strconv.Atoi(taken)
-			_, err := e.elb.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(shared.ListenerARN), Priority: aws.Int32(int32(prio)),
+			_, err := e.elb.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(shared.Previews.ListenerARN), Priority: aws.Int32(int32(prio)),
 				Conditions: []elbtypes.RuleCondition{hostCondition("other.race.example.com")}, Actions: forward([]TargetWeight{{tg, 1}}, 0)})
 			must(t, err)
 			return nil, &elbtypes.PriorityInUseException{Message: aws.String("The specified priority is in use.")}
@@ -295,7 +296,7 @@ func testRolledBackPriority(t *testing.T, e *awsEnv) {
 		// AWS deletes the stack's target group with it; moto leaves it and
 		// the rule. The rule stays as the other deploy's: it is re-pointed
 		// to that deploy's group, and the leftover group deleted.
-		rules, rerr := e.elb.DescribeRules(ctx, &elbv2.DescribeRulesInput{ListenerArn: aws.String(shared.ListenerARN)})
+		rules, rerr := e.elb.DescribeRules(ctx, &elbv2.DescribeRulesInput{ListenerArn: aws.String(shared.Previews.ListenerARN)})
 		must(t, rerr)
 		for _, r := range rules.Rules {
 			if f := forwardOf(r.Actions); len(f) == 1 && f[0].TargetGroup == tg {

@@ -174,9 +174,9 @@ func zonePrefix(stack *middleware.Stack) error {
 	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("motoZoneID",
 		func(ctx context.Context, i middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			if in, ok := i.Parameters.(*cloudformation.CreateChangeSetInput); ok {
-				for k, p := range in.Parameters {
-					if aws.ToString(p.ParameterKey) == "HostedZoneId" {
-						in.Parameters[k].ParameterValue = aws.String(strings.TrimPrefix(aws.ToString(p.ParameterValue), "Z"))
+				for i, p := range in.Parameters {
+					if k := aws.ToString(p.ParameterKey); k == "HostedZoneId" || k == "PreviewHostedZoneId" {
+						in.Parameters[i].ParameterValue = aws.String(strings.TrimPrefix(aws.ToString(p.ParameterValue), "Z"))
 					}
 				}
 			}

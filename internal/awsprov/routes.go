@@ -180,7 +180,7 @@ func (p *Provider) Delete(ctx context.Context, stack string) error {
 		if err != nil {
 			return err
 		}
-		if err := p.traffic(shared).Sweep(ctx, tg); err != nil {
+		if err := p.traffic(shared.ForRole(st.Tags[TagRole])).Sweep(ctx, tg); err != nil {
 			return err
 		}
 	}

@@ -27,6 +27,10 @@ func (e *Engine) apply(ctx context.Context, in Input, typ types.ChangeSetType) (
 		op = "create"
 	}
 	name := token(op)
+	resourceTypes, err := TemplateResourceTypes(in.Template)
+	if err != nil {
+		return false, Stack{}, &StackError{Op: op, Stack: in.Name, Err: err}
+	}
 	out, err := e.api.CreateChangeSet(ctx, &cloudformation.CreateChangeSetInput{
 		StackName:     aws.String(in.Name),
 		ChangeSetName: aws.String(name),
@@ -35,6 +39,7 @@ func (e *Engine) apply(ctx context.Context, in Input, typ types.ChangeSetType) (
 		Parameters:    parameters(in.Parameters),
 		Tags:          tags(in.Tags),
 		Capabilities:  in.Capabilities,
+		ResourceTypes: resourceTypes, // what IAM's cloudformation:ResourceTypes reads
 		ClientToken:   aws.String(name),
 		Description:   aws.String("Slipway " + op),
 	})

@@ -20,6 +20,13 @@
 // the stack does not have it yet: a run whose first attempt failed
 // (denied, throttled) converges on the next.
 //
+// Plan (-diff) creates the change set Upsert would, reads what it adds,
+// modifies (replacing or not) and removes, the parameters and the IAM
+// changes, and deletes it without executing it (Plan.Write prints it).
+//
+// Every change set and in-place update names the template's resource types
+// (ResourceTypes), which IAM's cloudformation:ResourceTypes condition reads.
+//
 // Delete retries a DELETE_FAILED stack retaining the resources that failed,
 // and reports them as orphans. A cancelled context (Ctrl-C) stops the
 // watching, not CloudFormation: the error (ErrInterrupted) says the stack's

@@ -130,4 +130,6 @@ func TestAgainstMoto(t *testing.T) {
 	t.Run("events and throttling", func(t *testing.T) { testEventsAndThrottling(t, endpoint) })
 	t.Run("reads and reconciling", func(t *testing.T) { testReadsAndReconciling(t, endpoint) })
 	t.Run("modify in place", func(t *testing.T) { testModify(t, endpoint) })
+	t.Run("resource types", func(t *testing.T) { testResourceTypes(t, endpoint) })
+	t.Run("plan (-diff)", func(t *testing.T) { testPlan(t, endpoint) })
 }

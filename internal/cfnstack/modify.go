@@ -63,9 +63,13 @@ func (e *Engine) modify(ctx context.Context, in ModifyInput) (Stack, error) {
 			params = append(params, types.Parameter{ParameterKey: aws.String(k), UsePreviousValue: aws.Bool(true)})
 		}
 	}
+	resourceTypes, err := e.stackResourceTypes(ctx, st.ID)
+	if err != nil {
+		return st, &StackError{Op: "update", Stack: in.Name, Status: string(st.Status), State: st.State, Err: err}
+	}
 	log := e.logFrom(ctx, st)
 	_, err = e.api.UpdateStack(ctx, &cloudformation.UpdateStackInput{
-		StackName: aws.String(st.ID), UsePreviousTemplate: aws.Bool(true), Parameters: params,
+		StackName: aws.String(st.ID), UsePreviousTemplate: aws.Bool(true), Parameters: params, ResourceTypes: resourceTypes,
 		Tags: tags(merged), Capabilities: in.Capabilities, ClientRequestToken: aws.String(token("modify")),
 	})
 	if isNoUpdates(err) {

@@ -62,11 +62,11 @@ type ecrBuilder struct {
 	b      *build.Builder // the session's: local names, archive, engine
 	api    image.ECRTokens
 	mirror string
-	repo   func(ctx context.Context) (uri, name string, err error)
+	repo   func(ctx context.Context, purpose string) (uri, name string, err error)
 }
 
 func (e *ecrBuilder) Build(ctx context.Context, purpose string) (deploy.Image, error) {
-	uri, name, err := e.repo(ctx)
+	uri, name, err := e.repo(ctx, purpose)
 	if err != nil {
 		return deploy.Image{}, err
 	}
@@ -110,14 +110,21 @@ func (e *ecrBuilder) retagArchive(ctx context.Context, repo string) error {
 	return image.Tag(ctx, e.b.Engine, img.Ref, repo+":"+rev.Commit[:7])
 }
 
-// sharedRepository is the ECR repository of the shared stack, which is
-// created first if it does not exist yet.
-func sharedRepository(p *awsprov.Provider) func(context.Context) (string, string, error) {
-	return func(ctx context.Context) (string, string, error) {
+// sharedRepository is the shared stack's ECR repository for an image's
+// purpose: a release's, or the previews' for any other (the preview role
+// may push nowhere else). The stack is created first if it does not exist
+// yet.
+func sharedRepository(p *awsprov.Provider) func(context.Context, string) (string, string, error) {
+	return func(ctx context.Context, purpose string) (string, string, error) {
 		if err := p.EnsureShared(ctx); err != nil {
 			return "", "", fmt.Errorf("ensure shared stack: %w", err)
 		}
 		s, err := p.Shared(ctx)
+		role := infra.RolePreview
+		if purpose == "release" {
+			role = infra.RoleProduction
+		}
+		s = s.ForRole(role)
 		return s.RepositoryURI, s.RepositoryName, err
 	}
 }
@@ -152,9 +159,9 @@ func (r awsRouting) URL(host string) string {
 		return "http://" + alb
 	}
 	if port, ok := r.p.Port(host); ok {
-		return fmt.Sprintf("http://%s:%d", alb, port)
+		return fmt.Sprintf("http://%s:%d", r.previewALBName(), port)
 	}
-	return "http://" + alb + ":<port given at deploy>"
+	return "http://" + r.previewALBName() + ":<port given at deploy>"
 }
 
 func (r awsRouting) Dial(host string) (string, string) { return r.URL(host), "" }
@@ -168,6 +175,18 @@ func (r awsRouting) albName() string {
 		return "<shared ALB: " + err.Error() + ">"
 	}
 	return s.LoadBalancerDNSName
+}
+
+// previewALBName is the previews ALB's DNS name (previews get its ports
+// without a domain), read once from the shared stack.
+func (r awsRouting) previewALBName() string {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := r.p.Shared(ctx)
+	if err != nil {
+		return "<previews ALB: " + err.Error() + ">"
+	}
+	return s.Previews.LoadBalancerDNSName
 }
 
 // existingPreviewDatabases reads SLIPWAY_PREVIEW_DATABASE: "create" (or

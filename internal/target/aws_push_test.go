@@ -49,7 +49,7 @@ func TestECRPushOfABuildAndOfAForkArchive(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := &ecrBuilder{b: local, api: api, mirror: reg.Host,
-		repo: func(context.Context) (string, string, error) { return uri, "forkrepo", nil }}
+		repo: func(context.Context, string) (string, string, error) { return uri, "forkrepo", nil }}
 	for _, tc := range []struct{ purpose, archive string }{{"pr-3", ""}, {"pr-4", archive}} {
 		local.LoadArchive = tc.archive
 		img, err := e.Build(ctx, tc.purpose)
