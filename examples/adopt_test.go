@@ -72,11 +72,11 @@ func TestAnotherRepositoryAdoptsSlipwayByTheREADME(t *testing.T) {
 	}
 	app := "shop" + hex.EncodeToString(rnd[:])
 	dir := filepath.Join(t.TempDir(), app) // init names the app after its directory
-	copyTree(t, filepath.Join(root, "examples", "python-shop"), dir)
+	testenv.CopyDir(t, filepath.Join(root, "examples", "python-shop"), dir)
 	if err := os.Remove(filepath.Join(dir, "slipway.yaml")); err != nil { // init writes it
 		t.Fatal(err)
 	}
-	seedGoSum(t, root, dir)
+	testenv.SeedGoSum(t, root, dir)
 	routerPort, adminPort := testenv.FreePort(t), testenv.FreePort(t)
 	first, last := testenv.FreePortRange(t, 4)
 	var env []string
@@ -203,43 +203,5 @@ func TestAnotherRepositoryAdoptsSlipwayByTheREADME(t *testing.T) {
 	}
 	if released != 1 {
 		t.Fatalf("README's adoption steps released %d times, want once", released)
-	}
-}
-
-// copyTree copies the regular files under src to dst.
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		if info.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, info.Mode().Perm())
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// seedGoSum gives the new repository Slipway's go.sum, so its go commands
-// work offline (GOPROXY=off) from the module cache.
-func seedGoSum(t *testing.T, root, dir string) {
-	t.Helper()
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,7 +74,7 @@ func TestACheckoutsBuildHasNoVersionToRequire(t *testing.T) {
 func TestInitScaffoldsTheExampleThenHasNothingToWrite(t *testing.T) {
 	root := testenv.ModuleDir(t)
 	dir := filepath.Join(t.TempDir(), "python-shop")
-	copyTree(t, filepath.Join(root, "examples", "python-shop"), dir)
+	testenv.CopyDir(t, filepath.Join(root, "examples", "python-shop"), dir)
 	if err := os.Remove(filepath.Join(dir, "slipway.yaml")); err != nil {
 		t.Fatal(err)
 	}
@@ -106,29 +105,5 @@ func TestInitScaffoldsTheExampleThenHasNothingToWrite(t *testing.T) {
 	code, stdout, stderr = runSlipway(t, "init", "-replace="+root, dir)
 	if code != 0 || !strings.Contains(stdout, "nothing to write") || strings.Contains(stdout, "wrote ") {
 		t.Errorf("second slipway init = exit %d:\n%s%s\nwant nothing written, and said", code, stdout, stderr)
-	}
-}
-
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			if d.Name() == "__pycache__" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }

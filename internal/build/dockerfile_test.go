@@ -1,17 +1,12 @@
 package build_test
 
 import (
-	"archive/tar"
 	"bytes"
-	"context"
-	"io"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 
-	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 
 	"github.com/slipway/slipway/internal/build"
@@ -58,7 +53,7 @@ func TestADockerfileAppIsBuiltFromItsManifest(t *testing.T) {
 	if img.Platform != "linux/"+runtime.GOARCH || img.Commit != commit {
 		t.Errorf("image %+v, want platform linux/%s and commit %s", img, runtime.GOARCH, commit)
 	}
-	files := filesIn(t, cli, repo+":pr-1", "/greeting", "/app/keep.txt", "/app/secret.txt", "/app/untracked.txt", "/debug-stage")
+	files := testenv.FilesIn(t, cli, repo+":pr-1", "/greeting", "/app/keep.txt", "/app/secret.txt", "/app/untracked.txt", "/debug-stage")
 	want := map[string]string{"/greeting": "from-manifest\n", "/app/keep.txt": "v1\n"}
 	for path, body := range files {
 		if want[path] != body {
@@ -90,7 +85,7 @@ func TestADockerfileAppIsBuiltFromItsManifest(t *testing.T) {
 	if !hasLine(log.String(), "[app 2/3] RUN echo", "CACHED") {
 		t.Errorf("a one-line change did not reuse the layers before it")
 	}
-	if got := filesIn(t, cli, repo+":pr-3", "/app/keep.txt")["/app/keep.txt"]; got != "v2\n" {
+	if got := testenv.FilesIn(t, cli, repo+":pr-3", "/app/keep.txt")["/app/keep.txt"]; got != "v2\n" {
 		t.Errorf("the changed file in the image: %q, want v2", got)
 	}
 	labels, err = image.Labels(ctx, cli, repo+":"+s7+"-dirty")
@@ -186,40 +181,6 @@ func debianEngine(t testing.TB) *client.Client {
 		testenv.Missing(t, "the image debian:bookworm-slim", "run scripts/setup-debian.sh (or docker pull debian:bookworm-slim)")
 	}
 	return cli
-}
-
-// filesIn returns the content of each path in the image ref, "" for a
-// path it does not have.
-func filesIn(t *testing.T, cli *client.Client, ref string, paths ...string) map[string]string {
-	t.Helper()
-	ctx := context.Background()
-	c, err := cli.ContainerCreate(ctx, &container.Config{Image: ref}, nil, nil, nil, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true}) }()
-	out := map[string]string{}
-	for _, p := range paths {
-		rc, _, err := cli.CopyFromContainer(ctx, c.ID, p)
-		if cerrdefs.IsNotFound(err) {
-			out[p] = ""
-			continue
-		}
-		if err != nil {
-			t.Fatalf("read %s from %s: %v", p, ref, err)
-		}
-		tr := tar.NewReader(rc)
-		if _, err := tr.Next(); err != nil {
-			t.Fatalf("read %s from %s: %v", p, ref, err)
-		}
-		body, err := io.ReadAll(tr)
-		_ = rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[p] = string(body)
-	}
-	return out
 }
 
 // hasLine reports whether log has a line holding both parts.

@@ -1,12 +1,9 @@
 package image_test
 
 import (
-	"archive/tar"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,9 +11,7 @@ import (
 	"testing"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types"
-	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 
 	"github.com/slipway/slipway/internal/image"
@@ -47,7 +42,7 @@ func TestADockerfileAppIsBuiltWithBuildKit(t *testing.T) {
 	if strings.Contains(progress.String(), "Step 1/") || strings.Contains(progress.String(), "debug") {
 		t.Errorf("progress shows the classic builder or the debug stage after the target")
 	}
-	files := filesIn(t, cli, id, "/greeting", "/app/keep.txt", "/app/logs/keep.log", "/app/secret.txt", "/app/logs/today.log", "/debug-stage")
+	files := testenv.FilesIn(t, cli, id, "/greeting", "/app/keep.txt", "/app/logs/keep.log", "/app/secret.txt", "/app/logs/today.log", "/debug-stage")
 	want := map[string]string{"/greeting": "ahoy\n", "/app/keep.txt": "kept\n", "/app/logs/keep.log": "kept by the ! pattern\n"}
 	for path, body := range files {
 		if want[path] != body {
@@ -98,7 +93,7 @@ func TestLayersAndCacheMountsLastBetweenBuilds(t *testing.T) {
 		}
 	}
 	next, _ := build(second)
-	if seen := filesIn(t, cli, next, "/seen-in-cache")["/seen-in-cache"]; !strings.Contains(seen, first) {
+	if seen := testenv.FilesIn(t, cli, next, "/seen-in-cache")["/seen-in-cache"]; !strings.Contains(seen, first) {
 		t.Errorf("the cache mount in the next build held %q, want the first build's %s", seen, first)
 	}
 }
@@ -142,7 +137,7 @@ func TestTheClassicBuilderWhenAsked(t *testing.T) {
 	if !strings.Contains(progress.String(), "Step 1/") {
 		t.Errorf("progress does not show the classic builder's steps")
 	}
-	files := filesIn(t, cli, id, "/greeting", "/app/keep.txt", "/app/secret.txt", "/app/logs/today.log", "/debug-stage")
+	files := testenv.FilesIn(t, cli, id, "/greeting", "/app/keep.txt", "/app/secret.txt", "/app/logs/today.log", "/debug-stage")
 	want := map[string]string{"/greeting": "classic\n", "/app/keep.txt": "kept\n"}
 	for path, body := range files {
 		if want[path] != body {
@@ -195,40 +190,6 @@ func debianApp(t *testing.T) (*client.Client, string) {
 		t.Fatal(err)
 	}
 	return cli, dir
-}
-
-// filesIn returns the content of each path in the image ref, "" for a
-// path it does not have.
-func filesIn(t *testing.T, cli *client.Client, ref string, paths ...string) map[string]string {
-	t.Helper()
-	ctx := context.Background()
-	c, err := cli.ContainerCreate(ctx, &container.Config{Image: ref}, nil, nil, nil, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true}) }()
-	out := map[string]string{}
-	for _, p := range paths {
-		rc, _, err := cli.CopyFromContainer(ctx, c.ID, p)
-		if cerrdefs.IsNotFound(err) {
-			out[p] = ""
-			continue
-		}
-		if err != nil {
-			t.Fatalf("read %s from %s: %v", p, ref, err)
-		}
-		tr := tar.NewReader(rc)
-		if _, err := tr.Next(); err != nil {
-			t.Fatalf("read %s from %s: %v", p, ref, err)
-		}
-		body, err := io.ReadAll(tr)
-		_ = rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[p] = string(body)
-	}
-	return out
 }
 
 // hasLine reports whether progress has a line holding both parts.

@@ -27,57 +27,19 @@ func exampleRepo(t *testing.T) (dir, root string) {
 	t.Helper()
 	root = testenv.ModuleDir(t)
 	dir = filepath.Join(t.TempDir(), "python-shop")
-	copyDir(t, filepath.Join(root, "examples", "python-shop"), dir)
+	testenv.CopyDir(t, filepath.Join(root, "examples", "python-shop"), dir)
 	if err := os.Remove(filepath.Join(dir, manifest.FileName)); err != nil {
 		t.Fatal(err)
 	}
 	gitInit(t, dir)
-	seedGoSum(t, root, dir)
+	testenv.SeedGoSum(t, root, dir)
 	return dir, root
-}
-
-func seedGoSum(t *testing.T, root, dir string) {
-	t.Helper()
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("GOPROXY", "off")
-	t.Setenv("GOWORK", "off")
 }
 
 func gitInit(t *testing.T, dir string) {
 	t.Helper()
 	if out, err := exec.Command("git", "init", "-q", dir).CombinedOutput(); err != nil {
 		t.Fatalf("git init: %v\n%s", err, out)
-	}
-}
-
-// copyDir copies the regular files under src to dst.
-func copyDir(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			if d.Name() == "__pycache__" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
