@@ -100,10 +100,12 @@ func sharedDeployConverges(t *testing.T, a *awsAccount, env []string, app string
 func pushToECR(t *testing.T, env []string, app string) {
 	// moto's ECR hands out the login AWS:123456789012-auth-token but has
 	// no registry API: the push goes to a registry with that login (the
-	// mirror), and the printed reference names the ECR repository.
+	// mirror), and the printed reference names the ECR repository: a
+	// hand-made push is no release, so it goes where previews go (the
+	// release repository takes releases only; its images are kept).
 	reg := registrytest.StartWithLogin(t, "AWS", "123456789012-auth-token")
 	out, stderr, err := mage(t, append(append([]string(nil), env...), "SLIPWAY_REGISTRY_MIRROR="+reg.Host, "SLIPWAY_APP_IMAGE=slipway-test/awsflow"), "push")
-	want := "123456789012.dkr.ecr.us-east-1.amazonaws.com/" + app + "@sha256:"
+	want := "123456789012.dkr.ecr.us-east-1.amazonaws.com/" + app + "-previews@sha256:"
 	if err != nil || !strings.HasPrefix(strings.TrimSpace(out), want) {
 		t.Fatalf("push on aws without SLIPWAY_REGISTRY: %v, printed %q, want %s…\n%s", err, out, want, stderr)
 	}
