@@ -81,7 +81,11 @@ func schemaCommand(_ context.Context, _ []string, _ func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	return writeJSON(stdout, map[string]any{"head": store.SchemaHead, "min": store.MinSchema, "migrations": ms})
+	head, minV, err := store.Schema()
+	if err != nil {
+		return err
+	}
+	return writeJSON(stdout, map[string]any{"head": head, "min": minV, "migrations": ms})
 }
 
 func writeJSON(w io.Writer, v any) error {
