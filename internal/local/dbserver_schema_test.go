@@ -10,6 +10,7 @@ import (
 	"github.com/slipway/slipway/internal/build"
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/image"
+	"github.com/slipway/slipway/internal/manifest"
 	"github.com/slipway/slipway/internal/testenv"
 )
 
@@ -69,5 +70,39 @@ func TestSchemaLabelsFromTheFilesMigrateAPreviewToANewMigrationWithNoConstantBum
 	}
 	if out := e.out.String(); strings.Contains(out, "already at head 3") {
 		t.Fatalf("the preview skipped its migration:\n%s", out)
+	}
+}
+
+// slipway.yaml's database.migrate and database.seed run as one-off
+// containers of the app's image, the whole command (the image's
+// entrypoint replaced), told what to do by the migrate contract's
+// variables alone: SLIPWAY_MIGRATE_TO=1 stops at 1, SLIPWAY_MIGRATE=expand
+// holds the contract migration 3, SLIPWAY_MIGRATE=all applies it; the
+// seed command fills the golden copy.
+func TestMigrateCommandFromTheManifestFollowsTheMigrateContract(t *testing.T) {
+	e := newDBEnv(t)
+	ctx := context.Background()
+	m := manifest.Default()
+	m.Database = &manifest.Database{Migrate: []string{"/app", "migrate"}, Seed: []string{"/app", "seed"}}
+	e.flow.Manifest = m
+	dbs := e.flow.Databases()
+	prod, err := dbs.Production(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := dbs.MigrateTo(ctx, images.appA.Ref, prod, 1)
+	if err != nil || res.From != 0 || res.To != 1 || e.schema(e.app) != 1 {
+		t.Fatalf("SLIPWAY_MIGRATE_TO=1: %+v, %v; want 0 -> 1", res, err)
+	}
+	res, err = dbs.Migrate(ctx, images.appA.Ref, prod, true)
+	if err != nil || res.From != 1 || res.To != 2 || len(res.Held) != 1 || res.Held[0].Name != "00003_drop_visits.sql" || res.Held[0].Kind != deploy.KindContract {
+		t.Fatalf("SLIPWAY_MIGRATE=expand: %+v, %v; want 1 -> 2, 00003_drop_visits.sql held", res, err)
+	}
+	res, err = dbs.RefreshGolden(ctx, images.appA.Ref, "r1")
+	if err != nil || res.From != 0 || res.To != 3 {
+		t.Fatalf("golden, SLIPWAY_MIGRATE=all: %+v, %v; want 0 -> 3", res, err)
+	}
+	if n, err := e.query(e.golden(), "SELECT count(*)::int FROM notes"); err != nil || n == 0 {
+		t.Fatalf("the golden copy has %d notes (%v): the seed command did not run", n, err)
 	}
 }
