@@ -10,6 +10,7 @@ import (
 
 	"github.com/slipway/slipway/internal/build"
 	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/image"
 	"github.com/slipway/slipway/internal/testenv"
 )
 
@@ -103,5 +104,50 @@ func TestSampleAppSchemaLabels(t *testing.T) {
 	got, err := build.SchemaLabels(os.DirFS(dir), "sample-app/store/migrations")
 	if want := labels("3", "2", "3:00003_drop_visits.sql"); err != nil || !maps.Equal(got, want) {
 		t.Fatalf("got %v, %v; want %v", got, err, want)
+	}
+}
+
+// An app with a Dockerfile and database.migrations gets its schema labels
+// from the migration files of the commit built: an untracked file does not
+// count (here one that would fail the build), and a committed file with a
+// malformed marker fails the build naming the file and line.
+func TestADockerfileAppIsLabelledFromItsTrackedMigrations(t *testing.T) {
+	cli := testenv.Docker(t)
+	ctx := t.Context()
+	t.Setenv("SLIPWAY_COMMIT", "")
+	t.Setenv("SLIPWAY_VERSION", "")
+	r := newRepo(t)
+	r.write("slipway.yaml", "app: shop\ndatabase:\n  migrations: db/migrations\n  migrate: [\"/bin/migrate\"]\n")
+	r.write("Dockerfile", "FROM scratch\nCOPY db /db\n")
+	r.write("db/migrations/00001_notes.sql", expand)
+	r.write("db/migrations/00002_drop_visits.sql", contract)
+	r.git("add", ".")
+	r.git("commit", "-q", "-m", "app with migrations")
+	r.write("db/migrations/00003_wip.sql", "-- slipway:wip\n")
+	const repo = "slipway-test/migrationsapp"
+	s7 := r.git("rev-parse", "--short=7", "HEAD")
+	t.Cleanup(func() { removeTags(cli, repo, s7, "pr-1") })
+	b := &build.Builder{Engine: cli, ModuleDir: r.dir, AppImage: repo, Manifest: loadManifest(t, r), Log: testenv.Log(t)}
+	img, err := b.Build(ctx, "pr-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := image.Labels(ctx, cli, img.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range labels("2", "1", "2:00002_drop_visits.sql") {
+		if got[k] != want {
+			t.Errorf("label %s = %q, want %q", k, got[k], want)
+		}
+	}
+
+	r.git("add", "db/migrations/00003_wip.sql")
+	r.git("commit", "-q", "-m", "a malformed marker")
+	s7 = r.git("rev-parse", "--short=7", "HEAD")
+	t.Cleanup(func() { removeTags(cli, repo, s7, "pr-2") })
+	_, err = b.Build(ctx, "pr-2")
+	if want := `db/migrations/00003_wip.sql:1: unknown marker "-- slipway:wip"`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("build with a malformed marker: %v, want an error naming %q", err, want)
 	}
 }
