@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/slipway/slipway/sample-app/store"
@@ -34,11 +35,20 @@ func runCommand(ctx context.Context, name string, args []string, stdout, stderr 
 // ones it held, each with its kind; with -to N it stops at version N. It
 // prints the result as JSON on stdout: the schema before and after, what it
 // applied and what it held.
+//
+// It follows Slipway's migrate contract for a command of slipway.yaml
+// (database.migrate) too: SLIPWAY_MIGRATE=expand is -expand-only
+// (SLIPWAY_MIGRATE=all, or unset, applies all), SLIPWAY_MIGRATE_TO=N is
+// -to N; a flag given wins.
 func migrateCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	expandOnly := fs.Bool("expand-only", false, "apply expand migrations only, holding contract ones (a release while older stacks are kept)")
-	to := fs.Int64("to", 0, "apply the pending migrations up to this version only, whatever their kind (0: all)")
+	expandDefault, toDefault, err := migrateEnv(getenv)
+	if err != nil {
+		return err
+	}
+	expandOnly := fs.Bool("expand-only", expandDefault, "apply expand migrations only, holding contract ones (a release while older stacks are kept); default from SLIPWAY_MIGRATE=expand")
+	to := fs.Int64("to", toDefault, "apply the pending migrations up to this version only, whatever their kind (0: all); default SLIPWAY_MIGRATE_TO")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -50,6 +60,24 @@ func migrateCommand(ctx context.Context, args []string, getenv func(string) stri
 		fmt.Fprintf(stderr, "migrate: holding %s until no kept release needs schema %d\n", heldList(res.Held), res.To)
 	}
 	return writeJSON(stdout, map[string]any{"from": res.From, "to": res.To, "applied": res.Applied, "held": res.Held})
+}
+
+// migrateEnv reads the migrate contract's variables: SLIPWAY_MIGRATE
+// (all or expand) and SLIPWAY_MIGRATE_TO (a version).
+func migrateEnv(getenv func(string) string) (expandOnly bool, to int64, err error) {
+	switch m := getenv("SLIPWAY_MIGRATE"); m {
+	case "", "all":
+	case "expand":
+		expandOnly = true
+	default:
+		return false, 0, fmt.Errorf("SLIPWAY_MIGRATE=%q: want all or expand", m)
+	}
+	if v := getenv("SLIPWAY_MIGRATE_TO"); v != "" {
+		if to, err = strconv.ParseInt(v, 10, 64); err != nil || to < 1 {
+			return false, 0, fmt.Errorf("SLIPWAY_MIGRATE_TO=%q: want a version (1 or more)", v)
+		}
+	}
+	return expandOnly, to, nil
 }
 
 // heldList names held migrations with their kinds: the first is a
@@ -81,7 +109,11 @@ func schemaCommand(_ context.Context, _ []string, _ func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	return writeJSON(stdout, map[string]any{"head": store.SchemaHead, "min": store.MinSchema, "migrations": ms})
+	head, minV, err := store.Schema()
+	if err != nil {
+		return err
+	}
+	return writeJSON(stdout, map[string]any{"head": head, "min": minV, "migrations": ms})
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -3,6 +3,8 @@ package awsprov
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,28 +41,30 @@ const (
 	logAttempts   = 5         // CloudWatch Logs may show a stopped task's lines a little later
 )
 
-// RunOnce implements deploy.DatabaseServer: cmd as a one-off Fargate task
+// RunOnce implements deploy.DatabaseServer: run as a one-off Fargate task
 // of image with DATABASE_URL from db's secret (runTask).
-func (p *Provider) RunOnce(ctx context.Context, image string, cmd []string, db deploy.SecretURL) (string, error) {
+func (p *Provider) RunOnce(ctx context.Context, image string, run deploy.OneOff, db deploy.SecretURL) (string, error) {
 	u, ok := db.(dbURL)
 	if !ok {
-		return "", fmt.Errorf("%s database %s: its URL is in no secret of this target", cmd[0], db.Database())
+		return "", fmt.Errorf("%s database %s: its URL is in no secret of this target", run.Name, db.Database())
 	}
-	return p.runTask(ctx, image, cmd, u)
+	return p.runTask(ctx, image, run, u)
 }
 
 // runTask registers a task definition for image (family <app>-pr-migrate
 // with the preview execution role for a preview's database, else
-// <app>-prod-migrate), runs cmd once on the shared cluster, waits (bounded
+// <app>-prod-migrate; run's entrypoint, when it has one, replaces the
+// image's), runs it once with run's arguments and variables on the shared
+// cluster, waits (bounded
 // by HealthTimeout) until it stops and returns its output, the password
 // taken out. A non-zero exit is a *deploy.MigrationError with the output's
 // last lines. The task definition is deregistered afterwards.
-func (p *Provider) runTask(ctx context.Context, image string, cmd []string, u dbURL) (string, error) {
+func (p *Provider) runTask(ctx context.Context, image string, run deploy.OneOff, u dbURL) (string, error) {
 	shared, err := p.Shared(ctx)
 	if err != nil {
 		return "", err
 	}
-	td, err := p.registerTask(ctx, image, u, shared)
+	td, err := p.registerTask(ctx, image, run.Entrypoint, u, shared)
 	if err != nil {
 		return "", err
 	}
@@ -68,30 +72,30 @@ func (p *Provider) runTask(ctx context.Context, image string, cmd []string, u db
 		// A leftover revision runs nothing; the next run registers another.
 		_, _ = p.db.Tasks.DeregisterTaskDefinition(context.WithoutCancel(ctx), &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(td)})
 	}()
-	run, err := p.db.Tasks.RunTask(ctx, &ecs.RunTaskInput{
+	started, err := p.db.Tasks.RunTask(ctx, &ecs.RunTaskInput{
 		Cluster: aws.String(shared.ClusterName), TaskDefinition: aws.String(td), LaunchType: ecstypes.LaunchTypeFargate,
-		Count: aws.Int32(1), StartedBy: aws.String("slipway-" + cmd[0]),
+		Count: aws.Int32(1), StartedBy: aws.String("slipway-" + run.Name),
 		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{
 			Subnets: shared.SubnetIDs, SecurityGroups: []string{shared.AppTasksSGID}, AssignPublicIp: ecstypes.AssignPublicIpEnabled}},
-		Overrides: &ecstypes.TaskOverride{ContainerOverrides: []ecstypes.ContainerOverride{{Name: aws.String(taskContainer), Command: cmd}}},
+		Overrides: &ecstypes.TaskOverride{ContainerOverrides: []ecstypes.ContainerOverride{{Name: aws.String(taskContainer), Command: run.Args, Environment: taskEnv(run.Env)}}},
 	})
 	if err != nil {
-		return "", fmt.Errorf("run the %s task of database %s: %w", cmd[0], u.Database(), err)
+		return "", fmt.Errorf("run the %s task of database %s: %w", run.Name, u.Database(), err)
 	}
-	if len(run.Tasks) == 0 {
+	if len(started.Tasks) == 0 {
 		why := "no task started"
-		for _, f := range run.Failures {
+		for _, f := range started.Failures {
 			why = aws.ToString(f.Reason) + " " + aws.ToString(f.Detail)
 		}
-		return "", fmt.Errorf("run the %s task of database %s: %s", cmd[0], u.Database(), why)
+		return "", fmt.Errorf("run the %s task of database %s: %s", run.Name, u.Database(), why)
 	}
-	task := aws.ToString(run.Tasks[0].TaskArn)
-	p.logf("database %s: %s task %s started", u.Database(), cmd[0], taskID(task))
+	task := aws.ToString(started.Tasks[0].TaskArn)
+	p.logf("database %s: %s task %s started", u.Database(), run.Name, taskID(task))
 	code, why, err := p.waitTask(ctx, shared.ClusterName, task)
 	if err != nil {
-		return "", fmt.Errorf("%s of database %s: %w", cmd[0], u.Database(), err)
+		return "", fmt.Errorf("%s of database %s: %w", run.Name, u.Database(), err)
 	}
-	out, err := p.taskOutput(ctx, shared.LogGroupName, task, code == 0 && cmd[0] == "migrate") // migrate answers in its output
+	out, err := p.taskOutput(ctx, shared.LogGroupName, task, code == 0 && run.Name == "migrate") // migrate answers in its output
 	if err != nil {
 		return "", err
 	}
@@ -105,8 +109,18 @@ func (p *Provider) runTask(ctx context.Context, image string, cmd []string, u db
 	return out, nil
 }
 
-// registerTask registers the one-off task definition and returns its ARN.
-func (p *Provider) registerTask(ctx context.Context, image string, u dbURL, shared infra.SharedOutputs) (string, error) {
+// taskEnv is env as a container override's variables, in order.
+func taskEnv(env map[string]string) []ecstypes.KeyValuePair {
+	var out []ecstypes.KeyValuePair
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		out = append(out, ecstypes.KeyValuePair{Name: aws.String(k), Value: aws.String(env[k])})
+	}
+	return out
+}
+
+// registerTask registers the one-off task definition, with entrypoint
+// replacing the image's when set, and returns its ARN.
+func (p *Provider) registerTask(ctx context.Context, image string, entrypoint []string, u dbURL, shared infra.SharedOutputs) (string, error) {
 	family, role := p.o.App+"-prod-migrate", shared.ExecutionRoleARN
 	if u.preview {
 		family, role = p.o.App+"-pr-migrate", shared.PreviewExecutionRoleARN
@@ -119,7 +133,7 @@ func (p *Provider) registerTask(ctx context.Context, image string, u dbURL, shar
 		Family: aws.String(family), RequiresCompatibilities: []ecstypes.Compatibility{ecstypes.CompatibilityFargate},
 		NetworkMode: ecstypes.NetworkModeAwsvpc, Cpu: aws.String("256"), Memory: aws.String("512"), ExecutionRoleArn: aws.String(role),
 		ContainerDefinitions: []ecstypes.ContainerDefinition{{
-			Name: aws.String(taskContainer), Image: aws.String(image), Essential: aws.Bool(true), Memory: aws.Int32(512),
+			Name: aws.String(taskContainer), Image: aws.String(image), EntryPoint: entrypoint, Essential: aws.Bool(true), Memory: aws.Int32(512),
 			Secrets: []ecstypes.Secret{{Name: aws.String(deploy.DatabaseURLEnv), ValueFrom: aws.String(u.secretARN)}},
 			LogConfiguration: &ecstypes.LogConfiguration{LogDriver: ecstypes.LogDriverAwslogs, Options: map[string]string{
 				"awslogs-group": shared.LogGroupName, "awslogs-region": region, "awslogs-stream-prefix": taskContainer}},

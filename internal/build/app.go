@@ -29,10 +29,14 @@ func (b *Builder) appRecipe(rev Revision, tags []string) (recipe, error) {
 	m := b.Manifest
 	if m == nil || !m.Found() {
 		g.Package = "./sample-app"
-		return b.goRecipe(g, b.ModuleDir, filepath.Join(b.ModuleDir, "sample-app", "Dockerfile"), true), nil
+		return b.goRecipe(g, b.ModuleDir, filepath.Join(b.ModuleDir, "sample-app", "Dockerfile"), b.sampleMigrations()), nil
+	}
+	migrations := ""
+	if m.Database != nil {
+		migrations = m.Database.Migrations
 	}
 	if !m.Build.IsGo() {
-		return b.dockerfileRecipe(rev, tags, m.Build), nil
+		return b.dockerfileRecipe(rev, tags, m.Build, migrations), nil
 	}
 	mod, err := goModule(m.Build.Go, m.Root)
 	if err != nil {
@@ -43,22 +47,25 @@ func (b *Builder) appRecipe(rev Revision, tags []string) (recipe, error) {
 		return recipe{}, fmt.Errorf("build.go: %w", err)
 	}
 	g.Package = "./" + filepath.ToSlash(pkg)
-	// Slipway's sample app prints its schema for the image's labels; other
-	// Go apps are not asked.
-	sample := filepath.Clean(m.Build.Go) == filepath.Join(b.ModuleDir, "sample-app")
-	return b.goRecipe(g, mod, m.Build.Dockerfile, sample), nil
+	// Slipway's sample app keeps its migrations where its store embeds
+	// them, also when its slipway.yaml leaves database.migrations out.
+	if migrations == "" && filepath.Clean(m.Build.Go) == filepath.Join(b.ModuleDir, "sample-app") {
+		migrations = b.sampleMigrations()
+	}
+	return b.goRecipe(g, mod, m.Build.Dockerfile, migrations), nil
+}
+
+// sampleMigrations is the migrations directory of Slipway's sample app.
+func (b *Builder) sampleMigrations() string {
+	return filepath.Join(b.ModuleDir, "sample-app", "store", "migrations")
 }
 
 // goRecipe compiles g's main package in the Go module mod (a path in the
-// checkout) and builds dockerfile (another) around the binary. schema
-// adds the sample app's schema labels (schemaArgs).
-func (b *Builder) goRecipe(g image.GoImage, mod, dockerfile string, schema bool) recipe {
+// checkout) and builds dockerfile (another) around the binary. A
+// migrations directory (a path in the checkout, "" for none) adds the
+// schema labels its files say (SchemaLabels).
+func (b *Builder) goRecipe(g image.GoImage, mod, dockerfile, migrations string) recipe {
 	g.Classic = b.classic()
-	if schema {
-		g.Args = func(ctx context.Context, bin string) (map[string]string, error) {
-			return schemaArgs(ctx, bin, b.logw())
-		}
-	}
 	return recipe{
 		what: "by the Go fast path (" + g.Package + ")",
 		make: func(ctx context.Context, src Tree, dir string, labels map[string]string) (id string, err error) {
@@ -69,6 +76,11 @@ func (b *Builder) goRecipe(g image.GoImage, mod, dockerfile string, schema bool)
 			if g.Dockerfile, err = b.tracked(src, dir, dockerfile); err != nil {
 				return "", err
 			}
+			if migrations != "" {
+				if labels, err = b.schemaLabelsOf(src, dir, migrations, labels); err != nil {
+					return "", err
+				}
+			}
 			g.Labels = labels
 			return image.BuildGo(ctx, b.Engine, g, b.logw())
 		},
@@ -77,8 +89,9 @@ func (b *Builder) goRecipe(g image.GoImage, mod, dockerfile string, schema bool)
 
 // dockerfileRecipe builds the manifest's Dockerfile from its context, with
 // the OCI revision and version labels (and LabelDirty) a Go build's
-// Dockerfile sets from its build arguments.
-func (b *Builder) dockerfileRecipe(rev Revision, tags []string, mb manifest.Build) recipe {
+// Dockerfile sets from its build arguments, and the schema labels of the
+// migrations directory ("" for none).
+func (b *Builder) dockerfileRecipe(rev Revision, tags []string, mb manifest.Build, migrations string) recipe {
 	what := "from " + b.show(mb.Dockerfile)
 	if mb.Target != "" {
 		what += " (target " + mb.Target + ")"
@@ -97,6 +110,11 @@ func (b *Builder) dockerfileRecipe(rev Revision, tags []string, mb manifest.Buil
 			labels = maps.Clone(labels)
 			if labels == nil {
 				labels = map[string]string{}
+			}
+			if migrations != "" {
+				if labels, err = b.schemaLabelsOf(src, dir, migrations, labels); err != nil {
+					return "", err
+				}
 			}
 			labels["org.opencontainers.image.revision"] = rev.Commit
 			labels["org.opencontainers.image.version"] = rev.Version

@@ -217,7 +217,7 @@ func (b *Builder) BuildRouter(ctx context.Context) (string, error) {
 	return b.buildOrReuse(ctx, b.slipwayDir(), rev, tags, b.goRecipe(image.GoImage{
 		Package: "./cmd/slipway-router", Binary: "router",
 		Version: rev.Version, Commit: rev.Commit, Dirty: rev.Dirty, Source: Source, Tags: tags,
-	}, b.slipwayDir(), filepath.Join(b.slipwayDir(), "cmd", "slipway-router", "Dockerfile"), false))
+	}, b.slipwayDir(), filepath.Join(b.slipwayDir(), "cmd", "slipway-router", "Dockerfile"), ""))
 }
 
 // slipwayDir is where the router's sources are: SlipwayDir, else the

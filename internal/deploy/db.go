@@ -80,8 +80,8 @@ func MigrationList(ms []Migration) string {
 	return strings.Join(out, ", ")
 }
 
-// MigrateCommand is the app image's command for a migrate run; expandOnly
-// holds contract migrations.
+// MigrateCommand is the sample app image's arguments for a migrate run;
+// expandOnly holds contract migrations.
 func MigrateCommand(expandOnly bool) []string {
 	if expandOnly {
 		return []string{"migrate", "-expand-only"}
@@ -89,11 +89,84 @@ func MigrateCommand(expandOnly bool) []string {
 	return []string{"migrate"}
 }
 
-// MigrateToCommand is the app image's command for a migrate run that stops
-// at version, whatever the kinds: how a release brings a fresh copy to
-// production's schema.
+// MigrateToCommand is the sample app image's arguments for a migrate run
+// that stops at version, whatever the kinds: how a release brings a fresh
+// copy to production's schema.
 func MigrateToCommand(version int64) []string {
 	return []string{"migrate", "-to", strconv.FormatInt(version, 10)}
+}
+
+// OneOff is one run of the app's image against a database (RunOnce).
+type OneOff struct {
+	Name string // "migrate", "seed" or "schema": names the container or task and the messages
+	// Entrypoint, when set, replaces the image's entrypoint: a command of
+	// slipway.yaml is the whole command, its first word the program. Unset,
+	// Args follow the image's entrypoint (the sample app's subcommands).
+	Entrypoint []string
+	Args       []string
+	Env        map[string]string // more variables than DATABASE_URL
+}
+
+// The migrate contract: what a migrate command of slipway.yaml
+// (database.migrate) gets besides DATABASE_URL. It applies the pending
+// migrations, "expand" stopping before the first pending contract one,
+// and never beyond SLIPWAY_MIGRATE_TO when that is set; it prints, as the
+// last line of its standard output, {"from":N,"to":M} (plus, optionally,
+// "applied" and "held": lists of {"version","name","kind"}); a non-zero
+// exit is a failed migration, its output shown.
+const (
+	MigrateEnv    = "SLIPWAY_MIGRATE"    // MigrateAll or MigrateExpand
+	MigrateToEnv  = "SLIPWAY_MIGRATE_TO" // a version: migrate no further, whatever the kinds
+	MigrateAll    = "all"
+	MigrateExpand = "expand"
+)
+
+// DatabaseCommands are the app's one-off database commands, slipway.yaml's
+// database.migrate and database.seed; unset (no slipway.yaml, Slipway's
+// sample app), the sample app's subcommands: `migrate [-expand-only] [-to
+// N]`, `seed`, `schema`.
+type DatabaseCommands struct {
+	Migrate []string
+	Seed    []string
+}
+
+// generic reports whether the commands come from slipway.yaml.
+func (c DatabaseCommands) generic() bool { return len(c.Migrate) > 0 || len(c.Seed) > 0 }
+
+// migrate is a migrate run: expandOnly holds contract migrations; to > 0
+// stops at that version whatever the kinds.
+func (c DatabaseCommands) migrate(expandOnly bool, to int64) OneOff {
+	if !c.generic() {
+		args := MigrateCommand(expandOnly)
+		if to > 0 {
+			args = MigrateToCommand(to)
+		}
+		return OneOff{Name: "migrate", Args: args}
+	}
+	env := map[string]string{MigrateEnv: MigrateAll}
+	if expandOnly {
+		env[MigrateEnv] = MigrateExpand
+	}
+	if to > 0 {
+		env[MigrateToEnv] = strconv.FormatInt(to, 10)
+	}
+	return command("migrate", c.Migrate, env)
+}
+
+// seed is a seed run; false when slipway.yaml names no seed command.
+func (c DatabaseCommands) seed() (OneOff, bool) {
+	if !c.generic() {
+		return OneOff{Name: "seed", Args: []string{"seed"}}, true
+	}
+	return command("seed", c.Seed, nil), len(c.Seed) > 0
+}
+
+// command is a run of words from slipway.yaml, the whole command.
+func command(name string, words []string, env map[string]string) OneOff {
+	if len(words) == 0 {
+		return OneOff{Name: name, Env: env}
+	}
+	return OneOff{Name: name, Entrypoint: words[:1], Args: words[1:], Env: env}
 }
 
 // ParseMigrateOutput reads what a migrate run printed: its last line is

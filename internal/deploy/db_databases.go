@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -16,14 +17,20 @@ import (
 // The target supplies the primitives (DatabaseServer); the SQL is package
 // database's. Flow.Databases returns the flow's own.
 type Databases struct {
-	Server DatabaseServer
-	App    string
-	Log    io.Writer // progress, one line per event
+	Server   DatabaseServer
+	App      string
+	Log      io.Writer        // progress, one line per event
+	Commands DatabaseCommands // the app's migrate and seed commands
 }
 
-// Databases is the database flow on the flow's target.
+// Databases is the database flow on the flow's target, with the migrate
+// and seed commands of the app's slipway.yaml.
 func (f *Flow) Databases() Databases {
-	return Databases{Server: f.Target, App: f.App, Log: f.Log}
+	d := Databases{Server: f.Target, App: f.App, Log: f.Log}
+	if f.Manifest != nil && f.Manifest.Database != nil {
+		d.Commands = DatabaseCommands{Migrate: f.Manifest.Database.Migrate, Seed: f.Manifest.Database.Seed}
+	}
+	return d
 }
 
 func (d Databases) logf(format string, a ...any) {
@@ -166,8 +173,10 @@ func (d Databases) FinishGolden(ctx context.Context, image string, g SecretURL, 
 	if err != nil {
 		return res, err
 	}
-	if _, err := d.Server.RunOnce(ctx, image, []string{"seed"}, g); err != nil {
-		return res, fmt.Errorf("seed the golden database: %w", err)
+	if seed, ok := d.Commands.seed(); ok {
+		if _, err := d.Server.RunOnce(ctx, image, seed, g); err != nil {
+			return res, fmt.Errorf("seed the golden database: %w", err)
+		}
 	}
 	dropped, err := a.PublishGolden(ctx, d.App, g.Database(), release)
 	for _, name := range dropped {
@@ -177,9 +186,9 @@ func (d Databases) FinishGolden(ctx context.Context, image string, g SecretURL, 
 }
 
 // MigrateTo runs image's migrate command once against db, stopping at
-// version whatever the kinds (MigrateToCommand).
+// version whatever the kinds (MigrateToCommand, or SLIPWAY_MIGRATE_TO).
 func (d Databases) MigrateTo(ctx context.Context, image string, db SecretURL, version int64) (MigrateResult, error) {
-	out, err := d.Server.RunOnce(ctx, image, MigrateToCommand(version), db)
+	out, err := d.Server.RunOnce(ctx, image, d.Commands.migrate(false, version), db)
 	if err != nil {
 		return MigrateResult{}, err
 	}
@@ -188,9 +197,14 @@ func (d Databases) MigrateTo(ctx context.Context, image string, db SecretURL, ve
 
 // ImageMigrations lists every migration image holds, in order, with its
 // kind: what its `schema` command prints (the command the build reads the
-// schema labels from), run once beside db, which it does not touch.
+// schema labels from), run once beside db, which it does not touch. Only
+// the sample app has that command: an app with slipway.yaml's commands
+// gets ErrNoMigrationList.
 func (d Databases) ImageMigrations(ctx context.Context, image string, db SecretURL) ([]Migration, error) {
-	out, err := d.Server.RunOnce(ctx, image, []string{"schema"}, db)
+	if d.Commands.generic() {
+		return nil, ErrNoMigrationList
+	}
+	out, err := d.Server.RunOnce(ctx, image, OneOff{Name: "schema", Args: []string{"schema"}}, db)
 	if err != nil {
 		return nil, err
 	}
@@ -206,6 +220,11 @@ func (d Databases) ImageMigrations(ctx context.Context, image string, db SecretU
 	return s.Migrations, nil
 }
 
+// ErrNoMigrationList says an image lists its migrations by its labels only
+// (its contract migrations): an app whose migrate command comes from
+// slipway.yaml has no `schema` command.
+var ErrNoMigrationList = errors.New("the image lists its contract migrations only (its labels): slipway.yaml's migrate command prints no list")
+
 // Migrate runs image's migrate command once against db; expandOnly holds
 // contract migrations. A database already at image's head (its label and
 // db's goose versions 1..N agree) needs no run. A failed run returns the
@@ -217,7 +236,7 @@ func (d Databases) Migrate(ctx context.Context, image string, db SecretURL, expa
 		d.logf("database %s: already at head %d, no migration to run", db.Database(), head)
 		return MigrateResult{From: head, To: head}, nil
 	}
-	out, err := d.Server.RunOnce(ctx, image, MigrateCommand(expandOnly), db)
+	out, err := d.Server.RunOnce(ctx, image, d.Commands.migrate(expandOnly, 0), db)
 	if err != nil {
 		return MigrateResult{}, err
 	}

@@ -48,6 +48,7 @@ type dbProvider struct {
 	imageHeads  map[string]int64
 	images      map[string][]Migration // an image's migrations; fakeMigrations when absent
 	runs        []string               // "migrate shop_pr_9", "seed shop_golden_1", "migrate -to 2 shop_golden_1"
+	generic     []string               // runs of slipway.yaml's commands: name, command, environment, database
 	envs        map[string]map[string]string
 }
 
@@ -136,8 +137,21 @@ func (d *dbProvider) ForgetDatabaseURL(context.Context, DatabaseID) error { retu
 
 // RunOnce runs what the sample app's commands do: migrate as goose would
 // (every pending migration up to -to, or up to the first pending contract
-// with -expand-only), seed, and schema.
-func (d *dbProvider) RunOnce(_ context.Context, image string, args []string, db SecretURL) (string, error) {
+// with -expand-only), seed, and schema. A command of slipway.yaml is read
+// by the migrate contract (SLIPWAY_MIGRATE, SLIPWAY_MIGRATE_TO) and
+// recorded with its entrypoint and environment.
+func (d *dbProvider) RunOnce(_ context.Context, image string, run OneOff, db SecretURL) (string, error) {
+	args := run.Args
+	if run.Entrypoint != nil {
+		d.generic = append(d.generic, fmt.Sprintf("%s %q %v %s", run.Name, append(run.Entrypoint[:1:1], run.Args...), run.Env, db.Database()))
+		args = []string{run.Name}
+		if run.Env[MigrateEnv] == MigrateExpand {
+			args = append(args, "-expand-only")
+		}
+		if to := run.Env[MigrateToEnv]; to != "" {
+			args = append(args, "-to", to)
+		}
+	}
 	d.runs = append(d.runs, strings.Join(append(args[:len(args):len(args)], db.Database()), " "))
 	x := d.server.dbs[db.Database()]
 	all := d.migrations(image)

@@ -31,12 +31,13 @@ type DatabaseServer interface {
 	// ForgetDatabaseURL removes what KeepDatabaseURL kept for db, which
 	// was dropped; nothing kept is fine.
 	ForgetDatabaseURL(ctx context.Context, db DatabaseID) error
-	// RunOnce runs image once with args (MigrateCommand, MigrateToCommand,
-	// "seed", "schema") and DATABASE_URL=db where the app's stacks run,
-	// waits (bounded) and returns what it printed, db's URL and password
-	// taken out. A non-zero exit is a *MigrationError with the output's
-	// last lines.
-	RunOnce(ctx context.Context, image string, args []string, db SecretURL) (string, error)
+	// RunOnce runs image once as run says (its entrypoint, arguments and
+	// environment: the sample app's `migrate`, `seed` and `schema`, or
+	// slipway.yaml's commands, see DatabaseCommands) with DATABASE_URL=db
+	// where the app's stacks run, waits (bounded) and returns what it
+	// printed, db's URL and password taken out. A non-zero exit is a
+	// *MigrationError with the output's last lines.
+	RunOnce(ctx context.Context, image string, run OneOff, db SecretURL) (string, error)
 	// ImageSchemaHead is the schema image's label dev.slipway.schema.head
 	// names (LabelSchemaHead); 0 when the image or the target does not
 	// say (the aws target reads no image labels), and migrate then runs.

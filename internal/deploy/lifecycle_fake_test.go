@@ -108,7 +108,7 @@ func (f *fakeProvider) KeepDatabaseURL(context.Context, DatabaseID, database.URL
 	return nil, errFakeNoDatabase
 }
 func (f *fakeProvider) ForgetDatabaseURL(context.Context, DatabaseID) error { return errFakeNoDatabase }
-func (f *fakeProvider) RunOnce(context.Context, string, []string, SecretURL) (string, error) {
+func (f *fakeProvider) RunOnce(context.Context, string, OneOff, SecretURL) (string, error) {
 	return "", errFakeNoDatabase
 }
 func (f *fakeProvider) ImageSchemaHead(context.Context, string) (int64, error) {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -21,7 +23,8 @@ const (
 	migrateTimeout = 5 * time.Minute
 )
 
-// RunOnce implements deploy.DatabaseServer: image with cmd and
+// RunOnce implements deploy.DatabaseServer: image as run says (its
+// entrypoint replaced when run has one, its arguments, its variables) and
 // DATABASE_URL=db as a one-off container on the app's network. It waits
 // (at most migrateTimeout) and returns its stdout; a non-zero exit is a
 // *deploy.MigrationError with the last lines of output, the password taken
@@ -30,20 +33,24 @@ const (
 // and the engine removes the container when it exits (AutoRemove), which
 // ends the wait: none is left when RunOnce returns. Only a run that did
 // not end is removed here.
-func (p *Provider) RunOnce(ctx context.Context, image string, cmd []string, db deploy.SecretURL) (string, error) {
+func (p *Provider) RunOnce(ctx context.Context, image string, run deploy.OneOff, db deploy.SecretURL) (string, error) {
 	suffix, err := database.NewPassword()
 	if err != nil {
 		return "", err
 	}
-	name := p.o.App + "-" + cmd[0] + "-" + suffix[:8]
+	name := p.o.App + "-" + run.Name + "-" + suffix[:8]
+	env := []string{deploy.DatabaseURLEnv + "=" + db.Reveal()}
+	for _, k := range slices.Sorted(maps.Keys(run.Env)) {
+		env = append(env, k+"="+run.Env[k])
+	}
 	cfg := &container.Config{
-		Image: image, Cmd: cmd, Env: []string{deploy.DatabaseURLEnv + "=" + db.Reveal()},
+		Image: image, Entrypoint: run.Entrypoint, Cmd: run.Args, Env: env,
 		Labels: map[string]string{LabelApp: p.o.App, LabelRole: roleMigrate},
 	}
 	host := &container.HostConfig{NetworkMode: container.NetworkMode(p.network()), AutoRemove: true}
 	resp, err := p.d.ContainerCreate(ctx, cfg, host, nil, nil, name)
 	if err != nil {
-		return "", fmt.Errorf("create %s container from %s: %w", cmd[0], short(image), err)
+		return "", fmt.Errorf("create %s container from %s: %w", run.Name, short(image), err)
 	}
 	exited := false
 	defer func() {
@@ -56,7 +63,7 @@ func (p *Provider) RunOnce(ctx context.Context, image string, cmd []string, db d
 	done, failed := p.d.ContainerWait(ctx, resp.ID, container.WaitConditionRemoved)
 	att, err := p.d.ContainerAttach(ctx, resp.ID, container.AttachOptions{Stream: true, Stdout: true, Stderr: true})
 	if err != nil {
-		return "", fmt.Errorf("attach to %s container %s: %w", cmd[0], name, err)
+		return "", fmt.Errorf("attach to %s container %s: %w", run.Name, name, err)
 	}
 	defer att.Close()
 	var stdout, stderr bytes.Buffer
@@ -66,11 +73,11 @@ func (p *Provider) RunOnce(ctx context.Context, image string, cmd []string, db d
 		copied <- err
 	}()
 	if err := p.d.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
-		return "", fmt.Errorf("start %s container %s: %w", cmd[0], name, err)
+		return "", fmt.Errorf("start %s container %s: %w", run.Name, name, err)
 	}
 	code, err := waitExit(ctx, done, failed)
 	if err != nil {
-		return "", fmt.Errorf("%s of database %s: %w", cmd[0], db.Database(), err)
+		return "", fmt.Errorf("%s of database %s: %w", run.Name, db.Database(), err)
 	}
 	exited = true
 	select { // the engine ends the stream once the output is written

@@ -137,10 +137,15 @@ type Resources struct {
 }
 
 // Database asks for a Postgres database; DATABASE_URL reaches the app.
+// Migrations is read at build time into the image's schema labels
+// (build.SchemaLabels); Migrate and Seed are the whole commands of one-off
+// runs of the app's image, migrate under the migrate contract
+// (deploy.MigrateEnv, deploy.MigrateToEnv, a JSON last line). The schema
+// (slipway.schema.json) describes each for the user.
 type Database struct {
-	Migrations string   `yaml:"migrations"` // directory of SQL files with -- slipway:expand / contract markers
-	Migrate    []string `yaml:"migrate"`    // run in a one-off container of the app's image
-	Seed       []string `yaml:"seed"`       // likewise, for previews' data
+	Migrations string   `yaml:"migrations"` // directory of <version>_<name>.sql files, -- slipway:expand / contract on the first line
+	Migrate    []string `yaml:"migrate"`    // run in a one-off container/task of the app's image
+	Seed       []string `yaml:"seed"`       // likewise, fills the golden copy previews clone
 }
 
 // Default is the manifest of an app without a slipway.yaml: every default,

@@ -75,7 +75,10 @@ func (a *App) schemaInfo(ctx context.Context, v *VersionInfo) error {
 	if err != nil {
 		return err
 	}
-	v.SchemaHead, v.SchemaMin, v.DatabaseSchema = store.SchemaHead, store.MinSchema, &cur
+	if v.SchemaHead, v.SchemaMin, err = store.Schema(); err != nil {
+		return err
+	}
+	v.DatabaseSchema = &cur
 	return nil
 }
 

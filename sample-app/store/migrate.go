@@ -25,14 +25,34 @@ import (
 	"github.com/pressly/goose/v3/lock"
 )
 
-// The schema this build needs. SchemaHead is the newest migration, which
-// this build's migrate applies; MinSchema is the oldest schema it runs on
-// (a database migrated to at least MinSchema and at most SchemaHead). The
-// image build reads them (`sample-app schema`) into labels.
+// The schema of the migrations in this checkout, for tests that need a
+// number (a test keeps them equal to Schema). Nothing else reads them: the
+// image's labels come from the migration files (Slipway's build reads
+// them), and the app's `schema` command and /version from Schema, so a new
+// migration needs no constant bumped.
 const (
 	SchemaHead = 3
 	MinSchema  = 2
 )
+
+// Schema is the schema this build needs, from its migrations: head, the
+// newest, which migrate applies; min, the oldest schema it runs on (a
+// database migrated to at least min and at most head): the version before
+// the contract migrations at the end, head when the newest migration is
+// an expand one. Slipway's build computes its labels the same way.
+func Schema() (head, minV int64, err error) {
+	ms, err := Migrations()
+	if err != nil {
+		return 0, 0, err
+	}
+	head = ms[len(ms)-1].Version
+	for i := len(ms) - 1; i >= 0; i-- {
+		if ms[i].Kind != Contract {
+			return head, ms[i].Version, nil
+		}
+	}
+	return head, 0, nil
+}
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS

@@ -1,4 +1,0 @@
-package build
-
-// SchemaArgs is schemaArgs, for the external tests.
-var SchemaArgs = schemaArgs
