@@ -177,11 +177,14 @@ func TestDefaultsAreTheTargetsValuesBeforeTheManifest(t *testing.T) {
 		"HealthCheckTimeoutSeconds: " + secs(AWSHealth.Timeout),
 		"HealthyThresholdCount: " + strconv.Itoa(AWSHealth.HealthyThreshold),
 		"UnhealthyThresholdCount: " + strconv.Itoa(AWSHealth.UnhealthyThreshold),
-		"HealthCheckGracePeriodSeconds: " + secs(AWSHealth.Grace),
 	} {
 		if !strings.Contains(string(tmpl), line) {
 			t.Errorf("infra/deploy.yaml has no %q: AWSHealth and the template disagree", line)
 		}
+	}
+	// The grace is a template parameter now, defaulted in infra.
+	if AWSHealth.Grace != infra.DefaultHealthGrace {
+		t.Errorf("aws grace %s; infra's default is %s", AWSHealth.Grace, infra.DefaultHealthGrace)
 	}
 }
 
