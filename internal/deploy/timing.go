@@ -6,7 +6,6 @@ import (
 	"io"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/slipway/slipway/internal/manifest"
@@ -78,26 +77,39 @@ func Round(d time.Duration) string {
 	if d >= time.Minute {
 		return d.Round(time.Second).String()
 	}
-	return d.Round(100 * time.Millisecond).String()
+	return fmt.Sprintf("%.1fs", d.Seconds())
 }
 
-// WriteTiming writes t as the table a command ends with.
+// WriteTiming writes t as the table a command ends with: each phase, its
+// duration and share of the total, then the slowest phase.
 func WriteTiming(w io.Writer, t Timing) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "timing: %s %s\n", t.Op, t.Stack)
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(&b, "timing: %s\n", strings.TrimSpace(t.Op+" "+t.Stack))
+	width := len("total")
 	for _, p := range t.Phases {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", p.Name, Round(p.Took), p.Note)
+		width = max(width, len(p.Name))
 	}
-	fmt.Fprintf(tw, "  total\t%s\t\n", Round(t.Total))
-	if err := tw.Flush(); err != nil {
-		return err
+	for _, p := range t.Phases {
+		line := fmt.Sprintf("  %-*s  %7s  %4s", width, p.Name, Round(p.Took), Share(p.Took, t.Total))
+		if p.Note != "" {
+			line += "  " + p.Note
+		}
+		b.WriteString(line + "\n")
 	}
+	fmt.Fprintf(&b, "  %-*s  %7s\n", width, "total", Round(t.Total))
 	if line := t.SlowestLine(); line != "" {
 		b.WriteString("  " + line + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// Share is d's whole percent of total.
+func Share(d, total time.Duration) string {
+	if total <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d%%", int(100*d/total))
 }
 
 // HealthSetting says which settings govern a health wait, and their
