@@ -71,13 +71,16 @@ func (t Timing) SlowestLine() string {
 	return s
 }
 
-// Round is a duration as a table shows it: tenths of a second below a
-// minute, whole seconds above.
+// Round is a duration as a table shows it: milliseconds below a second,
+// tenths of a second below a minute, whole seconds above.
 func Round(d time.Duration) string {
-	if d >= time.Minute {
+	switch {
+	case d >= time.Minute:
 		return d.Round(time.Second).String()
+	case d >= time.Second:
+		return fmt.Sprintf("%.1fs", d.Seconds())
 	}
-	return fmt.Sprintf("%.1fs", d.Seconds())
+	return fmt.Sprintf("%dms", d.Milliseconds())
 }
 
 // WriteTiming writes t as the table a command ends with: each phase, its

@@ -54,6 +54,14 @@ func TestEveryLocalDeployEndsWithItsTiming(t *testing.T) {
 	if out := b.String(); !strings.HasPrefix(out, "timing: release "+v1.Stack+"\n") || !strings.Contains(out, "slowest: "+slow.Name) {
 		t.Errorf("the table should name the release and its slowest phase:\n%s", out)
 	}
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tm := range []*deploy.Timing{second.Timing, rb.Timing} {
+		must(deploy.WriteTiming(&b, *tm))
+	}
 	t.Log("\n" + b.String())
 }
 
