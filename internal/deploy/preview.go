@@ -117,7 +117,7 @@ func (f *Flow) deployPreview(ctx context.Context, tm *timer, req PreviewRequest,
 	defer func() { res.Compat = f.schemaCompat(ctx, req.PR, res.Host, pdb, env) }()
 	spec := f.forApp(Spec{Stack: res.Stack, Role: RolePreview, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version, PR: req.PR, Env: env, Branch: req.Branch, Host: res.Host, Dirty: img.IsDirty()})
 	var st Stack
-	if err := tm.phase(PhaseStack, "", func() (err error) { st, err = f.Target.Deploy(ctx, spec); return err }); err != nil {
+	if err := tm.phase(PhaseStack, func() (err error) { st, err = f.Target.Deploy(ctx, spec); return err }); err != nil {
 		return res, err
 	}
 	res.URL = f.Routing.URL(res.Host) // aws without a domain knows the port only now
@@ -129,14 +129,14 @@ func (f *Flow) deployPreview(ctx context.Context, tm *timer, req PreviewRequest,
 		return res, err
 	}
 	if routes.Hosts[res.Host] != res.Stack {
-		if err := tm.phase(PhaseShift, "", func() error { return f.Target.SetHost(ctx, res.Host, res.Stack) }); err != nil {
+		if err := tm.phase(PhaseShift, func() error { return f.Target.SetHost(ctx, res.Host, res.Stack) }); err != nil {
 			return res, err
 		}
 		f.logf("%s: %s now routes to it", res.Stack, res.Host)
 	}
 	tt := f.testTarget(res.Stack, res.StackURL, res.Host, false)
 	tt.Commit, tt.Database = img.Commit, res.Database != nil
-	if err := tm.phase(PhaseTests, "", func() (err error) { res.Tests, err = f.Tester.Test(ctx, tt); return err }); err != nil {
+	if err := tm.phase(PhaseTests, func() (err error) { res.Tests, err = f.Tester.Test(ctx, tt); return err }); err != nil {
 		return res, fmt.Errorf("run integration tests against %s: %w", tt.BaseURL, err)
 	}
 	f.logf("%s", res.Tests.Summary)

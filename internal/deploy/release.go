@@ -134,17 +134,17 @@ func (f *Flow) release(ctx context.Context, tm *timer, req ReleaseRequest) (Rele
 	spec := f.forApp(Spec{Stack: res.Stack, Role: RoleProduction, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version,
 		Env: env, Branch: req.Branch, Dirty: dirty})
 	var st Stack
-	if err := tm.phase(PhaseStack, "", func() (err error) { st, err = f.Target.Deploy(ctx, spec); return err }); err != nil {
+	if err := tm.phase(PhaseStack, func() (err error) { st, err = f.Target.Deploy(ctx, spec); return err }); err != nil {
 		return res, fmt.Errorf("release %s (production traffic unchanged): %w", res.Stack, err)
 	}
 	if res.StackURL = st.URL; res.StackURL != "" {
 		f.logf("release: %s: its own URL is %s (any client, no DNS or Host header)", res.Stack, res.StackURL)
 	}
-	if err := tm.phase(PhaseTests, "", func() (err error) { res.Tests, err = f.testRelease(ctx, res.Stack, res.StackURL, img); return err }); err != nil {
+	if err := tm.phase(PhaseTests, func() (err error) { res.Tests, err = f.testRelease(ctx, res.Stack, res.StackURL, img); return err }); err != nil {
 		f.markFailed(ctx, res.Stack, err.Error())
 		return res, err
 	}
-	if err := tm.phase(PhaseShift, "", func() error { return f.shift(ctx, res.Stack, routes.Production) }); err != nil {
+	if err := tm.phaseOf(f.shiftPhase(routes.Production), func() error { return f.shift(ctx, res.Stack, routes.Production) }); err != nil {
 		return res, err
 	}
 	res.URL = f.Routing.URL(f.productionHost())

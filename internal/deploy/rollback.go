@@ -87,7 +87,7 @@ func (f *Flow) rollback(ctx context.Context, tm *timer, to string) (RollbackResu
 	if err := tm.phaseIf(target.Scaled, PhaseScaleUp, func() error { return f.ready(ctx, "rollback", target) }); err != nil {
 		return res, err
 	}
-	if err := tm.phase(PhaseShift, "", func() error {
+	if err := tm.phase(PhaseShift, func() error {
 		return f.Target.SetProduction(ctx, []Weight{{Stack: target.Name, Weight: 100}})
 	}); err != nil {
 		return res, fmt.Errorf("rollback: move production traffic to %s (production unchanged): %w", target.Name, err)

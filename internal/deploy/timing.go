@@ -178,7 +178,12 @@ func Now(ctx context.Context) time.Time {
 
 // phase runs fn as the named phase. Phases the target records during fn
 // follow it, and its own duration is what they leave.
-func (t *timer) phase(name, note string, fn func() error) error {
+func (t *timer) phase(name string, fn func() error) error {
+	return t.phaseOf(Phase{Name: name}, fn)
+}
+
+// phaseOf is phase with the phase's note and setting.
+func (t *timer) phaseOf(own Phase, fn func() error) error {
 	if t == nil {
 		return fn()
 	}
@@ -194,7 +199,7 @@ func (t *timer) phase(name, note string, fn func() error) error {
 	for _, p := range inner {
 		took -= p.Took
 	}
-	own := Phase{Name: name, Took: max(took, 0), Note: note}
+	own.Took = max(took, 0)
 	t.phases = append(t.phases[:n], append([]Phase{own}, inner...)...)
 	return err
 }
@@ -205,17 +210,32 @@ func (t *timer) phaseIf(happens bool, name string, fn func() error) error {
 	if !happens {
 		return fn()
 	}
-	return t.phase(name, "", fn)
+	return t.phase(name, fn)
 }
 
 // build builds (and pushes) the image as the build phase.
 func (f *Flow) build(ctx context.Context, t *timer, purpose string) (Image, error) {
 	var img Image
-	err := t.phase(PhaseBuild, "", func() (err error) { img, err = f.Builder.Build(ctx, purpose); return err })
+	err := t.phase(PhaseBuild, func() (err error) { img, err = f.Builder.Build(ctx, purpose); return err })
 	if err != nil {
 		return img, fmt.Errorf("build image: %w", err)
 	}
 	return img, nil
+}
+
+// shiftPhase is the release's traffic shift: a canary's steps and bakes
+// are governed by its settings.
+func (f *Flow) shiftPhase(before []Weight) Phase {
+	st := f.Strategy
+	if len(st.Steps) == 0 || len(before) == 0 {
+		return Phase{Name: PhaseShift}
+	}
+	steps := make([]string, len(st.Steps))
+	for i, n := range st.Steps {
+		steps[i] = fmt.Sprint(n)
+	}
+	return Phase{Name: PhaseShift, Note: "canary " + strings.Join(steps, "→") + "%",
+		Setting: fmt.Sprintf("SLIPWAY_CANARY_STEPS %s, SLIPWAY_CANARY_BAKE %s", strings.Join(steps, ","), st.Bake)}
 }
 
 // hasChanges says whether a cleanup plan scales down or deletes a stack.

@@ -189,7 +189,7 @@ func TestATargetsPhasesAreCarvedOutOfTheCallThatHoldsThem(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
 	f := &Flow{Clock: clock.now}
 	ctx, tm := f.startTimer(context.Background())
-	err := tm.phase(PhaseStack, "", func() error {
+	err := tm.phase(PhaseStack, func() error {
 		clock.advance(time.Second)
 		began := Now(ctx)
 		clock.advance(3 * time.Second)
@@ -205,4 +205,15 @@ func TestATargetsPhasesAreCarvedOutOfTheCallThatHoldsThem(t *testing.T) {
 		t.Errorf("the stack phase should be what the health wait leaves of the call: %+v", got.Phases)
 	}
 	RecordPhase(context.Background(), Phase{Name: "nowhere"}) // no timer: nothing happens
+}
+
+func TestACanaryShiftNamesItsStepsAndBakeAsItsSettings(t *testing.T) {
+	f := &Flow{Strategy: Strategy{Steps: []int{10, 50, 100}, Bake: 5 * time.Minute}}
+	p := f.shiftPhase([]Weight{{Stack: "shop-prod-1", Weight: 100}})
+	if p.Name != PhaseShift || !strings.Contains(p.Setting, "SLIPWAY_CANARY_STEPS 10,50,100") || !strings.Contains(p.Setting, "SLIPWAY_CANARY_BAKE 5m0s") {
+		t.Errorf("canary shift %+v", p)
+	}
+	if p := f.shiftPhase(nil); p.Setting != "" || p.Note != "" {
+		t.Errorf("the first release moves all at once, no canary: %+v", p)
+	}
 }
