@@ -10,6 +10,7 @@ import (
 	"github.com/slipway/slipway/infra"
 	"github.com/slipway/slipway/internal/cfnstack"
 	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/manifest"
 )
 
 // slot is where a deploy stack's rule and, without a domain, its listener
@@ -53,7 +54,8 @@ func (p *Provider) Deploy(ctx context.Context, s deploy.Spec) (deploy.Stack, err
 		}
 		r := rollout{stack: s.Stack, cluster: shared.ClusterName, service: st.Outputs[infra.OutputDeployServiceName],
 			taskDef:     st.Outputs[infra.OutputDeployTaskDefinition],
-			targetGroup: st.Outputs[infra.OutputDeployTargetGroupARN], image: s.Image, next: next, logGroup: shared.LogGroupName}
+			targetGroup: st.Outputs[infra.OutputDeployTargetGroupARN], image: s.Image, next: next, logGroup: shared.LogGroupName,
+			health: deploy.HealthSetting(s.Health, manifest.AWSHealth)}
 		if err := p.verify(ctx, r); err != nil {
 			return toStack(st), err
 		}

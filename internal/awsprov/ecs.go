@@ -12,6 +12,8 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/slipway/slipway/internal/deploy"
 )
 
 // ECS is the part of the ECS API Slipway calls: the service's rollout,
@@ -28,6 +30,7 @@ var _ ECS = (*ecs.Client)(nil)
 type rollout struct {
 	stack, cluster, service, taskDef, targetGroup, image, next string
 	logGroup                                                   string // the shared stack's; streams are prefixed with the stack's name
+	health                                                     string // the settings that govern the health wait (deploy.HealthSetting)
 }
 
 // verify waits, bounded, until the ECS service runs the task definition
@@ -38,10 +41,19 @@ func (p *Provider) verify(ctx context.Context, r rollout) error {
 	ctx, cancel := context.WithTimeout(ctx, p.o.HealthTimeout)
 	defer cancel()
 	missing := "ECS service " + r.service + " did not finish rolling out"
+	// The deploy's timing: running until ECS runs the tasks, then target
+	// healthy until the target group's first healthy check, as polled.
+	wait, began := deploy.Phase{Name: deploy.PhaseRunning}, deploy.Now(ctx)
+	defer func() { wait.Took = deploy.Since(ctx, began); deploy.RecordPhase(ctx, wait) }()
 	for {
-		done, err := p.serviceReady(ctx, r)
+		running, done, err := p.serviceReady(ctx, r)
 		if err != nil {
 			return p.boundOr(ctx, r, missing, err)
+		}
+		if running && wait.Name == deploy.PhaseRunning { // the tasks started: the health wait begins
+			wait.Took = deploy.Since(ctx, began)
+			deploy.RecordPhase(ctx, wait)
+			wait, began = deploy.Phase{Name: deploy.PhaseHealthy, Setting: r.health}, deploy.Now(ctx)
 		}
 		if done {
 			break
@@ -89,32 +101,33 @@ func (p *Provider) pause(ctx context.Context, r rollout, missing string) error {
 	}
 }
 
-func (p *Provider) serviceReady(ctx context.Context, r rollout) (bool, error) {
+func (p *Provider) serviceReady(ctx context.Context, r rollout) (running, done bool, err error) {
 	out, err := p.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(r.cluster), Services: []string{r.service}})
 	if err != nil {
-		return false, fmt.Errorf("describe ECS service %s: %w", r.service, err)
+		return false, false, fmt.Errorf("describe ECS service %s: %w", r.service, err)
 	}
 	if len(out.Services) == 0 {
-		return false, rolloutFailure(r.stack, "service "+r.service, "not found in cluster "+r.cluster, r.next)
+		return false, false, rolloutFailure(r.stack, "service "+r.service, "not found in cluster "+r.cluster, r.next)
 	}
 	svc := out.Services[0]
 	for _, d := range svc.Deployments {
 		if aws.ToString(d.Status) == "PRIMARY" && d.RolloutState == ecstypes.DeploymentRolloutStateFailed {
-			return false, rolloutFailure(r.stack, "service "+r.service, "ECS rollout of "+r.image+" failed: "+aws.ToString(d.RolloutStateReason), r.next)
+			return false, false, rolloutFailure(r.stack, "service "+r.service, "ECS rollout of "+r.image+" failed: "+aws.ToString(d.RolloutStateReason), r.next)
 		}
 	}
 	if got := aws.ToString(svc.TaskDefinition); got != r.taskDef {
-		return false, rolloutFailure(r.stack, "service "+r.service, fmt.Sprintf(
+		return false, false, rolloutFailure(r.stack, "service "+r.service, fmt.Sprintf(
 			"runs task definition %s, not %s with the deployed image %s: the ECS deployment circuit breaker rolled back to the previous version because the new tasks did not start or stay healthy; see the service's events with `aws ecs describe-services --cluster %s --services %s`",
 			got, r.taskDef, r.image, r.cluster, r.service), r.next)
 	}
 	for _, d := range svc.Deployments {
 		if aws.ToString(d.Status) == "PRIMARY" {
-			running := d.RunningCount >= d.DesiredCount && d.DesiredCount > 0
-			return running && d.RolloutState != ecstypes.DeploymentRolloutStateInProgress, nil
+			running = d.RunningCount >= d.DesiredCount && d.DesiredCount > 0
+			return running, running && d.RolloutState != ecstypes.DeploymentRolloutStateInProgress, nil
 		}
 	}
-	return svc.RunningCount >= svc.DesiredCount && svc.DesiredCount > 0, nil
+	running = svc.RunningCount >= svc.DesiredCount && svc.DesiredCount > 0
+	return running, running, nil
 }
 
 // targetsHealthy reports whether tg has a healthy target, and if not, what

@@ -46,6 +46,8 @@ func TestOnMoto(t *testing.T) {
 
 	t.Run("the orchestration runs on the aws provider", func(t *testing.T) { testFlow(t, e) })
 
+	t.Run("a deploy's timing names the health wait as the slowest phase when the target group is slow to turn healthy", func(t *testing.T) { testTimingNamesTheHealthWait(t, e) })
+
 	t.Run("the lease names its holder, is renewed, and is taken over only after expiry", func(t *testing.T) { testLease(t, e) })
 
 	t.Run("of 16 runs taking the lease at once exactly one wins", func(t *testing.T) { testLeaseRace(t, e) })

@@ -77,6 +77,7 @@ func ReleaseFlags(ctx context.Context, allowDirty, allowBranch, allowUnjudged *b
 		}
 		res, err := s.Flow.ReleaseWith(ctx, req)
 		summarize(ctx, s, "Release "+res.Stack)
+		showTiming(s, res.Timing, true)
 		if err != nil {
 			annotate(err)
 			return err
@@ -129,6 +130,7 @@ func Rollback(ctx context.Context, to *string) error {
 		}
 		res, err := s.Flow.RollbackTo(ctx, name)
 		summarize(ctx, s, "Rollback to "+res.Stack)
+		showTiming(s, res.Timing, true)
 		if err != nil {
 			annotate(err)
 			return err
@@ -174,12 +176,14 @@ func Cleanup(ctx context.Context, dryRun *bool) error {
 	return lifecycle(ctx, func(s *Session, lc config.Lifecycle) error {
 		dry := lc.CleanupDryRun || (dryRun != nil && *dryRun)
 		pol := deploy.CleanupPolicy{KeepReleases: s.Cfg.KeepReleases, Retention: s.Cfg.Retention, Warm: lc.Warm, PreviewTTL: lc.PreviewTTL, Parallel: lc.CleanupParallel}
-		plan, err := s.Flow.Cleanup(ctx, pol, prState(ctx, s), dry)
+		plan, timing, err := s.Flow.CleanupTimed(ctx, pol, prState(ctx, s), dry)
 		if perr := deploy.PrintPlan(s.Out, plan); perr != nil {
 			return errors.Join(err, perr)
 		}
 		if dry {
 			fmt.Fprintln(s.Err, "cleanup: dry run: nothing was changed")
+		} else {
+			showTiming(s, timing, true)
 		}
 		return err
 	})

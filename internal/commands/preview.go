@@ -133,6 +133,7 @@ func PreviewDeploy(ctx context.Context, prArg *string) error {
 	}}
 	return withOpening(ctx, o, func(s *Session) error {
 		res, err := s.Flow.DeployPreview(ctx, req)
+		showTiming(s, res.Timing, false) // the reporter wrote it to the step summary
 		if errors.Is(err, deploy.ErrSchemaCompat) {
 			fmt.Fprintln(s.Out, res.URL) // the preview is up for review
 		}

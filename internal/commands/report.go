@@ -63,7 +63,7 @@ func (g *ghReporter) Report(ctx context.Context, e deploy.Event) error {
 		r.URL = e.StackURL
 		r.Notes = append(append([]string(nil), r.Notes...), "In a browser the preview also answers by host name: "+strings.TrimPrefix(e.URL, "http://"))
 	}
-	r.ImageDigest = e.Image.Digest
+	r.ImageDigest, r.Timing = e.Image.Digest, e.Timing
 	if r.SHA == "" {
 		r.SHA = e.Image.Commit
 	}

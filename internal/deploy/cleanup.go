@@ -138,7 +138,15 @@ func PrintPlan(w io.Writer, plan []PlanItem) error {
 // lock: scale-downs first, then deletions, at most Parallel at once. One
 // failed deletion does not stop the others; all failures are returned.
 func (f *Flow) Cleanup(ctx context.Context, pol CleanupPolicy, prs PRState, dryRun bool) ([]PlanItem, error) {
+	plan, _, err := f.CleanupTimed(ctx, pol, prs, dryRun)
+	return plan, err
+}
+
+// CleanupTimed is Cleanup that also says where its time went. Deletions
+// run in parallel, so their drains are one phase with them.
+func (f *Flow) CleanupTimed(ctx context.Context, pol CleanupPolicy, prs PRState, dryRun bool) ([]PlanItem, *Timing, error) {
 	var plan []PlanItem
+	ctx, tm := f.startTimer(ctx)
 	err := f.locked(ctx, "cleanup", func(ctx context.Context) error {
 		stacks, err := f.Target.Stacks(ctx)
 		if err != nil {
@@ -162,13 +170,18 @@ func (f *Flow) Cleanup(ctx context.Context, pol CleanupPolicy, prs PRState, dryR
 		if dryRun {
 			return nil
 		}
-		if err := errors.Join(f.apply(ctx, plan, pol.Parallel), f.dropDatabases(ctx, plan)); err != nil {
+		var applied error
+		_ = tm.phaseIf(hasChanges(plan), PhaseDelete, func() error {
+			applied = f.apply(context.WithValue(ctx, timerKey{}, (*timer)(nil)), plan, pol.Parallel)
+			return nil
+		})
+		if err := errors.Join(applied, f.dropDatabases(ctx, plan)); err != nil {
 			return err // a stack that stays may still need the old schema
 		}
 		f.removeStaleImageTags(ctx, stacks, plan)
 		return f.runContracts(ctx, stacks, routes, plan)
 	})
-	return plan, err
+	return plan, tm.done("cleanup", ""), err
 }
 
 func (f *Flow) closedPRs(ctx context.Context, prs PRState, stacks []Stack) map[int]bool {

@@ -77,6 +77,7 @@ type Event struct {
 	Tests    *TestResult
 	Database *PreviewDB   // the preview's database, when it has one
 	Compat   *CompatCheck // the schema-compat check; nil: none (no database)
+	Timing   *Timing      // where the deploy's time went; nil: not measured
 	Err      error
 	At       time.Time
 }
@@ -98,6 +99,10 @@ type Flow struct {
 	Routing  Routing          // where URLs point
 	Log      io.Writer        // progress, one line per event
 	Now      func() time.Time // for tests; time.Now when nil
+	// Clock measures the phases of a deploy (Timing): time.Now when nil,
+	// whose readings carry the monotonic clock. Apart from Now, which
+	// tests freeze.
+	Clock func() time.Time
 
 	TargetName string        // "local" or "aws", for messages
 	Owner      string        // who holds the lock: user@host, or the Actions run

@@ -24,6 +24,7 @@ type PreviewResult struct {
 	Tests            TestResult
 	Database         *PreviewDB   // nil: no database
 	Compat           *CompatCheck // the schema-compat check; nil: no database
+	Timing           *Timing      // where the time went
 }
 
 // ErrTestsFailed is returned when a preview deployed but its integration
@@ -65,12 +66,14 @@ func (f *Flow) DeployPreview(ctx context.Context, req PreviewRequest) (PreviewRe
 		defer close(started)
 		f.report(ctx, deploying)
 	}()
-	res, err = f.deployPreview(ctx, req, res)
+	tctx, tm := f.startTimer(ctx)
+	res, err = f.deployPreview(tctx, tm, req, res)
+	res.Timing = tm.done("preview", stack)
 	<-started
 	if checks && res.Compat == nil { // the pending status must not stay pending
 		res.Compat = &CompatCheck{Status: CompatError, Reason: compatNotMigratedWhy}
 	}
-	ev := Event{PR: req.PR, Stack: stack, URL: res.URL, StackURL: res.StackURL, Image: res.Image, Status: StatusDeployed, Database: res.Database, Compat: res.Compat}
+	ev := Event{PR: req.PR, Stack: stack, URL: res.URL, StackURL: res.StackURL, Image: res.Image, Status: StatusDeployed, Database: res.Database, Compat: res.Compat, Timing: res.Timing}
 	if res.Tests.Summary != "" {
 		tests := res.Tests
 		ev.Tests = &tests
@@ -85,21 +88,26 @@ func (f *Flow) DeployPreview(ctx context.Context, req PreviewRequest) (PreviewRe
 	return res, err
 }
 
-func (f *Flow) deployPreview(ctx context.Context, req PreviewRequest, in PreviewResult) (res PreviewResult, err error) {
+func (f *Flow) deployPreview(ctx context.Context, tm *timer, req PreviewRequest, in PreviewResult) (res PreviewResult, err error) {
 	res = in
 	purpose, err := naming.PreviewImageTag(req.PR, req.Branch)
 	if err != nil {
 		return res, err
 	}
-	img, err := f.Builder.Build(ctx, purpose)
+	img, err := f.build(ctx, tm, purpose)
 	if err != nil {
-		return res, fmt.Errorf("build image: %w", err)
+		return res, err
 	}
 	res.Image = img
 	if err := f.Target.EnsureShared(ctx); err != nil {
 		return res, fmt.Errorf("ensure shared stack: %w", err)
 	}
-	env, pdb, err := f.previewDatabase(ctx, req.PR, img, f.appEnv(false, req.Env))
+	var env map[string]string
+	var pdb *PreviewDB
+	err = tm.phaseIf(f.Database && req.PR > 0, PhaseDatabase, func() (err error) {
+		env, pdb, err = f.previewDatabase(ctx, req.PR, img, f.appEnv(false, req.Env))
+		return err
+	})
 	if err != nil {
 		return res, err
 	}
@@ -108,8 +116,8 @@ func (f *Flow) deployPreview(ctx context.Context, req PreviewRequest, in Preview
 	// is checked against the live release; its outcome is reported apart.
 	defer func() { res.Compat = f.schemaCompat(ctx, req.PR, res.Host, pdb, env) }()
 	spec := f.forApp(Spec{Stack: res.Stack, Role: RolePreview, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version, PR: req.PR, Env: env, Branch: req.Branch, Host: res.Host, Dirty: img.IsDirty()})
-	st, err := f.Target.Deploy(ctx, spec)
-	if err != nil {
+	var st Stack
+	if err := tm.phase(PhaseStack, func() (err error) { st, err = f.Target.Deploy(ctx, spec); return err }); err != nil {
 		return res, err
 	}
 	res.URL = f.Routing.URL(res.Host) // aws without a domain knows the port only now
@@ -121,14 +129,14 @@ func (f *Flow) deployPreview(ctx context.Context, req PreviewRequest, in Preview
 		return res, err
 	}
 	if routes.Hosts[res.Host] != res.Stack {
-		if err := f.Target.SetHost(ctx, res.Host, res.Stack); err != nil {
+		if err := tm.phase(PhaseShift, func() error { return f.Target.SetHost(ctx, res.Host, res.Stack) }); err != nil {
 			return res, err
 		}
 		f.logf("%s: %s now routes to it", res.Stack, res.Host)
 	}
 	tt := f.testTarget(res.Stack, res.StackURL, res.Host, false)
 	tt.Commit, tt.Database = img.Commit, res.Database != nil
-	if res.Tests, err = f.Tester.Test(ctx, tt); err != nil {
+	if err := tm.phase(PhaseTests, func() (err error) { res.Tests, err = f.Tester.Test(ctx, tt); return err }); err != nil {
 		return res, fmt.Errorf("run integration tests against %s: %w", tt.BaseURL, err)
 	}
 	f.logf("%s", res.Tests.Summary)

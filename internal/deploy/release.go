@@ -17,7 +17,8 @@ type ReleaseResult struct {
 	StackURL  string // the new stack's own URL (Stack.URL), "" when the target gives none
 	Image     Image
 	Tests     TestResult
-	Unchanged bool // production already runs this image with this environment
+	Unchanged bool    // production already runs this image with this environment
+	Timing    *Timing // where the time went
 }
 
 // ReleaseRequest is what to release and what the checkout looks like.
@@ -65,11 +66,13 @@ func (f *Flow) ReleaseWith(ctx context.Context, req ReleaseRequest) (ReleaseResu
 		return ReleaseResult{}, err
 	}
 	var res ReleaseResult
+	ctx, tm := f.startTimer(ctx)
 	err := f.locked(ctx, "release", func(ctx context.Context) error {
 		var err error
-		res, err = f.release(ctx, req)
+		res, err = f.release(ctx, tm, req)
 		return err
 	})
+	res.Timing = tm.done("release", res.Stack)
 	if err != nil && ctx.Err() != nil {
 		return res, interrupted("release", res.Stack, err)
 	}
@@ -90,10 +93,10 @@ func interrupted(op, stack string, cause error) error {
 	return fmt.Errorf("%s %w (Ctrl-C or a cancelled job): production routing is as it was before; `go run mage.go cleanup` removes what it left: %w", what, ErrInterrupted, cause)
 }
 
-func (f *Flow) release(ctx context.Context, req ReleaseRequest) (ReleaseResult, error) {
-	img, err := f.Builder.Build(ctx, "release")
+func (f *Flow) release(ctx context.Context, tm *timer, req ReleaseRequest) (ReleaseResult, error) {
+	img, err := f.build(ctx, tm, "release")
 	if err != nil {
-		return ReleaseResult{}, fmt.Errorf("build image: %w", err)
+		return ReleaseResult{}, err
 	}
 	dirty := req.Dirty || img.IsDirty()
 	if dirty && !req.AllowDirty {
@@ -123,23 +126,25 @@ func (f *Flow) release(ctx context.Context, req ReleaseRequest) (ReleaseResult, 
 	if res.Stack, err = f.releaseName(stacks, img.Commit); err != nil {
 		return res, err
 	}
-	if err := f.releaseDatabase(ctx, img, res.Stack, stacks, res.Previous, env); err != nil {
+	if err := tm.phaseIf(f.Database, PhaseDatabase, func() error {
+		return f.releaseDatabase(ctx, img, res.Stack, stacks, res.Previous, env)
+	}); err != nil {
 		return res, err
 	}
 	spec := f.forApp(Spec{Stack: res.Stack, Role: RoleProduction, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version,
 		Env: env, Branch: req.Branch, Dirty: dirty})
-	st, err := f.Target.Deploy(ctx, spec)
-	if err != nil {
+	var st Stack
+	if err := tm.phase(PhaseStack, func() (err error) { st, err = f.Target.Deploy(ctx, spec); return err }); err != nil {
 		return res, fmt.Errorf("release %s (production traffic unchanged): %w", res.Stack, err)
 	}
 	if res.StackURL = st.URL; res.StackURL != "" {
 		f.logf("release: %s: its own URL is %s (any client, no DNS or Host header)", res.Stack, res.StackURL)
 	}
-	if res.Tests, err = f.testRelease(ctx, res.Stack, res.StackURL, img); err != nil {
+	if err := tm.phase(PhaseTests, func() (err error) { res.Tests, err = f.testRelease(ctx, res.Stack, res.StackURL, img); return err }); err != nil {
 		f.markFailed(ctx, res.Stack, err.Error())
 		return res, err
 	}
-	if err := f.shift(ctx, res.Stack, routes.Production); err != nil {
+	if err := tm.phaseOf(f.shiftPhase(routes.Production), func() error { return f.shift(ctx, res.Stack, routes.Production) }); err != nil {
 		return res, err
 	}
 	res.URL = f.Routing.URL(f.productionHost())

@@ -14,8 +14,9 @@ import (
 
 // RollbackResult says where production went back to.
 type RollbackResult struct {
-	Stack string   // the stack that now takes all production traffic
-	From  []string // the stacks that had traffic before
+	Stack  string   // the stack that now takes all production traffic
+	From   []string // the stacks that had traffic before
+	Timing *Timing  // where the time went
 }
 
 // Errors of rollback's choice.
@@ -45,15 +46,17 @@ func (f *Flow) Rollback(ctx context.Context) (RollbackResult, error) {
 // or newer than the live one.
 func (f *Flow) RollbackTo(ctx context.Context, stack string) (RollbackResult, error) {
 	var res RollbackResult
+	ctx, tm := f.startTimer(ctx)
 	err := f.locked(ctx, "rollback", func(ctx context.Context) error {
 		var err error
-		res, err = f.rollback(ctx, stack)
+		res, err = f.rollback(ctx, tm, stack)
 		return err
 	})
+	res.Timing = tm.done("rollback", res.Stack)
 	return res, err
 }
 
-func (f *Flow) rollback(ctx context.Context, to string) (RollbackResult, error) {
+func (f *Flow) rollback(ctx context.Context, tm *timer, to string) (RollbackResult, error) {
 	stacks, err := f.Target.Stacks(ctx)
 	if err != nil {
 		return RollbackResult{}, fmt.Errorf("rollback: %w", err)
@@ -81,10 +84,12 @@ func (f *Flow) rollback(ctx context.Context, to string) (RollbackResult, error) 
 	if err := f.checkSchema(ctx, target, stacks); err != nil {
 		return res, err
 	}
-	if err := f.ready(ctx, "rollback", target); err != nil {
+	if err := tm.phaseIf(target.Scaled, PhaseScaleUp, func() error { return f.ready(ctx, "rollback", target) }); err != nil {
 		return res, err
 	}
-	if err := f.Target.SetProduction(ctx, []Weight{{Stack: target.Name, Weight: 100}}); err != nil {
+	if err := tm.phase(PhaseShift, func() error {
+		return f.Target.SetProduction(ctx, []Weight{{Stack: target.Name, Weight: 100}})
+	}); err != nil {
 		return res, fmt.Errorf("rollback: move production traffic to %s (production unchanged): %w", target.Name, err)
 	}
 	f.logf("rollback: %s now takes all production traffic (was %s)", target.Name, list(res.From))

@@ -48,6 +48,7 @@ type PreviewReport struct {
 	Notes       []string        // extra lines for the comment and summary, e.g. why AWS was skipped
 	Database    *DatabaseReport // the preview's database; nil: none
 	Compat      *CompatReport   // the schema-compat check; nil: none
+	Timing      *deploy.Timing  // where the deploy's time went; nil: not measured
 }
 
 // CompatReport is the schema-compat check of a preview: the live release's

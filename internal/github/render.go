@@ -60,6 +60,9 @@ func renderPreview(b *strings.Builder, r PreviewReport) {
 		b.WriteString(escapePre(r.Err, maxErr))
 		b.WriteString("\n</pre>\n\n</details>\n\n")
 	}
+	if r.Timing != nil && r.Status != StatusDeploying && r.Status != StatusDestroyed {
+		renderTiming(b, *r.Timing)
+	}
 	b.WriteString(nextSteps(r) + "\n")
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/slipway/slipway/internal/deploy"
 )
 
 var renderTime = time.Date(2025, 3, 14, 15, 9, 26, 0, time.FixedZone("CET", 3600))
@@ -67,6 +69,12 @@ func TestRenderCommentGolden(t *testing.T) {
 		{"ephemeral", func(r *PreviewReport) {
 			r.Target, r.Ephemeral, r.URL, r.Stack, r.ImageDigest = "local", true, "http://127.0.0.1:8080", "", digest
 			r.Notes = []string{"Pull request #42 comes from the fork mallory/Hello-World: no AWS deploy; checked on the runner."}
+		}},
+		{"timing", func(r *PreviewReport) { r.Timing = awsTiming() }},
+		{"timing-failed", func(r *PreviewReport) {
+			r.Status, r.Tests, r.Err = StatusFailed, nil, "deploy slipway-pr-42: target group has no healthy target within 5m0s"
+			r.Timing = awsTiming()
+			r.Timing.Phases, r.Timing.Total = r.Timing.Phases[:4], 185*time.Second
 		}},
 		{"destroyed", func(r *PreviewReport) { r.Status = StatusDestroyed }},
 		{"destroy-failed", func(r *PreviewReport) { r.Status, r.Err = StatusDestroyed, "delete stack: DELETE_FAILED" }},
@@ -145,8 +153,22 @@ func TestCommitStatusesGolden(t *testing.T) {
 	golden(t, "statuses.txt", []byte(b.String()))
 }
 
+// awsTiming is an aws preview's timing as the flow records it: rendered,
+// not measured, so its numbers are the golden file's.
+func awsTiming() *deploy.Timing {
+	return &deploy.Timing{Op: "preview", Stack: "slipway-pr-42", Total: 193 * time.Second, Phases: []deploy.Phase{
+		{Name: deploy.PhaseBuild, Took: 41300 * time.Millisecond},
+		{Name: deploy.PhaseStack, Took: 52 * time.Second},
+		{Name: deploy.PhaseRunning, Took: 18 * time.Second},
+		{Name: deploy.PhaseHealthy, Took: 71 * time.Second, Setting: "health.interval 5s, health.healthy_threshold 2"},
+		{Name: deploy.PhaseShift, Took: 400 * time.Millisecond},
+		{Name: deploy.PhaseTests, Took: 6200 * time.Millisecond},
+	}}
+}
+
 func TestStepSummaryGolden(t *testing.T) {
 	r := deployedReport()
+	r.Timing = awsTiming()
 	r.Status, r.Tests, r.Err = StatusFailed, &TestResult{Passed: 3, Failed: 1}, "integration tests failed"
 	r.Notes = []string{"AWS deploy skipped: pull request #42 comes from a fork."}
 	var b strings.Builder
@@ -162,7 +184,7 @@ func TestStepSummaryGolden(t *testing.T) {
 
 var (
 	tagRE        = regexp.MustCompile(`<[^>]*>`)
-	allowedTagRE = regexp.MustCompile(`^(<!-- slipway:preview -->|</?pre>|<details open>|</details>|</?summary>|<https?://[^\s<>|` + "`" + `]+>)$`)
+	allowedTagRE = regexp.MustCompile(`^(<!-- slipway:preview -->|</?pre>|<details( open)?>|</details>|</?summary>|<https?://[^\s<>|` + "`" + `]+>)$`)
 	codeRE       = regexp.MustCompile("`[^`]*`")
 	allowedCode  = regexp.MustCompile("^`(pr-\\d+|[0-9a-f]{7}|sha256:[0-9a-f]{12}|go run mage.go preview:(deploy|destroy) -pr=\\d+)`$")
 	mentionRE    = regexp.MustCompile(`(^|[^&])[@#][A-Za-z0-9]`) // "&#8203;" is an entity, not a reference

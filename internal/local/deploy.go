@@ -13,6 +13,7 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/manifest"
 	"github.com/slipway/slipway/internal/naming"
 )
 
@@ -151,7 +152,11 @@ func (p *Provider) start(ctx context.Context, s deploy.Spec, is instanceSpec) er
 		p.releaseFirstPort(ctx, s.Stack, is.first)
 		return err
 	}
-	if err := p.waitHealthy(ctx, s.Stack, name, resp.ID, s.Health.Grace); err != nil {
+	began := deploy.Now(ctx)
+	err = p.waitHealthy(ctx, s.Stack, name, resp.ID, s.Health.Grace)
+	deploy.RecordPhase(ctx, deploy.Phase{Name: deploy.PhaseHealthy, Took: deploy.Since(ctx, began),
+		Setting: deploy.HealthSetting(s.Health, manifest.LocalHealth)})
+	if err != nil {
 		cctx, cancel := cleanupContext(ctx)
 		defer cancel()
 		if rerr := p.removeTargets(cctx, map[string]bool{name: true}); rerr != nil {

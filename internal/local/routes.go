@@ -143,7 +143,9 @@ func (p *Provider) promote(ctx context.Context, stack, name string, old []instan
 // retire waits for the router to drain instances, then stops (SIGTERM, so
 // the app finishes what it still has) and removes their containers.
 func (p *Provider) retire(ctx context.Context, stack string, old []instance) error {
+	began := deploy.Now(ctx)
 	p.waitDrained(ctx, old)
+	deploy.RecordPhase(ctx, deploy.Phase{Name: deploy.PhaseDrain, Took: deploy.Since(ctx, began), Setting: "SLIPWAY_DRAIN_TIMEOUT " + p.o.DrainTimeout.String()})
 	stop := int(p.o.DrainTimeout / time.Second)
 	for _, in := range old {
 		p.logf("%s: removing old container %s", stack, in.Name)
