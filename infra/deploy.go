@@ -132,8 +132,8 @@ func (p DeployParams) Parameters() ([]cfntypes.Parameter, error) {
 
 // capacityProvider is FARGATE_SPOT for a preview, unless asked otherwise
 // or the image is ARM64 (Fargate Spot runs X86_64 tasks only: Amazon ECS
-// Developer Guide, "Amazon ECS task definitions for 64-bit ARM
-// workloads"), and FARGATE for a release.
+// Developer Guide, "AWS Fargate capacity providers", considerations),
+// and FARGATE for a release.
 func (p DeployParams) capacityProvider() string {
 	if p.Role == RolePreview && !p.OnDemand && architectures[p.Platform] != ArchARM64 {
 		return CapacitySpot

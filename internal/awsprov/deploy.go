@@ -28,6 +28,10 @@ func (p *Provider) Deploy(ctx context.Context, s deploy.Spec) (deploy.Stack, err
 		return deploy.Stack{}, err
 	}
 	next := nextCommand(s)
+	app, err := p.appParams(ctx, s, shared)
+	if err != nil {
+		return deploy.Stack{}, err
+	}
 	for attempt := 1; ; attempt++ {
 		existing, err := p.eng.Describe(ctx, s.Stack)
 		if err != nil {
@@ -37,7 +41,7 @@ func (p *Provider) Deploy(ctx context.Context, s deploy.Spec) (deploy.Stack, err
 		if err != nil {
 			return deploy.Stack{}, err
 		}
-		st, err := p.upsert(ctx, s, shared, sl, existing, next)
+		st, err := p.upsert(ctx, s, app, shared, sl, existing, next)
 		release()
 		if taken := sl.taken(err); taken != "" && !sl.reused && attempt < allocAttempts {
 			p.logf("%s: %s was taken by another deploy meanwhile: allocating another", s.Stack, taken)
@@ -62,17 +66,24 @@ func (p *Provider) Deploy(ctx context.Context, s deploy.Spec) (deploy.Stack, err
 	}
 }
 
-func (p *Provider) upsert(ctx context.Context, s deploy.Spec, shared infra.SharedOutputs, sl slot, existing cfnstack.Stack, next string) (cfnstack.Stack, error) {
+// upsert creates or updates the deploy stack with app's settings (from
+// appParams) and the slot's.
+func (p *Provider) upsert(ctx context.Context, s deploy.Spec, app infra.DeployParams, shared infra.SharedOutputs, sl slot, existing cfnstack.Stack, next string) (cfnstack.Stack, error) {
 	env, dbSecret, err := p.databaseSecret(ctx, s) // db.go: DATABASE_URL travels as a secret's ARN
 	if err != nil {
 		return cfnstack.Stack{}, err
 	}
-	dp := infra.DeployParams{Stack: s.Stack, Role: s.Role, Image: s.Image, Env: env, CPU: p.o.CPU, Memory: p.o.Memory,
-		Priority: sl.priority, ListenerPort: sl.port, Shared: shared, DatabaseSecretARN: dbSecret}
+	dp := app
+	dp.Stack, dp.Role, dp.Image, dp.Env, dp.CPU, dp.Memory = s.Stack, s.Role, s.Image, env, p.o.CPU, p.o.Memory
+	dp.Priority, dp.ListenerPort, dp.Shared, dp.DatabaseSecretARN = sl.priority, sl.port, shared, dbSecret
 	if s.Role == deploy.RolePreview && !p.PortMode() {
 		dp.Host = s.Host
 	}
 	params, err := dp.Parameters()
+	if err != nil {
+		return cfnstack.Stack{}, err
+	}
+	template, err := dp.Template()
 	if err != nil {
 		return cfnstack.Stack{}, err
 	}
@@ -89,7 +100,7 @@ func (p *Provider) upsert(ctx context.Context, s deploy.Spec, shared infra.Share
 		tags[TagHost] = s.Host
 	}
 	res, err := p.eng.Upsert(ctx, cfnstack.Input{
-		Name: s.Stack, Template: infra.DeployTemplate(), Parameters: paramMap(params), Tags: tags,
+		Name: s.Stack, Template: template, Parameters: paramMap(params), Tags: tags,
 		Live: p.liveGuard, Next: next,
 	})
 	if err != nil {

@@ -89,6 +89,9 @@ type Spec struct {
 	Port    int
 	Health  manifest.Health
 	Secrets map[string]string
+	// Platform is the image's (Image.Platform): the aws target runs the
+	// task on its architecture. "" when unknown.
+	Platform string
 }
 
 // Stack is a deployed stack as the target reports it.

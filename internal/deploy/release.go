@@ -127,7 +127,7 @@ func (f *Flow) release(ctx context.Context, req ReleaseRequest) (ReleaseResult, 
 		return res, err
 	}
 	spec := f.forApp(Spec{Stack: res.Stack, Role: RoleProduction, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version,
-		Env: env, Branch: req.Branch, Dirty: dirty})
+		Env: env, Branch: req.Branch, Dirty: dirty, Platform: img.Platform})
 	st, err := f.Target.Deploy(ctx, spec)
 	if err != nil {
 		return res, fmt.Errorf("release %s (production traffic unchanged): %w", res.Stack, err)
