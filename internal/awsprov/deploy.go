@@ -2,6 +2,7 @@ package awsprov
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"strconv"
@@ -32,6 +33,8 @@ func (p *Provider) Deploy(ctx context.Context, s deploy.Spec) (deploy.Stack, err
 	if err != nil {
 		return deploy.Stack{}, err
 	}
+	// AWS's clock may be behind ours: events a little older still count.
+	started := time.Now().Add(-30 * time.Second)
 	for attempt := 1; ; attempt++ {
 		existing, err := p.eng.Describe(ctx, s.Stack)
 		if err != nil {
@@ -57,8 +60,15 @@ func (p *Provider) Deploy(ctx context.Context, s deploy.Spec) (deploy.Stack, err
 		}
 		r := rollout{stack: s.Stack, cluster: shared.ClusterName, service: st.Outputs[infra.OutputDeployServiceName],
 			taskDef:     st.Outputs[infra.OutputDeployTaskDefinition],
-			targetGroup: st.Outputs[infra.OutputDeployTargetGroupARN], image: s.Image, next: next, logGroup: shared.LogGroupName}
-		if err := p.verify(ctx, r); err != nil {
+			targetGroup: st.Outputs[infra.OutputDeployTargetGroupARN], image: s.Image, next: next, logGroup: shared.LogGroupName,
+			spot: st.Params["CapacityProvider"] == infra.CapacitySpot, started: started}
+		err = p.verify(ctx, r)
+		if errors.Is(err, errSpotCapacity) && !app.OnDemand {
+			p.logf("%s: %v: deploying it once more on regular Fargate (FARGATE, about three times Spot's price); the next deploy tries Spot again", s.Stack, err)
+			app.OnDemand = true
+			continue
+		}
+		if err != nil {
 			return toStack(st), err
 		}
 		p.logf("%s: healthy, running %s", s.Stack, s.Image)

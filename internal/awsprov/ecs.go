@@ -28,6 +28,10 @@ var _ ECS = (*ecs.Client)(nil)
 type rollout struct {
 	stack, cluster, service, taskDef, targetGroup, image, next string
 	logGroup                                                   string // the shared stack's; streams are prefixed with the stack's name
+	// spot: the service runs on Fargate Spot; a capacity shortage since
+	// started is errSpotCapacity.
+	spot    bool
+	started time.Time
 }
 
 // verify waits, bounded, until the ECS service runs the task definition
@@ -98,6 +102,9 @@ func (p *Provider) serviceReady(ctx context.Context, r rollout) (bool, error) {
 		return false, rolloutFailure(r.stack, "service "+r.service, "not found in cluster "+r.cluster, r.next)
 	}
 	svc := out.Services[0]
+	if msg := noSpotCapacity(svc, r.started); r.spot && msg != "" {
+		return false, fmt.Errorf("stack %s: %w (ECS: %q)", r.stack, errSpotCapacity, msg)
+	}
 	for _, d := range svc.Deployments {
 		if aws.ToString(d.Status) == "PRIMARY" && d.RolloutState == ecstypes.DeploymentRolloutStateFailed {
 			return false, rolloutFailure(r.stack, "service "+r.service, "ECS rollout of "+r.image+" failed: "+aws.ToString(d.RolloutStateReason), r.next)
