@@ -16,7 +16,7 @@ import (
 // its service events say "unable to place a task. Reason: Capacity is
 // unavailable at this time". Deploy then deploys the preview once more on
 // regular Fargate (DeployParams.OnDemand).
-var errSpotCapacity = errors.New("Fargate Spot has no capacity for the task")
+var errSpotCapacity = errors.New("no Fargate Spot capacity for the task")
 
 // spotCapacityMessage is what ECS's service event says.
 const spotCapacityMessage = "Capacity is unavailable at this time"

@@ -55,7 +55,7 @@ func TestSpotCapacityRetriedOnDemandOnMoto(t *testing.T) {
 	if n := e.inj.count("CreateChangeSet") - first; n != 2 {
 		t.Errorf("%d change sets, want 2: the Spot deploy and one on regular Fargate", n)
 	}
-	if log := e.log.String(); !strings.Contains(log, "spot-pr-3: stack spot-pr-3: Fargate Spot has no capacity for the task (ECS: \"(service spot-pr-3-Service-x) was unable to place a task. Reason: Capacity is unavailable at this time.") ||
+	if log := e.log.String(); !strings.Contains(log, "spot-pr-3: stack spot-pr-3: no Fargate Spot capacity for the task (ECS: \"(service spot-pr-3-Service-x) was unable to place a task. Reason: Capacity is unavailable at this time.") ||
 		!strings.Contains(log, "deploying it once more on regular Fargate") {
 		t.Errorf("log does not say why and what it does:\n%s", log)
 	}
