@@ -210,7 +210,7 @@ var (
 )
 
 const (
-	logStream     = "arn:aws:logs:eu-west-1:123456789012:log-group:/slipway/demo:log-stream:"
+	logStream = "arn:aws:logs:eu-west-1:123456789012:log-group:/slipway/demo:log-stream:"
 	// A migration task's stream: awslogs names it prefix/container/task
 	// ID (Amazon ECS Developer Guide, "Send Amazon ECS logs to
 	// CloudWatch", awslogs-stream-prefix), the prefix being the task's
