@@ -139,3 +139,31 @@ func stackOutputs(t *testing.T, e *awsEnv, stack string) map[string]string {
 	}
 	return m
 }
+
+// With a preview domain of its own (SLIPWAY_PREVIEW_DOMAIN) and no
+// production domain, a preview gets its host under the preview domain,
+// not a port, and production stays on the shared ALB.
+func TestPreviewDomainOfItsOwnOnMoto(t *testing.T) {
+	e := newAWSEnv(t)
+	ctx := context.Background()
+	p := e.provider("pdom", "")
+	p.o.Shared.PreviewDomain, p.o.Shared.PreviewHostedZoneID = "pdom-preview.example", e.hostedZone("pdom-preview.example")
+	if p.PortMode() {
+		t.Fatal("PortMode with a preview domain: previews would get ports")
+	}
+	must(t, p.EnsureShared(ctx))
+	st, err := p.Deploy(ctx, previewSpec("pdom", 4, "pdom-preview.example"))
+	must(t, err)
+	defer func() { must(t, p.Delete(ctx, st.Name)) }()
+	if host, port := stackParam(t, e, st.Name, "Host"), stackParam(t, e, st.Name, "ListenerPort"); host != "pr-4.pdom-preview.example" || port != "0" {
+		t.Errorf("preview on host %q port %q, want pr-4.pdom-preview.example and no port", host, port)
+	}
+	if url := stackOutputs(t, e, st.Name)["Url"]; url != "http://pr-4.pdom-preview.example/" {
+		t.Errorf("preview URL %q, want http://pr-4.pdom-preview.example/", url)
+	}
+	r, err := p.Routes(ctx)
+	must(t, err)
+	if r.Hosts["pr-4.pdom-preview.example"] != "pdom-pr-4" {
+		t.Errorf("routes %+v, want pr-4.pdom-preview.example on pdom-pr-4", r.Hosts)
+	}
+}
