@@ -83,6 +83,24 @@ func (p *Provider) upsert(ctx context.Context, s deploy.Spec, app infra.DeployPa
 	if err != nil {
 		return cfnstack.Stack{}, err
 	}
+	in, err := p.deployInput(s, app, env, dbSecret, shared, sl, existing, next)
+	if err != nil {
+		return cfnstack.Stack{}, err
+	}
+	res, err := p.eng.Upsert(ctx, in)
+	if err != nil {
+		return res.Stack, err
+	}
+	p.logf("%s: stack %s", s.Stack, res.Action)
+	for _, o := range res.Orphans {
+		p.logf("%s: warning: resource %s (%s) was retained and still exists: delete it by hand", s.Stack, o.LogicalID, o.PhysicalID)
+	}
+	return res.Stack, nil
+}
+
+// deployInput is the change Upsert makes to the deploy stack (and Plan
+// plans): template, parameters and tags.
+func (p *Provider) deployInput(s deploy.Spec, app infra.DeployParams, env map[string]string, dbSecret string, shared infra.SharedOutputs, sl slot, existing cfnstack.Stack, next string) (cfnstack.Input, error) {
 	dp := app
 	dp.Stack, dp.Role, dp.Image, dp.Env, dp.CPU, dp.Memory = s.Stack, s.Role, s.Image, env, p.o.CPU, p.o.Memory
 	dp.Priority, dp.ListenerPort, dp.Shared, dp.DatabaseSecretARN = sl.priority, sl.port, shared, dbSecret
@@ -91,11 +109,11 @@ func (p *Provider) upsert(ctx context.Context, s deploy.Spec, app infra.DeployPa
 	}
 	params, err := dp.Parameters()
 	if err != nil {
-		return cfnstack.Stack{}, err
+		return cfnstack.Input{}, err
 	}
 	template, err := dp.Template()
 	if err != nil {
-		return cfnstack.Stack{}, err
+		return cfnstack.Input{}, err
 	}
 	created := existing.Tags[TagCreated]
 	if created == "" {
@@ -109,18 +127,7 @@ func (p *Provider) upsert(ctx context.Context, s deploy.Spec, app infra.DeployPa
 	if s.Host != "" {
 		tags[TagHost] = s.Host
 	}
-	res, err := p.eng.Upsert(ctx, cfnstack.Input{
-		Name: s.Stack, Template: template, Parameters: paramMap(params), Tags: tags,
-		Live: p.liveGuard, Next: next,
-	})
-	if err != nil {
-		return res.Stack, err
-	}
-	p.logf("%s: stack %s", s.Stack, res.Action)
-	for _, o := range res.Orphans {
-		p.logf("%s: warning: resource %s (%s) was retained and still exists: delete it by hand", s.Stack, o.LogicalID, o.PhysicalID)
-	}
-	return res.Stack, nil
+	return cfnstack.Input{Name: s.Stack, Template: template, Parameters: paramMap(params), Tags: tags, Live: p.liveGuard, Next: next}, nil
 }
 
 // allocate reuses the stack's rule priority and port, or reserves free
