@@ -108,7 +108,9 @@ func requestedPR(pr *int, env func(string) string) (bool, error) {
 // PreviewDeploy deploys the preview of a pull request (or branch), runs the
 // integration tests against it, reports to the pull request and prints the
 // preview's URL.
-func PreviewDeploy(ctx context.Context, prArg *string) error { return PreviewDeployFlags(ctx, prArg, nil) }
+func PreviewDeploy(ctx context.Context, prArg *string) error {
+	return PreviewDeployFlags(ctx, prArg, nil)
+}
 
 // PreviewDeployFlags is preview:deploy; with -diff (aws target) it builds
 // and pushes the image, prints what the deploy would change in the
