@@ -1,9 +1,7 @@
 package infra
 
 import (
-	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -27,7 +25,18 @@ type DeployParams struct {
 	Stack string // stack name from package naming; names the target group
 	Role  string // RolePreview or RoleProduction
 	Image string // immutable reference: <repo>@sha256:...
-	Env   map[string]string
+	// Env is the app's environment, at most MaxEnv variables: the names
+	// are written into the rendered template (Template), each value is a
+	// NoEcho parameter.
+	Env map[string]string
+	// Secrets maps a variable of the app to the ARN of a Secrets Manager
+	// secret or an SSM parameter (never a value): the task definition's
+	// Secrets, read by the execution role when a task starts.
+	Secrets map[string]string
+	// Platform is the image's "os/arch": linux/amd64 (or "", announced by
+	// the caller) runs on X86_64, linux/arm64 on ARM64 (and never on
+	// Fargate Spot, which runs X86_64 only); anything else is refused.
+	Platform string
 
 	CPU, Memory int // CPU units and MiB; zero: 256 and 512
 	// OnDemand runs a preview on regular Fargate; previews run on
@@ -38,6 +47,11 @@ type DeployParams struct {
 	DesiredCount  int    // zero: 1
 	ContainerPort int    // zero: 8080
 	HealthPath    string // empty: /healthz
+	// The target group's health check: interval (whole seconds, 5-300;
+	// zero: 5 s), timeout (2-120 s, less than the interval; zero: 4 s)
+	// and thresholds (2-10; zero: 2).
+	HealthInterval, HealthTimeout        time.Duration
+	HealthyThreshold, UnhealthyThreshold int
 	// HealthGrace is how long ECS ignores failed health checks after a task
 	// starts (the manifest's health.grace); zero: DefaultHealthGrace. With a
 	// database it is at least DatabaseHealthGrace.
@@ -87,6 +101,11 @@ func (p DeployParams) Parameters() ([]cfntypes.Parameter, error) {
 		param("ContainerPort", itoa(p.ContainerPort)),
 		param("HealthPath", p.HealthPath),
 		param("HealthCheckGracePeriod", itoa(int(p.HealthGrace/time.Second))),
+		param("HealthInterval", itoa(int(p.HealthInterval/time.Second))),
+		param("HealthTimeout", itoa(int(p.HealthTimeout/time.Second))),
+		param("HealthyThreshold", itoa(p.HealthyThreshold)),
+		param("UnhealthyThreshold", itoa(p.UnhealthyThreshold)),
+		param("CpuArchitecture", architectures[p.Platform]),
 		param("DeregistrationDelay", itoa(int(p.DeregistrationDelay/time.Second))),
 		param("TargetGroupName", naming.ELB(p.Stack)),
 		param("Host", p.Host),
@@ -105,25 +124,18 @@ func (p DeployParams) Parameters() ([]cfntypes.Parameter, error) {
 		param("LoadBalancerSecurityGroupId", s.LoadBalancerSGID),
 		param("ListenerArn", s.ListenerARN),
 	}
-	keys := make([]string, 0, len(p.Env))
-	for k := range p.Env {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for i := range MaxEnv {
-		name, value := "", ""
-		if i < len(keys) {
-			name, value = keys[i], p.Env[keys[i]]
-		}
-		out = append(out, param(fmt.Sprintf("EnvName%d", i+1), name), param(fmt.Sprintf("EnvValue%d", i+1), value))
+	for i, k := range sortedKeys(p.Env) {
+		out = append(out, param(envParam(i), p.Env[k]))
 	}
 	return out, nil
 }
 
-// capacityProvider is FARGATE_SPOT for a preview, unless asked otherwise,
+// capacityProvider is FARGATE_SPOT for a preview, unless asked otherwise
+// or the image is ARM64 (Fargate Spot runs X86_64 tasks only: Amazon ECS
+// Developer Guide, "AWS Fargate capacity providers", considerations),
 // and FARGATE for a release.
 func (p DeployParams) capacityProvider() string {
-	if p.Role == RolePreview && !p.OnDemand {
+	if p.Role == RolePreview && !p.OnDemand && architectures[p.Platform] != ArchARM64 {
 		return CapacitySpot
 	}
 	return CapacityOnDemand
@@ -154,6 +166,7 @@ func (p DeployParams) withDefaults() DeployParams {
 	if p.HealthPath == "" {
 		p.HealthPath = DefaultHealthPath
 	}
+	p = p.healthDefaults()
 	if p.HealthGrace == 0 {
 		p.HealthGrace = DefaultHealthGrace
 	}
@@ -183,6 +196,9 @@ func (p DeployParams) validate() error {
 		return err
 	}
 	if err := validateEnv(p.Env); err != nil {
+		return err
+	}
+	if err := p.validateApp(); err != nil {
 		return err
 	}
 	if err := p.validateDatabaseSecret(); err != nil {
@@ -260,6 +276,7 @@ func validateEnv(env map[string]string) error {
 	}
 	for k, v := range env {
 		if len(v) > maxParamValue {
+			// a longer value belongs in a secret: slipway.yaml's secrets
 			return errf("environment variable %s: %d bytes, a stack parameter holds at most %d", k, len(v), maxParamValue)
 		}
 		if !envNameRe.MatchString(k) {

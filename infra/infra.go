@@ -44,12 +44,15 @@ const (
 	MaxProductionDeregistration = 30 // seconds
 	MaxListenersPerALB          = 50 // ALB quota, listeners per load balancer
 	MaxRulePriority             = 50000
-	MaxEnv                      = 10 // environment variables a deploy stack takes
-	DefaultContainerPort        = 8080
-	DefaultCPU                  = 256 // CPU units: 0.25 vCPU
-	DefaultMemory               = 512 // MiB
-	DefaultHealthPath           = "/healthz"
-	DefaultHealthGrace          = 10 * time.Second // ECS ignores failed health checks this long after a task starts
+	// MaxEnv is how many environment variables a deploy stack takes: one
+	// parameter each, and CloudFormation takes 200 parameters a template
+	// (the deploy template's own are about 35); secrets take none.
+	MaxEnv               = 150
+	DefaultContainerPort = 8080
+	DefaultCPU           = 256 // CPU units: 0.25 vCPU
+	DefaultMemory        = 512 // MiB
+	DefaultHealthPath    = "/healthz"
+	DefaultHealthGrace   = 10 * time.Second // ECS ignores failed health checks this long after a task starts
 	// DatabaseHealthGrace is the least grace a stack with a database gets:
 	// an Aurora Serverless v2 cluster paused at 0 ACU takes about 15 s to
 	// resume, longer after a long pause, and an app that checks its

@@ -148,7 +148,11 @@ func createAll(t *testing.T) *motoStacks {
 			t.Fatal(err)
 		}
 		tags := map[string]string{"slipway:app": "demo", "slipway:role": p.Role, "slipway:commit": "0123abc"}
-		s, err := createStack(t, f.cfn, p.Stack, DeployTemplate(), ps, tags)
+		tpl, err := p.Template()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := createStack(t, f.cfn, p.Stack, tpl, ps, tags)
 		if err != nil {
 			t.Fatalf("create %s: %v", p.Stack, err)
 		}
@@ -337,7 +341,11 @@ func checkUpdate(t *testing.T, f *motoStacks) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.cfn.UpdateStack(context.Background(), &cloudformation.UpdateStackInput{StackName: aws.String(host.Stack), TemplateBody: aws.String(DeployTemplate()), Parameters: changed, Tags: f.stacks[host.Stack].Tags}); err != nil {
+	tpl, err := host.Template()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.cfn.UpdateStack(context.Background(), &cloudformation.UpdateStackInput{StackName: aws.String(host.Stack), TemplateBody: aws.String(tpl), Parameters: changed, Tags: f.stacks[host.Stack].Tags}); err != nil {
 		t.Fatalf("new image: %v", err)
 	}
 	upd, err := f.cfn.DescribeStacks(context.Background(), &cloudformation.DescribeStacksInput{StackName: aws.String(host.Stack)})
@@ -362,7 +370,11 @@ func checkPriorityClash(t *testing.T, f *motoStacks) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := createStack(t, f.cfn, clash.Stack, DeployTemplate(), ps, nil); err == nil || !strings.Contains(err.Error(), "PriorityInUse") {
+	tpl, err := clash.Template()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := createStack(t, f.cfn, clash.Stack, tpl, ps, nil); err == nil || !strings.Contains(err.Error(), "PriorityInUse") {
 		t.Errorf("a taken priority: err = %v, want PriorityInUse", err)
 	}
 }

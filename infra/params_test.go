@@ -2,6 +2,7 @@ package infra
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,14 +129,22 @@ func TestParametersMatchTemplates(t *testing.T) {
 	cases := []struct {
 		template string
 		params   func() ([]cfntypes.Parameter, error)
+		rendered func() (string, error)
 	}{
-		{"deploy.yaml", previewHost().Parameters},
-		{"deploy.yaml", release().Parameters},
-		{"shared.yaml", SharedParams{App: "demo"}.Parameters},
-		{"shared.yaml", SharedParams{App: "demo", Database: true}.Parameters},
+		{"deploy.yaml", previewHost().Parameters, previewHost().Template},
+		{"deploy.yaml", release().Parameters, release().Template},
+		{"shared.yaml", SharedParams{App: "demo"}.Parameters, nil},
+		{"shared.yaml", SharedParams{App: "demo", Database: true}.Parameters, nil},
 	}
 	for _, c := range cases {
 		decl := loadTemplate(t, c.template)["Parameters"].(map[string]any)
+		if c.rendered != nil { // the deploy template as rendered for those settings
+			text, err := c.rendered()
+			if err != nil {
+				t.Fatal(err)
+			}
+			decl = decodeTemplate(t, c.template, text)["Parameters"].(map[string]any)
+		}
 		ps, err := c.params()
 		if err != nil {
 			t.Fatal(err)
@@ -172,10 +181,10 @@ func TestDeployParamsRefuseBadSettings(t *testing.T) {
 		{"Fargate size", func(p *DeployParams) { p.CPU, p.Memory = 256, 4096 }, "Fargate takes 512-2048"},
 		{"too many variables", func(p *DeployParams) {
 			p.Env = map[string]string{}
-			for _, k := range strings.Fields("A B C D E F G H I J K") {
-				p.Env[k] = "x"
+			for i := range MaxEnv + 1 {
+				p.Env[fmt.Sprintf("V%d", i)] = "x"
 			}
-		}, "at most 10"},
+		}, "at most 150"},
 		{"value too long for a parameter", func(p *DeployParams) { p.Env = map[string]string{"BIG": strings.Repeat("x", 4097)} }, "at most 4096"},
 		{"reserved variable", func(p *DeployParams) { p.Env = map[string]string{"SLIPWAY_STACK": "x"} }, "set by Slipway itself"},
 		{"no image", func(p *DeployParams) { p.Image = "" }, "push the image first"},

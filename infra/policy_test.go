@@ -210,8 +210,13 @@ var (
 )
 
 const (
-	logStream     = "arn:aws:logs:eu-west-1:123456789012:log-group:/slipway/demo:log-stream:"
-	migrateStream = logStream + "migrate/migrate/0123456789abcdef"
+	logStream = "arn:aws:logs:eu-west-1:123456789012:log-group:/slipway/demo:log-stream:"
+	// A migration task's stream: awslogs names it prefix/container/task
+	// ID (Amazon ECS Developer Guide, "Send Amazon ECS logs to
+	// CloudWatch", awslogs-stream-prefix), the prefix being the task's
+	// family.
+	migrateStream   = logStream + "demo-prod-migrate/migrate/0123456789abcdef"
+	prMigrateStream = logStream + "demo-pr-migrate/migrate/0123456789abcdef"
 )
 
 func TestPreviewRoleScope(t *testing.T) {
@@ -287,7 +292,8 @@ func TestPreviewRoleScope(t *testing.T) {
 		{"registers a preview migration task definition tagged with the app", request{"ecs:RegisterTaskDefinition", "*", appTag}, true, false},
 		{"deregisters a preview migration task definition", request{"ecs:DeregisterTaskDefinition", fmt.Sprintf(taskDefARN, "demo-pr-migrate"), nil}, true, false},
 		{"never deregisters the production migration task definition", request{"ecs:DeregisterTaskDefinition", fmt.Sprintf(taskDefARN, "demo-prod-migrate"), nil}, false, false},
-		{"reads a preview migration task's log stream", request{"logs:GetLogEvents", migrateStream, nil}, true, false},
+		{"reads a preview migration task's log stream", request{"logs:GetLogEvents", prMigrateStream, nil}, true, false},
+		{"never reads a production migration task's log stream", request{"logs:GetLogEvents", migrateStream, nil}, false, false},
 		{"opens its tasks' group to the ALB once CloudFormation has tagged it", request{"ec2:AuthorizeSecurityGroupIngress", taskSG, map[string][]string{"aws:CalledVia": {"cloudformation.amazonaws.com"}, "ec2:ResourceTag/aws:cloudformation:stack-name": {"demo-pr-42"}}}, true, false},
 		{"never opens an untagged group (what inline ingress would need)", request{"ec2:AuthorizeSecurityGroupIngress", taskSG, viaCFN}, false, false},
 		{"never opens a release's group", request{"ec2:AuthorizeSecurityGroupIngress", taskSG, map[string][]string{"aws:CalledVia": {"cloudformation.amazonaws.com"}, "ec2:ResourceTag/aws:cloudformation:stack-name": {"demo-prod-20261202041500-0123abc"}}}, false, false},

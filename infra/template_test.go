@@ -18,8 +18,13 @@ import (
 // (!Ref x, !If [...]) become their long forms ({"Ref": x}, {"Fn::If": [...]}).
 func loadTemplate(t *testing.T, name string) map[string]any {
 	t.Helper()
+	return decodeTemplate(t, name, mustRead(name))
+}
+
+func decodeTemplate(t *testing.T, name, text string) map[string]any {
+	t.Helper()
 	var root yaml.Node
-	if err := yaml.Unmarshal([]byte(mustRead(name)), &root); err != nil {
+	if err := yaml.Unmarshal([]byte(text), &root); err != nil {
 		t.Fatalf("parse %s: %v", name, err)
 	}
 	v, err := intrinsic(root.Content[0])
@@ -102,7 +107,9 @@ func TestTemplatesPassCfnLint(t *testing.T) {
 	if err != nil {
 		testenv.Missing(t, "cfn-lint", "run the suite with `go run mage.go test`, which installs the pinned cfn-lint in a venv (SLIPWAY_VENV)")
 	}
-	for _, name := range []string{"shared.yaml", "deploy.yaml"} {
+	// testdata/deploy-manifest-app.yaml is deploy.yaml rendered for an app's
+	// manifest (deployapp_test.go).
+	for _, name := range []string{"shared.yaml", "deploy.yaml", "testdata/deploy-manifest-app.yaml"} {
 		t.Run(name, func(t *testing.T) {
 			out, err := exec.Command(bin, "--format", "parseable", "--", name).CombinedOutput()
 			if err != nil {
@@ -146,8 +153,14 @@ func TestDeployTemplateSettings(t *testing.T) {
 		{"ip targets", res("TargetGroup", "Properties", "TargetType"), "ip"},
 		{"health path parameter", res("TargetGroup", "Properties", "HealthCheckPath"), ref("HealthPath")},
 		{"health path /healthz by default", at(t, tpl, "Parameters", "HealthPath", "Default"), "/healthz"},
-		{"health check every 5 s", res("TargetGroup", "Properties", "HealthCheckIntervalSeconds"), "5"},
-		{"healthy after 2 checks", res("TargetGroup", "Properties", "HealthyThresholdCount"), "2"},
+		{"health check every 5 s by default", at(t, tpl, "Parameters", "HealthInterval", "Default"), "5"},
+		{"health check interval from the app", res("TargetGroup", "Properties", "HealthCheckIntervalSeconds"), ref("HealthInterval")},
+		{"health check timeout from the app", res("TargetGroup", "Properties", "HealthCheckTimeoutSeconds"), ref("HealthTimeout")},
+		{"unhealthy threshold from the app", res("TargetGroup", "Properties", "UnhealthyThresholdCount"), ref("UnhealthyThreshold")},
+		{"target group port is the app's", res("TargetGroup", "Properties", "Port"), ref("ContainerPort")},
+		{"RuntimePlatform from the image", res("TaskDefinition", "Properties", "RuntimePlatform"), map[string]any{"OperatingSystemFamily": "LINUX", "CpuArchitecture": ref("CpuArchitecture")}},
+		{"healthy after 2 checks by default", at(t, tpl, "Parameters", "HealthyThreshold", "Default"), "2"},
+		{"healthy threshold from the app", res("TargetGroup", "Properties", "HealthyThresholdCount"), ref("HealthyThreshold")},
 		{"deregistration delay from the parameter", res("TargetGroup", "Properties", "TargetGroupAttributes"), []any{map[string]any{"Key": "deregistration_delay.timeout_seconds", "Value": ref("DeregistrationDelay")}}},
 		{"deregistration delay at most 30 s", at(t, tpl, "Parameters", "DeregistrationDelay", "MaxValue"), "30"},
 		{"rule on the shared listener", res("ListenerRule", "Properties", "ListenerArn"), ref("ListenerArn")},
@@ -182,50 +195,6 @@ func TestDeployTemplateHasNoProductionRoute(t *testing.T) {
 	conds := at(t, tpl, "Conditions", "HostMode", "Fn::And")
 	if !reflect.DeepEqual(at(t, conds, "#0"), map[string]any{"Condition": "IsPreview"}) {
 		t.Errorf("HostMode must require a preview, got %#v", conds)
-	}
-}
-
-// Settings reach the container through MaxEnv name/value slots; an unused
-// slot (empty name) leaves no entry behind.
-func TestDeployTemplateEnvironmentSlots(t *testing.T) {
-	tpl := loadTemplate(t, "deploy.yaml")
-	env := at(t, tpl, "Resources", "TaskDefinition", "Properties", "ContainerDefinitions", "#0", "Environment").([]any)
-	if len(env) != 2+MaxEnv {
-		t.Fatalf("%d environment entries, want SLIPWAY_STACK, PORT and %d slots", len(env), MaxEnv)
-	}
-	for i := 1; i <= MaxEnv; i++ {
-		n := fmt.Sprint(i)
-		want := map[string]any{"Fn::If": []any{"HasEnv" + n,
-			map[string]any{"Name": ref("EnvName" + n), "Value": ref("EnvValue" + n)}, ref("AWS::NoValue")}}
-		if got := env[1+i]; !reflect.DeepEqual(got, want) {
-			t.Errorf("slot %d: got %#v\nwant %#v", i, got, want)
-		}
-		cond := map[string]any{"Fn::Not": []any{map[string]any{"Fn::Equals": []any{ref("EnvName" + n), ""}}}}
-		if got := at(t, tpl, "Conditions", "HasEnv"+n); !reflect.DeepEqual(got, cond) {
-			t.Errorf("condition HasEnv%d: got %#v", i, got)
-		}
-	}
-}
-
-// The environment's values are NoEcho parameters: CloudFormation then
-// answers "****" for them to every call that describes the stack or its
-// events (CloudFormation User Guide, "Parameters section", NoEcho), and the
-// preview role may call DescribeStacks on every stack of the account
-// (listing stacks is authorized against *), so production's settings would
-// otherwise be one call away from any branch. (moto 5.2.5 does not mask
-// NoEcho values; checked on the template.)
-func TestDeployTemplateHidesEnvironmentValues(t *testing.T) {
-	params := loadTemplate(t, "deploy.yaml")["Parameters"].(map[string]any)
-	for i := 1; i <= MaxEnv; i++ {
-		k := fmt.Sprintf("EnvValue%d", i)
-		if got := at(t, params, k, "NoEcho"); got != "true" {
-			t.Errorf("%s: NoEcho %v, want true", k, got)
-		}
-	}
-	for k, v := range params {
-		if v.(map[string]any)["NoEcho"] == "true" && !strings.HasPrefix(k, "EnvValue") {
-			t.Errorf("%s is NoEcho: the tool reads it back from DescribeStacks", k)
-		}
 	}
 }
 

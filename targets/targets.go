@@ -31,8 +31,10 @@ type Preview mg.Namespace
 // Shared manages the aws target's permanent shared stack.
 type Shared mg.Namespace
 
-// Deploy creates or updates the aws shared stack (ECR, network, cluster, ALB) and prints the ALB and the URL scheme.
-func (Shared) Deploy(ctx context.Context) error { return commands.SharedDeploy(ctx) }
+// Deploy creates or updates the aws shared stack (ECR, network, cluster, ALB) and prints the ALB and the URL scheme; -diff prints what it would change and stops.
+func (Shared) Deploy(ctx context.Context, diff *bool) error {
+	return commands.SharedDeployFlags(ctx, diff)
+}
 
 // Destroy deletes the aws shared stack; it refuses while any deploy stack exists and names them, and says what it keeps.
 func (Shared) Destroy(ctx context.Context) error { return commands.SharedDestroy(ctx) }
@@ -66,9 +68,9 @@ func Push(ctx context.Context) error { return commands.Push(ctx) }
 // Status prints every stack with its role, PR or branch, commit, age, last time live, weight, health and URL.
 func Status(ctx context.Context) error { return commands.Status(ctx) }
 
-// Release deploys a new production stack from a clean default branch, tests it before it gets traffic, then moves traffic to it; -allowUnjudged lets a canary step with too few requests to judge go on.
-func Release(ctx context.Context, allowDirty, allowBranch, allowUnjudged *bool) error {
-	return commands.ReleaseFlags(ctx, allowDirty, allowBranch, allowUnjudged)
+// Release deploys a new production stack from a clean default branch, tests it before it gets traffic, then moves traffic to it; -allowUnjudged lets a canary step with too few requests to judge go on; -diff (aws) prints the new stack's plan and stops.
+func Release(ctx context.Context, allowDirty, allowBranch, allowUnjudged, diff *bool) error {
+	return commands.ReleaseFlags(ctx, allowDirty, allowBranch, allowUnjudged, diff)
 }
 
 // Deploy does what the checkout or the Actions event calls for (preview, release or destroy) and says which and why.
@@ -89,8 +91,10 @@ func (Traffic) Set(ctx context.Context, split string) error { return commands.Tr
 // Demo brings up production and two pull request previews on the local Docker engine and prints their URLs.
 func Demo(ctx context.Context) error { return commands.Demo(ctx) }
 
-// Deploy deploys the preview of a pull request (-pr=N, or this branch), tests it and prints its URL.
-func (Preview) Deploy(ctx context.Context, pr *string) error { return commands.PreviewDeploy(ctx, pr) }
+// Deploy deploys the preview of a pull request (-pr=N, or this branch), tests it and prints its URL; -diff (aws) prints what it would change and stops.
+func (Preview) Deploy(ctx context.Context, pr *string, diff *bool) error {
+	return commands.PreviewDeployFlags(ctx, pr, diff)
+}
 
 // Destroy removes the preview of a pull request (-pr=N, or this branch, or -stack=NAME).
 func (Preview) Destroy(ctx context.Context, pr, stack *string) error {

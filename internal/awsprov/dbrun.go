@@ -37,7 +37,7 @@ var (
 )
 
 const (
-	taskContainer = "migrate" // the container of a one-off database task; also its log stream prefix
+	taskContainer = "migrate" // the container of a one-off database task
 	logAttempts   = 5         // CloudWatch Logs may show a stopped task's lines a little later
 )
 
@@ -64,7 +64,8 @@ func (p *Provider) runTask(ctx context.Context, image string, run deploy.OneOff,
 	if err != nil {
 		return "", err
 	}
-	td, err := p.registerTask(ctx, image, run.Entrypoint, u, shared)
+	family := p.taskFamily(u)
+	td, err := p.registerTask(ctx, image, family, run.Entrypoint, u, shared)
 	if err != nil {
 		return "", err
 	}
@@ -95,7 +96,7 @@ func (p *Provider) runTask(ctx context.Context, image string, run deploy.OneOff,
 	if err != nil {
 		return "", fmt.Errorf("%s of database %s: %w", run.Name, u.Database(), err)
 	}
-	out, err := p.taskOutput(ctx, shared.LogGroupName, task, code == 0 && run.Name == "migrate") // migrate answers in its output
+	out, err := p.taskOutput(ctx, shared.LogGroupName, family, task, code == 0 && run.Name == "migrate") // migrate answers in its output
 	if err != nil {
 		return "", err
 	}
@@ -118,12 +119,24 @@ func taskEnv(env map[string]string) []ecstypes.KeyValuePair {
 	return out
 }
 
-// registerTask registers the one-off task definition, with entrypoint
-// replacing the image's when set, and returns its ARN.
-func (p *Provider) registerTask(ctx context.Context, image string, entrypoint []string, u dbURL, shared infra.SharedOutputs) (string, error) {
-	family, role := p.o.App+"-prod-migrate", shared.ExecutionRoleARN
+// taskFamily is the one-off task's family: <app>-pr-migrate for a
+// preview's database, else <app>-prod-migrate. It is also the prefix of
+// the task's log stream, so the preview role, which reads only
+// <app>-pr-* streams, reads previews' migration output and never
+// production's.
+func (p *Provider) taskFamily(u dbURL) string {
 	if u.preview {
-		family, role = p.o.App+"-pr-migrate", shared.PreviewExecutionRoleARN
+		return p.o.App + "-pr-migrate"
+	}
+	return p.o.App + "-prod-migrate"
+}
+
+// registerTask registers the one-off task definition of family, with
+// entrypoint replacing the image's when set, and returns its ARN.
+func (p *Provider) registerTask(ctx context.Context, image, family string, entrypoint []string, u dbURL, shared infra.SharedOutputs) (string, error) {
+	role := shared.ExecutionRoleARN
+	if u.preview {
+		role = shared.PreviewExecutionRoleARN
 	}
 	region := "us-east-1"
 	if a, err := arn.Parse(shared.ClusterARN); err == nil {
@@ -136,7 +149,7 @@ func (p *Provider) registerTask(ctx context.Context, image string, entrypoint []
 			Name: aws.String(taskContainer), Image: aws.String(image), EntryPoint: entrypoint, Essential: aws.Bool(true), Memory: aws.Int32(512),
 			Secrets: []ecstypes.Secret{{Name: aws.String(deploy.DatabaseURLEnv), ValueFrom: aws.String(u.secretARN)}},
 			LogConfiguration: &ecstypes.LogConfiguration{LogDriver: ecstypes.LogDriverAwslogs, Options: map[string]string{
-				"awslogs-group": shared.LogGroupName, "awslogs-region": region, "awslogs-stream-prefix": taskContainer}},
+				"awslogs-group": shared.LogGroupName, "awslogs-region": region, "awslogs-stream-prefix": family}},
 		}},
 		Tags: []ecstypes.Tag{{Key: aws.String(TagApp), Value: aws.String(p.o.App)}},
 	})
@@ -180,13 +193,14 @@ func (p *Provider) waitTask(ctx context.Context, cluster, task string) (int, str
 	}
 }
 
-// taskOutput reads the task's log stream (migrate/migrate/<task ID>).
+// taskOutput reads the task's log stream, <family>/migrate/<task ID>
+// (awslogs names a stream prefix/container/task ID).
 // Lines can reach CloudWatch Logs a little after the task stopped: when
 // the output is needed an empty stream is read again a few times;
 // otherwise (a failed task, whose reason says why; a seed) a missing
 // stream is no error.
-func (p *Provider) taskOutput(ctx context.Context, group, task string, needed bool) (string, error) {
-	stream := taskContainer + "/" + taskContainer + "/" + taskID(task)
+func (p *Provider) taskOutput(ctx context.Context, group, family, task string, needed bool) (string, error) {
+	stream := family + "/" + taskContainer + "/" + taskID(task)
 	var lastErr error
 	attempts := 1
 	if needed {

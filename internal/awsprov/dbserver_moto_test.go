@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rdsdata/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -225,6 +226,14 @@ func TestFailedMigrationTaskOnAWS(t *testing.T) {
 	d.mu.Unlock()
 	if strings.Join(cmd, " ") != "migrate -expand-only" {
 		t.Errorf("command override = %v, want migrate -expand-only", cmd)
+	}
+	// The output came from the stream awslogs names <prefix>/<container>/<task
+	// ID> (Amazon ECS Developer Guide, "Send Amazon ECS logs to
+	// CloudWatch"), the prefix being the task's family: the preview role
+	// reads <app>-pr-* streams only, so never production's migrations.
+	streams, err := d.logs.DescribeLogStreams(ctx, &cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: aws.String("/slipway/shop"), LogStreamNamePrefix: aws.String("shop-prod-migrate/migrate/")})
+	if err != nil || len(streams.LogStreams) == 0 {
+		t.Errorf("no production migration stream under shop-prod-migrate/migrate/: %v", err)
 	}
 
 	d.fail = func([]string, string) taskResult {

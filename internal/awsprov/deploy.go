@@ -2,6 +2,7 @@ package awsprov
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"strconv"
@@ -29,6 +30,12 @@ func (p *Provider) Deploy(ctx context.Context, s deploy.Spec) (deploy.Stack, err
 		return deploy.Stack{}, err
 	}
 	next := nextCommand(s)
+	app, err := p.appParams(ctx, s, shared)
+	if err != nil {
+		return deploy.Stack{}, err
+	}
+	// AWS's clock may be behind ours: events a little older still count.
+	started := time.Now().Add(-30 * time.Second)
 	for attempt := 1; ; attempt++ {
 		existing, err := p.eng.Describe(ctx, s.Stack)
 		if err != nil {
@@ -38,7 +45,7 @@ func (p *Provider) Deploy(ctx context.Context, s deploy.Spec) (deploy.Stack, err
 		if err != nil {
 			return deploy.Stack{}, err
 		}
-		st, err := p.upsert(ctx, s, shared, sl, existing, next)
+		st, err := p.upsert(ctx, s, app, shared, sl, existing, next)
 		release()
 		if taken := sl.taken(err); taken != "" && !sl.reused && attempt < allocAttempts {
 			p.logf("%s: %s was taken by another deploy meanwhile: allocating another", s.Stack, taken)
@@ -55,8 +62,15 @@ func (p *Provider) Deploy(ctx context.Context, s deploy.Spec) (deploy.Stack, err
 		r := rollout{stack: s.Stack, cluster: shared.ClusterName, service: st.Outputs[infra.OutputDeployServiceName],
 			taskDef:     st.Outputs[infra.OutputDeployTaskDefinition],
 			targetGroup: st.Outputs[infra.OutputDeployTargetGroupARN], image: s.Image, next: next, logGroup: shared.LogGroupName,
-			health: deploy.HealthSetting(s.Health, manifest.AWSHealth)}
-		if err := p.verify(ctx, r); err != nil {
+			health: deploy.HealthSetting(s.Health, manifest.AWSHealth),
+			spot:   st.Params["CapacityProvider"] == infra.CapacitySpot, started: started}
+		err = p.verify(ctx, r)
+		if errors.Is(err, errSpotCapacity) && !app.OnDemand {
+			p.logf("%s: %v: deploying it once more on regular Fargate (FARGATE, about three times Spot's price); the next deploy tries Spot again", s.Stack, err)
+			app.OnDemand = true
+			continue
+		}
+		if err != nil {
 			return toStack(st), err
 		}
 		p.logf("%s: healthy, running %s", s.Stack, s.Image)
@@ -64,19 +78,44 @@ func (p *Provider) Deploy(ctx context.Context, s deploy.Spec) (deploy.Stack, err
 	}
 }
 
-func (p *Provider) upsert(ctx context.Context, s deploy.Spec, shared infra.SharedOutputs, sl slot, existing cfnstack.Stack, next string) (cfnstack.Stack, error) {
+// upsert creates or updates the deploy stack with app's settings (from
+// appParams) and the slot's.
+func (p *Provider) upsert(ctx context.Context, s deploy.Spec, app infra.DeployParams, shared infra.SharedOutputs, sl slot, existing cfnstack.Stack, next string) (cfnstack.Stack, error) {
 	env, dbSecret, err := p.databaseSecret(ctx, s) // db.go: DATABASE_URL travels as a secret's ARN
 	if err != nil {
 		return cfnstack.Stack{}, err
 	}
-	dp := infra.DeployParams{Stack: s.Stack, Role: s.Role, Image: s.Image, Env: env, CPU: p.o.CPU, Memory: p.o.Memory,
-		Priority: sl.priority, ListenerPort: sl.port, Shared: shared, DatabaseSecretARN: dbSecret}
+	in, err := p.deployInput(s, app, env, dbSecret, shared, sl, existing, next)
+	if err != nil {
+		return cfnstack.Stack{}, err
+	}
+	res, err := p.eng.Upsert(ctx, in)
+	if err != nil {
+		return res.Stack, err
+	}
+	p.logf("%s: stack %s", s.Stack, res.Action)
+	for _, o := range res.Orphans {
+		p.logf("%s: warning: resource %s (%s) was retained and still exists: delete it by hand", s.Stack, o.LogicalID, o.PhysicalID)
+	}
+	return res.Stack, nil
+}
+
+// deployInput is the change Upsert makes to the deploy stack (and Plan
+// plans): template, parameters and tags.
+func (p *Provider) deployInput(s deploy.Spec, app infra.DeployParams, env map[string]string, dbSecret string, shared infra.SharedOutputs, sl slot, existing cfnstack.Stack, next string) (cfnstack.Input, error) {
+	dp := app
+	dp.Stack, dp.Role, dp.Image, dp.Env, dp.CPU, dp.Memory = s.Stack, s.Role, s.Image, env, p.o.CPU, p.o.Memory
+	dp.Priority, dp.ListenerPort, dp.Shared, dp.DatabaseSecretARN = sl.priority, sl.port, shared, dbSecret
 	if s.Role == deploy.RolePreview && !p.PortMode() {
 		dp.Host = s.Host
 	}
 	params, err := dp.Parameters()
 	if err != nil {
-		return cfnstack.Stack{}, err
+		return cfnstack.Input{}, err
+	}
+	template, err := dp.Template()
+	if err != nil {
+		return cfnstack.Input{}, err
 	}
 	created := existing.Tags[TagCreated]
 	if created == "" {
@@ -90,18 +129,7 @@ func (p *Provider) upsert(ctx context.Context, s deploy.Spec, shared infra.Share
 	if s.Host != "" {
 		tags[TagHost] = s.Host
 	}
-	res, err := p.eng.Upsert(ctx, cfnstack.Input{
-		Name: s.Stack, Template: infra.DeployTemplate(), Parameters: paramMap(params), Tags: tags,
-		Live: p.liveGuard, Next: next,
-	})
-	if err != nil {
-		return res.Stack, err
-	}
-	p.logf("%s: stack %s", s.Stack, res.Action)
-	for _, o := range res.Orphans {
-		p.logf("%s: warning: resource %s (%s) was retained and still exists: delete it by hand", s.Stack, o.LogicalID, o.PhysicalID)
-	}
-	return res.Stack, nil
+	return cfnstack.Input{Name: s.Stack, Template: template, Parameters: paramMap(params), Tags: tags, Live: p.liveGuard, Next: next}, nil
 }
 
 // allocate reuses the stack's rule priority and port, or reserves free

@@ -31,6 +31,10 @@ type rollout struct {
 	stack, cluster, service, taskDef, targetGroup, image, next string
 	logGroup                                                   string // the shared stack's; streams are prefixed with the stack's name
 	health                                                     string // the settings that govern the health wait (deploy.HealthSetting)
+	// spot: the service runs on Fargate Spot; a capacity shortage since
+	// started is errSpotCapacity.
+	spot    bool
+	started time.Time
 }
 
 // verify waits, bounded, until the ECS service runs the task definition
@@ -110,6 +114,9 @@ func (p *Provider) serviceReady(ctx context.Context, r rollout) (running, done b
 		return false, false, rolloutFailure(r.stack, "service "+r.service, "not found in cluster "+r.cluster, r.next)
 	}
 	svc := out.Services[0]
+	if msg := noSpotCapacity(svc, r.started); r.spot && msg != "" {
+		return false, false, fmt.Errorf("stack %s: %w (ECS: %q)", r.stack, errSpotCapacity, msg)
+	}
 	for _, d := range svc.Deployments {
 		if aws.ToString(d.Status) == "PRIMARY" && d.RolloutState == ecstypes.DeploymentRolloutStateFailed {
 			return false, false, rolloutFailure(r.stack, "service "+r.service, "ECS rollout of "+r.image+" failed: "+aws.ToString(d.RolloutStateReason), r.next)

@@ -98,12 +98,13 @@ func New(c Clients, o Options) *Provider {
 
 func (p *Provider) logf(f string, a ...any) { fmt.Fprintf(p.o.Log, f+"\n", a...) }
 
-// PortMode reports whether previews get ALB ports (no domain).
-func (p *Provider) PortMode() bool { return p.o.Shared.Domain == "" }
+// PortMode reports whether previews get ports of the previews ALB (no
+// preview domain, and no production domain for them to share).
+func (p *Provider) PortMode() bool { return !p.o.Shared.PreviewHostMode() }
 
 func (p *Provider) traffic(s infra.SharedOutputs) *Traffic {
 	t := &Traffic{ELB: p.elb, App: p.o.App, LoadBalancer: s.LoadBalancerARN, Listener: s.ListenerARN, Sticky: p.o.Sticky}
-	if !p.PortMode() {
+	if p.o.Shared.Domain != "" {
 		t.ProductionHost = p.o.Shared.Domain
 	}
 	return t

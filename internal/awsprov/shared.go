@@ -108,18 +108,23 @@ func (p *Provider) DeployShared(ctx context.Context) error {
 	if err := p.checkRepository(ctx, name); err != nil {
 		return err
 	}
-	res, err := p.eng.Upsert(ctx, cfnstack.Input{
-		Name: name, Template: infra.SharedTemplate(), Parameters: paramMap(params),
-		Tags:                  map[string]string{TagApp: p.o.App, TagRole: roleShared},
-		Capabilities:          []cfntypes.Capability{cfntypes.CapabilityCapabilityIam, cfntypes.CapabilityCapabilityNamedIam},
-		TerminationProtection: true,
-		Next:                  "go run mage.go shared:deploy",
-	})
+	res, err := p.eng.Upsert(ctx, sharedInput(name, p.o.App, params))
 	if err != nil {
 		return p.repositoryFailure(ctx, name, failure(err))
 	}
 	p.logf("%s: %s", name, res.Action)
 	return p.markShared(res.Stack)
+}
+
+// sharedInput is what DeployShared upserts (and PlanShared plans).
+func sharedInput(name, app string, params []cfntypes.Parameter) cfnstack.Input {
+	return cfnstack.Input{
+		Name: name, Template: infra.SharedTemplate(), Parameters: paramMap(params),
+		Tags:                  map[string]string{TagApp: app, TagRole: roleShared},
+		Capabilities:          []cfntypes.Capability{cfntypes.CapabilityCapabilityIam, cfntypes.CapabilityCapabilityNamedIam},
+		TerminationProtection: true,
+		Next:                  "go run mage.go shared:deploy",
+	}
 }
 
 func (p *Provider) markShared(st cfnstack.Stack) error {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/slipway/slipway/infra"
 	"github.com/slipway/slipway/internal/cfnstack"
 	"github.com/slipway/slipway/internal/deploy"
 )
@@ -60,6 +61,7 @@ func toStack(s cfnstack.Stack) deploy.Stack {
 	// parameters were read: without them it is unknown, and checked).
 	if _, read := s.Params["Image"]; read {
 		st.NoDatabase = s.Params["DatabaseSecretArn"] == ""
+		st.MonthlyCost, st.CostKnown = infra.StackMonthlyCost(s.Params)
 	}
 	withLifecycle(&st, s)
 	return st

@@ -26,8 +26,19 @@ func withAWS(ctx context.Context, command string, fn func(*Session, *awsprov.Pro
 
 // SharedDeploy creates or updates the shared stack and prints the ALB's
 // name and the URL scheme previews get.
-func SharedDeploy(ctx context.Context) error {
+func SharedDeploy(ctx context.Context) error { return SharedDeployFlags(ctx, nil) }
+
+// SharedDeployFlags is shared:deploy; with -diff it prints what the
+// deploy would change (cfnstack.Plan) and changes nothing.
+func SharedDeployFlags(ctx context.Context, diff *bool) error {
 	return withAWS(ctx, "shared:deploy", func(s *Session, p *awsprov.Provider) error {
+		if diff != nil && *diff {
+			plan, err := p.PlanShared(ctx)
+			if err != nil {
+				return err
+			}
+			return plan.Write(s.Out)
+		}
 		if err := p.DeployShared(ctx); err != nil {
 			return err
 		}

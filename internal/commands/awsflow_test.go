@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
+	"github.com/slipway/slipway/infra"
 	"github.com/slipway/slipway/internal/awsprov"
 	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/naming"
@@ -59,6 +60,7 @@ func TestAWSFromSharedDeployToTeardownAsAUserRunsIt(t *testing.T) {
 		}
 	}
 
+	t.Run("status shows each stack's estimated monthly cost", func(t *testing.T) { statusCosts(t, env, preview.Stack, v1, v2) })
 	t.Run("destroying a preview that is gone says so", func(t *testing.T) {
 		_, stderr, err := mage(t, env, "preview:destroy", "-pr=9")
 		if err != nil || !strings.Contains(stderr, app+"-pr-9: no such stack: already gone, nothing to delete") {
@@ -240,5 +242,31 @@ func keptRepository(t *testing.T, a *awsAccount, env []string, app string) {
 	out, stderr, err := mage(t, env, "shared:destroy")
 	if err != nil || !strings.Contains(strings.Join(strings.Fields(out), " "), "kept ECR repository "+app+" (0 images)") || !strings.Contains(out, "aws ecr delete-repository --repository-name "+app+" --force") {
 		t.Errorf("shared:destroy: %v, want it to say the repository stays and how to remove it:\n%s\n%s", err, out, stderr)
+	}
+}
+
+// The preview runs on Fargate Spot, the releases on demand, each 0.25 vCPU
+// and 512 MiB with one task: status prices each from its parameters
+// (infra.StackMonthlyCost, us-east-1 list prices).
+func statusCosts(t *testing.T, env []string, preview string, releases ...string) {
+	out, stderr, err := mage(t, env, "status")
+	if err != nil || !strings.Contains(out, "EST. COST") {
+		t.Fatalf("status: %v, want a cost column:\n%s\n%s", err, out, stderr)
+	}
+	want := map[string]string{preview: fmt.Sprintf("$%.2f/mo", infra.MonthlyCost(256, 512, 1, true))}
+	for _, r := range releases {
+		want[r] = fmt.Sprintf("$%.2f/mo", infra.MonthlyCost(256, 512, 1, false))
+	}
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) > 0 && want[f[0]] != "" {
+			if f[len(f)-1] != want[f[0]] {
+				t.Errorf("status row of %s ends %q, want its cost %s:\n%s", f[0], f[len(f)-1], want[f[0]], l)
+			}
+			delete(want, f[0])
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("status has no rows for %v:\n%s", want, out)
 	}
 }

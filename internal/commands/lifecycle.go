@@ -58,13 +58,15 @@ func owner() string {
 // tree or a branch other than the default one is refused unless allowed by
 // the flag or the setting.
 func ReleaseGuarded(ctx context.Context, allowDirty, allowBranch *bool) error {
-	return ReleaseFlags(ctx, allowDirty, allowBranch, nil)
+	return ReleaseFlags(ctx, allowDirty, allowBranch, nil, nil)
 }
 
 // ReleaseFlags is ReleaseGuarded with release's flags: allowUnjudged (or
 // SLIPWAY_CANARY_ALLOW_UNJUDGED) lets a canary step that is still too few
-// requests to judge at SLIPWAY_CANARY_MAX_BAKE go on instead of failing.
-func ReleaseFlags(ctx context.Context, allowDirty, allowBranch, allowUnjudged *bool) error {
+// requests to judge at SLIPWAY_CANARY_MAX_BAKE go on instead of failing;
+// diff (aws) builds and pushes the image, prints what the release's stack
+// would be (cfnstack.Plan) and stops: no stack, lock or traffic changes.
+func ReleaseFlags(ctx context.Context, allowDirty, allowBranch, allowUnjudged, diff *bool) error {
 	return lifecycle(ctx, func(s *Session, lc config.Lifecycle) error {
 		req, err := releaseRequest(ctx, s, lc)
 		if err != nil {
@@ -74,6 +76,9 @@ func ReleaseFlags(ctx context.Context, allowDirty, allowBranch, allowUnjudged *b
 		req.AllowBranch = req.AllowBranch || (allowBranch != nil && *allowBranch)
 		if err := req.Check(); err != nil { // before anything is built
 			return err
+		}
+		if diff != nil && *diff {
+			return planRelease(ctx, s, req)
 		}
 		res, err := s.Flow.ReleaseWith(ctx, req)
 		summarize(ctx, s, "Release "+res.Stack)
@@ -210,4 +215,20 @@ func summarize(ctx context.Context, s *Session, title string) {
 	if err := errors.Join(werr, f.Close()); err != nil {
 		fmt.Fprintf(s.Err, "warning: step summary: %v\n", err)
 	}
+}
+
+// planRelease prints the plan of a release's new stack (-diff).
+func planRelease(ctx context.Context, s *Session, req deploy.ReleaseRequest) error {
+	if s.Target.AWS == nil {
+		return errors.New("release -diff is for the aws target (the local target has no stack to plan): set SLIPWAY_TARGET=aws")
+	}
+	spec, err := s.Flow.ReleaseSpec(ctx, req)
+	if err != nil {
+		return err
+	}
+	plan, err := s.Target.AWS.PlanDeploy(ctx, spec)
+	if err != nil {
+		return err
+	}
+	return plan.Write(s.Out)
 }

@@ -109,6 +109,14 @@ func requestedPR(pr *int, env func(string) string) (bool, error) {
 // integration tests against it, reports to the pull request and prints the
 // preview's URL.
 func PreviewDeploy(ctx context.Context, prArg *string) error {
+	return PreviewDeployFlags(ctx, prArg, nil)
+}
+
+// PreviewDeployFlags is preview:deploy; with -diff (aws target) it builds
+// and pushes the image, prints what the deploy would change in the
+// preview's stack (cfnstack.Plan) and stops: no stack, rule, database or
+// pull request comment is touched.
+func PreviewDeployFlags(ctx context.Context, prArg *string, diff *bool) error {
 	pr, err := prFlag(prArg)
 	if err != nil {
 		return fmt.Errorf("preview:deploy: %w", err)
@@ -132,6 +140,9 @@ func PreviewDeploy(ctx context.Context, prArg *string) error {
 		return newReporter(gh, t.Name, notes, quiet, os.Stderr)
 	}}
 	return withOpening(ctx, o, func(s *Session) error {
+		if diff != nil && *diff {
+			return planPreview(ctx, s, req)
+		}
 		res, err := s.Flow.DeployPreview(ctx, req)
 		showTiming(s, res.Timing, false) // the reporter wrote it to the step summary
 		if errors.Is(err, deploy.ErrSchemaCompat) {
@@ -183,4 +194,20 @@ func annotate(err error) {
 	if os.Getenv("GITHUB_ACTIONS") == "true" {
 		_ = github.Annotate(os.Stdout, err)
 	}
+}
+
+// planPreview prints the plan of the preview's deploy (-diff).
+func planPreview(ctx context.Context, s *Session, req deploy.PreviewRequest) error {
+	if s.Target.AWS == nil {
+		return errors.New("preview:deploy -diff is for the aws target (the local target has no stack to plan): set SLIPWAY_TARGET=aws")
+	}
+	spec, err := s.Flow.PreviewSpec(ctx, req)
+	if err != nil {
+		return err
+	}
+	plan, err := s.Target.AWS.PlanDeploy(ctx, spec)
+	if err != nil {
+		return err
+	}
+	return plan.Write(s.Out)
 }

@@ -128,7 +128,8 @@ func TestPreviewTargetsAsAUserRunsThem(t *testing.T) {
 		t.Errorf("preview:destroy -stack of a stack that does not exist: %v, want a failure listing the previews:\n%s", err, stderr)
 	}
 	// A target's help shows the command as this checkout runs it.
-	if help, stderr, err := mage(t, nil, "-h", "preview:deploy"); err != nil || !strings.Contains(help, "go run mage.go preview:deploy [-pr=") {
+	if help, stderr, err := mage(t, nil, "-h", "preview:deploy"); err != nil || !strings.Contains(help, "go run mage.go preview:deploy [") ||
+		!strings.Contains(help, "-pr=<string>") || !strings.Contains(help, "-diff=<bool>") {
 		t.Errorf("help of preview:deploy: %v\n%s\n%s", err, help, stderr)
 	}
 	req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:"+port+"/", nil)

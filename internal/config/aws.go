@@ -20,6 +20,11 @@ type AWS struct {
 	PortLast       int
 	CPU, Memory    int    // SLIPWAY_AWS_CPU, SLIPWAY_AWS_MEMORY: Fargate size of each deploy
 	RegistryMirror string // SLIPWAY_REGISTRY_MIRROR: push here with the ECR login instead of ECR
+	// SLIPWAY_PREVIEW_DOMAIN, SLIPWAY_AWS_PREVIEW_HOSTED_ZONE_ID and
+	// SLIPWAY_AWS_PREVIEW_CERTIFICATE_ARN: previews at pr-<N>.<preview
+	// domain>, out of production's cookie scope; unset, previews use
+	// production's domain (with a hosted zone) or ALB ports.
+	PreviewDomain, PreviewHostedZoneID, PreviewCertificateARN string
 }
 
 // awsSettings are documented with the others (README, `config`).
@@ -31,6 +36,9 @@ var awsSettings = []Setting{
 	{"SLIPWAY_AWS_PREVIEW_PORTS", "8001-8040", "aws without a hosted zone: ALB listener ports previews get", false},
 	{"SLIPWAY_AWS_CPU", "slipway.yaml's resources.cpu, else 256", "aws: Fargate CPU units of each deploy (256 = 0.25 vCPU)", false},
 	{"SLIPWAY_AWS_MEMORY", "slipway.yaml's resources.memory, else 512", "aws: Fargate memory (MiB) of each deploy", false},
+	{"SLIPWAY_PREVIEW_DOMAIN", "(none: SLIPWAY_DOMAIN's)", "aws: a domain of the previews' own (pr-<N>.<it>), with SLIPWAY_AWS_PREVIEW_HOSTED_ZONE_ID: keeps previews out of production's cookie scope", false},
+	{"SLIPWAY_AWS_PREVIEW_HOSTED_ZONE_ID", "(none)", "aws: Route 53 zone of SLIPWAY_PREVIEW_DOMAIN (both or neither)", false},
+	{"SLIPWAY_AWS_PREVIEW_CERTIFICATE_ARN", "(none: SLIPWAY_AWS_CERTIFICATE_ARN)", "aws: ACM certificate for HTTPS on the previews ALB; must cover *.<preview domain>", false},
 	{"SLIPWAY_REGISTRY_MIRROR", "(none)", "aws: registry host[:port] that push sends the app image to with the ECR login, instead of ECR (a mirror fronting ECR; tests use a local registry)", false},
 }
 
@@ -55,7 +63,29 @@ func (p *parser) aws(domain string) AWS {
 		p.problem(errors.New("SLIPWAY_AWS_HOSTED_ZONE_ID is set but SLIPWAY_DOMAIN is localhost: set SLIPWAY_DOMAIN to the zone's domain, e.g. preview.example.com"))
 	}
 	a.PortFirst, a.PortLast = p.portRange("SLIPWAY_AWS_PREVIEW_PORTS", 8001, 8040)
+	a.PreviewDomain = strings.TrimSuffix(strings.ToLower(p.str("SLIPWAY_PREVIEW_DOMAIN", "")), ".")
+	a.PreviewHostedZoneID = p.str("SLIPWAY_AWS_PREVIEW_HOSTED_ZONE_ID", "")
+	a.PreviewCertificateARN = p.str("SLIPWAY_AWS_PREVIEW_CERTIFICATE_ARN", "")
+	if (a.PreviewDomain == "") != (a.PreviewHostedZoneID == "") {
+		p.problem(errors.New("set both SLIPWAY_PREVIEW_DOMAIN and SLIPWAY_AWS_PREVIEW_HOSTED_ZONE_ID (previews at pr-<N>.<preview domain>), or neither"))
+	}
+	if a.PreviewCertificateARN != "" && a.PreviewDomain == "" {
+		p.problem(errors.New("SLIPWAY_AWS_PREVIEW_CERTIFICATE_ARN is set without SLIPWAY_PREVIEW_DOMAIN: the certificate is for the previews' own domain"))
+	}
 	return a
+}
+
+// PreviewHostMode reports whether previews get host names: under their
+// own domain, or under production's with its hosted zone.
+func (a AWS) PreviewHostMode() bool { return a.PreviewDomain != "" || a.HostMode() }
+
+// AWSPreviewScheme is the scheme of previews' host URLs: https with the
+// previews' certificate (their own, else production's).
+func (c Config) AWSPreviewScheme() string {
+	if c.AWS.PreviewCertificateARN != "" || (c.AWS.PreviewDomain == "" && c.AWS.CertificateARN != "") {
+		return "https"
+	}
+	return "http"
 }
 
 // HostMode reports whether previews get host names under the domain
@@ -92,15 +122,22 @@ func (c Config) AWSScheme() string {
 // the domain itself.
 func (c Config) AWSProductionHost() string { return c.Domain }
 
-// AWSPreviewHost is a preview's host name with a hosted zone:
-// pr-<N>.<domain>.
-func (c Config) AWSPreviewHost(label string) string { return label + "." + c.Domain }
+// AWSPreviewHost is a preview's host name in host mode: pr-<N>.<preview
+// domain>, else pr-<N>.<domain>.
+func (c Config) AWSPreviewHost(label string) string {
+	if c.AWS.PreviewDomain != "" {
+		return label + "." + c.AWS.PreviewDomain
+	}
+	return label + "." + c.Domain
+}
 
 // URLScheme says in words which URLs previews get on aws.
 func (c Config) URLScheme() string {
 	if c.AWS.HostMode() {
-		scheme := c.AWSScheme()
-		return fmt.Sprintf("host names: %s://%s, production %s://%s", scheme, c.AWSPreviewHost("pr-<N>"), scheme, c.AWSProductionHost())
+		return fmt.Sprintf("host names: %s://%s, production %s://%s", c.AWSPreviewScheme(), c.AWSPreviewHost("pr-<N>"), c.AWSScheme(), c.AWSProductionHost())
+	}
+	if c.AWS.PreviewHostMode() {
+		return fmt.Sprintf("host names: %s://%s; production on the shared ALB's port 80 (no SLIPWAY_AWS_HOSTED_ZONE_ID)", c.AWSPreviewScheme(), c.AWSPreviewHost("pr-<N>"))
 	}
 	return fmt.Sprintf("ALB ports: http://<shared ALB DNS name>:<port %d-%d>/, production on port 80 (no SLIPWAY_AWS_HOSTED_ZONE_ID)", c.AWS.PortFirst, c.AWS.PortLast)
 }
@@ -158,8 +195,12 @@ func awsRows(c Config) []row {
 // hosted zone, else the shared ALB's DNS name (known once shared:deploy
 // made it) on port 80 and on a port of the preview range.
 func (c Config) awsURLs(label string) (production, preview string) {
+	production = "http://<shared ALB DNS name>"
 	if c.AWS.HostMode() {
-		return c.AWSScheme() + "://" + c.AWSProductionHost(), c.AWSScheme() + "://" + c.AWSPreviewHost(label)
+		production = c.AWSScheme() + "://" + c.AWSProductionHost()
 	}
-	return "http://<shared ALB DNS name>", fmt.Sprintf("http://<shared ALB DNS name>:<a port of %d-%d, given at deploy>", c.AWS.PortFirst, c.AWS.PortLast)
+	if c.AWS.PreviewHostMode() {
+		return production, c.AWSPreviewScheme() + "://" + c.AWSPreviewHost(label)
+	}
+	return production, fmt.Sprintf("http://<shared ALB DNS name>:<a port of %d-%d, given at deploy>", c.AWS.PortFirst, c.AWS.PortLast)
 }

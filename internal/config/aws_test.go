@@ -20,6 +20,14 @@ func TestAWSSettings(t *testing.T) {
 		{"a VPC without subnets is refused", map[string]string{"SLIPWAY_AWS_VPC_ID": "vpc-0123456789abcdef0"}, "set both SLIPWAY_AWS_VPC_ID and SLIPWAY_AWS_SUBNET_IDS", ""},
 		{"a backwards port range is refused", map[string]string{"SLIPWAY_AWS_PREVIEW_PORTS": "9000-8000"}, "SLIPWAY_AWS_PREVIEW_PORTS=\"9000-8000\" is not a port range", ""},
 		{"a custom port range is used", map[string]string{"SLIPWAY_AWS_PREVIEW_PORTS": "9001-9010"}, "", "<port 9001-9010>"},
+		{"a preview domain of its own: previews under it, production on its domain",
+			map[string]string{"SLIPWAY_DOMAIN": "example.com", "SLIPWAY_AWS_HOSTED_ZONE_ID": "Z123", "SLIPWAY_AWS_CERTIFICATE_ARN": "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+				"SLIPWAY_PREVIEW_DOMAIN": "Example-Preview.com.", "SLIPWAY_AWS_PREVIEW_HOSTED_ZONE_ID": "Z456"},
+			"", "host names: http://pr-<N>.example-preview.com, production https://example.com"},
+		{"a preview domain without a production domain", map[string]string{"SLIPWAY_PREVIEW_DOMAIN": "example-preview.com", "SLIPWAY_AWS_PREVIEW_HOSTED_ZONE_ID": "Z456",
+			"SLIPWAY_AWS_PREVIEW_CERTIFICATE_ARN": "arn:aws:acm:us-east-1:123456789012:certificate/def"}, "", "host names: https://pr-<N>.example-preview.com; production on the shared ALB's port 80"},
+		{"a preview domain without its zone is refused", map[string]string{"SLIPWAY_PREVIEW_DOMAIN": "example-preview.com"}, "set both SLIPWAY_PREVIEW_DOMAIN and SLIPWAY_AWS_PREVIEW_HOSTED_ZONE_ID", ""},
+		{"a preview certificate without a preview domain is refused", map[string]string{"SLIPWAY_AWS_PREVIEW_CERTIFICATE_ARN": "arn:aws:acm:us-east-1:123456789012:certificate/def"}, "is set without SLIPWAY_PREVIEW_DOMAIN", ""},
 		{"a CPU size Fargate lacks is refused", map[string]string{"SLIPWAY_AWS_CPU": "100"}, "SLIPWAY_AWS_CPU=\"100\" is not a Fargate size", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -59,6 +67,10 @@ func TestPrintOnAWSShowsItsURLsAndTheHealthBoundInForce(t *testing.T) {
 		{"hosted zone and certificate", map[string]string{"SLIPWAY_DOMAIN": "example.com", "SLIPWAY_AWS_HOSTED_ZONE_ID": "Z123",
 			"SLIPWAY_AWS_CERTIFICATE_ARN": "arn:aws:acm:us-east-1:123456789012:certificate/abc"},
 			"https://example.com", "https://pr-42.example.com", "5m0s (raised from 1m0s"},
+		{"a preview domain of its own with its certificate", map[string]string{"SLIPWAY_DOMAIN": "example.com", "SLIPWAY_AWS_HOSTED_ZONE_ID": "Z123",
+			"SLIPWAY_PREVIEW_DOMAIN": "example-preview.com", "SLIPWAY_AWS_PREVIEW_HOSTED_ZONE_ID": "Z456",
+			"SLIPWAY_AWS_PREVIEW_CERTIFICATE_ARN": "arn:aws:acm:us-east-1:123456789012:certificate/def"},
+			"http://example.com", "https://pr-42.example-preview.com", "5m0s (raised from 1m0s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := map[string]string{"HOME": t.TempDir(), "SLIPWAY_APP": "shop", "SLIPWAY_TARGET": "aws"}

@@ -115,7 +115,8 @@ func (f *Flow) deployPreview(ctx context.Context, tm *timer, req PreviewRequest,
 	// Whatever happens to the preview's own stack, the migrated database
 	// is checked against the live release; its outcome is reported apart.
 	defer func() { res.Compat = f.schemaCompat(ctx, req.PR, res.Host, pdb, env) }()
-	spec := f.forApp(Spec{Stack: res.Stack, Role: RolePreview, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version, PR: req.PR, Env: env, Branch: req.Branch, Host: res.Host, Dirty: img.IsDirty()})
+	spec := f.forApp(Spec{Stack: res.Stack, Role: RolePreview, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version, PR: req.PR, Env: env, Branch: req.Branch, Host: res.Host, Dirty: img.IsDirty(),
+		Platform: img.Platform})
 	var st Stack
 	if err := tm.phase(PhaseStack, func() (err error) { st, err = f.Target.Deploy(ctx, spec); return err }); err != nil {
 		return res, err

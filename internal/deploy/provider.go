@@ -89,6 +89,9 @@ type Spec struct {
 	Port    int
 	Health  manifest.Health
 	Secrets map[string]string
+	// Platform is the image's (Image.Platform): the aws target runs the
+	// task on its architecture. "" when unknown.
+	Platform string
 }
 
 // Stack is a deployed stack as the target reports it.
@@ -109,6 +112,11 @@ type Stack struct {
 	State    State     // typed; "" when the provider does not say (healthy, good standing)
 	Scaled   bool      // scaled to zero: it can be scaled back up (see Scaler)
 	Busy     bool      // an operation is in progress on it (AWS *_IN_PROGRESS)
+	// MonthlyCost is the target's estimate of what the stack costs a month
+	// in USD as it runs now (aws: infra.StackMonthlyCost from its size,
+	// task count and capacity), when CostKnown.
+	MonthlyCost float64
+	CostKnown   bool
 	// URL is the stack's own URL, which any client on the machine reaches
 	// without DNS or a header and which goes to this stack alone (the
 	// local target: a stack port of its router); "" when the target gives

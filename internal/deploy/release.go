@@ -132,7 +132,7 @@ func (f *Flow) release(ctx context.Context, tm *timer, req ReleaseRequest) (Rele
 		return res, err
 	}
 	spec := f.forApp(Spec{Stack: res.Stack, Role: RoleProduction, Image: img.Ref, Digest: img.Digest, Commit: img.Commit, Version: img.Version,
-		Env: env, Branch: req.Branch, Dirty: dirty})
+		Env: env, Branch: req.Branch, Dirty: dirty, Platform: img.Platform})
 	var st Stack
 	if err := tm.phase(PhaseStack, func() (err error) { st, err = f.Target.Deploy(ctx, spec); return err }); err != nil {
 		return res, fmt.Errorf("release %s (production traffic unchanged): %w", res.Stack, err)

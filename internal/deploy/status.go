@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,7 @@ type StatusRow struct {
 	Health   string // healthy, unhealthy, scaled to zero, router down
 	URL      string // where its traffic comes from: the preview's host, production
 	StackURL string // the stack's own URL (Stack.URL), "-" when the target gives none
+	Cost     string // estimated monthly cost ("$6.35/mo"), "" when the target does not say
 }
 
 // RouterDownError is returned with the status rows when the stacks could be
@@ -100,6 +102,9 @@ func statusRows(stacks []Stack, r Routes, rt Routing, now time.Time) []StatusRow
 		if s.URL != "" {
 			row.StackURL = s.URL
 		}
+		if s.CostKnown {
+			row.Cost = fmt.Sprintf("$%.2f/mo", s.MonthlyCost)
+		}
 		if s.Scaled {
 			row.Health = "scaled to zero"
 		}
@@ -144,10 +149,22 @@ func PrintStatus(w io.Writer, rows []StatusRow) error {
 		_, err := fmt.Fprintln(w, "no stacks")
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STACK\tROLE\tPR/BRANCH\tCOMMIT\tSCHEMA\tAGE\tLAST LIVE\tWEIGHT\tHEALTH\tURL\tSTACK URL")
+	costs := false // a column only where the target estimates (aws)
 	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join([]string{r.Stack, r.Role, r.Source, r.Commit, r.Schema, r.Age, r.LastLive, r.Weight, r.Health, r.URL, r.StackURL}, "\t"))
+		costs = costs || r.Cost != ""
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	head := "STACK\tROLE\tPR/BRANCH\tCOMMIT\tSCHEMA\tAGE\tLAST LIVE\tWEIGHT\tHEALTH\tURL\tSTACK URL"
+	if costs {
+		head += "\tEST. COST"
+	}
+	fmt.Fprintln(tw, head)
+	for _, r := range rows {
+		cells := []string{r.Stack, r.Role, r.Source, r.Commit, r.Schema, r.Age, r.LastLive, r.Weight, r.Health, r.URL, r.StackURL}
+		if costs {
+			cells = append(cells, cmp.Or(r.Cost, "-"))
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	return tw.Flush()
 }

@@ -41,6 +41,7 @@ func openAWS(ctx context.Context, c config.Config, choice Choice, o Options) (Ta
 	if c.AWS.HostMode() {
 		shared.Domain, shared.HostedZoneID = c.Domain, c.AWS.HostedZoneID
 	}
+	shared.PreviewDomain, shared.PreviewHostedZoneID, shared.PreviewCertificateARN = c.AWS.PreviewDomain, c.AWS.PreviewHostedZoneID, c.AWS.PreviewCertificateARN
 	health, _ := c.HealthTimeoutInForce() // at least config.MinAWSHealthTimeout; `config` says so
 	registry := ecr.NewFromConfig(cfg)
 	p := awsprov.New(awsprov.Clients{CFN: cloudformation.NewFromConfig(cfg), ELB: elbv2.NewFromConfig(cfg), ECS: ecs.NewFromConfig(cfg), ECR: registry,
@@ -137,7 +138,7 @@ type awsRouting struct {
 }
 
 func (r awsRouting) PreviewHost(label string) string {
-	if r.cfg.AWS.HostMode() {
+	if r.cfg.AWS.PreviewHostMode() {
 		return r.cfg.AWSPreviewHost(label)
 	}
 	return label + "." + r.cfg.App // a key: the URL is the ALB's name and the preview's port
@@ -151,8 +152,11 @@ func (r awsRouting) ProductionHost() string {
 }
 
 func (r awsRouting) URL(host string) string {
-	if r.cfg.AWS.HostMode() {
+	if r.cfg.AWS.HostMode() && host == r.cfg.AWSProductionHost() {
 		return r.cfg.AWSScheme() + "://" + host
+	}
+	if r.cfg.AWS.PreviewHostMode() && host != r.albName() {
+		return r.cfg.AWSPreviewScheme() + "://" + host
 	}
 	alb := r.albName()
 	if host == alb {
