@@ -5,12 +5,12 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/slipway/slipway/infra"
 	"github.com/slipway/slipway/internal/router"
+	"gopkg.in/yaml.v3"
 )
 
 // examples are the manifests that must load without a problem; the
@@ -168,18 +168,35 @@ func TestDefaultsAreTheTargetsValuesBeforeTheManifest(t *testing.T) {
 	if DefaultCPU != infra.DefaultCPU || DefaultMemory != infra.DefaultMemory {
 		t.Errorf("cpu %d memory %d; infra has %d %d", DefaultCPU, DefaultMemory, infra.DefaultCPU, infra.DefaultMemory)
 	}
+	// The aws health settings are the deploy template's parameters; their
+	// defaults are what a stack gets without a manifest.
 	tmpl, err := os.ReadFile("../../infra/deploy.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range []string{
-		"HealthCheckIntervalSeconds: " + secs(AWSHealth.Interval),
-		"HealthCheckTimeoutSeconds: " + secs(AWSHealth.Timeout),
-		"HealthyThresholdCount: " + strconv.Itoa(AWSHealth.HealthyThreshold),
-		"UnhealthyThresholdCount: " + strconv.Itoa(AWSHealth.UnhealthyThreshold),
+	var doc struct {
+		Parameters map[string]struct {
+			Default string `yaml:"Default"`
+		} `yaml:"Parameters"`
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(tmpl, &root); err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range root.Content[0].Content { // only Parameters: the rest holds CloudFormation's tags
+		if n.Value == "Parameters" {
+			params := yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{n, root.Content[0].Content[i+1]}}
+			if err := params.Decode(&doc); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for param, want := range map[string]string{
+		"HealthInterval": secs(AWSHealth.Interval), "HealthTimeout": secs(AWSHealth.Timeout),
+		"HealthyThreshold": strconv.Itoa(AWSHealth.HealthyThreshold), "UnhealthyThreshold": strconv.Itoa(AWSHealth.UnhealthyThreshold),
 	} {
-		if !strings.Contains(string(tmpl), line) {
-			t.Errorf("infra/deploy.yaml has no %q: AWSHealth and the template disagree", line)
+		if got := doc.Parameters[param].Default; got != want {
+			t.Errorf("infra/deploy.yaml's %s defaults to %q, AWSHealth says %s: they disagree", param, got, want)
 		}
 	}
 	// The grace is a template parameter now, defaulted in infra.
