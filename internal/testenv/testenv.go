@@ -121,11 +121,13 @@ func FreePort(t testing.TB) int {
 
 // FreePortRange finds n consecutive ports free on 127.0.0.1 (nothing stops
 // another process from taking one before the test does), for a router's
-// stack ports.
+// stack ports. They are below Linux's ephemeral range (32768 and up),
+// where FreePort's ports come from, so a range never holds a port
+// FreePort gave the same test.
 func FreePortRange(t testing.TB, n int) (first, last int) {
 	t.Helper()
 	for range 200 {
-		first := 20000 + mrand.IntN(30000)
+		first := 20000 + mrand.IntN(32000-20000-n)
 		free := true
 		for p := first; p < first+n && free; p++ {
 			ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
