@@ -143,6 +143,13 @@ func dataAPIError(err error) error {
 	if errors.As(err, &resuming) {
 		return fmt.Errorf("the database cluster is resuming from a pause (0 ACU minimum): try again in a minute: %w", err)
 	}
+	var timeout *rdstypes.StatementTimeoutException
+	if errors.As(err, &timeout) {
+		// ContinueAfterTimeout is set on every statement: the Data API
+		// stops waiting after 45 s and the statement goes on (RDS Data
+		// API reference, ExecuteStatement: continueAfterTimeout).
+		return fmt.Errorf("RDS Data API stopped waiting after 45 s: %w: %w", database.ErrStillRunning, err)
+	}
 	var denied *rdstypes.AccessDeniedException
 	var forbidden *rdstypes.ForbiddenException
 	if errors.As(err, &denied) || errors.As(err, &forbidden) {

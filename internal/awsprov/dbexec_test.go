@@ -62,3 +62,15 @@ func TestDataAPIErrors(t *testing.T) {
 		t.Errorf("DatabaseResumingException: %v, want it said plainly", err)
 	}
 }
+
+// The Data API stops waiting for a statement after 45 s and, with
+// continueAfterTimeout (set on every statement), the statement goes on: it
+// answers StatementTimeoutException (RDS Data API reference,
+// ExecuteStatement, continueAfterTimeout). That is database.ErrStillRunning,
+// which a clone waits out instead of running again.
+func TestAStatementTheDataAPIStoppedWaitingForIsStillRunning(t *testing.T) {
+	err := dataAPIError(&rdstypes.StatementTimeoutException{Message: aws.String("Request timed out")})
+	if !errors.Is(err, database.ErrStillRunning) || !strings.Contains(err.Error(), "stopped waiting after 45 s") {
+		t.Fatalf("err = %v, want database.ErrStillRunning said in words", err)
+	}
+}

@@ -2,6 +2,7 @@ package database
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -187,10 +188,42 @@ func createFrom(ctx context.Context, s Session, name, template, owner string) er
 		case <-time.After(time.Duration(i+1) * 100 * time.Millisecond):
 		}
 	}
+	if errors.Is(err, ErrStillRunning) {
+		err = waitForDatabase(ctx, s, name)
+	}
 	if err != nil {
 		return fmt.Errorf("clone %s into %s: %w", template, name, err)
 	}
 	return nil
+}
+
+// cloneWait bounds how long a clone the executor stopped waiting for may
+// take on the server (a large golden copy), and cloneWaitPoll how often
+// it is looked for.
+var cloneWait, cloneWaitPoll = 15 * time.Minute, 5 * time.Second
+
+// waitForDatabase waits, bounded, until database name exists: CREATE
+// DATABASE commits its catalog row when the copy is complete, so the row
+// says the statement that went on without the client has ended.
+func waitForDatabase(ctx context.Context, s Session, name string) error {
+	deadline := time.Now().Add(cloneWait)
+	for {
+		rows, err := s.Query(ctx, "SELECT datname::text FROM pg_database WHERE datname = @name", Arg{Name: "name", Value: name})
+		if err != nil {
+			return fmt.Errorf("look for database %s, whose creation went on without us: %w", name, err)
+		}
+		if len(rows) > 0 {
+			return nil
+		}
+		if !time.Now().Before(deadline) {
+			return fmt.Errorf("database %s was not created within %s after the client stopped waiting: %w (look for a running CREATE DATABASE in pg_stat_activity)", name, cloneWait, ErrStillRunning)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(cloneWaitPoll):
+		}
+	}
 }
 
 // parsePreview returns the PR number of a preview database name of app.

@@ -35,6 +35,12 @@ type Executor interface {
 	Open(ctx context.Context, db string) (Session, error)
 }
 
+// ErrStillRunning is a statement the executor stopped waiting for while
+// the server goes on with it (the RDS Data API answers after 45 s; with
+// continueAfterTimeout the statement runs to its end). Running it again
+// would collide with it: wait for what it makes instead.
+var ErrStillRunning = errors.New("the server goes on running the statement after the client stopped waiting")
+
 // SQLError is a statement the server refused, with its SQLSTATE, however
 // the executor reached the server.
 type SQLError struct {
