@@ -11,6 +11,7 @@ import (
 
 	"github.com/slipway/slipway/internal/awsprov"
 	"github.com/slipway/slipway/internal/config"
+	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/naming"
 )
 
@@ -131,4 +132,21 @@ func printTeardown(w io.Writer, td awsprov.Teardown) error {
 		return fmt.Errorf("print what was deleted: %w", err)
 	}
 	return nil
+}
+
+// planDeploy prints the plan of the stack command's deploy would change
+// (-diff) for the spec it would deploy, and changes nothing.
+func planDeploy(ctx context.Context, s *Session, command string, spec func(context.Context) (deploy.Spec, error)) error {
+	if s.Target.AWS == nil {
+		return errors.New(command + " -diff is for the aws target (the local target has no stack to plan): set SLIPWAY_TARGET=aws")
+	}
+	sp, err := spec(ctx)
+	if err != nil {
+		return err
+	}
+	plan, err := s.Target.AWS.PlanDeploy(ctx, sp)
+	if err != nil {
+		return err
+	}
+	return plan.Write(s.Out)
 }

@@ -78,7 +78,7 @@ func ReleaseFlags(ctx context.Context, allowDirty, allowBranch, allowUnjudged, d
 			return err
 		}
 		if diff != nil && *diff {
-			return planRelease(ctx, s, req)
+			return planDeploy(ctx, s, "release", func(ctx context.Context) (deploy.Spec, error) { return s.Flow.ReleaseSpec(ctx, req) })
 		}
 		res, err := s.Flow.ReleaseWith(ctx, req)
 		summarize(ctx, s, "Release "+res.Stack)
@@ -215,20 +215,4 @@ func summarize(ctx context.Context, s *Session, title string) {
 	if err := errors.Join(werr, f.Close()); err != nil {
 		fmt.Fprintf(s.Err, "warning: step summary: %v\n", err)
 	}
-}
-
-// planRelease prints the plan of a release's new stack (-diff).
-func planRelease(ctx context.Context, s *Session, req deploy.ReleaseRequest) error {
-	if s.Target.AWS == nil {
-		return errors.New("release -diff is for the aws target (the local target has no stack to plan): set SLIPWAY_TARGET=aws")
-	}
-	spec, err := s.Flow.ReleaseSpec(ctx, req)
-	if err != nil {
-		return err
-	}
-	plan, err := s.Target.AWS.PlanDeploy(ctx, spec)
-	if err != nil {
-		return err
-	}
-	return plan.Write(s.Out)
 }

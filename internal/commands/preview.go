@@ -141,7 +141,7 @@ func PreviewDeployFlags(ctx context.Context, prArg *string, diff *bool) error {
 	}}
 	return withOpening(ctx, o, func(s *Session) error {
 		if diff != nil && *diff {
-			return planPreview(ctx, s, req)
+			return planDeploy(ctx, s, "preview:deploy", func(ctx context.Context) (deploy.Spec, error) { return s.Flow.PreviewSpec(ctx, req) })
 		}
 		res, err := s.Flow.DeployPreview(ctx, req)
 		showTiming(s, res.Timing, false) // the reporter wrote it to the step summary
@@ -194,20 +194,4 @@ func annotate(err error) {
 	if os.Getenv("GITHUB_ACTIONS") == "true" {
 		_ = github.Annotate(os.Stdout, err)
 	}
-}
-
-// planPreview prints the plan of the preview's deploy (-diff).
-func planPreview(ctx context.Context, s *Session, req deploy.PreviewRequest) error {
-	if s.Target.AWS == nil {
-		return errors.New("preview:deploy -diff is for the aws target (the local target has no stack to plan): set SLIPWAY_TARGET=aws")
-	}
-	spec, err := s.Flow.PreviewSpec(ctx, req)
-	if err != nil {
-		return err
-	}
-	plan, err := s.Target.AWS.PlanDeploy(ctx, spec)
-	if err != nil {
-		return err
-	}
-	return plan.Write(s.Out)
 }
