@@ -12,6 +12,7 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/slipway/slipway/internal/deploy"
+	"github.com/slipway/slipway/internal/deploy/timingtest"
 )
 
 // testTimingNamesTheHealthWait: a preview and a release on moto whose
@@ -83,24 +84,11 @@ func testTimingNamesTheHealthWait(t *testing.T, e *awsEnv) {
 	must(t, f.DestroyPreview(ctx, deploy.PreviewRequest{PR: 3}))
 }
 
-// checkAWSTiming checks the phases' presence, order and sum, never a number.
+// checkAWSTiming checks the phases' presence, order and sum, never a
+// number, and that the health wait is the slowest.
 func checkAWSTiming(t *testing.T, tm *deploy.Timing, phases ...string) {
 	t.Helper()
-	if tm == nil {
-		t.Fatal("no timing")
-	}
-	var names []string
-	var sum time.Duration
-	for _, p := range tm.Phases {
-		names = append(names, p.Name)
-		sum += p.Took
-	}
-	if got, want := strings.Join(names, ", "), strings.Join(phases, ", "); got != want {
-		t.Errorf("%s phases:\n got %s\nwant %s", tm.Op, got, want)
-	}
-	if sum > tm.Total {
-		t.Errorf("%s: the phases sum to more than the total", tm.Op)
-	}
+	timingtest.Phases(t, tm, phases...)
 	if slow, _ := tm.Slowest(); slow.Name != deploy.PhaseHealthy {
 		t.Errorf("%s: slowest phase %q, want the health wait", tm.Op, slow.Name)
 	}
