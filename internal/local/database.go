@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/slipway/slipway/internal/database"
+	slimage "github.com/slipway/slipway/internal/image" // its own: "image" names the image to run here
 	"github.com/slipway/slipway/internal/pgimage"
 )
 
@@ -165,7 +166,7 @@ func (p *Provider) ensureDBImage(ctx context.Context, image string) error {
 		return fmt.Errorf("database server image %s is not on this machine: build it from Debian's packages with `%s`", image, buildDBImage)
 	}
 	p.logf("shared: pulling database server image %s (not on this machine)", image)
-	if err := pgimage.Pull(ctx, p.d, image, logLines{p, "shared: pull " + image + ": "}); err != nil {
+	if err := slimage.Pull(ctx, p.d, image, logLines{p, "shared: pull " + image + ": "}); err != nil {
 		return fmt.Errorf("database server image %s is not on this machine and the pull failed: %w; either pull it yourself (`docker pull %s` uses your registry login and mirrors), or build the local image from Debian's packages, which needs no registry: `%s`, then set %s=%s",
 			image, err, image, buildDBImage, pgimage.EnvImage, pgimage.LocalTag)
 	}

@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	dockerimage "github.com/docker/docker/api/types/image"
-
 	"github.com/slipway/slipway/internal/image"
 )
 
@@ -140,25 +138,8 @@ func importRootfs(ctx context.Context, e Engine, progress io.Writer) (string, er
 }
 
 // importTar sends the tarball r to the engine as a new image, untagged.
-func importTar(ctx context.Context, e Engine, r io.Reader) (id string, err error) {
-	body, err := e.ImageImport(ctx, dockerimage.ImportSource{Source: r, SourceName: "-"}, "", dockerimage.ImportOptions{})
-	if err != nil {
-		return "", fmt.Errorf("import the root file system: %w", err)
-	}
-	defer func() { _ = body.Close() }() // read to the end below
-	err = decodeStream(body, func(m message) error {
-		if strings.HasPrefix(m.Status, "sha256:") {
-			id = m.Status
-		}
-		return nil
-	})
-	if err != nil {
-		return "", fmt.Errorf("import the root file system: %w", err)
-	}
-	if id == "" {
-		return "", errors.New("import the root file system: the engine reported no image ID")
-	}
-	return id, nil
+func importTar(ctx context.Context, e Engine, r io.Reader) (string, error) {
+	return image.Import(ctx, e, r, "import the root file system")
 }
 
 // relayLines copies r's lines to w and returns the last n of them.
