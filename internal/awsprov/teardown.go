@@ -16,6 +16,7 @@ import (
 
 	"github.com/slipway/slipway/infra"
 	"github.com/slipway/slipway/internal/cfnstack"
+	"github.com/slipway/slipway/internal/deploy"
 	"github.com/slipway/slipway/internal/naming"
 )
 
@@ -104,32 +105,14 @@ func (p *Provider) underLease(ctx context.Context, owner string, fn func(context
 	case err != nil:
 		return fmt.Errorf("destroy %s: %w: run it again once that is done", p.o.App, err)
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(teardownLeaseTTL / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := lease.Renew(ctx); err != nil && ctx.Err() == nil {
-					cancel(fmt.Errorf("the app's lease was lost: %w", err))
-					return
-				}
-			}
-		}
-	}()
-	err = fn(ctx)
-	cancel(nil)
-	wg.Wait()
-	if uerr := lease.Unlock(context.WithoutCancel(ctx)); uerr != nil {
+	var held context.Context // fn's: its cause says why the lease ended
+	err, uerr := deploy.Hold(ctx, lease, teardownLeaseTTL, func(err error) error {
+		return fmt.Errorf("the app's lease was lost: %w", err)
+	}, func(ctx context.Context) error { held = ctx; return fn(ctx) })
+	if uerr != nil {
 		p.logf("%s: warning: unlock: %v (the lease expires by itself in %s)", p.o.App, uerr, teardownLeaseTTL)
 	}
-	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(cause, context.Canceled) {
+	if cause := context.Cause(held); err != nil && cause != nil && !errors.Is(cause, context.Canceled) {
 		return fmt.Errorf("%w (%v)", err, cause)
 	}
 	return err

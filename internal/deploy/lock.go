@@ -27,19 +27,32 @@ func (f *Flow) locked(ctx context.Context, op string, fn func(context.Context) e
 	if old := lease.TakenFrom(); old != "" {
 		f.logf("%s: warning: took over the lock of %s, whose lease had expired (it stopped without unlocking)", op, old)
 	}
+	err, uerr := Hold(ctx, lease, ttl, func(err error) error {
+		f.logf("%s: lost the lock: %v: stopping", op, err)
+		return fmt.Errorf("%s: lost the lock: %w", op, err)
+	}, fn)
+	if uerr != nil {
+		f.logf("%s: warning: unlock: %v (the lease expires by itself in %s)", op, uerr, ttl)
+	}
+	return err
+}
+
+// Hold runs fn while it renews lease every third of ttl, and gives the
+// lease up afterwards (unlockErr: it expires by itself). When a renewal
+// fails, fn's context ends with lost(the renewal's error) as its cause.
+// Every holder of the app's lease holds it this way: the flow's
+// operations and the aws target's teardown.
+func Hold(ctx context.Context, lease Lease, ttl time.Duration, lost func(error) error, fn func(context.Context) error) (err, unlockErr error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		f.heartbeat(ctx, op, lease, ttl/3, cancel)
+		heartbeat(ctx, lease, ttl/3, func(err error) { cancel(lost(err)) })
 	}()
 	err = fn(ctx)
 	cancel(nil)
 	<-done
-	if uerr := lease.Unlock(context.WithoutCancel(ctx)); uerr != nil {
-		f.logf("%s: warning: unlock: %v (the lease expires by itself in %s)", op, uerr, ttl)
-	}
-	return err
+	return err, lease.Unlock(context.WithoutCancel(ctx))
 }
 
 func (f *Flow) acquire(ctx context.Context, op string, lk Locker, ttl time.Duration) (Lease, error) {
@@ -68,7 +81,9 @@ func (f *Flow) acquire(ctx context.Context, op string, lk Locker, ttl time.Durat
 	}
 }
 
-func (f *Flow) heartbeat(ctx context.Context, op string, lease Lease, every time.Duration, cancel context.CancelCauseFunc) {
+// heartbeat renews lease every interval until ctx ends, and calls lost
+// once, with the error, when a renewal fails.
+func heartbeat(ctx context.Context, lease Lease, every time.Duration, lost func(error)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -77,8 +92,7 @@ func (f *Flow) heartbeat(ctx context.Context, op string, lease Lease, every time
 			return
 		case <-t.C:
 			if err := lease.Renew(ctx); err != nil && ctx.Err() == nil {
-				f.logf("%s: lost the lock: %v: stopping", op, err)
-				cancel(fmt.Errorf("%s: lost the lock: %w", op, err))
+				lost(err)
 				return
 			}
 		}
