@@ -29,11 +29,8 @@ const Source = "https://github.com/slipway/slipway"
 
 // Builder builds the app and router images of the checkout in ModuleDir.
 type Builder struct {
-	Engine    image.Engine
-	ModuleDir string
-	// SlipwayDir is Slipway's module, whose router the local target runs:
-	// "" when ModuleDir is Slipway's own checkout (see SlipwayModule).
-	SlipwayDir  string
+	Engine      image.Engine
+	ModuleDir   string
 	AppImage    string // repository of the app image, e.g. slipway/app
 	RouterImage string // repository of the router image
 	Registry    string // when set, the app image is pushed there and deployed by digest
@@ -205,7 +202,14 @@ var routerInputs = []string{"cmd/slipway-router", "internal/router", "go.mod", "
 // BuildRouter builds the local router's image, or reuses the one built from
 // the same router sources, and returns its ID.
 func (b *Builder) BuildRouter(ctx context.Context) (string, error) {
-	rev, err := b.routerRevision(ctx)
+	// Found here, not when a command starts: only a command that brings
+	// the local router up needs Slipway's module (a `go list` outside
+	// Slipway's own checkout).
+	dir, err := SlipwayModule(ctx, b.ModuleDir)
+	if err != nil {
+		return "", err
+	}
+	rev, err := b.routerRevision(ctx, dir)
 	if err != nil {
 		return "", err
 	}
@@ -214,33 +218,25 @@ func (b *Builder) BuildRouter(ctx context.Context) (string, error) {
 		return "", err
 	}
 	tags := []string{b.RouterImage + ":" + tag, b.RouterImage + ":latest"}
-	return b.buildOrReuse(ctx, b.slipwayDir(), rev, tags, b.goRecipe(image.GoImage{
+	return b.buildOrReuse(ctx, dir, rev, tags, b.goRecipe(image.GoImage{
 		Package: "./cmd/slipway-router", Binary: "router",
 		Version: rev.Version, Commit: rev.Commit, Dirty: rev.Dirty, Source: Source, Tags: tags,
-	}, b.slipwayDir(), filepath.Join(b.slipwayDir(), "cmd", "slipway-router", "Dockerfile"), ""))
-}
-
-// slipwayDir is where the router's sources are: SlipwayDir, else the
-// checkout (Slipway's own).
-func (b *Builder) slipwayDir() string {
-	if b.SlipwayDir != "" {
-		return b.SlipwayDir
-	}
-	return b.ModuleDir
+	}, dir, filepath.Join(dir, "cmd", "slipway-router", "Dockerfile"), ""))
 }
 
 // routerRevision is the last commit that changed the router's sources,
 // "-dirty" when tracked ones have uncommitted changes (a clean router is
 // built from that commit's tree, see TreeOf); without git history it is
-// the build's revision. Rev (the app's revision) does not change it.
-func (b *Builder) routerRevision(ctx context.Context) (Revision, error) {
+// the build's revision. Rev (the app's revision) does not change it. dir
+// is Slipway's module (SlipwayModule).
+func (b *Builder) routerRevision(ctx context.Context, dir string) (Revision, error) {
 	args := append([]string{"log", "-1", "--format=%H", "--"}, routerInputs...)
-	commit, err := Git(ctx, b.slipwayDir(), args...)
+	commit, err := Git(ctx, dir, args...)
 	if err != nil || commit == "" {
 		return b.revision(ctx)
 	}
 	version := "router-" + naming.ShortCommit(commit)
-	status, err := Git(ctx, b.slipwayDir(), append([]string{"status", "--porcelain", "--untracked-files=no", "--"}, routerInputs...)...)
+	status, err := Git(ctx, dir, append([]string{"status", "--porcelain", "--untracked-files=no", "--"}, routerInputs...)...)
 	if err != nil {
 		return Revision{}, err
 	}

@@ -79,16 +79,12 @@ func open(ctx context.Context, o opening) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	slipway, err := build.SlipwayModule(ctx, dir)
-	if err != nil {
-		return nil, err
-	}
 	cli, err := local.Connect(ctx)
 	if err != nil {
 		return nil, err
 	}
 	b := &build.Builder{
-		Engine: cli, ModuleDir: dir, SlipwayDir: slipway, AppImage: cfg.AppImage, RouterImage: cfg.RouterImage,
+		Engine: cli, ModuleDir: dir, AppImage: cfg.AppImage, RouterImage: cfg.RouterImage,
 		Registry: cfg.Registry, Auth: image.Auth{Username: cfg.RegistryUser, Password: cfg.RegistryPass}, // server: the pushed reference's host
 		Log: os.Stderr, Archiver: cli, LoadArchive: o.loadArchive, Manifest: cfg.Manifest,
 	}
